@@ -1,0 +1,111 @@
+//! `hitogata bench`: generator latency and training throughput per device and model width.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use hitogata::data::Dataset;
+use hitogata::device::{ComputeDevice, DeviceChoice, probe_adapters, select_device};
+use hitogata::inference::latents_tensor;
+use hitogata::latent::sample_batch;
+use hitogata::model::ModelConfig;
+use hitogata::train::{TrainConfig, TrainingSession};
+use image::RgbImage;
+
+/// Arguments of `hitogata bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Devices to measure: auto = the CPU plus wgpu when a hardware GPU is present.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+    /// Generator/critic widths to measure.
+    #[arg(long, value_delimiter = ',', default_values_t = vec![64, 32])]
+    ngf: Vec<usize>,
+    /// Timed generator forward passes per measurement (median reported).
+    #[arg(long, default_value_t = 30)]
+    runs: usize,
+    /// Timed training iterations per measurement (after one warm-up).
+    #[arg(long, default_value_t = 2)]
+    train_iters: usize,
+    /// Training batch size.
+    #[arg(long, default_value_t = 64)]
+    batch_size: usize,
+    /// Skip the training measurement.
+    #[arg(long)]
+    no_train: bool,
+}
+
+fn median_ms(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    samples[samples.len() / 2] * 1e3
+}
+
+fn forward_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs: usize) -> f64 {
+    let generator = config.init_generator(&device.device).valid();
+    let z = latents_tensor(&sample_batch(1, batch, config.latent_dim), &device.device);
+    let once = || {
+        let t = Instant::now();
+        // Reading the pixels back is part of what the explorer waits for.
+        let _ = generator.forward(z.clone()).into_data();
+        t.elapsed().as_secs_f64()
+    };
+    for _ in 0..3 {
+        once();
+    }
+    median_ms((0..runs.max(1)).map(|_| once()).collect())
+}
+
+fn train_rate(device: &ComputeDevice, ngf: usize, batch: usize, iters: usize) -> anyhow::Result<(f64, f64)> {
+    let images: Vec<RgbImage> = (0..256u32)
+        .map(|i| RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, i as u8])))
+        .collect();
+    let data = Arc::new(Dataset::from_images(&images));
+    let mut config = TrainConfig::default();
+    config.model = config.model.with_ngf(ngf).with_ndf(ngf);
+    config.batch_size = batch;
+    let mut session = TrainingSession::new(config.clone(), data, &device.device)?;
+    session.step()?;
+    let t = Instant::now();
+    for _ in 0..iters.max(1) {
+        session.step()?;
+    }
+    let per_iter = t.elapsed().as_secs_f64() / iters.max(1) as f64;
+    let images_per_iter = ((config.n_critic + 1) * batch) as f64;
+    Ok((per_iter, images_per_iter / per_iter))
+}
+
+/// Runs `hitogata bench`.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let mut devices = Vec::new();
+    match args.device {
+        DeviceChoice::Auto => {
+            devices.push(select_device(DeviceChoice::Cpu)?);
+            if probe_adapters().iter().any(|a| a.hardware) {
+                devices.push(select_device(DeviceChoice::Wgpu)?);
+            }
+        }
+        choice => devices.push(select_device(choice)?),
+    }
+    println!(
+        "| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for device in &devices {
+        eprintln!("measuring on {}", device.description);
+        for &ngf in &args.ngf {
+            let config = ModelConfig::new().with_ngf(ngf).with_ndf(ngf);
+            let b1 = forward_ms(device, &config, 1, args.runs);
+            let b16 = forward_ms(device, &config, 16, args.runs.div_ceil(3));
+            let (per_iter, rate) = if args.no_train {
+                (f64::NAN, f64::NAN)
+            } else {
+                train_rate(device, ngf, args.batch_size, args.train_iters)?
+            };
+            println!(
+                "| {} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |",
+                device.description
+            );
+        }
+    }
+    Ok(())
+}

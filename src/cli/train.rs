@@ -1,0 +1,224 @@
+//! `hitogata train`: train on an image folder, with progress, samples and checkpoints.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use hitogata::checkpoint::{RUN_CHECKPOINT_DIR, resolve_checkpoint_dir};
+use hitogata::data::{Dataset, SquareMode, summarize_skipped};
+use hitogata::device::{DeviceChoice, select_device};
+use hitogata::render::{grid, save_png};
+use hitogata::train::{Algorithm, TrainConfig, TrainingSession};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Arguments of `hitogata train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Folder of images (searched recursively: PNG, JPEG, WebP, BMP, GIF).
+    #[arg(long)]
+    data: PathBuf,
+    /// Run directory: checkpoint/, generator/ and samples/ are written here.
+    #[arg(long)]
+    run: PathBuf,
+    /// Train until the run has done this many generator steps in total.
+    #[arg(long, default_value_t = 1000)]
+    steps: u64,
+    /// Continue the run directory's checkpoint instead of starting a new run.
+    #[arg(long)]
+    resume: bool,
+    /// Objective (new runs only).
+    #[arg(long, value_enum, default_value_t = Algorithm::Wgan)]
+    algo: Algorithm,
+    /// Where to compute.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    device: DeviceChoice,
+    /// Write a sample grid every N steps (0: only at the end).
+    #[arg(long, default_value_t = 100)]
+    sample_every: u64,
+    /// Save a checkpoint every N steps (0: only at the end).
+    #[arg(long, default_value_t = 500)]
+    checkpoint_every: u64,
+    /// Seed for weights, batches and noise (new runs only).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Training configuration as RON (new runs only); flags below override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Images per batch.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Generator width.
+    #[arg(long)]
+    ngf: Option<usize>,
+    /// Critic width.
+    #[arg(long)]
+    ndf: Option<usize>,
+    /// Latent size.
+    #[arg(long)]
+    latent_dim: Option<usize>,
+    /// Critic updates per generator update.
+    #[arg(long)]
+    n_critic: Option<usize>,
+    /// Use the WGAN paper's 100-critic-step warm-up schedule.
+    #[arg(long)]
+    warmup: bool,
+    /// How non-square images become square.
+    #[arg(long, value_enum, default_value_t = SquareMode::Pad)]
+    square: SquareMode,
+}
+
+fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            ron::from_str(&text).with_context(|| format!("{} is not a valid training config", path.display()))?
+        }
+        None => TrainConfig::for_algorithm(args.algo),
+    };
+    config.seed = args.seed;
+    if let Some(v) = args.batch_size {
+        config.batch_size = v;
+    }
+    if let Some(v) = args.ngf {
+        config.model.ngf = v;
+    }
+    if let Some(v) = args.ndf {
+        config.model.ndf = v;
+    }
+    if let Some(v) = args.latent_dim {
+        config.model.latent_dim = v;
+    }
+    if let Some(v) = args.n_critic {
+        config.n_critic = v;
+    }
+    if args.warmup {
+        config.warmup_schedule = true;
+    }
+    Ok(config)
+}
+
+/// Runs `hitogata train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    let checkpoint_dir = args.run.join(RUN_CHECKPOINT_DIR);
+    let existing = resolve_checkpoint_dir(&args.run).is_ok();
+    if existing && !args.resume {
+        bail!(
+            "{} already holds a checkpoint: pass --resume to continue it, or choose another --run",
+            args.run.display()
+        );
+    }
+    if args.resume && !existing {
+        bail!("nothing to resume: {} holds no checkpoint", args.run.display());
+    }
+
+    let started = Instant::now();
+    let data = Dataset::load_folder(&args.data, args.square)?;
+    eprintln!(
+        "data: {} images from {} in {:.1} s{}",
+        data.len,
+        args.data.display(),
+        started.elapsed().as_secs_f32(),
+        if data.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; skipped {} unreadable{}",
+                data.skipped.len(),
+                summarize_skipped(&data.skipped, 3)
+            )
+        }
+    );
+    let data = Arc::new(data);
+
+    let device = select_device(args.device)?;
+    super::announce_device(&device);
+
+    let mut session = if args.resume {
+        let s = TrainingSession::resume(&args.run, data, &device.device)?;
+        eprintln!("resuming at step {}", s.step_count());
+        s
+    } else {
+        TrainingSession::new(build_config(&args)?, data, &device.device)?
+    };
+    let config = session.config().clone();
+    eprintln!(
+        "training: {:?}, ngf {}, ndf {}, z {}, batch {}, seed {}",
+        config.algorithm,
+        config.model.ngf,
+        config.model.ndf,
+        config.model.latent_dim,
+        config.batch_size,
+        config.seed
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C while saving is ignored rather than killing the save half-way.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+
+    let samples_dir = args.run.join("samples");
+    let save_samples = |session: &TrainingSession| -> anyhow::Result<()> {
+        let images = session.sample_images();
+        let cols = (images.len() as f32).sqrt().ceil() as usize;
+        let path = samples_dir.join(format!("step-{:06}.png", session.step_count()));
+        save_png(&grid(&images, cols, 2), &path)
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    let save_all = |session: &TrainingSession| -> anyhow::Result<()> {
+        session.save_checkpoint(&checkpoint_dir)?;
+        session.export_generator(&args.run.join("generator"))?;
+        Ok(())
+    };
+
+    let start_step = session.step_count();
+    let bar = ProgressBar::new(args.steps);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{wide_bar}] {pos}/{len} ETA {eta} | {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    bar.set_position(start_step);
+    bar.reset_eta();
+    if start_step == 0 {
+        save_samples(&session)?;
+    }
+    while session.step_count() < args.steps && !stop.load(Ordering::SeqCst) {
+        let m = match session.step() {
+            Ok(m) => m,
+            Err(e) => {
+                bar.abandon();
+                return Err(e.into());
+            }
+        };
+        bar.set_position(m.step);
+        bar.set_message(format!(
+            "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s",
+            m.wasserstein, m.critic_loss, m.generator_loss, m.images_per_sec
+        ));
+        if args.sample_every > 0 && m.step % args.sample_every == 0 {
+            save_samples(&session)?;
+        }
+        if args.checkpoint_every > 0 && m.step % args.checkpoint_every == 0 {
+            save_all(&session)?;
+        }
+    }
+    bar.finish_and_clear();
+    save_samples(&session)?;
+    save_all(&session)?;
+    let interrupted = stop.load(Ordering::SeqCst);
+    eprintln!(
+        "{} at step {}: checkpoint in {}, generator in {}",
+        if interrupted { "stopped" } else { "done" },
+        session.step_count(),
+        checkpoint_dir.display(),
+        args.run.join("generator").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! Checkpoints are directories:
+//!
+//! ```text
+//! model.ron               ModelConfig (shapes)
+//! generator.safetensors   generator weights (BatchNorm running statistics included)
+//! critic.safetensors      critic weights            } training checkpoints only:
+//! optimizer_g.safetensors optimizer moments by path } enough to resume exactly
+//! optimizer_c.safetensors                           }
+//! state.ron               step, configs, metric history
+//! ```
+//!
+//! A generator export holds the first two only; the explorer and `generate` need no more.
+//! Directories are replaced atomically (see [`crate::engine::atomic`]).
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::tensor::Device;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::engine::atomic::{old_dir, write_atomic};
+use crate::engine::model::{Critic, Generator, ModelConfig};
+
+/// File names inside a checkpoint directory.
+pub const MODEL_FILE: &str = "model.ron";
+/// Generator weights.
+pub const GENERATOR_FILE: &str = "generator.safetensors";
+/// Critic weights.
+pub const CRITIC_FILE: &str = "critic.safetensors";
+/// Generator optimizer state.
+pub const OPTIM_G_FILE: &str = "optimizer_g.safetensors";
+/// Critic optimizer state.
+pub const OPTIM_C_FILE: &str = "optimizer_c.safetensors";
+/// Training state.
+pub const STATE_FILE: &str = "state.ron";
+/// Name of the live checkpoint inside a run directory.
+pub const RUN_CHECKPOINT_DIR: &str = "checkpoint";
+
+/// What went wrong reading or writing a checkpoint. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Not a checkpoint directory.
+    #[error(
+        "{path} is not a checkpoint: expected a directory holding {MODEL_FILE} and {GENERATOR_FILE} (or a run directory with a '{RUN_CHECKPOINT_DIR}' folder)"
+    )]
+    NotACheckpoint {
+        /// Where we looked.
+        path: PathBuf,
+    },
+    /// A file is missing.
+    #[error("{path}: missing")]
+    Missing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// I/O failure.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A RON file does not parse.
+    #[error("{path}: malformed: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Parser message.
+        message: String,
+    },
+    /// Weights cannot be read or do not fit the model.
+    #[error("{path}: {message}")]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// What was expected and what was found.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
+    move |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes a value as pretty RON, atomically.
+pub fn write_ron<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointError> {
+    let text = ron::ser::to_string_pretty(value, ron::ser::PrettyConfig::default()).map_err(
+        |e| CheckpointError::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    )?;
+    write_atomic(path, text.as_bytes()).map_err(io_err(path))
+}
+
+/// Reads a RON file.
+pub fn read_ron<T: DeserializeOwned>(path: &Path) -> Result<T, CheckpointError> {
+    if !path.exists() {
+        return Err(CheckpointError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    ron::from_str(&text).map_err(|e| CheckpointError::Malformed {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Saves a module's weights to a safetensors file (the caller makes it atomic).
+pub fn save_weights<M: Module + ModuleSnapshot>(
+    module: &M,
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let mut store = SafetensorsStore::from_file(path).overwrite(true);
+    module
+        .save_into(&mut store)
+        .map_err(|e| CheckpointError::Weights {
+            path: path.to_path_buf(),
+            message: format!("cannot save: {e}"),
+        })
+}
+
+/// Loads weights into `module`, which must have exactly the file's shapes and tensor names.
+pub fn load_weights<M: Module + ModuleSnapshot>(
+    mut module: M,
+    path: &Path,
+) -> Result<M, CheckpointError> {
+    if !path.exists() {
+        return Err(CheckpointError::Missing {
+            path: path.to_path_buf(),
+        });
+    }
+    let weights_err = |message: String| CheckpointError::Weights {
+        path: path.to_path_buf(),
+        message,
+    };
+    // Validate the header ourselves first: a truncated or garbage file must be an error, and
+    // the store memory-maps files without checking their length.
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?;
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let result = module
+        .load_from(&mut store)
+        .map_err(|e| weights_err(format!("cannot load: {e}")))?;
+    let mut problems: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
+    if !result.missing.is_empty() {
+        let names: Vec<_> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
+        problems.push(format!(
+            "expected tensors not found in the file: {}",
+            names.join(", ")
+        ));
+    }
+    if !result.unused.is_empty() {
+        problems.push(format!(
+            "found tensors this model does not have: {}",
+            result.unused.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        Ok(module)
+    } else {
+        Err(weights_err(format!(
+            "does not fit the model in {MODEL_FILE}: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// Finds the checkpoint directory for a user-given path: the directory itself, a run
+/// directory's live checkpoint, or its previous version left by an interrupted save.
+pub fn resolve_checkpoint_dir(path: &Path) -> Result<PathBuf, CheckpointError> {
+    if path.join(MODEL_FILE).exists() {
+        return Ok(path.to_path_buf());
+    }
+    let live = path.join(RUN_CHECKPOINT_DIR);
+    if live.join(MODEL_FILE).exists() {
+        return Ok(live);
+    }
+    let old = old_dir(&live);
+    if old.join(MODEL_FILE).exists() {
+        return Ok(old);
+    }
+    Err(CheckpointError::NotACheckpoint {
+        path: path.to_path_buf(),
+    })
+}
+
+/// A generator ready for inference, with its shapes.
+pub struct LoadedGenerator {
+    /// Shapes.
+    pub config: ModelConfig,
+    /// The network (inference mode).
+    pub generator: Generator,
+    /// Directory it came from.
+    pub dir: PathBuf,
+}
+
+/// Loads the generator of a checkpoint (or export) onto `device` for inference.
+pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, CheckpointError> {
+    let dir = resolve_checkpoint_dir(path)?;
+    let config: ModelConfig = read_ron(&dir.join(MODEL_FILE))?;
+    check_config(&config, &dir.join(MODEL_FILE))?;
+    let generator = config.init_generator(device);
+    let generator = load_weights(generator, &dir.join(GENERATOR_FILE))?;
+    Ok(LoadedGenerator {
+        config,
+        generator: generator.valid(),
+        dir,
+    })
+}
+
+/// Rejects configs that would make absurd or panicking models.
+pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointError> {
+    let bad = |what: &str| CheckpointError::Malformed {
+        path: path.to_path_buf(),
+        message: what.to_string(),
+    };
+    if config.latent_dim == 0 || config.latent_dim > 4096 {
+        return Err(bad("latent_dim must be between 1 and 4096"));
+    }
+    if config.ngf == 0 || config.ngf > 1024 || config.ndf == 0 || config.ndf > 1024 {
+        return Err(bad("ngf and ndf must be between 1 and 1024"));
+    }
+    Ok(())
+}
+
+/// Loads a critic saved next to a generator.
+pub fn load_critic(
+    dir: &Path,
+    config: &ModelConfig,
+    device: &Device,
+) -> Result<Critic, CheckpointError> {
+    load_weights(config.init_critic(device), &dir.join(CRITIC_FILE))
+}
+
+/// Writes a generator-only export (model.ron + generator.safetensors) into `dir`, atomically.
+pub fn export_generator(
+    config: &ModelConfig,
+    generator: &Generator,
+    dir: &Path,
+) -> Result<(), CheckpointError> {
+    crate::engine::atomic::replace_dir_atomic(dir, |tmp| {
+        let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
+        write_ron(&tmp.join(MODEL_FILE), config).map_err(wrap)?;
+        save_weights(generator, &tmp.join(GENERATOR_FILE)).map_err(wrap)
+    })
+    .map_err(io_err(dir))
+}

@@ -1,0 +1,282 @@
+//! Image folders → an in-memory u8 dataset of 64×64 RGB pictures → training batches.
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::{Device, Tensor, TensorData};
+use image::{DynamicImage, Rgb, RgbImage, imageops::FilterType};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::model::IMAGE_SIZE;
+
+/// File extensions considered images (case-insensitive). Decoding guesses the real format from
+/// the content, so a PNG named `.jpg` still loads.
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "gif"];
+
+/// How non-square pictures become square.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum SquareMode {
+    /// Pad the short side with the picture's border colour (keeps the whole figure).
+    #[default]
+    Pad,
+    /// Crop the centre square.
+    Crop,
+}
+
+/// Why a data folder could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The folder does not exist or cannot be listed.
+    #[error("cannot read data folder {path}: {source}")]
+    Unreadable {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Nothing in the folder decoded as an image.
+    #[error("no usable image in {path} ({candidates} image files tried, {skipped} unreadable{first})")]
+    Empty {
+        /// The folder.
+        path: PathBuf,
+        /// Files with image extensions found.
+        candidates: usize,
+        /// Files that failed to decode.
+        skipped: usize,
+        /// A few failing names, pre-formatted.
+        first: String,
+    },
+}
+
+/// A file that was skipped, and why.
+#[derive(Clone, Debug)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// The decoder's complaint.
+    pub reason: String,
+}
+
+/// Pictures in memory: `len` images of 64×64×3 bytes, row-major RGB.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// Concatenated pixels.
+    pub pixels: Vec<u8>,
+    /// Number of images.
+    pub len: usize,
+    /// Source files, in the same order.
+    pub sources: Vec<PathBuf>,
+    /// Files that could not be decoded.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Bytes per stored image.
+pub const IMAGE_BYTES: usize = IMAGE_SIZE * IMAGE_SIZE * 3;
+
+fn collect_candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let ty = entry.file_type()?;
+        if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
+            collect_candidates(&path, out)?;
+        } else if path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.as_str()))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Composites alpha onto white.
+fn flatten_on_white(img: DynamicImage) -> RgbImage {
+    let rgba = img.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    RgbImage::from_fn(w, h, |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = p[3] as u32;
+        let mix = |c: u8| ((c as u32 * a + 255 * (255 - a) + 127) / 255) as u8;
+        Rgb([mix(p[0]), mix(p[1]), mix(p[2])])
+    })
+}
+
+/// Mean colour of the outermost pixels: what surrounds the figure.
+fn border_colour(img: &RgbImage) -> Rgb<u8> {
+    let (w, h) = img.dimensions();
+    let mut sum = [0u64; 3];
+    let mut n = 0u64;
+    let mut add = |p: &Rgb<u8>| {
+        for c in 0..3 {
+            sum[c] += p.0[c] as u64;
+        }
+        n += 1;
+    };
+    for x in 0..w {
+        add(img.get_pixel(x, 0));
+        add(img.get_pixel(x, h - 1));
+    }
+    for y in 0..h {
+        add(img.get_pixel(0, y));
+        add(img.get_pixel(w - 1, y));
+    }
+    Rgb([
+        (sum[0] / n) as u8,
+        (sum[1] / n) as u8,
+        (sum[2] / n) as u8,
+    ])
+}
+
+/// Makes a picture square, then 64×64.
+pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
+    let rgb = flatten_on_white(img);
+    let (w, h) = rgb.dimensions();
+    let square = if w == h {
+        rgb
+    } else {
+        match mode {
+            SquareMode::Pad => {
+                let side = w.max(h);
+                let mut canvas = RgbImage::from_pixel(side, side, border_colour(&rgb));
+                image::imageops::replace(
+                    &mut canvas,
+                    &rgb,
+                    ((side - w) / 2) as i64,
+                    ((side - h) / 2) as i64,
+                );
+                canvas
+            }
+            SquareMode::Crop => {
+                let side = w.min(h);
+                image::imageops::crop_imm(&rgb, (w - side) / 2, (h - side) / 2, side, side)
+                    .to_image()
+            }
+        }
+    };
+    let s = IMAGE_SIZE as u32;
+    if square.dimensions() == (s, s) {
+        square
+    } else {
+        image::imageops::resize(&square, s, s, FilterType::Lanczos3)
+    }
+}
+
+fn decode(path: &Path, mode: SquareMode) -> Result<RgbImage, String> {
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let img = reader.decode().map_err(|e| e.to_string())?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err("empty image".into());
+    }
+    Ok(prepare_image(img, mode))
+}
+
+impl Dataset {
+    /// Loads every image under `dir` (recursively, in parallel). Unreadable files are skipped
+    /// and listed in [`skipped`](Self::skipped); a folder with no usable image is an error.
+    pub fn load_folder(dir: &Path, mode: SquareMode) -> Result<Self, DataError> {
+        let mut candidates = Vec::new();
+        collect_candidates(dir, &mut candidates).map_err(|source| DataError::Unreadable {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let decoded: Vec<_> = candidates
+            .par_iter()
+            .map(|p| (p.clone(), decode(p, mode)))
+            .collect();
+        let mut pixels = Vec::with_capacity(decoded.len() * IMAGE_BYTES);
+        let mut sources = Vec::new();
+        let mut skipped = Vec::new();
+        for (path, result) in decoded {
+            match result {
+                Ok(img) => {
+                    pixels.extend_from_slice(img.as_raw());
+                    sources.push(path);
+                }
+                Err(reason) => skipped.push(Skipped { path, reason }),
+            }
+        }
+        if sources.is_empty() {
+            return Err(DataError::Empty {
+                path: dir.to_path_buf(),
+                candidates: candidates.len(),
+                skipped: skipped.len(),
+                first: summarize_skipped(&skipped, 3),
+            });
+        }
+        Ok(Self {
+            len: sources.len(),
+            pixels,
+            sources,
+            skipped,
+        })
+    }
+
+    /// Builds a dataset from already-prepared 64×64 images.
+    pub fn from_images(images: &[RgbImage]) -> Self {
+        let mut pixels = Vec::with_capacity(images.len() * IMAGE_BYTES);
+        for img in images {
+            assert_eq!(img.dimensions(), (IMAGE_SIZE as u32, IMAGE_SIZE as u32));
+            pixels.extend_from_slice(img.as_raw());
+        }
+        Self {
+            len: images.len(),
+            pixels,
+            sources: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Image `i` as a picture.
+    pub fn image(&self, i: usize) -> RgbImage {
+        let bytes = self.pixels[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES].to_vec();
+        RgbImage::from_raw(IMAGE_SIZE as u32, IMAGE_SIZE as u32, bytes).expect("64×64 RGB")
+    }
+
+    /// A batch [n, 3, 64, 64] in [-1, 1]; `flip[k]` mirrors image k horizontally.
+    pub fn batch(&self, indices: &[usize], flip: &[bool], device: &Device) -> Tensor<4> {
+        let s = IMAGE_SIZE;
+        let plane = s * s;
+        let mut values = vec![0f32; indices.len() * 3 * plane];
+        for (k, &i) in indices.iter().enumerate() {
+            let src = &self.pixels[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES];
+            let dst = &mut values[k * 3 * plane..(k + 1) * 3 * plane];
+            let mirrored = flip.get(k).copied().unwrap_or(false);
+            for y in 0..s {
+                for x in 0..s {
+                    let sx = if mirrored { s - 1 - x } else { x };
+                    let p = (y * s + sx) * 3;
+                    for c in 0..3 {
+                        dst[c * plane + y * s + x] = src[p + c] as f32 / 127.5 - 1.0;
+                    }
+                }
+            }
+        }
+        Tensor::from_data(TensorData::new(values, [indices.len(), 3, s, s]), device)
+    }
+}
+
+/// "a.png: reason; b.jpg: reason; … and N more" for the first `n` skipped files.
+pub fn summarize_skipped(skipped: &[Skipped], n: usize) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = skipped
+        .iter()
+        .take(n)
+        .map(|s| format!("{}: {}", s.path.display(), s.reason))
+        .collect();
+    if skipped.len() > n {
+        parts.push(format!("and {} more", skipped.len() - n));
+    }
+    format!("; {}", parts.join("; "))
+}

@@ -1,0 +1,284 @@
+//! Quality measures: multi-scale sliced Wasserstein distance (Karras et al. 2018, Progressive
+//! GAN, appendix D) and a nearest-neighbour memorisation check.
+
+use image::RgbImage;
+use rand::RngExt;
+use rand_distr::StandardNormal;
+use rayon::prelude::*;
+
+use crate::engine::latent::seeded_rng;
+
+/// SWD settings.
+#[derive(Clone, Copy, Debug)]
+pub struct SwdConfig {
+    /// Pyramid levels, finest first (64 → 32 → 16 for 3 levels).
+    pub levels: usize,
+    /// Random 7×7 patches taken per image and level.
+    pub patches_per_image: usize,
+    /// Random projection directions per repeat.
+    pub directions: usize,
+    /// Repeats (fresh directions each time), averaged.
+    pub repeats: usize,
+    /// Seed for patch positions and directions.
+    pub seed: u64,
+}
+
+impl Default for SwdConfig {
+    fn default() -> Self {
+        Self {
+            levels: 3,
+            patches_per_image: 128,
+            directions: 128,
+            repeats: 4,
+            seed: 1,
+        }
+    }
+}
+
+const PATCH: usize = 7;
+const DESC: usize = PATCH * PATCH * 3;
+
+/// A float RGB image, channel-interleaved.
+#[derive(Clone)]
+struct Plane {
+    w: usize,
+    h: usize,
+    px: Vec<f32>,
+}
+
+impl Plane {
+    fn from_rgb(img: &RgbImage) -> Self {
+        let (w, h) = img.dimensions();
+        Self {
+            w: w as usize,
+            h: h as usize,
+            px: img.as_raw().iter().map(|&v| v as f32 / 255.0).collect(),
+        }
+    }
+
+    fn at(&self, x: isize, y: isize, c: usize) -> f32 {
+        let x = x.clamp(0, self.w as isize - 1) as usize;
+        let y = y.clamp(0, self.h as isize - 1) as usize;
+        self.px[(y * self.w + x) * 3 + c]
+    }
+
+    /// 5×5 binomial blur then 2× decimation (one Gaussian pyramid step).
+    fn down(&self) -> Self {
+        const K: [f32; 5] = [1.0, 4.0, 6.0, 4.0, 1.0];
+        let (w, h) = (self.w / 2, self.h / 2);
+        let mut px = vec![0.0; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let mut s = 0.0;
+                    for (j, kj) in K.iter().enumerate() {
+                        for (i, ki) in K.iter().enumerate() {
+                            s += kj
+                                * ki
+                                * self.at(2 * x as isize + i as isize - 2, 2 * y as isize + j as isize - 2, c);
+                        }
+                    }
+                    px[(y * w + x) * 3 + c] = s / 256.0;
+                }
+            }
+        }
+        Self { w, h, px }
+    }
+
+    /// 2× upsampling (zero insertion + 4× binomial blur), the pyramid's expand step.
+    fn up(&self) -> Self {
+        const K: [f32; 5] = [1.0, 4.0, 6.0, 4.0, 1.0];
+        let (w, h) = (self.w * 2, self.h * 2);
+        let mut px = vec![0.0; w * h * 3];
+        for y in 0..h {
+            for x in 0..w {
+                for c in 0..3 {
+                    let mut s = 0.0;
+                    for (j, kj) in K.iter().enumerate() {
+                        let yy = y as isize + j as isize - 2;
+                        if yy.rem_euclid(2) != 0 {
+                            continue;
+                        }
+                        for (i, ki) in K.iter().enumerate() {
+                            let xx = x as isize + i as isize - 2;
+                            if xx.rem_euclid(2) != 0 {
+                                continue;
+                            }
+                            s += kj * ki * self.at(xx / 2, yy / 2, c);
+                        }
+                    }
+                    px[(y * w + x) * 3 + c] = s * 4.0 / 256.0;
+                }
+            }
+        }
+        Self { w, h, px }
+    }
+
+    fn minus(&self, other: &Self) -> Self {
+        Self {
+            w: self.w,
+            h: self.h,
+            px: self.px.iter().zip(&other.px).map(|(a, b)| a - b).collect(),
+        }
+    }
+}
+
+/// Laplacian pyramid: band-pass levels, the last one the low-pass residual.
+fn laplacian_pyramid(img: &RgbImage, levels: usize) -> Vec<Plane> {
+    let mut out = Vec::with_capacity(levels);
+    let mut current = Plane::from_rgb(img);
+    for level in 0..levels {
+        if level + 1 == levels {
+            out.push(current);
+            break;
+        }
+        let smaller = current.down();
+        out.push(current.minus(&smaller.up()));
+        current = smaller;
+    }
+    out
+}
+
+/// Random 7×7×3 patch descriptors from every image at every level: `[level][patch * DESC + k]`.
+fn descriptors(images: &[RgbImage], config: &SwdConfig, salt: u64) -> Vec<Vec<f32>> {
+    let per_image: Vec<Vec<Vec<f32>>> = images
+        .par_iter()
+        .enumerate()
+        .map(|(i, img)| {
+            let mut rng = seeded_rng(config.seed ^ salt ^ (i as u64).wrapping_mul(0x9E37_79B9));
+            laplacian_pyramid(img, config.levels)
+                .iter()
+                .map(|plane| {
+                    let mut d = Vec::with_capacity(config.patches_per_image * DESC);
+                    for _ in 0..config.patches_per_image {
+                        let x0 = rng.random_range(0..=plane.w.saturating_sub(PATCH)) as isize;
+                        let y0 = rng.random_range(0..=plane.h.saturating_sub(PATCH)) as isize;
+                        for c in 0..3 {
+                            for y in 0..PATCH as isize {
+                                for x in 0..PATCH as isize {
+                                    d.push(plane.at(x0 + x, y0 + y, c));
+                                }
+                            }
+                        }
+                    }
+                    d
+                })
+                .collect()
+        })
+        .collect();
+    (0..config.levels)
+        .map(|l| per_image.iter().flat_map(|levels| levels[l].iter().copied()).collect())
+        .collect()
+}
+
+/// Normalises each colour channel of a descriptor set to zero mean and unit variance.
+fn normalize(desc: &mut [f32]) {
+    let n = desc.len() / DESC;
+    let per_c = PATCH * PATCH;
+    for c in 0..3 {
+        let (mut sum, mut sq) = (0.0f64, 0.0f64);
+        for p in 0..n {
+            for &v in &desc[p * DESC + c * per_c..p * DESC + (c + 1) * per_c] {
+                sum += v as f64;
+                sq += (v as f64) * (v as f64);
+            }
+        }
+        let count = (n * per_c) as f64;
+        let mean = sum / count;
+        let std = ((sq / count - mean * mean).max(0.0)).sqrt().max(1e-8);
+        for p in 0..n {
+            for v in &mut desc[p * DESC + c * per_c..p * DESC + (c + 1) * per_c] {
+                *v = ((*v as f64 - mean) / std) as f32;
+            }
+        }
+    }
+}
+
+/// Sliced Wasserstein distance between two equally sized descriptor sets.
+fn sliced_wasserstein(a: &[f32], b: &[f32], config: &SwdConfig, level: usize) -> f32 {
+    let n = a.len().min(b.len()) / DESC;
+    let mut total = 0.0f64;
+    for r in 0..config.repeats {
+        let mut rng = seeded_rng(config.seed ^ 0xA5A5 ^ ((level * 1000 + r) as u64));
+        let dirs: Vec<Vec<f32>> = (0..config.directions)
+            .map(|_| {
+                let v: Vec<f32> = (0..DESC).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+                v.into_iter().map(|x| x / norm).collect()
+            })
+            .collect();
+        let per_dir: f64 = dirs
+            .par_iter()
+            .map(|dir| {
+                let project = |set: &[f32]| {
+                    let mut p: Vec<f32> = (0..n)
+                        .map(|i| set[i * DESC..(i + 1) * DESC].iter().zip(dir).map(|(x, d)| x * d).sum())
+                        .collect();
+                    p.sort_by(|x, y| x.total_cmp(y));
+                    p
+                };
+                let (pa, pb) = (project(a), project(b));
+                pa.iter().zip(&pb).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / n as f64
+            })
+            .sum();
+        total += per_dir / config.directions as f64;
+    }
+    (total / config.repeats as f64) as f32
+}
+
+/// Multi-scale SWD ×1e3 per pyramid level (finest first); the caller averages.
+pub fn multiscale_swd(a: &[RgbImage], b: &[RgbImage], config: &SwdConfig) -> Vec<f32> {
+    let mut da = descriptors(a, config, 0x1111);
+    // Same patch positions for both sets: identical sets score exactly zero.
+    let mut db = descriptors(b, config, 0x1111);
+    (0..config.levels)
+        .map(|l| {
+            normalize(&mut da[l]);
+            normalize(&mut db[l]);
+            sliced_wasserstein(&da[l], &db[l], config, l) * 1e3
+        })
+        .collect()
+}
+
+/// Mean of a list.
+pub fn mean(values: &[f32]) -> f32 {
+    values.iter().sum::<f32>() / values.len().max(1) as f32
+}
+
+/// Root-mean-square pixel distance between two images, in 0–255 units.
+pub fn pixel_distance(a: &RgbImage, b: &RgbImage) -> f32 {
+    let sq: f64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| {
+            let d = x as f64 - y as f64;
+            d * d
+        })
+        .sum();
+    (sq / a.as_raw().len() as f64).sqrt() as f32
+}
+
+/// For each query, the distance to its nearest neighbour in `pool` (pixel RMS), and its index.
+pub fn nearest_neighbours(queries: &[RgbImage], pool: &[RgbImage]) -> Vec<(f32, usize)> {
+    queries
+        .par_iter()
+        .map(|q| {
+            pool.iter()
+                .enumerate()
+                .map(|(i, p)| (pixel_distance(q, p), i))
+                .min_by(|x, y| x.0.total_cmp(&y.0))
+                .unwrap_or((f32::INFINITY, 0))
+        })
+        .collect()
+}
+
+/// Median of a list (NaN when empty).
+pub fn median(values: &[f32]) -> f32 {
+    if values.is_empty() {
+        return f32::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}

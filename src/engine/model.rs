@@ -1,0 +1,161 @@
+//! DCGAN-shaped generator and critic for 64×64 RGB images.
+
+use burn::config::Config;
+use burn::module::{Initializer, Module};
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::tensor::activation;
+use burn::tensor::{Device, Tensor};
+
+/// Side of the square images the model draws and reads.
+pub const IMAGE_SIZE: usize = 64;
+/// Colour channels (RGB).
+pub const CHANNELS: usize = 3;
+
+/// Shapes of the generator and critic. Saved with the weights so a checkpoint describes itself.
+#[derive(Config, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// Length of the latent vector z.
+    #[config(default = 40)]
+    pub latent_dim: usize,
+    /// Generator width: feature maps of its last hidden layer.
+    #[config(default = 64)]
+    pub ngf: usize,
+    /// Critic width: feature maps of its first layer.
+    #[config(default = 64)]
+    pub ndf: usize,
+    /// BatchNorm in the critic (DCGAN); WGAN's critic has none.
+    #[config(default = false)]
+    pub critic_batch_norm: bool,
+}
+
+/// DCGAN's N(0, 0.02) weight initialisation.
+fn dcgan_init() -> Initializer {
+    Initializer::Normal {
+        mean: 0.0,
+        std: 0.02,
+    }
+}
+
+fn up(in_ch: usize, out_ch: usize, first: bool, device: &Device) -> ConvTranspose2d {
+    let (stride, padding) = if first { (1, 0) } else { (2, 1) };
+    ConvTranspose2dConfig::new([in_ch, out_ch], [4, 4])
+        .with_stride([stride, stride])
+        .with_padding([padding, padding])
+        .with_bias(false)
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
+    let (stride, padding) = if last { (1, 0) } else { (2, 1) };
+    Conv2dConfig::new([in_ch, out_ch], [4, 4])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .with_bias(last)
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+/// G(z): z ∈ R^latent → 3×64×64 image in [-1, 1].
+#[derive(Module, Debug)]
+pub struct Generator {
+    up1: ConvTranspose2d,
+    bn1: BatchNorm,
+    up2: ConvTranspose2d,
+    bn2: BatchNorm,
+    up3: ConvTranspose2d,
+    bn3: BatchNorm,
+    up4: ConvTranspose2d,
+    bn4: BatchNorm,
+    up5: ConvTranspose2d,
+}
+
+impl Generator {
+    /// `z`: [batch, latent] → images [batch, 3, 64, 64] in [-1, 1].
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let [batch, latent] = z.dims();
+        let x = z.reshape([batch, latent, 1, 1]);
+        let x = activation::relu(self.bn1.forward(self.up1.forward(x)));
+        let x = activation::relu(self.bn2.forward(self.up2.forward(x)));
+        let x = activation::relu(self.bn3.forward(self.up3.forward(x)));
+        let x = activation::relu(self.bn4.forward(self.up4.forward(x)));
+        activation::tanh(self.up5.forward(x))
+    }
+
+    /// Latent size this generator was built for.
+    pub fn latent_dim(&self) -> usize {
+        self.up1.weight.shape().dims::<4>()[0]
+    }
+}
+
+/// D(x): 3×64×64 image → one unbounded score per image.
+#[derive(Module, Debug)]
+pub struct Critic {
+    down1: Conv2d,
+    down2: Conv2d,
+    bn2: Option<BatchNorm>,
+    down3: Conv2d,
+    bn3: Option<BatchNorm>,
+    down4: Conv2d,
+    bn4: Option<BatchNorm>,
+    down5: Conv2d,
+}
+
+fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
+    match bn {
+        Some(bn) => bn.forward(x),
+        None => x,
+    }
+}
+
+impl Critic {
+    /// `images`: [batch, 3, 64, 64] → scores [batch].
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
+        let x = activation::leaky_relu(self.down1.forward(images), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn2, self.down2.forward(x)), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn3, self.down3.forward(x)), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn4, self.down4.forward(x)), 0.2);
+        let x = self.down5.forward(x);
+        let [batch, _, _, _] = x.dims();
+        x.reshape([batch])
+    }
+}
+
+impl ModelConfig {
+    /// A generator with DCGAN initialisation on `device`.
+    pub fn init_generator(&self, device: &Device) -> Generator {
+        let g = self.ngf;
+        let bn = |n| BatchNormConfig::new(n).init(device);
+        Generator {
+            up1: up(self.latent_dim, 8 * g, true, device),
+            bn1: bn(8 * g),
+            up2: up(8 * g, 4 * g, false, device),
+            bn2: bn(4 * g),
+            up3: up(4 * g, 2 * g, false, device),
+            bn3: bn(2 * g),
+            up4: up(2 * g, g, false, device),
+            bn4: bn(g),
+            up5: up(g, CHANNELS, false, device),
+        }
+    }
+
+    /// A critic with DCGAN initialisation on `device`.
+    pub fn init_critic(&self, device: &Device) -> Critic {
+        let d = self.ndf;
+        let bn = |n| {
+            self.critic_batch_norm
+                .then(|| BatchNormConfig::new(n).init(device))
+        };
+        Critic {
+            down1: down(CHANNELS, d, false, device),
+            down2: down(d, 2 * d, false, device),
+            bn2: bn(2 * d),
+            down3: down(2 * d, 4 * d, false, device),
+            bn3: bn(4 * d),
+            down4: down(4 * d, 8 * d, false, device),
+            bn4: bn(8 * d),
+            down5: down(8 * d, 1, true, device),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Training hyperparameters, with the papers' defaults. Serialized as RON in checkpoints.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::model::ModelConfig;
+use crate::engine::optim::OptimizerConfig;
+
+/// GAN objective.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Algorithm {
+    /// Wasserstein GAN with weight clipping (Arjovsky et al. 2017): RMSProp 5e-5, clip 0.01,
+    /// 5 critic steps per generator step, no BatchNorm in the critic.
+    #[default]
+    Wgan,
+    /// DCGAN (Radford et al. 2015): non-saturating BCE loss, Adam 2e-4 β1 0.5, BatchNorm in the
+    /// discriminator.
+    Dcgan,
+}
+
+/// Everything that decides a training run. Two runs with the same config and seed on the CPU
+/// produce the same numbers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Objective.
+    pub algorithm: Algorithm,
+    /// Network shapes.
+    pub model: ModelConfig,
+    /// Images per batch.
+    pub batch_size: usize,
+    /// Critic updates per generator update.
+    pub n_critic: usize,
+    /// WGAN weight clipping bound (critic parameters stay in ±clip).
+    pub clip: f32,
+    /// WGAN paper's warm-up: 100 critic steps for the first 25 generator steps and every 500th.
+    pub warmup_schedule: bool,
+    /// Generator optimizer.
+    pub optimizer_g: OptimizerConfig,
+    /// Critic optimizer.
+    pub optimizer_c: OptimizerConfig,
+    /// Random horizontal flips of real images.
+    pub hflip: bool,
+    /// Seed for weights, batches and noise.
+    pub seed: u64,
+    /// How many fixed latent vectors the sample grid shows.
+    pub sample_count: usize,
+}
+
+impl TrainConfig {
+    /// The defaults for an algorithm.
+    pub fn for_algorithm(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::Wgan => Self {
+                algorithm,
+                model: ModelConfig::new(),
+                batch_size: 64,
+                n_critic: 5,
+                clip: 0.01,
+                warmup_schedule: false,
+                optimizer_g: OptimizerConfig::wgan_rmsprop(),
+                optimizer_c: OptimizerConfig::wgan_rmsprop(),
+                hflip: true,
+                seed: 0,
+                sample_count: 64,
+            },
+            Algorithm::Dcgan => Self {
+                algorithm,
+                model: ModelConfig::new().with_critic_batch_norm(true),
+                batch_size: 64,
+                n_critic: 1,
+                clip: 0.0,
+                warmup_schedule: false,
+                optimizer_g: OptimizerConfig::dcgan_adam(),
+                optimizer_c: OptimizerConfig::dcgan_adam(),
+                hflip: true,
+                seed: 0,
+                sample_count: 64,
+            },
+        }
+    }
+
+    /// Critic updates for the generator step numbered `g_step` (0-based).
+    pub fn critic_steps_at(&self, g_step: u64) -> usize {
+        if self.algorithm == Algorithm::Wgan
+            && self.warmup_schedule
+            && (g_step < 25 || g_step % 500 == 0)
+        {
+            100
+        } else {
+            self.n_critic.max(1)
+        }
+    }
+
+    /// Checks values that would otherwise fail deep inside a step.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.batch_size == 0 {
+            return Err("batch_size must be at least 1".into());
+        }
+        if self.model.latent_dim == 0 || self.model.ngf == 0 || self.model.ndf == 0 {
+            return Err("latent_dim, ngf and ndf must be at least 1".into());
+        }
+        if self.algorithm == Algorithm::Wgan && !(self.clip > 0.0 && self.clip.is_finite()) {
+            return Err("WGAN needs a positive, finite clip value".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self::for_algorithm(Algorithm::Wgan)
+    }
+}

@@ -1,0 +1,451 @@
+//! A training session owns the models, optimizers, data and step counter. `step()` runs one
+//! generator iteration (its critic updates included) and returns the metrics. Usable from any
+//! thread; the CLI drives it directly, the app through a worker.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::tensor::activation::softplus;
+use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::engine::atomic::replace_dir_atomic;
+use crate::engine::checkpoint::{
+    self, CRITIC_FILE, CheckpointError, GENERATOR_FILE, MODEL_FILE, OPTIM_C_FILE, OPTIM_G_FILE,
+    STATE_FILE,
+};
+use crate::engine::data::Dataset;
+use crate::engine::inference::generate_images;
+use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
+use crate::engine::model::{Critic, Generator, ModelConfig};
+use crate::engine::optim::Optimizer;
+use crate::engine::render::tensor_to_images;
+use crate::engine::train::config::{Algorithm, TrainConfig};
+
+/// What one step measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Generator steps done after this one.
+    pub step: u64,
+    /// Critic loss of the last critic update (WGAN: E[D(fake)] − E[D(real)]).
+    pub critic_loss: f32,
+    /// E[D(real)] − E[D(fake)] on the last critic batch: WGAN's estimate of the distance.
+    pub wasserstein: f32,
+    /// Generator loss.
+    pub generator_loss: f32,
+    /// Generated images processed per second (critic and generator passes).
+    pub images_per_sec: f32,
+    /// Wall time of this step in seconds.
+    pub seconds: f32,
+}
+
+/// Training could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A loss became NaN or infinite: the weights are garbage and must not be saved.
+    #[error(
+        "training diverged at step {step}: {what} is {value}; the last checkpoint on disk is intact — lower the learning rate or resume from it"
+    )]
+    Diverged {
+        /// Step at which it happened.
+        step: u64,
+        /// Which quantity.
+        what: &'static str,
+        /// Its value.
+        value: f32,
+    },
+    /// The configuration is unusable.
+    #[error("invalid training configuration: {0}")]
+    Config(String),
+    /// A checkpoint problem.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The checkpoint was made for other shapes or another algorithm.
+    #[error("cannot resume: {0}")]
+    Mismatch(String),
+}
+
+/// Saved training progress (state.ron).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Generator steps done.
+    pub step: u64,
+    /// The run's configuration.
+    pub config: TrainConfig,
+    /// Updates applied by each optimizer (Adam's bias correction needs them).
+    pub optimizer_steps: (u64, u64),
+    /// Every step's metrics.
+    pub history: Vec<Metrics>,
+    /// Total training wall time in seconds.
+    pub elapsed_seconds: f64,
+    /// Images in the dataset it was trained on.
+    pub dataset_len: usize,
+}
+
+/// One training run in memory.
+pub struct TrainingSession {
+    config: TrainConfig,
+    device: Device,
+    generator: Generator,
+    critic: Critic,
+    optim_g: Optimizer,
+    optim_c: Optimizer,
+    data: Arc<Dataset>,
+    step: u64,
+    history: Vec<Metrics>,
+    elapsed_seconds: f64,
+    sample_z: Tensor<2>,
+}
+
+/// Mixes the run seed and the step into the seed of that step's RNG, so a resumed run draws
+/// exactly what an uninterrupted one would, with no RNG state to save.
+fn step_seed(seed: u64, step: u64, stream: u64) -> u64 {
+    let mut x = seed ^ 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(step.wrapping_add(1));
+    x ^= stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    // splitmix64 finaliser
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn finite(step: u64, what: &'static str, value: f32) -> Result<f32, TrainError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(TrainError::Diverged { step, what, value })
+    }
+}
+
+impl TrainingSession {
+    /// A new run with freshly initialised weights. `device` is a plain device; autodiff is
+    /// added here.
+    pub fn new(config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::Config)?;
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let generator = config.model.init_generator(&device);
+        let critic = config.model.init_critic(&device);
+        Ok(Self::assemble(config, device, generator, critic, data))
+    }
+
+    fn assemble(
+        config: TrainConfig,
+        device: Device,
+        generator: Generator,
+        critic: Critic,
+        data: Arc<Dataset>,
+    ) -> Self {
+        let z: Vec<f32> = sample_batch(
+            step_seed(config.seed, u64::MAX, 7),
+            config.sample_count,
+            config.model.latent_dim,
+        )
+        .into_iter()
+        .flat_map(|l| l.0)
+        .collect();
+        let sample_z = Tensor::from_data(
+            TensorData::new(z, [config.sample_count, config.model.latent_dim]),
+            &device.clone().without_autodiff(),
+        );
+        Self {
+            optim_g: Optimizer::new(config.optimizer_g.clone()),
+            optim_c: Optimizer::new(config.optimizer_c.clone()),
+            config,
+            device,
+            generator,
+            critic,
+            data,
+            step: 0,
+            history: Vec::new(),
+            elapsed_seconds: 0.0,
+            sample_z,
+        }
+    }
+
+    /// Resumes from a checkpoint directory written by [`save_checkpoint`](Self::save_checkpoint).
+    pub fn resume(dir: &Path, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+        let dir = checkpoint::resolve_checkpoint_dir(dir)?;
+        let state: TrainState = checkpoint::read_ron(&dir.join(STATE_FILE))?;
+        let model: ModelConfig = checkpoint::read_ron(&dir.join(MODEL_FILE))?;
+        if model != state.config.model {
+            return Err(TrainError::Mismatch(format!(
+                "{} and {} disagree on the model shapes",
+                dir.join(MODEL_FILE).display(),
+                dir.join(STATE_FILE).display()
+            )));
+        }
+        let device = device.clone().autodiff();
+        let generator = checkpoint::load_weights(
+            model.init_generator(&device),
+            &dir.join(GENERATOR_FILE),
+        )?;
+        let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
+        let mut session = Self::assemble(state.config, device, generator, critic, data);
+        let plain = session.device.clone().without_autodiff();
+        let (gs, cs) = state.optimizer_steps;
+        session
+            .optim_g
+            .import_state(gs, read_moments(&dir.join(OPTIM_G_FILE))?, &plain);
+        session
+            .optim_c
+            .import_state(cs, read_moments(&dir.join(OPTIM_C_FILE))?, &plain);
+        session.step = state.step;
+        session.history = state.history;
+        session.elapsed_seconds = state.elapsed_seconds;
+        Ok(session)
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Generator steps done.
+    pub fn step_count(&self) -> u64 {
+        self.step
+    }
+
+    /// Metrics of every step so far.
+    pub fn history(&self) -> &[Metrics] {
+        &self.history
+    }
+
+    /// Total training time so far, in seconds.
+    pub fn elapsed_seconds(&self) -> f64 {
+        self.elapsed_seconds
+    }
+
+    /// The dataset.
+    pub fn data(&self) -> &Arc<Dataset> {
+        &self.data
+    }
+
+    fn noise(&self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<2> {
+        let (b, d) = (self.config.batch_size, self.config.model.latent_dim);
+        Tensor::from_data(TensorData::new(normal_vec(rng, b * d), [b, d]), &self.device)
+    }
+
+    fn real_batch(&self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<4> {
+        let b = self.config.batch_size;
+        let indices: Vec<usize> = (0..b).map(|_| rng.random_range(0..self.data.len)).collect();
+        let flips: Vec<bool> = (0..b)
+            .map(|_| self.config.hflip && rng.random_bool(0.5))
+            .collect();
+        self.data.batch(&indices, &flips, &self.device)
+    }
+
+    /// One critic update; returns (critic loss, E[D(real)] − E[D(fake)]) as a device tensor.
+    fn critic_update(&mut self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<1> {
+        let real = self.real_batch(rng);
+        let z = self.noise(rng);
+        // The generator runs in training mode (batch statistics) but is not updated here.
+        let fake = self.generator.forward(z).detach();
+        let d_real = self.critic.forward(real);
+        let d_fake = self.critic.forward(fake);
+        let (loss, gap) = match self.config.algorithm {
+            Algorithm::Wgan => {
+                let gap = d_real.mean().sub(d_fake.mean());
+                (gap.clone().neg(), gap)
+            }
+            Algorithm::Dcgan => {
+                let gap = d_real.clone().mean().sub(d_fake.clone().mean());
+                let loss = softplus(d_real.neg(), 1.0)
+                    .mean()
+                    .add(softplus(d_fake, 1.0).mean());
+                (loss, gap)
+            }
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
+        let clip = (self.config.algorithm == Algorithm::Wgan).then_some(self.config.clip);
+        self.critic = self.optim_c.step(self.critic.clone(), grads, clip);
+        Tensor::cat(vec![loss.detach().inner(), gap.detach().inner()], 0)
+    }
+
+    /// One generator update; returns its loss as a device tensor.
+    fn generator_update(&mut self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<1> {
+        let z = self.noise(rng);
+        // Freeze the critic so backward computes no gradients for it.
+        let frozen = self.critic.clone().no_grad();
+        let scores = frozen.forward(self.generator.forward(z));
+        let loss = match self.config.algorithm {
+            Algorithm::Wgan => scores.mean().neg(),
+            Algorithm::Dcgan => softplus(scores.neg(), 1.0).mean(),
+        };
+        let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+        self.generator = self.optim_g.step(self.generator.clone(), grads, None);
+        loss.detach().inner()
+    }
+
+    /// Runs one generator iteration: `n_critic` critic updates, then one generator update.
+    pub fn step(&mut self) -> Result<Metrics, TrainError> {
+        let started = Instant::now();
+        let critic_steps = self.config.critic_steps_at(self.step);
+        let mut critic_out = None;
+        for k in 0..critic_steps {
+            let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 1 + k as u64));
+            critic_out = Some(self.critic_update(&mut rng));
+        }
+        let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 0));
+        let g_loss = self.generator_update(&mut rng);
+        // One read-back per step: the device can run the whole iteration without waiting.
+        let values = Tensor::cat(vec![critic_out.expect("at least one critic step"), g_loss], 0)
+            .into_data()
+            .convert::<f32>()
+            .to_vec::<f32>()
+            .unwrap_or_default();
+        let seconds = started.elapsed().as_secs_f32();
+        let step = self.step + 1;
+        let critic_loss = finite(step, "the critic loss", values[0])?;
+        let wasserstein = finite(step, "the Wasserstein estimate", values[1])?;
+        let generator_loss = finite(step, "the generator loss", values[2])?;
+        let generated = (critic_steps + 1) * self.config.batch_size;
+        let metrics = Metrics {
+            step,
+            critic_loss,
+            wasserstein,
+            generator_loss,
+            images_per_sec: generated as f32 / seconds.max(1e-9),
+            seconds,
+        };
+        self.step = step;
+        self.elapsed_seconds += seconds as f64;
+        self.history.push(metrics);
+        Ok(metrics)
+    }
+
+    /// The generator's pictures for the run's fixed latent vectors (inference mode).
+    pub fn sample_images(&self) -> Vec<RgbImage> {
+        let g = self.generator.valid();
+        tensor_to_images(g.forward(self.sample_z.clone()))
+    }
+
+    /// Generator pictures for the given latent vectors (inference mode).
+    pub fn generate(&self, latents: &[Latent]) -> Vec<RgbImage> {
+        let plain = self.device.clone().without_autodiff();
+        generate_images(&self.generator.valid(), latents, &plain)
+    }
+
+    /// E[D(x)] of the current critic over a batch (inference mode), for tests and diagnostics.
+    pub fn critic_mean(&self, images: Tensor<4>) -> f32 {
+        self.critic
+            .valid()
+            .forward(images.without_autodiff())
+            .mean()
+            .into_scalar::<f32>()
+    }
+
+    /// The critic's parameters, flattened (for tests of weight clipping).
+    pub fn critic_parameters(&self) -> Vec<f32> {
+        let mut values = Vec::new();
+        let mut collect = ParamCollector(&mut values);
+        self.critic.visit(&mut collect);
+        values
+    }
+
+    /// Runs critic updates only (no generator update), for tests and diagnostics.
+    pub fn train_critic_only(&mut self, updates: usize) -> Result<(), TrainError> {
+        for k in 0..updates {
+            let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 1000 + k as u64));
+            let out = self.critic_update(&mut rng).into_data().to_vec::<f32>().unwrap_or_default();
+            finite(self.step, "the critic loss", out[0])?;
+        }
+        Ok(())
+    }
+
+    /// Writes a full checkpoint (weights, optimizer moments, state) into `dir`, atomically.
+    pub fn save_checkpoint(&self, dir: &Path) -> Result<(), TrainError> {
+        let state = TrainState {
+            step: self.step,
+            config: self.config.clone(),
+            optimizer_steps: (self.optim_g.steps, self.optim_c.steps),
+            history: self.history.clone(),
+            elapsed_seconds: self.elapsed_seconds,
+            dataset_len: self.data.len,
+        };
+        replace_dir_atomic(dir, |tmp| {
+            let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
+            checkpoint::write_ron(&tmp.join(MODEL_FILE), &self.config.model).map_err(wrap)?;
+            checkpoint::save_weights(&self.generator, &tmp.join(GENERATOR_FILE)).map_err(wrap)?;
+            checkpoint::save_weights(&self.critic, &tmp.join(CRITIC_FILE)).map_err(wrap)?;
+            write_moments(&self.optim_g, &tmp.join(OPTIM_G_FILE))?;
+            write_moments(&self.optim_c, &tmp.join(OPTIM_C_FILE))?;
+            checkpoint::write_ron(&tmp.join(STATE_FILE), &state).map_err(wrap)
+        })
+        .map_err(|source| {
+            TrainError::Checkpoint(CheckpointError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        })
+    }
+
+    /// Writes a generator-only export (what the explorer and `generate` load).
+    pub fn export_generator(&self, dir: &Path) -> Result<(), CheckpointError> {
+        checkpoint::export_generator(&self.config.model, &self.generator, dir)
+    }
+}
+
+struct ParamCollector<'a>(&'a mut Vec<f32>);
+
+impl burn::module::ModuleVisitor for ParamCollector<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let data = param.val().into_data().convert::<f32>();
+        self.0.extend(data.to_vec::<f32>().unwrap_or_default());
+    }
+}
+
+fn write_moments(optim: &Optimizer, path: &Path) -> std::io::Result<()> {
+    let state = optim.export_state();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = state
+        .iter()
+        .map(|(name, shape, values)| {
+            let bytes: &[u8] = bytemuck_f32(values);
+            (
+                name.clone(),
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                    .expect("consistent shape"),
+            )
+        })
+        .collect();
+    let bytes = safetensors::serialize(views, None).map_err(std::io::Error::other)?;
+    std::fs::write(path, bytes)
+}
+
+fn bytemuck_f32(values: &[f32]) -> &[u8] {
+    // SAFETY: f32 has no padding and any byte pattern is a valid u8.
+    unsafe { std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values)) }
+}
+
+fn read_moments(path: &Path) -> Result<Vec<(String, Vec<f32>)>, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
+        CheckpointError::Weights {
+            path: path.to_path_buf(),
+            message: format!("not a valid safetensors file: {e}"),
+        }
+    })?;
+    let mut out = Vec::new();
+    for (name, view) in file.tensors() {
+        if view.dtype() != safetensors::Dtype::F32 {
+            return Err(CheckpointError::Weights {
+                path: path.to_path_buf(),
+                message: format!("{name}: expected F32, found {:?}", view.dtype()),
+            });
+        }
+        let values = view
+            .data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        out.push((name, values));
+    }
+    Ok(out)
+}

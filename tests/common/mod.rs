@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests: devices, tiny models, generated image folders.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use hitogata::data::Dataset;
+use hitogata::device::{ComputeDevice, DeviceChoice, select_device};
+use hitogata::model::ModelConfig;
+use hitogata::train::TrainConfig;
+use image::{Rgb, RgbImage};
+
+/// The CPU device.
+pub fn cpu() -> ComputeDevice {
+    select_device(DeviceChoice::Cpu).expect("the CPU device always exists")
+}
+
+/// The wgpu device (Mesa's llvmpipe in CI). Fails the test when wgpu cannot start, unless
+/// HITOGATA_SKIP_WGPU=1 says this machine has no wgpu at all.
+pub fn wgpu() -> Option<ComputeDevice> {
+    static DEVICE: OnceLock<Option<ComputeDevice>> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            if std::env::var("HITOGATA_SKIP_WGPU").is_ok_and(|v| v == "1") {
+                eprintln!("HITOGATA_SKIP_WGPU=1: skipping the wgpu half of this test");
+                return None;
+            }
+            Some(select_device(DeviceChoice::Wgpu).expect(
+                "wgpu must start (install Mesa's EGL/GL drivers, or set HITOGATA_SKIP_WGPU=1)",
+            ))
+        })
+        .clone()
+}
+
+/// Both devices to run a test on.
+pub fn devices() -> Vec<ComputeDevice> {
+    let mut list = vec![cpu()];
+    list.extend(wgpu());
+    list
+}
+
+/// A tiny model: fast on llvmpipe.
+pub fn tiny_model() -> ModelConfig {
+    ModelConfig::new().with_latent_dim(8).with_ngf(4).with_ndf(4)
+}
+
+/// A tiny WGAN config.
+pub fn tiny_train_config() -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.model = tiny_model();
+    c.batch_size = 8;
+    c.n_critic = 2;
+    c.sample_count = 4;
+    c.seed = 7;
+    c
+}
+
+/// A simple, learnable picture: a coloured disc on white.
+pub fn disc_image(i: u32) -> RgbImage {
+    let colour = Rgb([(40 * i % 256) as u8, (90 + 70 * i % 160) as u8, (200 - 30 * i % 200) as u8]);
+    let r = 12.0 + (i % 5) as f32 * 3.0;
+    RgbImage::from_fn(64, 64, |x, y| {
+        let (dx, dy) = (x as f32 - 32.0, y as f32 - 30.0);
+        if dx * dx + dy * dy < r * r { colour } else { Rgb([255, 255, 255]) }
+    })
+}
+
+/// An in-memory dataset of `n` disc pictures.
+pub fn disc_dataset(n: u32) -> Arc<Dataset> {
+    let images: Vec<_> = (0..n).map(disc_image).collect();
+    Arc::new(Dataset::from_images(&images))
+}
+
+/// Writes `n` disc PNGs into `dir`.
+pub fn write_disc_folder(dir: &Path, n: u32) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        disc_image(i).save(dir.join(format!("disc-{i:03}.png"))).unwrap();
+    }
+}

@@ -1,0 +1,98 @@
+//! Checkpoints: bit-identical round trips, and clear errors for broken files.
+
+mod common;
+
+use hitogata::checkpoint::{
+    CheckpointError, GENERATOR_FILE, MODEL_FILE, export_generator, load_generator, write_ron,
+};
+use hitogata::inference::latents_tensor;
+use hitogata::latent::sample_batch;
+
+fn outputs(dir: &std::path::Path, dev: &hitogata::device::ComputeDevice) -> Vec<f32> {
+    let loaded = load_generator(dir, &dev.device).unwrap();
+    let z = sample_batch(5, 3, loaded.config.latent_dim);
+    loaded.generator.forward(latents_tensor(&z, &dev.device)).into_data().to_vec::<f32>().unwrap()
+}
+
+#[test]
+fn round_trip_gives_bit_identical_generator_output_on_every_device() {
+    for dev in common::devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = common::tiny_model();
+        let g = config.init_generator(&dev.device);
+        let z = sample_batch(5, 3, config.latent_dim);
+        let before = g.valid().forward(latents_tensor(&z, &dev.device)).into_data().to_vec::<f32>().unwrap();
+        export_generator(&config, &g, dir.path()).unwrap();
+        let after = outputs(dir.path(), &dev);
+        assert_eq!(before, after, "{}", dev.description);
+        // Saving again over an existing export keeps it loadable.
+        export_generator(&config, &g, dir.path()).unwrap();
+        assert_eq!(outputs(dir.path(), &dev), before);
+    }
+}
+
+fn saved_tiny() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = common::cpu();
+    let config = common::tiny_model();
+    export_generator(&config, &config.init_generator(&dev.device), dir.path()).unwrap();
+    dir
+}
+
+fn load_err(dir: &std::path::Path) -> String {
+    match load_generator(dir, &common::cpu().device) {
+        Ok(_) => panic!("loading {} should fail", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn truncated_weights_name_the_file() {
+    let dir = saved_tiny();
+    let path = dir.path().join(GENERATOR_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains(GENERATOR_FILE), "{msg}");
+}
+
+#[test]
+fn garbage_and_empty_weights_are_errors() {
+    for content in [&b""[..], b"definitely not safetensors, just some words"] {
+        let dir = saved_tiny();
+        std::fs::write(dir.path().join(GENERATOR_FILE), content).unwrap();
+        let msg = load_err(dir.path());
+        assert!(msg.contains(GENERATOR_FILE) && msg.contains("not a valid safetensors"), "{msg}");
+    }
+}
+
+#[test]
+fn wrong_shaped_weights_say_expected_and_found() {
+    let dir = saved_tiny();
+    // Claim a wider model than the weights hold.
+    let wider = common::tiny_model().with_ngf(6);
+    write_ron(&dir.path().join(MODEL_FILE), &wider).unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains(GENERATOR_FILE), "{msg}");
+    assert!(msg.to_lowercase().contains("expected") && msg.to_lowercase().contains("found"), "{msg}");
+}
+
+#[test]
+fn malformed_or_missing_config_is_an_error_naming_it() {
+    let dir = saved_tiny();
+    std::fs::write(dir.path().join(MODEL_FILE), "(latent_dim: \"forty\"").unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains(MODEL_FILE) && msg.contains("malformed"), "{msg}");
+
+    let empty = tempfile::tempdir().unwrap();
+    let err = load_generator(empty.path(), &common::cpu().device).err().unwrap();
+    assert!(matches!(err, CheckpointError::NotACheckpoint { .. }), "{err}");
+}
+
+#[test]
+fn missing_weights_file_is_reported() {
+    let dir = saved_tiny();
+    std::fs::remove_file(dir.path().join(GENERATOR_FILE)).unwrap();
+    let msg = load_err(dir.path());
+    assert!(msg.contains(GENERATOR_FILE) && msg.contains("missing"), "{msg}");
+}

@@ -1,0 +1,115 @@
+//! Training sessions: WGAN clipping and progress, determinism, exact resume, divergence.
+
+mod common;
+
+use hitogata::checkpoint::load_generator;
+use hitogata::data::Dataset;
+use hitogata::latent::sample_batch;
+use hitogata::optim::OptimizerConfig;
+use hitogata::train::{Algorithm, TrainConfig, TrainError, TrainingSession};
+
+fn wasserstein_on_fixed_batch(session: &TrainingSession, dev: &hitogata::device::ComputeDevice, fakes: &Dataset) -> f32 {
+    let data = session.data().clone();
+    let idx: Vec<usize> = (0..data.len).collect();
+    let real = data.batch(&idx, &vec![false; idx.len()], &dev.device);
+    let fidx: Vec<usize> = (0..fakes.len).collect();
+    let fake = fakes.batch(&fidx, &vec![false; fidx.len()], &dev.device);
+    session.critic_mean(real) - session.critic_mean(fake)
+}
+
+#[test]
+fn wgan_critic_steps_keep_weights_clipped_and_raise_the_estimate() {
+    for dev in common::devices() {
+        let config = common::tiny_train_config();
+        let mut session = TrainingSession::new(config.clone(), common::disc_dataset(8), &dev.device).unwrap();
+        let fakes = Dataset::from_images(&session.generate(&sample_batch(99, 8, config.model.latent_dim)));
+        session.train_critic_only(1).unwrap();
+        let before = wasserstein_on_fixed_batch(&session, &dev, &fakes);
+        session.train_critic_only(30).unwrap();
+        let after = wasserstein_on_fixed_batch(&session, &dev, &fakes);
+        let params = session.critic_parameters();
+        let max = params.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(max <= config.clip + 1e-7, "critic weight {max} outside ±{} on {}", config.clip, dev.description);
+        assert!(after > before, "W estimate {before} → {after} on {}", dev.description);
+    }
+}
+
+#[test]
+fn same_seed_same_numbers_on_cpu() {
+    let dev = common::cpu();
+    let run = || {
+        let mut s = TrainingSession::new(common::tiny_train_config(), common::disc_dataset(8), &dev.device).unwrap();
+        (0..2).map(|_| s.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn resume_after_n_steps_equals_n_plus_m_uninterrupted_on_cpu() {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let config = common::tiny_train_config();
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut a = TrainingSession::new(config.clone(), data.clone(), &dev.device).unwrap();
+    for _ in 0..3 {
+        a.step().unwrap();
+    }
+    a.save_checkpoint(dir.path()).unwrap();
+    drop(a);
+    let mut resumed = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(resumed.step_count(), 3);
+    let tail_resumed: Vec<_> = (0..2).map(|_| resumed.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect();
+
+    let mut b = TrainingSession::new(config, data, &dev.device).unwrap();
+    let all: Vec<_> = (0..5).map(|_| b.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect();
+    assert_eq!(tail_resumed, all[3..].to_vec());
+    assert_eq!(resumed.critic_parameters(), b.critic_parameters());
+    assert_eq!(resumed.sample_images(), b.sample_images());
+    assert_eq!(resumed.history().len(), 5);
+}
+
+#[test]
+fn adam_state_resumes_exactly_too() {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
+    config.model = common::tiny_model().with_critic_batch_norm(true);
+    config.batch_size = 8;
+    config.sample_count = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = TrainingSession::new(config.clone(), data.clone(), &dev.device).unwrap();
+    a.step().unwrap();
+    a.step().unwrap();
+    a.save_checkpoint(dir.path()).unwrap();
+    let mut resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
+    let m1 = resumed.step().unwrap();
+    let m2 = a.step().unwrap();
+    assert_eq!((m1.critic_loss, m1.generator_loss), (m2.critic_loss, m2.generator_loss));
+    assert!(m1.critic_loss.is_finite() && m1.critic_loss > 0.0, "BCE loss is positive");
+}
+
+#[test]
+fn divergence_stops_with_a_clear_error_and_keeps_the_checkpoint() {
+    let dev = common::cpu();
+    let mut config = common::tiny_train_config();
+    config.optimizer_g = OptimizerConfig::RmsProp { lr: f64::NAN, alpha: 0.99, epsilon: 1e-8 };
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = TrainingSession::new(config, common::disc_dataset(8), &dev.device).unwrap();
+    s.save_checkpoint(dir.path()).unwrap();
+    let saved = std::fs::read(dir.path().join("generator.safetensors")).unwrap();
+    let err = (0..3).find_map(|_| s.step().err()).expect("NaN weights must be detected");
+    assert!(matches!(err, TrainError::Diverged { .. }), "{err}");
+    assert!(err.to_string().contains("diverged"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("generator.safetensors")).unwrap(), saved);
+    assert!(load_generator(dir.path(), &dev.device).is_ok());
+}
+
+#[test]
+fn bad_configs_are_rejected_before_training() {
+    let dev = common::cpu();
+    let mut config = common::tiny_train_config();
+    config.batch_size = 0;
+    let err = TrainingSession::new(config, common::disc_dataset(2), &dev.device).err().unwrap();
+    assert!(err.to_string().contains("batch_size"), "{err}");
+}
