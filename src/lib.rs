@@ -3,6 +3,7 @@
 //! `engine` holds everything that is not UI (model, data, training, checkpoints) so that the
 //! CLI and the desktop app drive the same code.
 
+pub mod app;
 pub mod engine;
 
 pub use engine::*;

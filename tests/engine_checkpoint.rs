@@ -2,6 +2,7 @@
 
 mod common;
 
+use burn::module::Module;
 use hitogata::checkpoint::{
     CheckpointError, GENERATOR_FILE, MODEL_FILE, export_generator, load_generator, write_ron,
 };
@@ -11,7 +12,7 @@ use hitogata::latent::sample_batch;
 fn outputs(dir: &std::path::Path, dev: &hitogata::device::ComputeDevice) -> Vec<f32> {
     let loaded = load_generator(dir, &dev.device).unwrap();
     let z = sample_batch(5, 3, loaded.config.latent_dim);
-    loaded.generator.forward(latents_tensor(&z, &dev.device)).into_data().to_vec::<f32>().unwrap()
+    loaded.generator.forward(latents_tensor(&z, &dev.device)).into_data().try_to_vec::<f32>().unwrap()
 }
 
 #[test]
@@ -21,7 +22,7 @@ fn round_trip_gives_bit_identical_generator_output_on_every_device() {
         let config = common::tiny_model();
         let g = config.init_generator(&dev.device);
         let z = sample_batch(5, 3, config.latent_dim);
-        let before = g.valid().forward(latents_tensor(&z, &dev.device)).into_data().to_vec::<f32>().unwrap();
+        let before = g.valid().forward(latents_tensor(&z, &dev.device)).into_data().try_to_vec::<f32>().unwrap();
         export_generator(&config, &g, dir.path()).unwrap();
         let after = outputs(dir.path(), &dev);
         assert_eq!(before, after, "{}", dev.description);

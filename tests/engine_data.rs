@@ -72,8 +72,8 @@ fn empty_and_missing_folders_are_errors_naming_the_folder() {
 fn batches_are_normalised_and_flipped() {
     let data = common::disc_dataset(2);
     let dev = common::cpu();
-    let plain = data.batch(&[0], &[false], &dev.device).into_data().to_vec::<f32>().unwrap();
-    let flipped = data.batch(&[0], &[true], &dev.device).into_data().to_vec::<f32>().unwrap();
+    let plain = data.batch(&[0], &[false], &dev.device).into_data().try_to_vec::<f32>().unwrap();
+    let flipped = data.batch(&[0], &[true], &dev.device).into_data().try_to_vec::<f32>().unwrap();
     assert!(plain.iter().all(|v| (-1.0..=1.0).contains(v)));
     assert_eq!(plain[0], 1.0, "white is +1");
     // Row 30, x = 20 vs the mirrored x = 43.

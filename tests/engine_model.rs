@@ -2,6 +2,7 @@
 
 mod common;
 
+use burn::module::Module;
 use hitogata::checkpoint::{export_generator, load_generator};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
@@ -15,7 +16,7 @@ fn generator_and_critic_shapes_and_range_on_every_device() {
         let z = latents_tensor(&sample_batch(3, 5, config.latent_dim), &dev.device);
         let images = g.forward(z);
         assert_eq!(images.dims(), [5, 3, 64, 64], "{}", dev.description);
-        let values = images.clone().into_data().to_vec::<f32>().unwrap();
+        let values = images.clone().into_data().try_to_vec::<f32>().unwrap();
         assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)), "tanh range on {}", dev.description);
         let spread = values.iter().cloned().fold(f32::MIN, f32::max) - values.iter().cloned().fold(f32::MAX, f32::min);
         assert!(spread > 0.0, "output is not constant on {}", dev.description);
@@ -47,8 +48,8 @@ fn wgpu_and_cpu_generators_agree_for_the_same_weights() {
     let z = sample_batch(11, 4, config.latent_dim);
     let on_cpu = load_generator(dir.path(), &cpu.device).unwrap();
     let on_gpu = load_generator(dir.path(), &gpu.device).unwrap();
-    let a = on_cpu.generator.forward(latents_tensor(&z, &cpu.device)).into_data().to_vec::<f32>().unwrap();
-    let b = on_gpu.generator.forward(latents_tensor(&z, &gpu.device)).into_data().to_vec::<f32>().unwrap();
+    let a = on_cpu.generator.forward(latents_tensor(&z, &cpu.device)).into_data().try_to_vec::<f32>().unwrap();
+    let b = on_gpu.generator.forward(latents_tensor(&z, &gpu.device)).into_data().try_to_vec::<f32>().unwrap();
     let max_diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     assert!(max_diff < 1e-4, "max difference {max_diff}");
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use burn::module::Module;
 use clap::Args;
 use hitogata::data::Dataset;
 use hitogata::device::{ComputeDevice, DeviceChoice, probe_adapters, select_device};

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::latent::{Latent, LatentFile, sample_batch};
+use hitogata::latent::{LatentFile, sample_batch};
 use hitogata::render::{grid, save_png, upscale};
 use hitogata::inference::generate_images;
 

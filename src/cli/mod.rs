@@ -1,6 +1,6 @@
 //! Command-line interface: one file per subcommand.
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 mod bench;
 mod eval;
@@ -13,6 +13,15 @@ mod train;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Checkpoint for the desktop app (default: the last one used, else checkpoints/faces).
+    #[arg(long)]
+    checkpoint: Option<std::path::PathBuf>,
+    /// Bookmarks file for the desktop app (default: in the platform's data directory).
+    #[arg(long)]
+    bookmarks: Option<std::path::PathBuf>,
+    /// Where the desktop app runs the generator.
+    #[arg(long, value_enum, default_value_t = hitogata::device::DeviceChoice::Auto)]
+    device: hitogata::device::DeviceChoice,
 }
 
 #[derive(Subcommand, Debug)]
@@ -34,16 +43,33 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Generate(args)) => generate::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Eval(args)) => eval::run(args),
-        None => {
-            // The desktop app lands in a later issue; until then, say what there is.
-            Cli::command().print_help()?;
-            println!();
-            Ok(())
-        }
+        None => run_app(hitogata::app::AppOptions {
+            checkpoint: cli.checkpoint,
+            bookmarks_path: cli.bookmarks,
+            device: cli.device,
+            fresh: false,
+        }),
     }
 }
 
 /// Prints the chosen device once, clearly, to stderr.
 pub fn announce_device(device: &hitogata::device::ComputeDevice) {
     eprintln!("device: {}", device.description);
+}
+
+/// Opens the desktop window (wgpu renderer).
+fn run_app(options: hitogata::app::AppOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default()
+            .with_title("hitogata")
+            .with_inner_size([1280.0, 860.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "hitogata",
+        native,
+        Box::new(move |cc| Ok(Box::new(hitogata::app::HitogataApp::new(cc, options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }

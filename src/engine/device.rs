@@ -83,7 +83,7 @@ pub struct AdapterSummary {
 
 /// Lists wgpu adapters without touching burn (cheap, never compiles shaders).
 pub fn probe_adapters() -> Vec<AdapterSummary> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::from_env_or_default());
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     adapters
         .iter()

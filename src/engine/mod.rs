@@ -1,13 +1,16 @@
 //! The engine: model, devices, data, latent vectors, checkpoints, training. Never imports UI code.
 
 pub mod atomic;
+pub mod bookmarks;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
 pub mod eval;
+pub mod history;
 pub mod inference;
 pub mod latent;
 pub mod model;
 pub mod optim;
 pub mod render;
 pub mod train;
+pub mod worker;

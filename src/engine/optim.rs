@@ -104,7 +104,7 @@ impl Optimizer {
         for (path, tensors) in &self.moments {
             for (k, t) in tensors.iter().enumerate() {
                 let data = t.to_data();
-                let values = data.to_vec::<f32>().unwrap_or_default();
+                let values = data.try_to_vec::<f32>().unwrap_or_default();
                 out.push((format!("{path}/{k}"), vec![values.len()], values));
             }
         }

@@ -14,7 +14,7 @@ pub fn tensor_to_images(images: Tensor<4>) -> Vec<RgbImage> {
     let values = images
         .into_data()
         .convert::<f32>()
-        .to_vec::<f32>()
+        .try_to_vec::<f32>()
         .expect("f32 tensor data");
     let plane = h * w;
     (0..n)

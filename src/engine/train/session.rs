@@ -296,7 +296,7 @@ impl TrainingSession {
         let values = Tensor::cat(vec![critic_out.expect("at least one critic step"), g_loss], 0)
             .into_data()
             .convert::<f32>()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap_or_default();
         let seconds = started.elapsed().as_secs_f32();
         let step = self.step + 1;
@@ -351,7 +351,7 @@ impl TrainingSession {
     pub fn train_critic_only(&mut self, updates: usize) -> Result<(), TrainError> {
         for k in 0..updates {
             let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 1000 + k as u64));
-            let out = self.critic_update(&mut rng).into_data().to_vec::<f32>().unwrap_or_default();
+            let out = self.critic_update(&mut rng).into_data().try_to_vec::<f32>().unwrap_or_default();
             finite(self.step, "the critic loss", out[0])?;
         }
         Ok(())
@@ -370,8 +370,11 @@ impl TrainingSession {
         replace_dir_atomic(dir, |tmp| {
             let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
             checkpoint::write_ron(&tmp.join(MODEL_FILE), &self.config.model).map_err(wrap)?;
-            checkpoint::save_weights(&self.generator, &tmp.join(GENERATOR_FILE)).map_err(wrap)?;
-            checkpoint::save_weights(&self.critic, &tmp.join(CRITIC_FILE)).map_err(wrap)?;
+            // `valid()` folds BatchNorm's pending running-statistics update into the saved
+            // value; saving the training module directly would store them one batch stale.
+            checkpoint::save_weights(&self.generator.valid(), &tmp.join(GENERATOR_FILE))
+                .map_err(wrap)?;
+            checkpoint::save_weights(&self.critic.valid(), &tmp.join(CRITIC_FILE)).map_err(wrap)?;
             write_moments(&self.optim_g, &tmp.join(OPTIM_G_FILE))?;
             write_moments(&self.optim_c, &tmp.join(OPTIM_C_FILE))?;
             checkpoint::write_ron(&tmp.join(STATE_FILE), &state).map_err(wrap)
@@ -386,7 +389,7 @@ impl TrainingSession {
 
     /// Writes a generator-only export (what the explorer and `generate` load).
     pub fn export_generator(&self, dir: &Path) -> Result<(), CheckpointError> {
-        checkpoint::export_generator(&self.config.model, &self.generator, dir)
+        checkpoint::export_generator(&self.config.model, &self.generator.valid(), dir)
     }
 }
 
@@ -395,7 +398,7 @@ struct ParamCollector<'a>(&'a mut Vec<f32>);
 impl burn::module::ModuleVisitor for ParamCollector<'_> {
     fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
         let data = param.val().into_data().convert::<f32>();
-        self.0.extend(data.to_vec::<f32>().unwrap_or_default());
+        self.0.extend(data.try_to_vec::<f32>().unwrap_or_default());
     }
 }
 

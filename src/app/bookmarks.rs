@@ -1,0 +1,238 @@
+//! The bookmark panel: save the current vector, thumbnails, load, rename, delete with undo.
+
+use std::collections::HashMap;
+
+use image::RgbImage;
+
+use crate::app::textures::upload;
+use crate::app::{HitogataApp, TAG_THUMBNAILS};
+use crate::engine::bookmarks::{Bookmark, BookmarkStore};
+
+/// How the list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    /// Oldest first.
+    Created,
+    /// Alphabetical.
+    Name,
+}
+
+/// Bookmark panel state.
+pub struct BookmarksPanel {
+    /// The persisted bookmarks.
+    pub store: BookmarkStore,
+    /// Name for the next bookmark.
+    pub new_name: String,
+    /// Show only names containing this.
+    pub filter: String,
+    /// Order.
+    pub sort: SortOrder,
+    /// Thumbnails by bookmark id.
+    pub thumbnails: HashMap<u64, egui::TextureHandle>,
+    /// The last deletion, for undo.
+    pub last_deleted: Option<(usize, Bookmark)>,
+    /// Bookmark being renamed: (id, name, note).
+    pub editing: Option<(u64, String, String)>,
+    pending: Option<(u64, Vec<u64>)>,
+    stale: bool,
+}
+
+impl BookmarksPanel {
+    /// A panel over `store`.
+    pub fn new(store: BookmarkStore) -> Self {
+        Self {
+            store,
+            new_name: String::new(),
+            filter: String::new(),
+            sort: SortOrder::Created,
+            thumbnails: HashMap::new(),
+            last_deleted: None,
+            editing: None,
+            pending: None,
+            stale: true,
+        }
+    }
+
+    /// Thumbnails must be re-rendered (new checkpoint, imported bookmarks).
+    pub fn invalidate_thumbnails(&mut self) {
+        self.thumbnails.clear();
+        self.stale = true;
+    }
+
+    /// Takes a batch answer if it is ours.
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: u64, images: &[RgbImage]) -> bool {
+        match &self.pending {
+            Some((t, ids)) if *t == tag => {
+                for (id, img) in ids.iter().zip(images) {
+                    let mut slot = None;
+                    upload(ctx, &mut slot, &format!("bookmark-{id}"), img, false);
+                    if let Some(handle) = slot {
+                        self.thumbnails.insert(*id, handle);
+                    }
+                }
+                self.pending = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bookmarks to list, filtered and sorted.
+    pub fn visible(&self) -> Vec<Bookmark> {
+        let needle = self.filter.to_lowercase();
+        let mut list: Vec<Bookmark> = self
+            .store
+            .all()
+            .iter()
+            .filter(|b| needle.is_empty() || b.name.to_lowercase().contains(&needle))
+            .cloned()
+            .collect();
+        if self.sort == SortOrder::Name {
+            list.sort_by_key(|b| b.name.to_lowercase());
+        }
+        list
+    }
+}
+
+fn request_thumbnails(app: &mut HitogataApp) {
+    let Some(model) = &app.model else { return };
+    if app.bookmarks.pending.is_some() {
+        return;
+    }
+    let missing: Vec<&Bookmark> = app
+        .bookmarks
+        .store
+        .all()
+        .iter()
+        .filter(|b| !app.bookmarks.thumbnails.contains_key(&b.id) && b.z.dim() == model.latent_dim)
+        .collect();
+    app.bookmarks.stale = false;
+    if missing.is_empty() {
+        return;
+    }
+    let ids = missing.iter().map(|b| b.id).collect();
+    let latents = missing.iter().map(|b| b.z.clone()).collect();
+    let tag = TAG_THUMBNAILS | app.tag();
+    app.bookmarks.pending = Some((tag, ids));
+    app.request_batch(tag, latents);
+}
+
+/// Bookmarks the current vector (or `z` with a parent), saving at once.
+pub fn add_bookmark(app: &mut HitogataApp, name: String, z: crate::engine::latent::Latent, parent: Option<u64>) {
+    let name = if name.trim().is_empty() {
+        format!("person {}", app.bookmarks.store.all().len() + 1)
+    } else {
+        name.trim().to_string()
+    };
+    let checkpoint = app.checkpoint_dir.as_ref().map(|p| p.display().to_string());
+    match app.bookmarks.store.add(name.clone(), z, checkpoint, parent) {
+        Ok(_) => {
+            app.status = Some(format!("Bookmarked “{name}”"));
+            app.bookmarks.stale = true;
+        }
+        Err(e) => app.status = Some(format!("Cannot save bookmarks: {e}")),
+    }
+}
+
+/// Draws the bookmark panel.
+pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    if app.bookmarks.stale {
+        request_thumbnails(app);
+    }
+    ui.heading("Bookmarks");
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut app.bookmarks.new_name).hint_text("name").desired_width(120.0));
+        if ui.button("★ Bookmark").on_hover_text("Save the current z with this name").clicked() {
+            let name = std::mem::take(&mut app.bookmarks.new_name);
+            let z = app.explorer.z.clone();
+            add_bookmark(app, name, z, None);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(egui::TextEdit::singleline(&mut app.bookmarks.filter).hint_text("filter").desired_width(100.0))
+            .on_hover_text("Show bookmarks whose name contains this");
+        ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Created, "by time");
+        ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Name, "by name");
+    });
+    if let Some((_, b)) = &app.bookmarks.last_deleted {
+        let label = format!("Undo delete of “{}”", b.name);
+        if ui.button(label).clicked() {
+            if let Some((pos, b)) = app.bookmarks.last_deleted.take() {
+                if let Err(e) = app.bookmarks.store.restore(pos, b) {
+                    app.status = Some(e.to_string());
+                }
+                app.bookmarks.stale = true;
+            }
+        }
+    }
+    ui.separator();
+    let mut load = None;
+    let mut delete = None;
+    let mut jitter_from = None;
+    egui::ScrollArea::vertical().id_salt("bookmark-list").show(ui, |ui| {
+        for b in app.bookmarks.visible() {
+            ui.horizontal(|ui| {
+                let thumb = app.bookmarks.thumbnails.get(&b.id);
+                let clicked = match thumb {
+                    Some(tex) => ui
+                        .add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(48.0, 48.0)).sense(egui::Sense::click()))
+                        .on_hover_text("Load this vector")
+                        .clicked(),
+                    None => ui.add_sized([48.0, 48.0], egui::Button::new("…")).clicked(),
+                };
+                if clicked {
+                    load = Some(b.z.clone());
+                }
+                ui.vertical(|ui| {
+                    match &mut app.bookmarks.editing {
+                        Some((id, name, note)) if *id == b.id => {
+                            ui.text_edit_singleline(name);
+                            ui.text_edit_singleline(note);
+                            if ui.button("Save").clicked() {
+                                let (id, name, note) = app.bookmarks.editing.take().unwrap();
+                                if let Err(e) = app.bookmarks.store.edit(id, name, note) {
+                                    app.status = Some(e.to_string());
+                                }
+                            }
+                        }
+                        _ => {
+                            if ui.link(&b.name).on_hover_text("Load this vector").clicked() {
+                                load = Some(b.z.clone());
+                            }
+                            if !b.note.is_empty() {
+                                ui.small(&b.note);
+                            }
+                            if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p)) {
+                                ui.small(format!("child of {}", parent.name));
+                            }
+                            ui.horizontal(|ui| {
+                                if ui.small_button("✏").on_hover_text("Rename / note").clicked() {
+                                    app.bookmarks.editing = Some((b.id, b.name.clone(), b.note.clone()));
+                                }
+                                if ui.small_button("🗑").on_hover_text("Delete (undoable)").clicked() {
+                                    delete = Some(b.id);
+                                }
+                                if ui.small_button("⁂").on_hover_text("Jitter around this bookmark").clicked() {
+                                    jitter_from = Some((b.id, b.z.clone()));
+                                }
+                            });
+                        }
+                    }
+                });
+            });
+        }
+    });
+    if let Some(z) = load {
+        app.set_z(z);
+    }
+    if let Some(id) = delete {
+        match app.bookmarks.store.remove(id) {
+            Ok(removed) => app.bookmarks.last_deleted = removed,
+            Err(e) => app.status = Some(e.to_string()),
+        }
+        app.bookmarks.thumbnails.remove(&id);
+    }
+    if let Some((id, z)) = jitter_from {
+        app.jitter.set_source(Some(id), z);
+    }
+}

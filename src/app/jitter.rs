@@ -1,0 +1,148 @@
+//! Jitter: a grid of children z + ε, ε ~ N(0, σ²I), around the current vector or a bookmark.
+//! Click a child to adopt it (undoable), or bookmark it (remembering its parent).
+
+use image::RgbImage;
+
+use crate::app::HitogataApp;
+use crate::app::bookmarks::add_bookmark;
+use crate::app::textures::upload;
+use crate::engine::latent::Latent;
+
+/// Jitter panel state.
+pub struct JitterPanel {
+    /// Noise scale.
+    pub sigma: f32,
+    /// Grid side (3 → 3×3).
+    pub side: usize,
+    /// Seed of the current children.
+    pub seed: u64,
+    /// The parent vector and the bookmark it came from, if any.
+    pub source: Option<(Option<u64>, Latent)>,
+    /// The children.
+    pub children: Vec<Latent>,
+    /// Their textures (filled when the worker answers).
+    pub textures: Vec<egui::TextureHandle>,
+    pending_tag: Option<u64>,
+    stale: bool,
+}
+
+impl Default for JitterPanel {
+    fn default() -> Self {
+        Self {
+            sigma: 0.5,
+            side: 4,
+            seed: 1,
+            source: None,
+            children: Vec::new(),
+            textures: Vec::new(),
+            pending_tag: None,
+            stale: false,
+        }
+    }
+}
+
+impl JitterPanel {
+    /// Jitter around `z` (from bookmark `bookmark`, if any).
+    pub fn set_source(&mut self, bookmark: Option<u64>, z: Latent) {
+        self.source = Some((bookmark, z));
+        self.stale = true;
+    }
+
+    /// The children must be recomputed and re-rendered.
+    pub fn invalidate(&mut self) {
+        if self.source.is_some() {
+            self.stale = true;
+        }
+    }
+
+    /// Recomputes the children from source, σ, grid size and seed.
+    pub fn regenerate(&mut self) {
+        if let Some((_, parent)) = &self.source {
+            self.children = parent.jitter(self.sigma, self.side * self.side, self.seed);
+        }
+        self.textures.clear();
+    }
+
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: u64, images: Vec<RgbImage>) {
+        if self.pending_tag != Some(tag) {
+            return;
+        }
+        self.pending_tag = None;
+        self.textures = images
+            .iter()
+            .enumerate()
+            .filter_map(|(i, img)| {
+                let mut slot = None;
+                upload(ctx, &mut slot, &format!("child-{i}"), img, false);
+                slot
+            })
+            .collect();
+    }
+}
+
+/// Draws the jitter panel.
+pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.strong("Jitter");
+        if ui.button("From current z").on_hover_text("Make children around the picture above").clicked() {
+            let z = app.explorer.z.clone();
+            app.jitter.set_source(None, z);
+        }
+        let mut changed = false;
+        changed |= ui.add(egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0).text("σ")).on_hover_text("Spread of the children around the parent").changed();
+        changed |= ui.add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid")).on_hover_text("Children per side").changed();
+        ui.label("seed");
+        changed |= ui.add(egui::DragValue::new(&mut app.jitter.seed)).on_hover_text("Same seed, same children").changed();
+        if ui.button("🎲 Re-roll").on_hover_text("A new batch of children").clicked() {
+            app.jitter.seed = app.jitter.seed.wrapping_add(1);
+            changed = true;
+        }
+        if changed && app.jitter.source.is_some() {
+            app.jitter.stale = true;
+        }
+    });
+    if app.jitter.stale && app.model.is_some() {
+        app.jitter.stale = false;
+        app.jitter.regenerate();
+        let tag = app.tag();
+        app.jitter.pending_tag = Some(tag);
+        let children = app.jitter.children.clone();
+        app.request_batch(tag, children);
+    }
+    if app.jitter.source.is_none() {
+        ui.label("Choose “From current z” or a bookmark’s ⁂ to see similar people.");
+        return;
+    }
+    let mut adopt = None;
+    let mut bookmark = None;
+    egui::ScrollArea::both().id_salt("jitter-grid").show(ui, |ui| {
+        egui::Grid::new("children").show(ui, |ui| {
+            for (i, tex) in app.jitter.textures.iter().enumerate() {
+                ui.vertical(|ui| {
+                    if ui
+                        .add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(80.0, 80.0)).sense(egui::Sense::click()))
+                        .on_hover_text("Adopt this child as the current z")
+                        .clicked()
+                    {
+                        adopt = Some(i);
+                    }
+                    if ui.small_button(format!("★ child {i}")).on_hover_text("Bookmark this child").clicked() {
+                        bookmark = Some(i);
+                    }
+                });
+                if (i + 1) % app.jitter.side == 0 {
+                    ui.end_row();
+                }
+            }
+        });
+    });
+    if let Some(i) = adopt {
+        let z = app.jitter.children[i].clone();
+        app.set_z(z);
+    }
+    if let Some(i) = bookmark {
+        let z = app.jitter.children[i].clone();
+        let parent = app.jitter.source.as_ref().and_then(|(b, _)| *b);
+        add_bookmark(app, format!("child {i} (seed {})", app.jitter.seed), z, parent);
+    }
+}

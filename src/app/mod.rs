@@ -1,0 +1,365 @@
+//! The desktop app: an eframe App that holds the state and draws one panel per file. It talks
+//! to the generator only through [`InferenceWorker`] messages, so no frame waits on the model.
+
+mod bookmarks;
+mod explorer;
+mod jitter;
+mod textures;
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::bookmarks::BookmarkStore;
+use crate::engine::device::DeviceChoice;
+use crate::engine::history::History;
+use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
+use crate::engine::model::ModelConfig;
+use crate::engine::worker::{InferenceEvent, InferenceWorker};
+
+pub use bookmarks::BookmarksPanel;
+pub use explorer::Explorer;
+pub use jitter::JitterPanel;
+
+/// How the app is started.
+#[derive(Clone, Debug, Default)]
+pub struct AppOptions {
+    /// Checkpoint to open (else the last one used, else the shipped default).
+    pub checkpoint: Option<PathBuf>,
+    /// Bookmarks file (else the platform's data directory).
+    pub bookmarks_path: Option<PathBuf>,
+    /// Where the generator runs.
+    pub device: DeviceChoice,
+    /// Ignore saved app state (tests).
+    pub fresh: bool,
+}
+
+/// The shipped default checkpoint: `checkpoints/faces` beside the working directory, else in
+/// the source tree this binary was built from.
+pub fn default_checkpoint() -> PathBuf {
+    let local = PathBuf::from("checkpoints/faces");
+    if local.exists() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("checkpoints/faces")
+    }
+}
+
+/// Where bookmarks live by default.
+pub fn default_bookmarks_path() -> PathBuf {
+    directories::ProjectDirs::from("org", "hitogata", "hitogata")
+        .map(|d| d.data_dir().join("bookmarks.ron"))
+        .unwrap_or_else(|| PathBuf::from("hitogata-bookmarks.ron"))
+}
+
+/// What the app remembers between runs (eframe storage).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Persisted {
+    z: Option<Latent>,
+    seed: u64,
+    psi: Option<f32>,
+    zoom: Option<f32>,
+    smooth: bool,
+    checkpoint: Option<PathBuf>,
+}
+
+const STORAGE_KEY: &str = "hitogata";
+
+/// Results of background file work (dialogs, exports).
+pub(crate) enum FileEvent {
+    OpenCheckpoint(PathBuf),
+    Message(String),
+    ImportBookmarks(PathBuf),
+    ExportBookmarks(PathBuf),
+}
+
+/// Which request a batch answer belongs to.
+pub(crate) const TAG_THUMBNAILS: u64 = 1 << 62;
+
+/// The whole application state.
+pub struct HitogataApp {
+    /// The explorer (sliders and the big image).
+    pub explorer: Explorer,
+    /// Bookmarks.
+    pub bookmarks: BookmarksPanel,
+    /// Jittered children.
+    pub jitter: JitterPanel,
+    /// Undo/redo of latent edits.
+    pub history: History,
+    /// The model's shapes once loaded.
+    pub model: Option<ModelConfig>,
+    /// Checkpoint in use.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Compute device, once known.
+    pub device: Option<String>,
+    /// Last error or notice for the status bar.
+    pub status: Option<String>,
+    /// A checkpoint problem to show prominently.
+    pub load_error: Option<String>,
+    worker: InferenceWorker,
+    file_tx: Sender<FileEvent>,
+    file_rx: Receiver<FileEvent>,
+    next_tag: u64,
+}
+
+impl HitogataApp {
+    /// Builds the app; starts the inference worker and asks it to load the checkpoint.
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let persisted: Persisted = if options.fresh {
+            Persisted::default()
+        } else {
+            cc.storage
+                .and_then(|s| eframe::get_value(s, STORAGE_KEY))
+                .unwrap_or_default()
+        };
+        let ctx = cc.egui_ctx.clone();
+        let worker = InferenceWorker::spawn(options.device, Box::new(move || ctx.request_repaint()));
+        let checkpoint = options
+            .checkpoint
+            .clone()
+            .or(persisted.checkpoint.clone().filter(|p| p.exists()))
+            .unwrap_or_else(default_checkpoint);
+        worker.load(checkpoint.clone());
+
+        let report = BookmarkStore::open(&options.bookmarks_path.clone().unwrap_or_else(default_bookmarks_path));
+        let status = report.recovered.as_ref().map(|(err, aside)| {
+            format!("Bookmarks could not be read ({err}); the file was kept as {} and a new, empty set started.", aside.display())
+        });
+        let mut explorer = Explorer::new(persisted.z.unwrap_or_else(|| Latent::zeros(DEFAULT_LATENT_DIM)), persisted.seed);
+        explorer.psi = persisted.psi.unwrap_or(1.0);
+        explorer.zoom = persisted.zoom.unwrap_or(6.0);
+        explorer.smooth = persisted.smooth;
+        let (file_tx, file_rx) = channel();
+        Self {
+            explorer,
+            bookmarks: BookmarksPanel::new(report.store),
+            jitter: JitterPanel::default(),
+            history: History::default(),
+            model: None,
+            checkpoint_dir: Some(checkpoint),
+            device: None,
+            status,
+            load_error: None,
+            worker,
+            file_tx,
+            file_rx,
+            next_tag: 0,
+        }
+    }
+
+    /// A fresh tag for a batch request.
+    pub(crate) fn tag(&mut self) -> u64 {
+        self.next_tag += 1;
+        self.next_tag
+    }
+
+    /// Changes the current vector, remembering the old one for undo, and renders it.
+    pub fn set_z(&mut self, z: Latent) {
+        if z != self.explorer.z {
+            self.history.record(self.explorer.z.clone());
+            self.explorer.z = z;
+            self.request_main();
+        }
+    }
+
+    /// Undo the last latent edit.
+    pub fn undo(&mut self) {
+        if let Some(z) = self.history.undo(&self.explorer.z) {
+            self.explorer.z = z;
+            self.request_main();
+        }
+    }
+
+    /// Redo.
+    pub fn redo(&mut self) {
+        if let Some(z) = self.history.redo(&self.explorer.z) {
+            self.explorer.z = z;
+            self.request_main();
+        }
+    }
+
+    /// Asks the worker for the main image of the current (truncated) vector.
+    pub fn request_main(&mut self) {
+        let generation = self.explorer.next_generation();
+        self.worker.render_main(generation, self.explorer.effective_z());
+    }
+
+    /// Asks the worker to render a batch.
+    pub(crate) fn request_batch(&mut self, tag: u64, latents: Vec<Latent>) {
+        self.worker.render_batch(tag, latents);
+    }
+
+    /// Opens another checkpoint (in the background).
+    pub fn open_checkpoint(&mut self, path: PathBuf) {
+        self.status = Some(format!("Opening {}…", path.display()));
+        self.worker.load(path);
+    }
+
+    pub(crate) fn file_sender(&self) -> Sender<FileEvent> {
+        self.file_tx.clone()
+    }
+
+    /// Handles everything the worker and file threads sent since the last frame.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        while let Some(event) = self.worker.try_recv() {
+            match event {
+                InferenceEvent::DeviceReady(d) => self.device = Some(d),
+                InferenceEvent::Loaded { config, dir } => {
+                    if self.explorer.z.dim() != config.latent_dim {
+                        self.explorer.z = Latent::zeros(config.latent_dim);
+                        self.history = History::default();
+                    }
+                    self.status = Some(format!("Loaded {}", dir.display()));
+                    self.load_error = None;
+                    self.checkpoint_dir = Some(dir);
+                    self.model = Some(config);
+                    self.request_main();
+                    self.bookmarks.invalidate_thumbnails();
+                    self.jitter.invalidate();
+                }
+                InferenceEvent::LoadFailed { path, message } => {
+                    self.load_error = Some(format!("Cannot open {}: {message}", path.display()));
+                }
+                InferenceEvent::Main { generation, image, millis } => {
+                    self.explorer.receive(ctx, generation, image, millis);
+                }
+                InferenceEvent::Batch { tag, images } => {
+                    if !self.bookmarks.receive(ctx, tag, &images) {
+                        self.jitter.receive(ctx, tag, images);
+                    }
+                }
+            }
+        }
+        while let Ok(event) = self.file_rx.try_recv() {
+            match event {
+                FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
+                FileEvent::Message(m) => self.status = Some(m),
+                FileEvent::ImportBookmarks(path) => match self.bookmarks.store.import(&path) {
+                    Ok(n) => {
+                        self.status = Some(format!("Imported {n} bookmarks from {}", path.display()));
+                        self.bookmarks.invalidate_thumbnails();
+                    }
+                    Err(e) => self.status = Some(e.to_string()),
+                },
+                FileEvent::ExportBookmarks(path) => {
+                    self.status = Some(match self.bookmarks.store.export(&path) {
+                        Ok(()) => format!("Exported bookmarks to {}", path.display()),
+                        Err(e) => e.to_string(),
+                    })
+                }
+            }
+        }
+    }
+
+    fn menu(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open checkpoint…").on_hover_text("Load a generator from a checkpoint, export or run directory").clicked() {
+                    let tx = self.file_sender();
+                    std::thread::spawn(move || {
+                        if let Some(dir) = rfd::FileDialog::new().set_title("Open checkpoint").pick_folder() {
+                            let _ = tx.send(FileEvent::OpenCheckpoint(dir));
+                        }
+                    });
+                }
+                if ui.button("Import bookmarks…").clicked() {
+                    let tx = self.file_sender();
+                    std::thread::spawn(move || {
+                        if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).pick_file() {
+                            let _ = tx.send(FileEvent::ImportBookmarks(f));
+                        }
+                    });
+                }
+                if ui.button("Export bookmarks…").clicked() {
+                    let tx = self.file_sender();
+                    std::thread::spawn(move || {
+                        if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).set_file_name("bookmarks.ron").save_file() {
+                            let _ = tx.send(FileEvent::ExportBookmarks(f));
+                        }
+                    });
+                }
+                if ui.button("Quit").clicked() {
+                    ui.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("Edit", |ui| {
+                if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo  (Ctrl+Z)")).clicked() {
+                    self.undo();
+                }
+                if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo  (Ctrl+Shift+Z)")).clicked() {
+                    self.redo();
+                }
+            });
+        });
+    }
+
+    fn shortcuts(&mut self, ui: &mut egui::Ui) {
+        let redo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+        let undo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Z);
+        // Redo first: its shortcut contains undo's.
+        if ui.input_mut(|i| i.consume_shortcut(&redo)) {
+            self.redo();
+        }
+        if ui.input_mut(|i| i.consume_shortcut(&undo)) {
+            self.undo();
+        }
+    }
+}
+
+impl eframe::App for HitogataApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.shortcuts(ui);
+        egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(self.device.as_deref().unwrap_or("starting the generator…"));
+                if let Some(dir) = &self.checkpoint_dir {
+                    ui.separator();
+                    ui.label(format!("checkpoint: {}", dir.display()));
+                }
+                if let Some(s) = &self.status {
+                    ui.separator();
+                    ui.label(s);
+                }
+            });
+        });
+        egui::Panel::right("bookmarks").default_size(260.0).show(ui, |ui| {
+            bookmarks::show(self, ui);
+        });
+        egui::Panel::bottom("jitter").default_size(230.0).resizable(true).show(ui, |ui| {
+            jitter::show(self, ui);
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(err) = self.load_error.clone() {
+                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), err);
+                if ui.button("Open another checkpoint…").clicked() {
+                    let tx = self.file_sender();
+                    std::thread::spawn(move || {
+                        if let Some(dir) = rfd::FileDialog::new().pick_folder() {
+                            let _ = tx.send(FileEvent::OpenCheckpoint(dir));
+                        }
+                    });
+                }
+                ui.separator();
+            }
+            explorer::show(self, ui);
+        });
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let persisted = Persisted {
+            z: Some(self.explorer.z.clone()),
+            seed: self.explorer.seed,
+            psi: Some(self.explorer.psi),
+            zoom: Some(self.explorer.zoom),
+            smooth: self.explorer.smooth,
+            checkpoint: self.checkpoint_dir.clone(),
+        };
+        eframe::set_value(storage, STORAGE_KEY, &persisted);
+    }
+}

@@ -1,0 +1,237 @@
+//! Bookmarked latent vectors, persisted as RON. A file that cannot be read is never
+//! overwritten: it is renamed aside with a timestamp and the store starts empty.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::atomic::write_atomic;
+use crate::engine::latent::Latent;
+
+/// One saved vector.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bookmark {
+    /// Stable identifier within the store.
+    pub id: u64,
+    /// User-visible name.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: String,
+    /// The vector (a bookmark is a vector, not a picture: thumbnails are re-rendered).
+    pub z: Latent,
+    /// When it was made (RFC 3339).
+    pub created: String,
+    /// The checkpoint it was made with.
+    #[serde(default)]
+    pub checkpoint: Option<String>,
+    /// The bookmark this one was jittered from, if any.
+    #[serde(default)]
+    pub parent: Option<u64>,
+}
+
+/// The file format.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookmarkFile {
+    /// Format version.
+    pub version: u32,
+    /// Next id to hand out.
+    pub next_id: u64,
+    /// Bookmarks in insertion order.
+    pub bookmarks: Vec<Bookmark>,
+}
+
+/// A problem with the bookmarks file.
+#[derive(Debug, thiserror::Error)]
+pub enum BookmarkError {
+    /// I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not a bookmarks file.
+    #[error("{path} is not a valid bookmarks file: {message}")]
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Parser message.
+        message: String,
+    },
+}
+
+/// Bookmarks backed by a file, saved on every change.
+#[derive(Debug)]
+pub struct BookmarkStore {
+    path: PathBuf,
+    file: BookmarkFile,
+}
+
+/// What opening a store found.
+#[derive(Debug)]
+pub struct OpenReport {
+    /// The store (empty if the file was missing or broken).
+    pub store: BookmarkStore,
+    /// When the file was broken: the problem, and where the broken file was moved.
+    pub recovered: Option<(BookmarkError, PathBuf)>,
+}
+
+fn parse(path: &Path) -> Result<BookmarkFile, BookmarkError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BookmarkError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ron::from_str(&text).map_err(|e| BookmarkError::Malformed {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+impl BookmarkStore {
+    /// Opens (or starts) the store at `path`. A broken file is moved aside, not overwritten.
+    pub fn open(path: &Path) -> OpenReport {
+        let empty = || BookmarkStore {
+            path: path.to_path_buf(),
+            file: BookmarkFile {
+                version: 1,
+                ..Default::default()
+            },
+        };
+        if !path.exists() {
+            return OpenReport {
+                store: empty(),
+                recovered: None,
+            };
+        }
+        match parse(path) {
+            Ok(file) => OpenReport {
+                store: BookmarkStore {
+                    path: path.to_path_buf(),
+                    file,
+                },
+                recovered: None,
+            },
+            Err(err) => {
+                let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let aside = path.with_file_name(format!("{name}.broken-{stamp}"));
+                let moved = std::fs::rename(path, &aside).map(|_| aside.clone());
+                let mut store = empty();
+                // If it could not be moved aside, never write over it.
+                if moved.is_err() {
+                    store.path = path.with_file_name(format!("{name}.new"));
+                }
+                OpenReport {
+                    store,
+                    recovered: Some((err, moved.unwrap_or_else(|_| path.to_path_buf()))),
+                }
+            }
+        }
+    }
+
+    /// Where the store is saved.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// All bookmarks, in insertion order.
+    pub fn all(&self) -> &[Bookmark] {
+        &self.file.bookmarks
+    }
+
+    /// Finds a bookmark.
+    pub fn get(&self, id: u64) -> Option<&Bookmark> {
+        self.file.bookmarks.iter().find(|b| b.id == id)
+    }
+
+    /// Adds a bookmark and saves; returns its id.
+    pub fn add(
+        &mut self,
+        name: String,
+        z: Latent,
+        checkpoint: Option<String>,
+        parent: Option<u64>,
+    ) -> Result<u64, BookmarkError> {
+        let id = self.file.next_id;
+        self.file.next_id += 1;
+        self.file.bookmarks.push(Bookmark {
+            id,
+            name,
+            note: String::new(),
+            z,
+            created: chrono::Local::now().to_rfc3339(),
+            checkpoint,
+            parent,
+        });
+        self.save()?;
+        Ok(id)
+    }
+
+    /// Renames and re-notes a bookmark, then saves.
+    pub fn edit(&mut self, id: u64, name: String, note: String) -> Result<(), BookmarkError> {
+        if let Some(b) = self.file.bookmarks.iter_mut().find(|b| b.id == id) {
+            b.name = name;
+            b.note = note;
+        }
+        self.save()
+    }
+
+    /// Removes a bookmark (returning it and its position, for undo), then saves.
+    pub fn remove(&mut self, id: u64) -> Result<Option<(usize, Bookmark)>, BookmarkError> {
+        let Some(pos) = self.file.bookmarks.iter().position(|b| b.id == id) else {
+            return Ok(None);
+        };
+        let removed = self.file.bookmarks.remove(pos);
+        self.save()?;
+        Ok(Some((pos, removed)))
+    }
+
+    /// Puts a removed bookmark back where it was, then saves.
+    pub fn restore(&mut self, position: usize, bookmark: Bookmark) -> Result<(), BookmarkError> {
+        let pos = position.min(self.file.bookmarks.len());
+        self.file.bookmarks.insert(pos, bookmark);
+        self.save()
+    }
+
+    /// Adds every bookmark of another file (new ids), then saves; returns how many.
+    pub fn import(&mut self, path: &Path) -> Result<usize, BookmarkError> {
+        let other = parse(path)?;
+        let n = other.bookmarks.len();
+        for mut b in other.bookmarks {
+            b.id = self.file.next_id;
+            b.parent = None;
+            self.file.next_id += 1;
+            self.file.bookmarks.push(b);
+        }
+        self.save()?;
+        Ok(n)
+    }
+
+    /// Writes all bookmarks to another file.
+    pub fn export(&self, path: &Path) -> Result<(), BookmarkError> {
+        write_file(path, &self.file)
+    }
+
+    /// Saves atomically.
+    pub fn save(&self) -> Result<(), BookmarkError> {
+        write_file(&self.path, &self.file)
+    }
+}
+
+fn write_file(path: &Path, file: &BookmarkFile) -> Result<(), BookmarkError> {
+    let text = ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default()).map_err(|e| {
+        BookmarkError::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    write_atomic(path, text.as_bytes()).map_err(|source| BookmarkError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,227 @@
+//! The generator on its own thread. The UI sends requests and polls events each frame; the
+//! worker calls `wake` (the app sets it to `ctx.request_repaint`) after each event, so the
+//! engine stays free of UI code. For the main image the newest request wins: while a drag
+//! outruns inference, stale vectors are dropped, never queued.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use image::RgbImage;
+
+use crate::engine::checkpoint::{LoadedGenerator, load_generator};
+use crate::engine::device::{ComputeDevice, DeviceChoice, select_device};
+use crate::engine::inference::generate_images;
+use crate::engine::latent::Latent;
+use crate::engine::model::ModelConfig;
+
+/// What the worker reports.
+#[derive(Debug)]
+pub enum InferenceEvent {
+    /// The compute device is ready.
+    DeviceReady(String),
+    /// A checkpoint loaded.
+    Loaded {
+        /// Its shapes.
+        config: ModelConfig,
+        /// Where it came from.
+        dir: PathBuf,
+    },
+    /// A checkpoint failed to load; the previous generator (if any) stays in use.
+    LoadFailed {
+        /// What was asked for.
+        path: PathBuf,
+        /// Why it failed.
+        message: String,
+    },
+    /// The main image for request `generation`.
+    Main {
+        /// The request's generation number.
+        generation: u64,
+        /// The picture.
+        image: RgbImage,
+        /// Time spent in the generator, in milliseconds.
+        millis: f32,
+    },
+    /// Pictures for a batch request.
+    Batch {
+        /// The caller's tag.
+        tag: u64,
+        /// One picture per latent, in order.
+        images: Vec<RgbImage>,
+    },
+}
+
+#[derive(Default)]
+struct Pending {
+    load: Option<PathBuf>,
+    main: Option<(u64, Latent)>,
+    batches: VecDeque<(u64, Vec<Latent>)>,
+    shutdown: bool,
+}
+
+struct Shared {
+    pending: Mutex<Pending>,
+    wakeup: Condvar,
+}
+
+/// Handle to the inference thread. Dropping it stops and joins the thread.
+pub struct InferenceWorker {
+    shared: Arc<Shared>,
+    events: Receiver<InferenceEvent>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl InferenceWorker {
+    /// Starts the thread; it picks its device first (`choice`), then waits for requests.
+    pub fn spawn(choice: DeviceChoice, wake: Box<dyn Fn() + Send>) -> Self {
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(Pending::default()),
+            wakeup: Condvar::new(),
+        });
+        let (tx, events) = channel();
+        let thread_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("hitogata-inference".into())
+            .spawn(move || run(choice, thread_shared, tx, wake))
+            .expect("spawn inference thread");
+        Self {
+            shared,
+            events,
+            thread: Some(thread),
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Pending)) {
+        let mut pending = self.shared.pending.lock().expect("worker lock");
+        f(&mut pending);
+        self.shared.wakeup.notify_one();
+    }
+
+    /// Loads a checkpoint (replacing the current generator when it succeeds).
+    pub fn load(&self, path: PathBuf) {
+        self.update(|p| p.load = Some(path));
+    }
+
+    /// Renders the main image; replaces any main request not yet started.
+    pub fn render_main(&self, generation: u64, z: Latent) {
+        self.update(|p| p.main = Some((generation, z)));
+    }
+
+    /// Renders a batch of pictures, answered with the same `tag`.
+    pub fn render_batch(&self, tag: u64, latents: Vec<Latent>) {
+        self.update(|p| p.batches.push_back((tag, latents)));
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_recv(&self) -> Option<InferenceEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Blocks for the next event (for tests and headless use).
+    pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<InferenceEvent> {
+        self.events.recv_timeout(timeout).ok()
+    }
+}
+
+impl Drop for InferenceWorker {
+    fn drop(&mut self) {
+        self.update(|p| p.shutdown = true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+enum Job {
+    Load(PathBuf),
+    Main(u64, Latent),
+    Batch(u64, Vec<Latent>),
+}
+
+fn next_job(shared: &Shared) -> Option<Job> {
+    let mut pending = shared.pending.lock().expect("worker lock");
+    loop {
+        if pending.shutdown {
+            return None;
+        }
+        if let Some(path) = pending.load.take() {
+            return Some(Job::Load(path));
+        }
+        if let Some((g, z)) = pending.main.take() {
+            return Some(Job::Main(g, z));
+        }
+        if let Some((tag, latents)) = pending.batches.pop_front() {
+            return Some(Job::Batch(tag, latents));
+        }
+        pending = shared.wakeup.wait(pending).expect("worker lock");
+    }
+}
+
+fn run(choice: DeviceChoice, shared: Arc<Shared>, tx: Sender<InferenceEvent>, wake: Box<dyn Fn() + Send>) {
+    let send = |event: InferenceEvent| {
+        let ok = tx.send(event).is_ok();
+        wake();
+        ok
+    };
+    let device: ComputeDevice = match select_device(choice) {
+        Ok(d) => d,
+        Err(e) => {
+            let fallback = crate::engine::device::cpu_device(&format!(" — {e}"));
+            fallback
+        }
+    };
+    if !send(InferenceEvent::DeviceReady(device.description.clone())) {
+        return;
+    }
+    let mut generator: Option<LoadedGenerator> = None;
+    while let Some(job) = next_job(&shared) {
+        let event = match job {
+            Job::Load(path) => match load_generator(&path, &device.device) {
+                Ok(loaded) => {
+                    let event = InferenceEvent::Loaded {
+                        config: loaded.config.clone(),
+                        dir: loaded.dir.clone(),
+                    };
+                    generator = Some(loaded);
+                    event
+                }
+                Err(e) => InferenceEvent::LoadFailed {
+                    path,
+                    message: e.to_string(),
+                },
+            },
+            Job::Main(generation, z) => {
+                let Some(g) = generator.as_ref().filter(|g| g.config.latent_dim == z.dim()) else {
+                    continue;
+                };
+                let started = Instant::now();
+                let image = generate_images(&g.generator, std::slice::from_ref(&z), &device.device)
+                    .pop()
+                    .expect("one image");
+                InferenceEvent::Main {
+                    generation,
+                    image,
+                    millis: started.elapsed().as_secs_f32() * 1e3,
+                }
+            }
+            Job::Batch(tag, latents) => {
+                let Some(g) = generator.as_ref() else { continue };
+                if latents.iter().any(|l| l.dim() != g.config.latent_dim) {
+                    continue;
+                }
+                let mut images = Vec::with_capacity(latents.len());
+                for chunk in latents.chunks(64) {
+                    images.extend(generate_images(&g.generator, chunk, &device.device));
+                }
+                InferenceEvent::Batch { tag, images }
+            }
+        };
+        if !send(event) {
+            return;
+        }
+    }
+}

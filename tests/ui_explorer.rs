@@ -1,0 +1,225 @@
+//! egui_kittest drives the real app (wgpu renderer on Mesa's software GL in CI; the generator
+//! on the CPU device so the tests stay quick).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use hitogata::app::{AppOptions, HitogataApp};
+use hitogata::checkpoint::export_generator;
+use hitogata::device::DeviceChoice;
+use hitogata::latent::Latent;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    checkpoint: PathBuf,
+    bookmarks: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("ckpt");
+    let config = common::tiny_model();
+    let dev = common::cpu();
+    dev.device.seed(3);
+    export_generator(&config, &config.init_generator(&dev.device), &checkpoint).unwrap();
+    let bookmarks = dir.path().join("bookmarks.ron");
+    Fixture { _dir: dir, checkpoint, bookmarks }
+}
+
+fn harness(checkpoint: &Path, bookmarks: &Path) -> Harness<'static, HitogataApp> {
+    let options = AppOptions {
+        checkpoint: Some(checkpoint.to_path_buf()),
+        bookmarks_path: Some(bookmarks.to_path_buf()),
+        device: DeviceChoice::Cpu,
+        fresh: true,
+    };
+    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 860.0));
+    if common::wgpu().is_some() {
+        builder = builder.wgpu();
+    }
+    builder.build_eframe(move |cc| HitogataApp::new(cc, options))
+}
+
+/// Steps the UI until `done` holds; the worker answers from its own thread.
+fn wait_until(h: &mut Harness<'static, HitogataApp>, what: &str, done: impl Fn(&HitogataApp) -> bool) {
+    for _ in 0..2000 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn loaded(h: &mut Harness<'static, HitogataApp>) {
+    wait_until(h, "the first picture", |a| a.model.is_some() && a.explorer.images_shown >= 1);
+}
+
+#[test]
+fn moving_a_slider_changes_the_picture() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let before = h.state().explorer.image.clone().unwrap();
+    let shown = h.state().explorer.images_shown;
+    h.get_all_by_role(Role::Slider).find(|n| format!("{n:?}").contains("z3")).expect("slider z3").focus();
+    h.step();
+    for _ in 0..10 {
+        h.key_press(egui::Key::ArrowRight);
+        h.step();
+    }
+    wait_until(&mut h, "a new picture", move |a| a.explorer.images_shown > shown);
+    assert!(h.state().explorer.z.0[3] > 0.0, "slider moved z3");
+    wait_until(&mut h, "the settled picture", |a| a.explorer.image.is_some());
+    assert_ne!(h.state().explorer.image.clone().unwrap(), before);
+    assert!(h.state().explorer.texture.is_some());
+}
+
+#[test]
+fn random_with_a_given_seed_gives_the_same_z_twice() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let dim = h.state().explorer.z.dim();
+    let roll = |h: &mut Harness<'static, HitogataApp>| {
+        h.state_mut().explorer.seed = 41;
+        h.get_by_label("🎲 Random").click();
+        h.step();
+        h.state().explorer.z.clone()
+    };
+    let a = roll(&mut h);
+    let b = roll(&mut h);
+    assert_eq!(a, b);
+    assert_eq!(a, Latent::from_seed(42, dim));
+}
+
+#[test]
+fn undo_and_redo_restore_exact_vectors() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let z0 = h.state().explorer.z.clone();
+    h.get_by_label("🎲 Random").click();
+    h.step();
+    let z1 = h.state().explorer.z.clone();
+    h.get_by_label("🎲 Random").click();
+    h.step();
+    let z2 = h.state().explorer.z.clone();
+    assert!(z0 != z1 && z1 != z2);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().explorer.z, z1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().explorer.z, z0);
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.step();
+    assert_eq!(h.state().explorer.z, z1);
+}
+
+#[test]
+fn a_bookmark_survives_a_restart() {
+    let f = fixture();
+    let z = {
+        let mut h = harness(&f.checkpoint, &f.bookmarks);
+        loaded(&mut h);
+        h.get_by_label("🎲 Random").click();
+        h.step();
+        h.state_mut().bookmarks.new_name = "smiley".into();
+        h.get_by_label("★ Bookmark").click();
+        h.step();
+        assert!(f.bookmarks.exists(), "written on every change");
+        h.state().explorer.z.clone()
+    };
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let all = h.state().bookmarks.store.all().to_vec();
+    assert_eq!(all.len(), 1);
+    assert_eq!((all[0].name.as_str(), &all[0].z), ("smiley", &z));
+    // Its thumbnail re-renders from z with the current checkpoint.
+    wait_until(&mut h, "the thumbnail", |a| a.bookmarks.thumbnails.len() == 1);
+    // Clicking it loads the vector.
+    h.state_mut().explorer.z = Latent::zeros(z.dim());
+    h.get_by_label("smiley").click();
+    h.step();
+    assert_eq!(h.state().explorer.z, z);
+}
+
+#[test]
+fn a_corrupt_bookmarks_file_is_kept_aside_and_reported() {
+    let f = fixture();
+    std::fs::write(&f.bookmarks, "this is ( not RON").unwrap();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let status = h.state().status.clone().unwrap_or_default();
+    assert!(status.contains("could not be read"), "{status}");
+    let dir = f.bookmarks.parent().unwrap();
+    let aside: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("bookmarks.ron.broken-")).collect();
+    assert_eq!(aside.len(), 1);
+    assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), "this is ( not RON");
+    assert!(h.state().bookmarks.store.all().is_empty());
+}
+
+#[test]
+fn jitter_with_a_seed_gives_the_same_children() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    h.get_by_label("🎲 Random").click();
+    h.step();
+    let parent = h.state().explorer.z.clone();
+    h.get_by_label("From current z").click();
+    h.step();
+    wait_until(&mut h, "the children", |a| a.jitter.textures.len() == 16);
+    let first = h.state().jitter.children.clone();
+    assert_eq!(first, parent.jitter(0.5, 16, 1));
+    // Re-roll changes them; the same seed brings them back.
+    h.get_by_label("🎲 Re-roll").click();
+    h.step();
+    assert_ne!(h.state().jitter.children, first);
+    h.state_mut().jitter.seed = 1;
+    h.state_mut().jitter.invalidate();
+    h.step();
+    assert_eq!(h.state().jitter.children, first);
+    // Bookmarking a child keeps its exact vector.
+    wait_until(&mut h, "the children again", |a| a.jitter.textures.len() == 16);
+    h.get_by_label("★ child 2").click();
+    h.step();
+    let b = h.state().bookmarks.store.all().last().cloned().unwrap();
+    assert_eq!(b.z, first[2]);
+}
+
+#[test]
+fn a_broken_checkpoint_is_reported_and_the_app_stays_open() {
+    let f = fixture();
+    std::fs::write(f.checkpoint.join("generator.safetensors"), b"garbage").unwrap();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    wait_until(&mut h, "the load error", |a| a.load_error.is_some());
+    let msg = h.state().load_error.clone().unwrap();
+    assert!(msg.contains("generator.safetensors"), "{msg}");
+    h.get_by_label("Open another checkpoint…");
+}
+
+#[test]
+fn main_window_snapshot() {
+    if common::wgpu().is_none() {
+        return;
+    }
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    // Hide the parts that differ between runs: paths and timings live in the status bar.
+    h.state_mut().checkpoint_dir = None;
+    h.state_mut().status = None;
+    h.state_mut().explorer.last_latency_ms = None;
+    h.state_mut().device = Some("CPU (burn flex)".into());
+    h.run_steps(4);
+    h.snapshot("main_window");
+}
