@@ -1,16 +1,24 @@
 //! `hitogata`: the desktop app with no arguments, or a headless command.
 
+use std::io::Write;
+
 use clap::Parser;
 
 mod cli;
 
-fn main() -> std::process::ExitCode {
+fn main() {
     let args = cli::Cli::parse();
-    match cli::run(args) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+    let code = match cli::run(args) {
+        Ok(()) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            1
         }
-    }
+    };
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // Everything is written (files atomically and synced). Skip process teardown: Mesa's GL
+    // driver can crash while unloading with wgpu's threads still running.
+    // SAFETY: ends the process immediately.
+    unsafe { libc::_exit(code) }
 }

@@ -33,13 +33,15 @@ pub struct BookmarksPanel {
     pub last_deleted: Option<(usize, Bookmark)>,
     /// Bookmark being renamed: (id, name, note).
     pub editing: Option<(u64, String, String)>,
+    /// A problem with the bookmarks file, shown until dismissed.
+    pub warning: Option<String>,
     pending: Option<(u64, Vec<u64>)>,
     stale: bool,
 }
 
 impl BookmarksPanel {
     /// A panel over `store`.
-    pub fn new(store: BookmarkStore) -> Self {
+    pub fn new(store: BookmarkStore, warning: Option<String>) -> Self {
         Self {
             store,
             new_name: String::new(),
@@ -48,6 +50,7 @@ impl BookmarksPanel {
             thumbnails: HashMap::new(),
             last_deleted: None,
             editing: None,
+            warning,
             pending: None,
             stale: true,
         }
@@ -127,7 +130,7 @@ pub fn add_bookmark(app: &mut HitogataApp, name: String, z: crate::engine::laten
     let checkpoint = app.checkpoint_dir.as_ref().map(|p| p.display().to_string());
     match app.bookmarks.store.add(name.clone(), z, checkpoint, parent) {
         Ok(_) => {
-            app.status = Some(format!("Bookmarked “{name}”"));
+            app.status = Some(format!("Bookmarked '{name}'"));
             app.bookmarks.stale = true;
         }
         Err(e) => app.status = Some(format!("Cannot save bookmarks: {e}")),
@@ -140,9 +143,15 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         request_thumbnails(app);
     }
     ui.heading("Bookmarks");
+    if let Some(warning) = app.bookmarks.warning.clone() {
+        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), warning);
+        if ui.button("Dismiss").clicked() {
+            app.bookmarks.warning = None;
+        }
+    }
     ui.horizontal(|ui| {
         ui.add(egui::TextEdit::singleline(&mut app.bookmarks.new_name).hint_text("name").desired_width(120.0));
-        if ui.button("★ Bookmark").on_hover_text("Save the current z with this name").clicked() {
+        if ui.button("Bookmark").on_hover_text("Save the current z with this name").clicked() {
             let name = std::mem::take(&mut app.bookmarks.new_name);
             let z = app.explorer.z.clone();
             add_bookmark(app, name, z, None);
@@ -155,7 +164,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Name, "by name");
     });
     if let Some((_, b)) = &app.bookmarks.last_deleted {
-        let label = format!("Undo delete of “{}”", b.name);
+        let label = format!("Undo delete of '{}'", b.name);
         if ui.button(label).clicked() {
             if let Some((pos, b)) = app.bookmarks.last_deleted.take() {
                 if let Err(e) = app.bookmarks.store.restore(pos, b) {
@@ -178,7 +187,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         .add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(48.0, 48.0)).sense(egui::Sense::click()))
                         .on_hover_text("Load this vector")
                         .clicked(),
-                    None => ui.add_sized([48.0, 48.0], egui::Button::new("…")).clicked(),
+                    None => ui.add_sized([48.0, 48.0], egui::Button::new("...")).clicked(),
                 };
                 if clicked {
                     load = Some(b.z.clone());
@@ -206,13 +215,13 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                                 ui.small(format!("child of {}", parent.name));
                             }
                             ui.horizontal(|ui| {
-                                if ui.small_button("✏").on_hover_text("Rename / note").clicked() {
+                                if ui.small_button("Rename").on_hover_text("Rename / note").clicked() {
                                     app.bookmarks.editing = Some((b.id, b.name.clone(), b.note.clone()));
                                 }
-                                if ui.small_button("🗑").on_hover_text("Delete (undoable)").clicked() {
+                                if ui.small_button("Delete").on_hover_text("Delete (undoable)").clicked() {
                                     delete = Some(b.id);
                                 }
-                                if ui.small_button("⁂").on_hover_text("Jitter around this bookmark").clicked() {
+                                if ui.small_button("Jitter").on_hover_text("Jitter around this bookmark").clicked() {
                                     jitter_from = Some((b.id, b.z.clone()));
                                 }
                             });

@@ -116,7 +116,7 @@ fn export_png(app: &HitogataApp, scale: u32) {
 /// Draws the explorer.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        if ui.button("🎲 Random").on_hover_text("New z ~ N(0, I) from the next seed").clicked() {
+        if ui.button("Random").on_hover_text("New z ~ N(0, I) from the next seed").clicked() {
             app.explorer.seed = app.explorer.seed.wrapping_add(1);
             let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
             app.set_z(z);
@@ -131,10 +131,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             let z = Latent::zeros(app.explorer.z.dim());
             app.set_z(z);
         }
-        if ui.add_enabled(app.history.can_undo(), egui::Button::new("⟲ Undo")).on_hover_text("Ctrl+Z").clicked() {
+        if ui.add_enabled(app.history.can_undo(), egui::Button::new("Undo")).on_hover_text("Ctrl+Z").clicked() {
             app.undo();
         }
-        if ui.add_enabled(app.history.can_redo(), egui::Button::new("⟳ Redo")).on_hover_text("Ctrl+Shift+Z").clicked() {
+        if ui.add_enabled(app.history.can_redo(), egui::Button::new("Redo")).on_hover_text("Ctrl+Shift+Z").clicked() {
             app.redo();
         }
     });
@@ -156,15 +156,15 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let dim = app.explorer.z.dim();
     let norm = app.explorer.z.norm();
     let zscore = app.explorer.z.norm_z_score();
-    let text = format!("‖z‖ = {norm:.2}  (prior ≈ √{dim} = {:.2})", (dim as f32).sqrt());
+    let text = format!("|z| = {norm:.2}  (prior ~ sqrt({dim}) = {:.2})", (dim as f32).sqrt());
     if zscore.abs() > 3.0 {
-        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), format!("{text} — atypical for N(0, I): expect odd pictures"));
+        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), format!("{text} - atypical for N(0, I): expect odd pictures"));
     } else {
         ui.label(text);
     }
     ui.horizontal(|ui| {
         for scale in [1, 4, 8] {
-            if ui.add_enabled(app.explorer.image.is_some(), egui::Button::new(format!("Save PNG {scale}×"))).clicked() {
+            if ui.add_enabled(app.explorer.image.is_some(), egui::Button::new(format!("Save PNG {scale}x"))).clicked() {
                 export_png(app, scale);
             }
         }
@@ -175,7 +175,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             }
         }
         if let (Some(lat), Some(inf)) = (app.explorer.last_latency_ms, app.explorer.last_inference_ms) {
-            ui.label(format!("slider→pixels {lat:.1} ms (generator {inf:.1} ms)"));
+            ui.label(format!("slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"));
         }
     });
     ui.separator();
@@ -186,7 +186,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
             }
             None => {
-                ui.allocate_ui(egui::vec2(side, side), |ui| ui.label("waiting for the generator…"));
+                ui.allocate_ui(egui::vec2(side, side), |ui| ui.label("waiting for the generator..."));
             }
         }
         egui::ScrollArea::vertical().id_salt("sliders").show(ui, |ui| {

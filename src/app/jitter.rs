@@ -93,7 +93,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         changed |= ui.add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid")).on_hover_text("Children per side").changed();
         ui.label("seed");
         changed |= ui.add(egui::DragValue::new(&mut app.jitter.seed)).on_hover_text("Same seed, same children").changed();
-        if ui.button("🎲 Re-roll").on_hover_text("A new batch of children").clicked() {
+        if ui.button("Re-roll").on_hover_text("A new batch of children").clicked() {
             app.jitter.seed = app.jitter.seed.wrapping_add(1);
             changed = true;
         }
@@ -110,7 +110,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         app.request_batch(tag, children);
     }
     if app.jitter.source.is_none() {
-        ui.label("Choose “From current z” or a bookmark’s ⁂ to see similar people.");
+        ui.label("Choose 'From current z' or a bookmark's Jitter button to see similar people.");
         return;
     }
     let mut adopt = None;
@@ -126,7 +126,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                     {
                         adopt = Some(i);
                     }
-                    if ui.small_button(format!("★ child {i}")).on_hover_text("Bookmark this child").clicked() {
+                    if ui.small_button(format!("Bookmark {i}")).on_hover_text("Bookmark this child").clicked() {
                         bookmark = Some(i);
                     }
                 });

@@ -123,23 +123,25 @@ impl HitogataApp {
         worker.load(checkpoint.clone());
 
         let report = BookmarkStore::open(&options.bookmarks_path.clone().unwrap_or_else(default_bookmarks_path));
-        let status = report.recovered.as_ref().map(|(err, aside)| {
+        let bookmark_warning = report.recovered.as_ref().map(|(err, aside)| {
             format!("Bookmarks could not be read ({err}); the file was kept as {} and a new, empty set started.", aside.display())
         });
-        let mut explorer = Explorer::new(persisted.z.unwrap_or_else(|| Latent::zeros(DEFAULT_LATENT_DIM)), persisted.seed);
+        // A first start shows a person from the prior, not the (atypical) zero vector.
+        let z = persisted.z.unwrap_or_else(|| Latent::from_seed(persisted.seed, DEFAULT_LATENT_DIM));
+        let mut explorer = Explorer::new(z, persisted.seed);
         explorer.psi = persisted.psi.unwrap_or(1.0);
         explorer.zoom = persisted.zoom.unwrap_or(6.0);
         explorer.smooth = persisted.smooth;
         let (file_tx, file_rx) = channel();
         Self {
             explorer,
-            bookmarks: BookmarksPanel::new(report.store),
+            bookmarks: BookmarksPanel::new(report.store, bookmark_warning),
             jitter: JitterPanel::default(),
             history: History::default(),
             model: None,
             checkpoint_dir: Some(checkpoint),
             device: None,
-            status,
+            status: None,
             load_error: None,
             worker,
             file_tx,
@@ -192,7 +194,7 @@ impl HitogataApp {
 
     /// Opens another checkpoint (in the background).
     pub fn open_checkpoint(&mut self, path: PathBuf) {
-        self.status = Some(format!("Opening {}…", path.display()));
+        self.status = Some(format!("Opening {}...", path.display()));
         self.worker.load(path);
     }
 
@@ -207,7 +209,7 @@ impl HitogataApp {
                 InferenceEvent::DeviceReady(d) => self.device = Some(d),
                 InferenceEvent::Loaded { config, dir } => {
                     if self.explorer.z.dim() != config.latent_dim {
-                        self.explorer.z = Latent::zeros(config.latent_dim);
+                        self.explorer.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
                         self.history = History::default();
                     }
                     self.status = Some(format!("Loaded {}", dir.display()));
@@ -255,7 +257,7 @@ impl HitogataApp {
     fn menu(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open checkpoint…").on_hover_text("Load a generator from a checkpoint, export or run directory").clicked() {
+                if ui.button("Open checkpoint...").on_hover_text("Load a generator from a checkpoint, export or run directory").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
                         if let Some(dir) = rfd::FileDialog::new().set_title("Open checkpoint").pick_folder() {
@@ -263,7 +265,7 @@ impl HitogataApp {
                         }
                     });
                 }
-                if ui.button("Import bookmarks…").clicked() {
+                if ui.button("Import bookmarks...").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
                         if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).pick_file() {
@@ -271,7 +273,7 @@ impl HitogataApp {
                         }
                     });
                 }
-                if ui.button("Export bookmarks…").clicked() {
+                if ui.button("Export bookmarks...").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
                         if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).set_file_name("bookmarks.ron").save_file() {
@@ -317,7 +319,7 @@ impl eframe::App for HitogataApp {
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.label(self.device.as_deref().unwrap_or("starting the generator…"));
+                ui.label(self.device.as_deref().unwrap_or("starting the generator..."));
                 if let Some(dir) = &self.checkpoint_dir {
                     ui.separator();
                     ui.label(format!("checkpoint: {}", dir.display()));
@@ -337,7 +339,7 @@ impl eframe::App for HitogataApp {
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(err) = self.load_error.clone() {
                 ui.colored_label(egui::Color32::from_rgb(200, 40, 40), err);
-                if ui.button("Open another checkpoint…").clicked() {
+                if ui.button("Open another checkpoint...").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
                         if let Some(dir) = rfd::FileDialog::new().pick_folder() {

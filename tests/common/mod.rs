@@ -25,9 +25,11 @@ pub fn wgpu() -> Option<ComputeDevice> {
                 eprintln!("HITOGATA_SKIP_WGPU=1: skipping the wgpu half of this test");
                 return None;
             }
-            Some(select_device(DeviceChoice::Wgpu).expect(
+            let device = select_device(DeviceChoice::Wgpu).expect(
                 "wgpu must start (install Mesa's EGL/GL drivers, or set HITOGATA_SKIP_WGPU=1)",
-            ))
+            );
+            exit_without_gpu_teardown();
+            Some(device)
         })
         .clone()
 }
@@ -77,4 +79,32 @@ pub fn write_disc_folder(dir: &Path, n: u32) {
     for i in 0..n {
         disc_image(i).save(dir.join(format!("disc-{i:03}.png"))).unwrap();
     }
+}
+
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn exit_now() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    let code = if FAILED.load(std::sync::atomic::Ordering::SeqCst) { 101 } else { 0 };
+    // SAFETY: ends the process at once; every test has finished and reported.
+    unsafe { libc::_exit(code) }
+}
+
+/// Mesa's GL driver can corrupt the heap while tearing down at process exit with wgpu's
+/// threads still running (seen here as an occasional SIGSEGV or "malloc_consolidate()" after
+/// all tests passed). Registered after the driver loaded, this exit handler runs before the
+/// driver's and ends the process with the tests' verdict: 101 if any test panicked.
+pub fn exit_without_gpu_teardown() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
+            previous(info);
+        }));
+        // SAFETY: registering a plain extern "C" function.
+        unsafe { libc::atexit(exit_now) };
+    });
 }
