@@ -102,10 +102,11 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             } else {
                 train_rate(device, ngf, args.batch_size, args.train_iters)?
             };
-            println!(
-                "| {} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |",
-                device.description
-            );
+            let name = match device.backend {
+                hitogata::device::Backend::Cpu => "cpu (flex)",
+                hitogata::device::Backend::Wgpu => "wgpu",
+            };
+            println!("| {name} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |");
         }
     }
     Ok(())

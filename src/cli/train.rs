@@ -7,11 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use hitogata::checkpoint::{RUN_CHECKPOINT_DIR, resolve_checkpoint_dir};
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::render::{grid, save_png};
-use hitogata::train::{Algorithm, TrainConfig, TrainingSession};
+use hitogata::train::{Algorithm, RunDir, TrainConfig, TrainingSession};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `hitogata train`.
@@ -103,8 +101,8 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
 
 /// Runs `hitogata train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let checkpoint_dir = args.run.join(RUN_CHECKPOINT_DIR);
-    let existing = resolve_checkpoint_dir(&args.run).is_ok();
+    let run = RunDir::new(&args.run);
+    let existing = run.has_checkpoint();
     if existing && !args.resume {
         bail!(
             "{} already holds a checkpoint: pass --resume to continue it, or choose another --run",
@@ -162,19 +160,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
     }
 
-    let samples_dir = args.run.join("samples");
     let save_samples = |session: &TrainingSession| -> anyhow::Result<()> {
-        let images = session.sample_images();
-        let cols = (images.len() as f32).sqrt().ceil() as usize;
-        let path = samples_dir.join(format!("step-{:06}.png", session.step_count()));
-        save_png(&grid(&images, cols, 2), &path)
-            .with_context(|| format!("cannot write {}", path.display()))
+        run.save_samples(session)
+            .map(|_| ())
+            .with_context(|| format!("cannot write {}", run.sample_path(session.step_count()).display()))
     };
-    let save_all = |session: &TrainingSession| -> anyhow::Result<()> {
-        session.save_checkpoint(&checkpoint_dir)?;
-        session.export_generator(&args.run.join("generator"))?;
-        Ok(())
-    };
+    let save_all = |session: &TrainingSession| -> anyhow::Result<()> { Ok(run.save(session)?) };
 
     let start_step = session.step_count();
     let bar = ProgressBar::new(args.steps);
@@ -217,8 +208,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         "{} at step {}: checkpoint in {}, generator in {}",
         if interrupted { "stopped" } else { "done" },
         session.step_count(),
-        checkpoint_dir.display(),
-        args.run.join("generator").display()
+        run.checkpoint().display(),
+        run.generator().display()
     );
     Ok(())
 }

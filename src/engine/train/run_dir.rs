@@ -1,0 +1,64 @@
+//! A run directory: `checkpoint/` (full, resumable), `generator/` (export) and `samples/`
+//! (fixed-z grids by step). Shared by the CLI and the app's training worker.
+
+use std::path::PathBuf;
+
+use image::RgbImage;
+
+use crate::engine::checkpoint::{RUN_CHECKPOINT_DIR, resolve_checkpoint_dir};
+use crate::engine::render::{grid, save_png};
+use crate::engine::train::session::{TrainError, TrainingSession};
+
+/// Paths of a run.
+#[derive(Clone, Debug)]
+pub struct RunDir {
+    /// The run directory.
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// A run rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The live checkpoint.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.root.join(RUN_CHECKPOINT_DIR)
+    }
+
+    /// The generator export.
+    pub fn generator(&self) -> PathBuf {
+        self.root.join("generator")
+    }
+
+    /// Sample grid for a step.
+    pub fn sample_path(&self, step: u64) -> PathBuf {
+        self.root.join("samples").join(format!("step-{step:06}.png"))
+    }
+
+    /// Whether a checkpoint exists (or survives from an interrupted save).
+    pub fn has_checkpoint(&self) -> bool {
+        resolve_checkpoint_dir(&self.root).is_ok()
+    }
+
+    /// Writes the session's fixed-z sample grid for its current step; returns the pictures.
+    pub fn save_samples(&self, session: &TrainingSession) -> std::io::Result<Vec<RgbImage>> {
+        let images = session.sample_images();
+        save_png(&sample_grid(&images), &self.sample_path(session.step_count()))?;
+        Ok(images)
+    }
+
+    /// Saves the full checkpoint and the generator export.
+    pub fn save(&self, session: &TrainingSession) -> Result<(), TrainError> {
+        session.save_checkpoint(&self.checkpoint())?;
+        session.export_generator(&self.generator())?;
+        Ok(())
+    }
+}
+
+/// The pictures of a sample grid laid out square.
+pub fn sample_grid(images: &[RgbImage]) -> RgbImage {
+    let cols = (images.len() as f32).sqrt().ceil() as usize;
+    grid(images, cols, 2)
+}

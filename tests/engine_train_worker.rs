@@ -1,0 +1,134 @@
+//! The training worker's protocol: commands in, events out, clean shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use hitogata::device::DeviceChoice;
+use hitogata::train::{TrainCommand, TrainEvent, TrainJob, TrainWorker};
+
+fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
+    TrainJob {
+        data: data.to_path_buf(),
+        run: run.to_path_buf(),
+        config: common::tiny_train_config(),
+        resume: false,
+        device: DeviceChoice::Cpu,
+        sample_every: 2,
+        checkpoint_every: 0,
+        max_steps: None,
+    }
+}
+
+/// Waits for an event matching `want`, returning it (other events are skipped).
+fn expect(w: &TrainWorker, what: &str, want: impl Fn(&TrainEvent) -> bool) -> TrainEvent {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(e) = w.recv_timeout(Duration::from_millis(100)) {
+            if let TrainEvent::Failed(m) = &e {
+                panic!("worker failed while waiting for {what}: {m}");
+            }
+            if want(&e) {
+                return e;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn commands_drive_the_run_and_events_report_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 10);
+    let run = tmp.path().join("run");
+    let w = TrainWorker::start(job(&data, &run), Box::new(|| {}));
+
+    match expect(&w, "data", |e| matches!(e, TrainEvent::DataLoaded { .. })) {
+        TrainEvent::DataLoaded { images, preview, .. } => assert_eq!((images, preview.len() > 0), (10, true)),
+        _ => unreachable!(),
+    }
+    expect(&w, "start", |e| matches!(e, TrainEvent::Started { step: 0, .. }));
+    expect(&w, "samples at step 2", |e| matches!(e, TrainEvent::Samples { step: 2, images } if images.len() == 4));
+
+    w.send(TrainCommand::Pause);
+    let paused_at = match expect(&w, "pause", |e| matches!(e, TrainEvent::Paused { .. })) {
+        TrainEvent::Paused { step, reason } => {
+            assert!(reason.is_none());
+            step
+        }
+        _ => unreachable!(),
+    };
+    // While paused, no step runs.
+    std::thread::sleep(Duration::from_millis(400));
+    while let Some(e) = w.try_recv() {
+        assert!(!matches!(e, TrainEvent::Progress(_)), "a step ran while paused");
+    }
+    w.send(TrainCommand::SaveNow);
+    expect(&w, "checkpoint", |e| matches!(e, TrainEvent::Checkpoint { step, .. } if *step == paused_at));
+    w.send(TrainCommand::Resume);
+    expect(&w, "resumed", |e| matches!(e, TrainEvent::Resumed));
+    expect(&w, "progress after resume", |e| matches!(e, TrainEvent::Progress(m) if m.step > paused_at));
+    w.send(TrainCommand::Stop { save: true });
+    let stopped_at = match expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. })) {
+        TrainEvent::Stopped { step, saved } => {
+            assert!(saved);
+            step
+        }
+        _ => unreachable!(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !w.finished() {
+        assert!(Instant::now() < deadline, "thread did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(w);
+
+    // Resume continues from the saved step.
+    let mut again = job(&data, &run);
+    again.resume = true;
+    let w = TrainWorker::start(again, Box::new(|| {}));
+    expect(&w, "resumed start", |e| matches!(e, TrainEvent::Started { step, history, .. } if *step == stopped_at && history.len() as u64 == stopped_at));
+    expect(&w, "next step", |e| matches!(e, TrainEvent::Progress(m) if m.step == stopped_at + 1));
+}
+
+#[test]
+fn bad_starts_fail_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let w = TrainWorker::start(job(&empty, &tmp.path().join("run")), Box::new(|| {}));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match w.recv_timeout(Duration::from_millis(100)) {
+            Some(TrainEvent::Failed(m)) => {
+                assert!(m.contains("no usable image") && m.contains("empty"), "{m}");
+                break;
+            }
+            Some(TrainEvent::Started { .. }) => panic!("must not start"),
+            _ => assert!(Instant::now() < deadline, "no failure reported"),
+        }
+    }
+}
+
+#[test]
+fn dropping_a_running_worker_stops_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 6);
+    let w = TrainWorker::start(job(&data, &tmp.path().join("run")), Box::new(|| {}));
+    expect(&w, "a step", |e| matches!(e, TrainEvent::Progress(_)));
+    drop(w); // joins: the test would hang if the thread ignored the stop
+}
+
+#[test]
+fn a_run_stops_by_itself_at_max_steps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 6);
+    let mut j = job(&data, &tmp.path().join("run"));
+    j.max_steps = Some(3);
+    let w = TrainWorker::start(j, Box::new(|| {}));
+    expect(&w, "stop at 3", |e| matches!(e, TrainEvent::Stopped { step: 3, saved: true }));
+    assert!(tmp.path().join("run/generator/generator.safetensors").exists());
+}
