@@ -14,18 +14,42 @@ fn hitogata(args: &[&str]) -> Output {
 
 fn ok(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "failed: {stderr}\n{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "failed: {stderr}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     stderr
 }
 
 const TINY: &[&str] = &[
-    "--ngf", "4", "--ndf", "4", "--latent-dim", "8", "--batch-size", "8", "--n-critic", "2", "--device", "cpu",
+    "--ngf",
+    "4",
+    "--ndf",
+    "4",
+    "--latent-dim",
+    "8",
+    "--batch-size",
+    "8",
+    "--n-critic",
+    "2",
+    "--device",
+    "cpu",
 ];
 
 fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
     let mut args = vec![
-        "train", "--data", data.to_str().unwrap(), "--run", run.to_str().unwrap(), "--steps", steps,
-        "--sample-every", "2", "--checkpoint-every", "2",
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--steps",
+        steps,
+        "--sample-every",
+        "2",
+        "--checkpoint-every",
+        "2",
     ];
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
@@ -59,7 +83,20 @@ fn train_resume_and_generate_end_to_end() {
 
     let out = tmp.path().join("people.png");
     let out_s = out.to_str().unwrap();
-    ok(&hitogata(&["generate", "--checkpoint", run.to_str().unwrap(), "--seed", "3", "--count", "4", "--grid", "--out", out_s, "--device", "cpu"]));
+    ok(&hitogata(&[
+        "generate",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--count",
+        "4",
+        "--grid",
+        "--out",
+        out_s,
+        "--device",
+        "cpu",
+    ]));
     let first = std::fs::read(&out).unwrap();
     image::load_from_memory(&first).unwrap();
     let z_path = tmp.path().join("people.z.ron");
@@ -68,12 +105,37 @@ fn train_resume_and_generate_end_to_end() {
 
     // The latents written beside an output reproduce it exactly.
     let again = tmp.path().join("again.png");
-    ok(&hitogata(&["generate", "--checkpoint", run.to_str().unwrap(), "--z", z_path.to_str().unwrap(), "--grid", "--out", again.to_str().unwrap(), "--device", "cpu"]));
+    ok(&hitogata(&[
+        "generate",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--z",
+        z_path.to_str().unwrap(),
+        "--grid",
+        "--out",
+        again.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]));
     assert_eq!(std::fs::read(&again).unwrap(), first);
 
     // Several files without --grid; scale 4 gives 256×256.
     let many = tmp.path().join("one.png");
-    let stdout = hitogata(&["generate", "--checkpoint", run.join("generator").to_str().unwrap(), "--seed", "1", "--count", "2", "--scale", "4", "--out", many.to_str().unwrap(), "--device", "cpu"]);
+    let stdout = hitogata(&[
+        "generate",
+        "--checkpoint",
+        run.join("generator").to_str().unwrap(),
+        "--seed",
+        "1",
+        "--count",
+        "2",
+        "--scale",
+        "4",
+        "--out",
+        many.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
     ok(&stdout);
     let img = image::open(tmp.path().join("one-001.png")).unwrap();
     assert_eq!((img.width(), img.height()), (256, 256));
@@ -87,16 +149,32 @@ fn errors_are_clear_and_nonzero() {
     let out = train(&empty, &tmp.path().join("run"), "2", &[]);
     assert!(!out.status.success());
     let msg = String::from_utf8_lossy(&out.stderr);
-    assert!(msg.contains("no usable image") && msg.contains("empty"), "{msg}");
+    assert!(
+        msg.contains("no usable image") && msg.contains("empty"),
+        "{msg}"
+    );
 
-    let out = hitogata(&["generate", "--checkpoint", empty.to_str().unwrap(), "--out", "x.png", "--device", "cpu"]);
+    let out = hitogata(&[
+        "generate",
+        "--checkpoint",
+        empty.to_str().unwrap(),
+        "--out",
+        "x.png",
+        "--device",
+        "cpu",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a checkpoint"));
 }
 
 #[test]
 fn help_is_available_on_every_command() {
-    for cmd in [vec!["--help"], vec!["train", "--help"], vec!["generate", "--help"], vec!["bench", "--help"]] {
+    for cmd in [
+        vec!["--help"],
+        vec!["train", "--help"],
+        vec!["generate", "--help"],
+        vec!["bench", "--help"],
+    ] {
         let out = hitogata(&cmd);
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));

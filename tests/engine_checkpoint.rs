@@ -12,7 +12,12 @@ use hitogata::latent::sample_batch;
 fn outputs(dir: &std::path::Path, dev: &hitogata::device::ComputeDevice) -> Vec<f32> {
     let loaded = load_generator(dir, &dev.device).unwrap();
     let z = sample_batch(5, 3, loaded.config.latent_dim);
-    loaded.generator.forward(latents_tensor(&z, &dev.device)).into_data().try_to_vec::<f32>().unwrap()
+    loaded
+        .generator
+        .forward(latents_tensor(&z, &dev.device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -22,7 +27,12 @@ fn round_trip_gives_bit_identical_generator_output_on_every_device() {
         let config = common::tiny_model();
         let g = config.init_generator(&dev.device);
         let z = sample_batch(5, 3, config.latent_dim);
-        let before = g.valid().forward(latents_tensor(&z, &dev.device)).into_data().try_to_vec::<f32>().unwrap();
+        let before = g
+            .valid()
+            .forward(latents_tensor(&z, &dev.device))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         export_generator(&config, &g, dir.path()).unwrap();
         let after = outputs(dir.path(), &dev);
         assert_eq!(before, after, "{}", dev.description);
@@ -63,7 +73,10 @@ fn garbage_and_empty_weights_are_errors() {
         let dir = saved_tiny();
         std::fs::write(dir.path().join(GENERATOR_FILE), content).unwrap();
         let msg = load_err(dir.path());
-        assert!(msg.contains(GENERATOR_FILE) && msg.contains("not a valid safetensors"), "{msg}");
+        assert!(
+            msg.contains(GENERATOR_FILE) && msg.contains("not a valid safetensors"),
+            "{msg}"
+        );
     }
 }
 
@@ -75,7 +88,10 @@ fn wrong_shaped_weights_say_expected_and_found() {
     write_ron(&dir.path().join(MODEL_FILE), &wider).unwrap();
     let msg = load_err(dir.path());
     assert!(msg.contains(GENERATOR_FILE), "{msg}");
-    assert!(msg.to_lowercase().contains("expected") && msg.to_lowercase().contains("found"), "{msg}");
+    assert!(
+        msg.to_lowercase().contains("expected") && msg.to_lowercase().contains("found"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -83,11 +99,19 @@ fn malformed_or_missing_config_is_an_error_naming_it() {
     let dir = saved_tiny();
     std::fs::write(dir.path().join(MODEL_FILE), "(latent_dim: \"forty\"").unwrap();
     let msg = load_err(dir.path());
-    assert!(msg.contains(MODEL_FILE) && msg.contains("malformed"), "{msg}");
+    assert!(
+        msg.contains(MODEL_FILE) && msg.contains("malformed"),
+        "{msg}"
+    );
 
     let empty = tempfile::tempdir().unwrap();
-    let err = load_generator(empty.path(), &common::cpu().device).err().unwrap();
-    assert!(matches!(err, CheckpointError::NotACheckpoint { .. }), "{err}");
+    let err = load_generator(empty.path(), &common::cpu().device)
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, CheckpointError::NotACheckpoint { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -95,5 +119,8 @@ fn missing_weights_file_is_reported() {
     let dir = saved_tiny();
     std::fs::remove_file(dir.path().join(GENERATOR_FILE)).unwrap();
     let msg = load_err(dir.path());
-    assert!(msg.contains(GENERATOR_FILE) && msg.contains("missing"), "{msg}");
+    assert!(
+        msg.contains(GENERATOR_FILE) && msg.contains("missing"),
+        "{msg}"
+    );
 }

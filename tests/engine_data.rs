@@ -13,12 +13,25 @@ fn loads_odd_folder_and_skips_broken_files() {
     let d = dir.path();
     fs::create_dir_all(d.join("nested/deeper")).unwrap();
     // RGBA with a transparent background → composited onto white.
-    RgbaImage::from_fn(32, 32, |x, _| if x < 16 { Rgba([255, 0, 0, 255]) } else { Rgba([0, 0, 0, 0]) })
-        .save(d.join("rgba.png")).unwrap();
-    GrayImage::from_pixel(20, 20, Luma([100])).save(d.join("nested/gray.png")).unwrap();
+    RgbaImage::from_fn(32, 32, |x, _| {
+        if x < 16 {
+            Rgba([255, 0, 0, 255])
+        } else {
+            Rgba([0, 0, 0, 0])
+        }
+    })
+    .save(d.join("rgba.png"))
+    .unwrap();
+    GrayImage::from_pixel(20, 20, Luma([100]))
+        .save(d.join("nested/gray.png"))
+        .unwrap();
     // Non-square: tall red bar on blue, padded with the border colour.
-    image::RgbImage::from_pixel(30, 90, image::Rgb([0, 0, 255])).save(d.join("nested/deeper/tall.bmp")).unwrap();
-    image::RgbImage::from_pixel(1, 1, image::Rgb([10, 200, 10])).save(d.join("tiny.png")).unwrap();
+    image::RgbImage::from_pixel(30, 90, image::Rgb([0, 0, 255]))
+        .save(d.join("nested/deeper/tall.bmp"))
+        .unwrap();
+    image::RgbImage::from_pixel(1, 1, image::Rgb([10, 200, 10]))
+        .save(d.join("tiny.png"))
+        .unwrap();
     common::disc_image(1).save(d.join("disc.jpg")).unwrap();
     // A PNG with the wrong extension still loads.
     fs::copy(d.join("tiny.png"), d.join("really-a-png.webp")).unwrap();
@@ -29,18 +42,32 @@ fn loads_odd_folder_and_skips_broken_files() {
     let data = Dataset::load_folder(d, SquareMode::Pad).unwrap();
     assert_eq!(data.len, 6, "loaded: {:?}", data.sources);
     assert_eq!(data.skipped.len(), 2);
-    let skipped: Vec<_> = data.skipped.iter().map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert!(skipped.contains(&"zero.png".to_string()) && skipped.contains(&"notes.png".to_string()));
+    let skipped: Vec<_> = data
+        .skipped
+        .iter()
+        .map(|s| s.path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        skipped.contains(&"zero.png".to_string()) && skipped.contains(&"notes.png".to_string())
+    );
 
     let idx = |name: &str| data.sources.iter().position(|p| p.ends_with(name)).unwrap();
     let rgba = data.image(idx("rgba.png"));
     assert_eq!(rgba.dimensions(), (64, 64));
-    assert_eq!(rgba.get_pixel(60, 32).0, [255, 255, 255], "transparent → white");
+    assert_eq!(
+        rgba.get_pixel(60, 32).0,
+        [255, 255, 255],
+        "transparent → white"
+    );
     assert!(rgba.get_pixel(4, 32).0[0] > 200 && rgba.get_pixel(4, 32).0[1] < 50);
     let gray = data.image(idx("gray.png"));
     assert_eq!(gray.get_pixel(30, 30).0, [100, 100, 100]);
     let tall = data.image(idx("tall.bmp"));
-    assert_eq!(tall.get_pixel(1, 32).0, [0, 0, 255], "padded with the border colour");
+    assert_eq!(
+        tall.get_pixel(1, 32).0,
+        [0, 0, 255],
+        "padded with the border colour"
+    );
     let tiny = data.image(idx("tiny.png"));
     assert_eq!(tiny.get_pixel(63, 63).0, [10, 200, 10]);
 }
@@ -48,7 +75,13 @@ fn loads_odd_folder_and_skips_broken_files() {
 #[test]
 fn crop_mode_takes_the_centre() {
     let dir = tempfile::tempdir().unwrap();
-    let img = image::RgbImage::from_fn(90, 30, |x, _| if x < 30 { image::Rgb([255, 0, 0]) } else { image::Rgb([0, 255, 0]) });
+    let img = image::RgbImage::from_fn(90, 30, |x, _| {
+        if x < 30 {
+            image::Rgb([255, 0, 0])
+        } else {
+            image::Rgb([0, 255, 0])
+        }
+    });
     img.save(dir.path().join("wide.png")).unwrap();
     let data = Dataset::load_folder(dir.path(), SquareMode::Crop).unwrap();
     assert_eq!(data.image(0).get_pixel(0, 10).0, [0, 255, 0]);
@@ -61,10 +94,15 @@ fn empty_and_missing_folders_are_errors_naming_the_folder() {
     let err = Dataset::load_folder(dir.path(), SquareMode::Pad).unwrap_err();
     assert!(matches!(err, DataError::Empty { .. }));
     let msg = err.to_string();
-    assert!(msg.contains(&dir.path().display().to_string()) && msg.contains("broken.png"), "{msg}");
+    assert!(
+        msg.contains(&dir.path().display().to_string()) && msg.contains("broken.png"),
+        "{msg}"
+    );
 
     let missing = dir.path().join("does-not-exist");
-    let msg = Dataset::load_folder(&missing, SquareMode::Pad).unwrap_err().to_string();
+    let msg = Dataset::load_folder(&missing, SquareMode::Pad)
+        .unwrap_err()
+        .to_string();
     assert!(msg.contains("does-not-exist"), "{msg}");
 }
 
@@ -72,8 +110,16 @@ fn empty_and_missing_folders_are_errors_naming_the_folder() {
 fn batches_are_normalised_and_flipped() {
     let data = common::disc_dataset(2);
     let dev = common::cpu();
-    let plain = data.batch(&[0], &[false], &dev.device).into_data().try_to_vec::<f32>().unwrap();
-    let flipped = data.batch(&[0], &[true], &dev.device).into_data().try_to_vec::<f32>().unwrap();
+    let plain = data
+        .batch(&[0], &[false], &dev.device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let flipped = data
+        .batch(&[0], &[true], &dev.device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
     assert!(plain.iter().all(|v| (-1.0..=1.0).contains(v)));
     assert_eq!(plain[0], 1.0, "white is +1");
     // Row 30, x = 20 vs the mirrored x = 43.

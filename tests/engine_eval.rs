@@ -5,7 +5,11 @@ use hitogata::eval::{SwdConfig, mean, multiscale_swd, nearest_neighbours};
 use image::RgbImage;
 
 fn faces() -> Vec<RgbImage> {
-    let data = Dataset::load_folder(std::path::Path::new("assets/datasets/faces"), SquareMode::Pad).unwrap();
+    let data = Dataset::load_folder(
+        std::path::Path::new("assets/datasets/faces"),
+        SquareMode::Pad,
+    )
+    .unwrap();
     assert_eq!(data.len, 4000, "the shipped faces dataset");
     (0..240).map(|i| data.image(i * 16)).collect()
 }
@@ -26,18 +30,33 @@ fn noised(img: &RgbImage, seed: u32) -> RgbImage {
 fn swd_is_zero_for_identical_sets_and_worse_for_blur_and_noise() {
     let all = faces();
     let (a, b) = all.split_at(120);
-    let config = SwdConfig { patches_per_image: 64, directions: 64, repeats: 2, ..SwdConfig::default() };
+    let config = SwdConfig {
+        patches_per_image: 64,
+        directions: 64,
+        repeats: 2,
+        ..SwdConfig::default()
+    };
     let same = mean(&multiscale_swd(a, a, &config));
     assert!(same.abs() < 1e-3, "identical sets: {same}");
 
     let clean = mean(&multiscale_swd(b, a, &config));
     let blurred: Vec<_> = b.iter().map(|i| image::imageops::blur(i, 1.0)).collect();
-    let noisy: Vec<_> = b.iter().enumerate().map(|(k, i)| noised(i, k as u32)).collect();
+    let noisy: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| noised(i, k as u32))
+        .collect();
     let blur_score = mean(&multiscale_swd(&blurred, a, &config));
     let noise_score = mean(&multiscale_swd(&noisy, a, &config));
     assert!(clean > 0.0);
-    assert!(blur_score > 1.5 * clean, "blurred {blur_score} vs clean {clean}");
-    assert!(noise_score > 1.5 * clean, "noised {noise_score} vs clean {clean}");
+    assert!(
+        blur_score > 1.5 * clean,
+        "blurred {blur_score} vs clean {clean}"
+    );
+    assert!(
+        noise_score > 1.5 * clean,
+        "noised {noise_score} vs clean {clean}"
+    );
 }
 
 #[test]

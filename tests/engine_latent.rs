@@ -15,7 +15,10 @@ fn jitter_is_reproducible_and_its_spread_matches_sigma() {
     let a = parent.jitter(0.5, 400, 9);
     assert_eq!(a, parent.jitter(0.5, 400, 9));
     assert_ne!(a, parent.jitter(0.5, 400, 10));
-    let diffs: Vec<f32> = a.iter().flat_map(|c| c.0.iter().zip(&parent.0).map(|(x, p)| x - p)).collect();
+    let diffs: Vec<f32> = a
+        .iter()
+        .flat_map(|c| c.0.iter().zip(&parent.0).map(|(x, p)| x - p))
+        .collect();
     let n = diffs.len() as f32;
     let mean = diffs.iter().sum::<f32>() / n;
     let sd = (diffs.iter().map(|d| (d - mean).powi(2)).sum::<f32>() / n).sqrt();
@@ -27,21 +30,34 @@ fn jitter_is_reproducible_and_its_spread_matches_sigma() {
 fn prior_norm_and_truncation() {
     let z = Latent::from_seed(3, 40);
     assert!(z.norm_z_score().abs() < 4.0, "a prior sample is typical");
-    assert!(Latent(vec![3.0; 40]).norm_z_score() > 10.0, "‖z‖ = 19 is atypical");
+    assert!(
+        Latent(vec![3.0; 40]).norm_z_score() > 10.0,
+        "‖z‖ = 19 is atypical"
+    );
     assert_eq!(z.truncated(0.0), Latent::zeros(40));
     assert_eq!(z.truncated(1.0), z);
-    assert_eq!(Latent::zeros(2).lerp(&Latent(vec![2.0, 4.0]), 0.5), Latent(vec![1.0, 2.0]));
+    assert_eq!(
+        Latent::zeros(2).lerp(&Latent(vec![2.0, 4.0]), 0.5),
+        Latent(vec![1.0, 2.0])
+    );
 }
 
 #[test]
 fn latent_files_round_trip_and_reject_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("z.ron");
-    let file = LatentFile { seed: Some(4), checkpoint: None, latents: sample_batch(4, 2, 40) };
+    let file = LatentFile {
+        seed: Some(4),
+        checkpoint: None,
+        latents: sample_batch(4, 2, 40),
+    };
     file.save(&path).unwrap();
     assert_eq!(LatentFile::load(&path).unwrap(), file);
     std::fs::write(&path, "[0.5, -1.0]").unwrap();
-    assert_eq!(LatentFile::load(&path).unwrap().latents, vec![Latent(vec![0.5, -1.0])]);
+    assert_eq!(
+        LatentFile::load(&path).unwrap().latents,
+        vec![Latent(vec![0.5, -1.0])]
+    );
     std::fs::write(&path, "{ not ron").unwrap();
     let msg = LatentFile::load(&path).unwrap_err().to_string();
     assert!(msg.contains("z.ron"), "{msg}");

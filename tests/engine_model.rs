@@ -17,9 +17,18 @@ fn generator_and_critic_shapes_and_range_on_every_device() {
         let images = g.forward(z);
         assert_eq!(images.dims(), [5, 3, 64, 64], "{}", dev.description);
         let values = images.clone().into_data().try_to_vec::<f32>().unwrap();
-        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)), "tanh range on {}", dev.description);
-        let spread = values.iter().cloned().fold(f32::MIN, f32::max) - values.iter().cloned().fold(f32::MAX, f32::min);
-        assert!(spread > 0.0, "output is not constant on {}", dev.description);
+        assert!(
+            values.iter().all(|v| (-1.0..=1.0).contains(v)),
+            "tanh range on {}",
+            dev.description
+        );
+        let spread = values.iter().cloned().fold(f32::MIN, f32::max)
+            - values.iter().cloned().fold(f32::MAX, f32::min);
+        assert!(
+            spread > 0.0,
+            "output is not constant on {}",
+            dev.description
+        );
 
         let critic = config.init_critic(&dev.device).valid();
         let scores = critic.forward(images);
@@ -30,7 +39,10 @@ fn generator_and_critic_shapes_and_range_on_every_device() {
 #[test]
 fn default_model_is_the_issue_shape() {
     let c = ModelConfig::new();
-    assert_eq!((c.latent_dim, c.ngf, c.ndf, c.critic_batch_norm), (40, 64, 64, false));
+    assert_eq!(
+        (c.latent_dim, c.ngf, c.ndf, c.critic_batch_norm),
+        (40, 64, 64, false)
+    );
     let dev = common::cpu();
     let g = c.init_generator(&dev.device);
     assert_eq!(g.latent_dim(), 40);
@@ -48,8 +60,22 @@ fn wgpu_and_cpu_generators_agree_for_the_same_weights() {
     let z = sample_batch(11, 4, config.latent_dim);
     let on_cpu = load_generator(dir.path(), &cpu.device).unwrap();
     let on_gpu = load_generator(dir.path(), &gpu.device).unwrap();
-    let a = on_cpu.generator.forward(latents_tensor(&z, &cpu.device)).into_data().try_to_vec::<f32>().unwrap();
-    let b = on_gpu.generator.forward(latents_tensor(&z, &gpu.device)).into_data().try_to_vec::<f32>().unwrap();
-    let max_diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let a = on_cpu
+        .generator
+        .forward(latents_tensor(&z, &cpu.device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let b = on_gpu
+        .generator
+        .forward(latents_tensor(&z, &gpu.device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let max_diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
     assert!(max_diff < 1e-4, "max difference {max_diff}");
 }

@@ -8,7 +8,11 @@ use hitogata::latent::sample_batch;
 use hitogata::optim::OptimizerConfig;
 use hitogata::train::{Algorithm, TrainConfig, TrainError, TrainingSession};
 
-fn wasserstein_on_fixed_batch(session: &TrainingSession, dev: &hitogata::device::ComputeDevice, fakes: &Dataset) -> f32 {
+fn wasserstein_on_fixed_batch(
+    session: &TrainingSession,
+    dev: &hitogata::device::ComputeDevice,
+    fakes: &Dataset,
+) -> f32 {
     let data = session.data().clone();
     let idx: Vec<usize> = (0..data.len).collect();
     let real = data.batch(&idx, &vec![false; idx.len()], &dev.device);
@@ -21,16 +25,27 @@ fn wasserstein_on_fixed_batch(session: &TrainingSession, dev: &hitogata::device:
 fn wgan_critic_steps_keep_weights_clipped_and_raise_the_estimate() {
     for dev in common::devices() {
         let config = common::tiny_train_config();
-        let mut session = TrainingSession::new(config.clone(), common::disc_dataset(8), &dev.device).unwrap();
-        let fakes = Dataset::from_images(&session.generate(&sample_batch(99, 8, config.model.latent_dim)));
+        let mut session =
+            TrainingSession::new(config.clone(), common::disc_dataset(8), &dev.device).unwrap();
+        let fakes =
+            Dataset::from_images(&session.generate(&sample_batch(99, 8, config.model.latent_dim)));
         session.train_critic_only(1).unwrap();
         let before = wasserstein_on_fixed_batch(&session, &dev, &fakes);
         session.train_critic_only(30).unwrap();
         let after = wasserstein_on_fixed_batch(&session, &dev, &fakes);
         let params = session.critic_parameters();
         let max = params.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert!(max <= config.clip + 1e-7, "critic weight {max} outside ±{} on {}", config.clip, dev.description);
-        assert!(after > before, "W estimate {before} → {after} on {}", dev.description);
+        assert!(
+            max <= config.clip + 1e-7,
+            "critic weight {max} outside ±{} on {}",
+            config.clip,
+            dev.description
+        );
+        assert!(
+            after > before,
+            "W estimate {before} → {after} on {}",
+            dev.description
+        );
     }
 }
 
@@ -38,8 +53,16 @@ fn wgan_critic_steps_keep_weights_clipped_and_raise_the_estimate() {
 fn same_seed_same_numbers_on_cpu() {
     let dev = common::cpu();
     let run = || {
-        let mut s = TrainingSession::new(common::tiny_train_config(), common::disc_dataset(8), &dev.device).unwrap();
-        (0..2).map(|_| s.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect::<Vec<_>>()
+        let mut s = TrainingSession::new(
+            common::tiny_train_config(),
+            common::disc_dataset(8),
+            &dev.device,
+        )
+        .unwrap();
+        (0..2)
+            .map(|_| s.step().unwrap())
+            .map(|m| (m.critic_loss, m.wasserstein, m.generator_loss))
+            .collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
 }
@@ -59,13 +82,22 @@ fn resume_after_n_steps_equals_n_plus_m_uninterrupted_on_cpu() {
     drop(a);
     let mut resumed = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
     assert_eq!(resumed.step_count(), 3);
-    let tail_resumed: Vec<_> = (0..2).map(|_| resumed.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect();
+    let tail_resumed: Vec<_> = (0..2)
+        .map(|_| resumed.step().unwrap())
+        .map(|m| (m.critic_loss, m.wasserstein, m.generator_loss))
+        .collect();
 
     let mut b = TrainingSession::new(config, data, &dev.device).unwrap();
-    let all: Vec<_> = (0..5).map(|_| b.step().unwrap()).map(|m| (m.critic_loss, m.wasserstein, m.generator_loss)).collect();
+    let all: Vec<_> = (0..5)
+        .map(|_| b.step().unwrap())
+        .map(|m| (m.critic_loss, m.wasserstein, m.generator_loss))
+        .collect();
     assert_eq!(tail_resumed, all[3..].to_vec());
     assert_eq!(resumed.critic_parameters(), b.critic_parameters());
-    assert!(resumed.sample_images() == b.sample_images(), "samples differ after resume");
+    assert!(
+        resumed.sample_images() == b.sample_images(),
+        "samples differ after resume"
+    );
     assert_eq!(resumed.history().len(), 5);
 }
 
@@ -85,23 +117,38 @@ fn adam_state_resumes_exactly_too() {
     let mut resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
     let m1 = resumed.step().unwrap();
     let m2 = a.step().unwrap();
-    assert_eq!((m1.critic_loss, m1.generator_loss), (m2.critic_loss, m2.generator_loss));
-    assert!(m1.critic_loss.is_finite() && m1.critic_loss > 0.0, "BCE loss is positive");
+    assert_eq!(
+        (m1.critic_loss, m1.generator_loss),
+        (m2.critic_loss, m2.generator_loss)
+    );
+    assert!(
+        m1.critic_loss.is_finite() && m1.critic_loss > 0.0,
+        "BCE loss is positive"
+    );
 }
 
 #[test]
 fn divergence_stops_with_a_clear_error_and_keeps_the_checkpoint() {
     let dev = common::cpu();
     let mut config = common::tiny_train_config();
-    config.optimizer_g = OptimizerConfig::RmsProp { lr: f64::NAN, alpha: 0.99, epsilon: 1e-8 };
+    config.optimizer_g = OptimizerConfig::RmsProp {
+        lr: f64::NAN,
+        alpha: 0.99,
+        epsilon: 1e-8,
+    };
     let dir = tempfile::tempdir().unwrap();
     let mut s = TrainingSession::new(config, common::disc_dataset(8), &dev.device).unwrap();
     s.save_checkpoint(dir.path()).unwrap();
     let saved = std::fs::read(dir.path().join("generator.safetensors")).unwrap();
-    let err = (0..3).find_map(|_| s.step().err()).expect("NaN weights must be detected");
+    let err = (0..3)
+        .find_map(|_| s.step().err())
+        .expect("NaN weights must be detected");
     assert!(matches!(err, TrainError::Diverged { .. }), "{err}");
     assert!(err.to_string().contains("diverged"), "{err}");
-    assert_eq!(std::fs::read(dir.path().join("generator.safetensors")).unwrap(), saved);
+    assert_eq!(
+        std::fs::read(dir.path().join("generator.safetensors")).unwrap(),
+        saved
+    );
     assert!(load_generator(dir.path(), &dev.device).is_ok());
 }
 
@@ -110,7 +157,9 @@ fn bad_configs_are_rejected_before_training() {
     let dev = common::cpu();
     let mut config = common::tiny_train_config();
     config.batch_size = 0;
-    let err = TrainingSession::new(config, common::disc_dataset(2), &dev.device).err().unwrap();
+    let err = TrainingSession::new(config, common::disc_dataset(2), &dev.device)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("batch_size"), "{err}");
 }
 
@@ -119,10 +168,14 @@ fn a_saved_session_resumes_with_identical_samples() {
     let dev = common::cpu();
     let data = common::disc_dataset(8);
     let dir = tempfile::tempdir().unwrap();
-    let mut a = TrainingSession::new(common::tiny_train_config(), data.clone(), &dev.device).unwrap();
+    let mut a =
+        TrainingSession::new(common::tiny_train_config(), data.clone(), &dev.device).unwrap();
     a.step().unwrap();
     a.step().unwrap();
     a.save_checkpoint(dir.path()).unwrap();
     let resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
-    assert!(resumed.sample_images() == a.sample_images(), "samples differ right after resume");
+    assert!(
+        resumed.sample_images() == a.sample_images(),
+        "samples differ right after resume"
+    );
 }

@@ -45,11 +45,19 @@ fn commands_drive_the_run_and_events_report_it() {
     let w = TrainWorker::start(job(&data, &run), Box::new(|| {}));
 
     match expect(&w, "data", |e| matches!(e, TrainEvent::DataLoaded { .. })) {
-        TrainEvent::DataLoaded { images, preview, .. } => assert_eq!((images, preview.len() > 0), (10, true)),
+        TrainEvent::DataLoaded {
+            images, preview, ..
+        } => assert_eq!((images, preview.len() > 0), (10, true)),
         _ => unreachable!(),
     }
-    expect(&w, "start", |e| matches!(e, TrainEvent::Started { step: 0, .. }));
-    expect(&w, "samples at step 2", |e| matches!(e, TrainEvent::Samples { step: 2, images } if images.len() == 4));
+    expect(&w, "start", |e| {
+        matches!(e, TrainEvent::Started { step: 0, .. })
+    });
+    expect(
+        &w,
+        "samples at step 2",
+        |e| matches!(e, TrainEvent::Samples { step: 2, images } if images.len() == 4),
+    );
 
     w.send(TrainCommand::Pause);
     let paused_at = match expect(&w, "pause", |e| matches!(e, TrainEvent::Paused { .. })) {
@@ -62,13 +70,24 @@ fn commands_drive_the_run_and_events_report_it() {
     // While paused, no step runs.
     std::thread::sleep(Duration::from_millis(400));
     while let Some(e) = w.try_recv() {
-        assert!(!matches!(e, TrainEvent::Progress(_)), "a step ran while paused");
+        assert!(
+            !matches!(e, TrainEvent::Progress(_)),
+            "a step ran while paused"
+        );
     }
     w.send(TrainCommand::SaveNow);
-    expect(&w, "checkpoint", |e| matches!(e, TrainEvent::Checkpoint { step, .. } if *step == paused_at));
+    expect(
+        &w,
+        "checkpoint",
+        |e| matches!(e, TrainEvent::Checkpoint { step, .. } if *step == paused_at),
+    );
     w.send(TrainCommand::Resume);
     expect(&w, "resumed", |e| matches!(e, TrainEvent::Resumed));
-    expect(&w, "progress after resume", |e| matches!(e, TrainEvent::Progress(m) if m.step > paused_at));
+    expect(
+        &w,
+        "progress after resume",
+        |e| matches!(e, TrainEvent::Progress(m) if m.step > paused_at),
+    );
     w.send(TrainCommand::Stop { save: true });
     let stopped_at = match expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. })) {
         TrainEvent::Stopped { step, saved } => {
@@ -88,8 +107,16 @@ fn commands_drive_the_run_and_events_report_it() {
     let mut again = job(&data, &run);
     again.resume = true;
     let w = TrainWorker::start(again, Box::new(|| {}));
-    expect(&w, "resumed start", |e| matches!(e, TrainEvent::Started { step, history, .. } if *step == stopped_at && history.len() as u64 == stopped_at));
-    expect(&w, "next step", |e| matches!(e, TrainEvent::Progress(m) if m.step == stopped_at + 1));
+    expect(
+        &w,
+        "resumed start",
+        |e| matches!(e, TrainEvent::Started { step, history, .. } if *step == stopped_at && history.len() as u64 == stopped_at),
+    );
+    expect(
+        &w,
+        "next step",
+        |e| matches!(e, TrainEvent::Progress(m) if m.step == stopped_at + 1),
+    );
 }
 
 #[test]
@@ -129,6 +156,18 @@ fn a_run_stops_by_itself_at_max_steps() {
     let mut j = job(&data, &tmp.path().join("run"));
     j.max_steps = Some(3);
     let w = TrainWorker::start(j, Box::new(|| {}));
-    expect(&w, "stop at 3", |e| matches!(e, TrainEvent::Stopped { step: 3, saved: true }));
-    assert!(tmp.path().join("run/generator/generator.safetensors").exists());
+    expect(&w, "stop at 3", |e| {
+        matches!(
+            e,
+            TrainEvent::Stopped {
+                step: 3,
+                saved: true
+            }
+        )
+    });
+    assert!(
+        tmp.path()
+            .join("run/generator/generator.safetensors")
+            .exists()
+    );
 }

@@ -28,7 +28,11 @@ fn fixture() -> Fixture {
     dev.device.seed(3);
     export_generator(&config, &config.init_generator(&dev.device), &checkpoint).unwrap();
     let bookmarks = dir.path().join("bookmarks.ron");
-    Fixture { _dir: dir, checkpoint, bookmarks }
+    Fixture {
+        _dir: dir,
+        checkpoint,
+        bookmarks,
+    }
 }
 
 fn harness(checkpoint: &Path, bookmarks: &Path) -> Harness<'static, HitogataApp> {
@@ -46,7 +50,11 @@ fn harness(checkpoint: &Path, bookmarks: &Path) -> Harness<'static, HitogataApp>
 }
 
 /// Steps the UI until `done` holds; the worker answers from its own thread.
-fn wait_until(h: &mut Harness<'static, HitogataApp>, what: &str, done: impl Fn(&HitogataApp) -> bool) {
+fn wait_until(
+    h: &mut Harness<'static, HitogataApp>,
+    what: &str,
+    done: impl Fn(&HitogataApp) -> bool,
+) {
     for _ in 0..2000 {
         h.step();
         if done(h.state()) {
@@ -58,7 +66,9 @@ fn wait_until(h: &mut Harness<'static, HitogataApp>, what: &str, done: impl Fn(&
 }
 
 fn loaded(h: &mut Harness<'static, HitogataApp>) {
-    wait_until(h, "the first picture", |a| a.model.is_some() && a.explorer.images_shown >= 1);
+    wait_until(h, "the first picture", |a| {
+        a.model.is_some() && a.explorer.images_shown >= 1
+    });
 }
 
 #[test]
@@ -69,15 +79,22 @@ fn moving_a_slider_changes_the_picture() {
     let before = h.state().explorer.image.clone().unwrap();
     let shown = h.state().explorer.images_shown;
     let z3 = h.state().explorer.z.0[3];
-    h.get_all_by_role(Role::Slider).find(|n| format!("{n:?}").contains("z3")).expect("slider z3").focus();
+    h.get_all_by_role(Role::Slider)
+        .find(|n| format!("{n:?}").contains("z3"))
+        .expect("slider z3")
+        .focus();
     h.step();
     for _ in 0..10 {
         h.key_press(egui::Key::ArrowRight);
         h.step();
     }
-    wait_until(&mut h, "a new picture", move |a| a.explorer.images_shown > shown);
+    wait_until(&mut h, "a new picture", move |a| {
+        a.explorer.images_shown > shown
+    });
     assert!(h.state().explorer.z.0[3] > z3, "the slider moved z3 up");
-    wait_until(&mut h, "the settled picture", |a| a.explorer.image.is_some());
+    wait_until(&mut h, "the settled picture", |a| {
+        a.explorer.image.is_some()
+    });
     assert_ne!(h.state().explorer.image.clone().unwrap(), before);
     assert!(h.state().explorer.texture.is_some());
 }
@@ -119,7 +136,10 @@ fn undo_and_redo_restore_exact_vectors() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.step();
     assert_eq!(h.state().explorer.z, z0);
-    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
     h.step();
     assert_eq!(h.state().explorer.z, z1);
 }
@@ -144,7 +164,9 @@ fn a_bookmark_survives_a_restart() {
     assert_eq!(all.len(), 1);
     assert_eq!((all[0].name.as_str(), &all[0].z), ("smiley", &z));
     // Its thumbnail re-renders from z with the current checkpoint.
-    wait_until(&mut h, "the thumbnail", |a| a.bookmarks.thumbnails.len() == 1);
+    wait_until(&mut h, "the thumbnail", |a| {
+        a.bookmarks.thumbnails.len() == 1
+    });
     // Clicking it loads the vector.
     h.state_mut().explorer.z = Latent::zeros(z.dim());
     h.get_by_label("smiley").click();
@@ -159,12 +181,27 @@ fn a_corrupt_bookmarks_file_is_kept_aside_and_reported() {
     let mut h = harness(&f.checkpoint, &f.bookmarks);
     loaded(&mut h);
     let warning = h.state().bookmarks.warning.clone().unwrap_or_default();
-    assert!(warning.contains("could not be read") && warning.contains("broken-"), "{warning}");
+    assert!(
+        warning.contains("could not be read") && warning.contains("broken-"),
+        "{warning}"
+    );
     let dir = f.bookmarks.parent().unwrap();
-    let aside: Vec<_> = std::fs::read_dir(dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path())
-        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("bookmarks.ron.broken-")).collect();
+    let aside: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("bookmarks.ron.broken-")
+        })
+        .collect();
     assert_eq!(aside.len(), 1);
-    assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), "this is ( not RON");
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "this is ( not RON"
+    );
     assert!(h.state().bookmarks.store.all().is_empty());
 }
 
@@ -191,7 +228,9 @@ fn jitter_with_a_seed_gives_the_same_children() {
     h.step();
     assert_eq!(h.state().jitter.children, first);
     // Bookmarking a child keeps its exact vector.
-    wait_until(&mut h, "the children again", |a| a.jitter.textures.len() == 16);
+    wait_until(&mut h, "the children again", |a| {
+        a.jitter.textures.len() == 16
+    });
     h.get_by_label("Bookmark 2").click_accesskit();
     h.step();
     let b = h.state().bookmarks.store.all().last().cloned().unwrap();

@@ -121,7 +121,12 @@ fn request_thumbnails(app: &mut HitogataApp) {
 }
 
 /// Bookmarks the current vector (or `z` with a parent), saving at once.
-pub fn add_bookmark(app: &mut HitogataApp, name: String, z: crate::engine::latent::Latent, parent: Option<u64>) {
+pub fn add_bookmark(
+    app: &mut HitogataApp,
+    name: String,
+    z: crate::engine::latent::Latent,
+    parent: Option<u64>,
+) {
     let name = if name.trim().is_empty() {
         format!("person {}", app.bookmarks.store.all().len() + 1)
     } else {
@@ -150,16 +155,28 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         }
     }
     ui.horizontal(|ui| {
-        ui.add(egui::TextEdit::singleline(&mut app.bookmarks.new_name).hint_text("name").desired_width(120.0));
-        if ui.button("Bookmark").on_hover_text("Save the current z with this name").clicked() {
+        ui.add(
+            egui::TextEdit::singleline(&mut app.bookmarks.new_name)
+                .hint_text("name")
+                .desired_width(120.0),
+        );
+        if ui
+            .button("Bookmark")
+            .on_hover_text("Save the current z with this name")
+            .clicked()
+        {
             let name = std::mem::take(&mut app.bookmarks.new_name);
             let z = app.explorer.z.clone();
             add_bookmark(app, name, z, None);
         }
     });
     ui.horizontal(|ui| {
-        ui.add(egui::TextEdit::singleline(&mut app.bookmarks.filter).hint_text("filter").desired_width(100.0))
-            .on_hover_text("Show bookmarks whose name contains this");
+        ui.add(
+            egui::TextEdit::singleline(&mut app.bookmarks.filter)
+                .hint_text("filter")
+                .desired_width(100.0),
+        )
+        .on_hover_text("Show bookmarks whose name contains this");
         ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Created, "by time");
         ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Name, "by name");
     });
@@ -178,22 +195,29 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let mut load = None;
     let mut delete = None;
     let mut jitter_from = None;
-    egui::ScrollArea::vertical().id_salt("bookmark-list").show(ui, |ui| {
-        for b in app.bookmarks.visible() {
-            ui.horizontal(|ui| {
-                let thumb = app.bookmarks.thumbnails.get(&b.id);
-                let clicked = match thumb {
-                    Some(tex) => ui
-                        .add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(48.0, 48.0)).sense(egui::Sense::click()))
-                        .on_hover_text("Load this vector")
-                        .clicked(),
-                    None => ui.add_sized([48.0, 48.0], egui::Button::new("...")).clicked(),
-                };
-                if clicked {
-                    load = Some(b.z.clone());
-                }
-                ui.vertical(|ui| {
-                    match &mut app.bookmarks.editing {
+    egui::ScrollArea::vertical()
+        .id_salt("bookmark-list")
+        .show(ui, |ui| {
+            for b in app.bookmarks.visible() {
+                ui.horizontal(|ui| {
+                    let thumb = app.bookmarks.thumbnails.get(&b.id);
+                    let clicked = match thumb {
+                        Some(tex) => ui
+                            .add(
+                                egui::Image::new(tex)
+                                    .fit_to_exact_size(egui::vec2(48.0, 48.0))
+                                    .sense(egui::Sense::click()),
+                            )
+                            .on_hover_text("Load this vector")
+                            .clicked(),
+                        None => ui
+                            .add_sized([48.0, 48.0], egui::Button::new("..."))
+                            .clicked(),
+                    };
+                    if clicked {
+                        load = Some(b.z.clone());
+                    }
+                    ui.vertical(|ui| match &mut app.bookmarks.editing {
                         Some((id, name, note)) if *id == b.id => {
                             ui.text_edit_singleline(name);
                             ui.text_edit_singleline(note);
@@ -211,26 +235,39 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             if !b.note.is_empty() {
                                 ui.small(&b.note);
                             }
-                            if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p)) {
+                            if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p))
+                            {
                                 ui.small(format!("child of {}", parent.name));
                             }
                             ui.horizontal(|ui| {
-                                if ui.small_button("Rename").on_hover_text("Rename / note").clicked() {
-                                    app.bookmarks.editing = Some((b.id, b.name.clone(), b.note.clone()));
+                                if ui
+                                    .small_button("Rename")
+                                    .on_hover_text("Rename / note")
+                                    .clicked()
+                                {
+                                    app.bookmarks.editing =
+                                        Some((b.id, b.name.clone(), b.note.clone()));
                                 }
-                                if ui.small_button("Delete").on_hover_text("Delete (undoable)").clicked() {
+                                if ui
+                                    .small_button("Delete")
+                                    .on_hover_text("Delete (undoable)")
+                                    .clicked()
+                                {
                                     delete = Some(b.id);
                                 }
-                                if ui.small_button("Jitter").on_hover_text("Jitter around this bookmark").clicked() {
+                                if ui
+                                    .small_button("Jitter")
+                                    .on_hover_text("Jitter around this bookmark")
+                                    .clicked()
+                                {
                                     jitter_from = Some((b.id, b.z.clone()));
                                 }
                             });
                         }
-                    }
+                    });
                 });
-            });
-        }
-    });
+            }
+        });
     if let Some(z) = load {
         app.set_z(z);
     }

@@ -72,7 +72,13 @@ impl Explorer {
         self.generation
     }
 
-    pub(crate) fn receive(&mut self, ctx: &egui::Context, generation: u64, image: RgbImage, millis: f32) {
+    pub(crate) fn receive(
+        &mut self,
+        ctx: &egui::Context,
+        generation: u64,
+        image: RgbImage,
+        millis: f32,
+    ) {
         // Older answers can arrive after newer requests; never step back in time.
         if generation <= self.shown_generation {
             return;
@@ -92,7 +98,9 @@ impl Explorer {
 }
 
 fn export_png(app: &HitogataApp, scale: u32) {
-    let Some(image) = app.explorer.image.clone() else { return };
+    let Some(image) = app.explorer.image.clone() else {
+        return;
+    };
     let tx = app.file_sender();
     std::thread::spawn(move || {
         let Some(path) = rfd::FileDialog::new()
@@ -116,66 +124,116 @@ fn export_png(app: &HitogataApp, scale: u32) {
 /// Draws the explorer.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
-        if ui.button("Random").on_hover_text("New z ~ N(0, I) from the next seed").clicked() {
+        if ui
+            .button("Random")
+            .on_hover_text("New z ~ N(0, I) from the next seed")
+            .clicked()
+        {
             app.explorer.seed = app.explorer.seed.wrapping_add(1);
             let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
             app.set_z(z);
         }
         ui.label("seed");
-        let seed = ui.add(egui::DragValue::new(&mut app.explorer.seed)).on_hover_text("Type a seed to reproduce its vector");
+        let seed = ui
+            .add(egui::DragValue::new(&mut app.explorer.seed))
+            .on_hover_text("Type a seed to reproduce its vector");
         if seed.changed() {
             let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
             app.set_z(z);
         }
-        if ui.button("Reset").on_hover_text("z = 0, the prior's mean").clicked() {
+        if ui
+            .button("Reset")
+            .on_hover_text("z = 0, the prior's mean")
+            .clicked()
+        {
             let z = Latent::zeros(app.explorer.z.dim());
             app.set_z(z);
         }
-        if ui.add_enabled(app.history.can_undo(), egui::Button::new("Undo")).on_hover_text("Ctrl+Z").clicked() {
+        if ui
+            .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
             app.undo();
         }
-        if ui.add_enabled(app.history.can_redo(), egui::Button::new("Redo")).on_hover_text("Ctrl+Shift+Z").clicked() {
+        if ui
+            .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Ctrl+Shift+Z")
+            .clicked()
+        {
             app.redo();
         }
     });
     ui.horizontal(|ui| {
         let psi = ui
             .add(egui::Slider::new(&mut app.explorer.psi, 0.0..=1.5).text("truncation ψ"))
-            .on_hover_text("Scale z toward the mean: lower ψ gives more typical, less varied people");
+            .on_hover_text(
+                "Scale z toward the mean: lower ψ gives more typical, less varied people",
+            );
         if psi.changed() {
             app.request_main();
         }
         ui.add(egui::Slider::new(&mut app.explorer.zoom, 1.0..=10.0).text("zoom"))
             .on_hover_text("Size of the picture on screen");
-        if ui.checkbox(&mut app.explorer.smooth, "smooth").on_hover_text("Linear instead of nearest-neighbour scaling").changed() {
+        if ui
+            .checkbox(&mut app.explorer.smooth, "smooth")
+            .on_hover_text("Linear instead of nearest-neighbour scaling")
+            .changed()
+        {
             if let Some(img) = app.explorer.image.clone() {
-                upload(ui.ctx(), &mut app.explorer.texture, "explorer", &img, app.explorer.smooth);
+                upload(
+                    ui.ctx(),
+                    &mut app.explorer.texture,
+                    "explorer",
+                    &img,
+                    app.explorer.smooth,
+                );
             }
         }
     });
     let dim = app.explorer.z.dim();
     let norm = app.explorer.z.norm();
     let zscore = app.explorer.z.norm_z_score();
-    let text = format!("|z| = {norm:.2}  (prior ~ sqrt({dim}) = {:.2})", (dim as f32).sqrt());
+    let text = format!(
+        "|z| = {norm:.2}  (prior ~ sqrt({dim}) = {:.2})",
+        (dim as f32).sqrt()
+    );
     if zscore.abs() > 3.0 {
-        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), format!("{text} - atypical for N(0, I): expect odd pictures"));
+        ui.colored_label(
+            egui::Color32::from_rgb(210, 120, 0),
+            format!("{text} - atypical for N(0, I): expect odd pictures"),
+        );
     } else {
         ui.label(text);
     }
     ui.horizontal(|ui| {
         for scale in [1, 4, 8] {
-            if ui.add_enabled(app.explorer.image.is_some(), egui::Button::new(format!("Save PNG {scale}x"))).clicked() {
+            if ui
+                .add_enabled(
+                    app.explorer.image.is_some(),
+                    egui::Button::new(format!("Save PNG {scale}x")),
+                )
+                .clicked()
+            {
                 export_png(app, scale);
             }
         }
-        if ui.button("Copy z").on_hover_text("Copy z to the clipboard as RON").clicked() {
+        if ui
+            .button("Copy z")
+            .on_hover_text("Copy z to the clipboard as RON")
+            .clicked()
+        {
             if let Ok(text) = ron::to_string(&app.explorer.z) {
                 ui.ctx().copy_text(text);
                 app.status = Some("Copied z to the clipboard".into());
             }
         }
-        if let (Some(lat), Some(inf)) = (app.explorer.last_latency_ms, app.explorer.last_inference_ms) {
-            ui.label(format!("slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"));
+        if let (Some(lat), Some(inf)) =
+            (app.explorer.last_latency_ms, app.explorer.last_inference_ms)
+        {
+            ui.label(format!(
+                "slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"
+            ));
         }
     });
     ui.separator();
@@ -186,39 +244,50 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
             }
             None => {
-                ui.allocate_ui(egui::vec2(side, side), |ui| ui.label("waiting for the generator..."));
+                ui.allocate_ui(egui::vec2(side, side), |ui| {
+                    ui.label("waiting for the generator...")
+                });
             }
         }
-        egui::ScrollArea::vertical().id_salt("sliders").show(ui, |ui| {
-            let mut changed = None;
-            egui::Grid::new("latent-sliders").num_columns(2).show(ui, |ui| {
-                for i in 0..dim {
-                    let mut v = app.explorer.z.0[i];
-                    let r = ui
-                        .add(egui::Slider::new(&mut v, -SLIDER_RANGE..=SLIDER_RANGE).text(format!("z{i}")))
-                        .on_hover_text(format!("Latent dimension {i}; drag or type a value"));
-                    if r.drag_started() {
-                        // One undo step per drag, not one per frame of it.
-                        app.history.record(app.explorer.z.clone());
-                    }
-                    if r.changed() {
-                        changed = Some((i, v, r.dragged()));
-                    }
-                    if i % 2 == 1 {
-                        ui.end_row();
+        egui::ScrollArea::vertical()
+            .id_salt("sliders")
+            .show(ui, |ui| {
+                let mut changed = None;
+                egui::Grid::new("latent-sliders")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        for i in 0..dim {
+                            let mut v = app.explorer.z.0[i];
+                            let r = ui
+                                .add(
+                                    egui::Slider::new(&mut v, -SLIDER_RANGE..=SLIDER_RANGE)
+                                        .text(format!("z{i}")),
+                                )
+                                .on_hover_text(format!(
+                                    "Latent dimension {i}; drag or type a value"
+                                ));
+                            if r.drag_started() {
+                                // One undo step per drag, not one per frame of it.
+                                app.history.record(app.explorer.z.clone());
+                            }
+                            if r.changed() {
+                                changed = Some((i, v, r.dragged()));
+                            }
+                            if i % 2 == 1 {
+                                ui.end_row();
+                            }
+                        }
+                    });
+                if let Some((i, v, dragging)) = changed {
+                    let mut z = app.explorer.z.clone();
+                    z.0[i] = v;
+                    if dragging {
+                        app.explorer.z = z;
+                        app.request_main();
+                    } else {
+                        app.set_z(z);
                     }
                 }
             });
-            if let Some((i, v, dragging)) = changed {
-                let mut z = app.explorer.z.clone();
-                z.0[i] = v;
-                if dragging {
-                    app.explorer.z = z;
-                    app.request_main();
-                } else {
-                    app.set_z(z);
-                }
-            }
-        });
     });
 }

@@ -84,16 +84,33 @@ impl JitterPanel {
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("Jitter");
-        if ui.button("From current z").on_hover_text("Make children around the picture above").clicked() {
+        if ui
+            .button("From current z")
+            .on_hover_text("Make children around the picture above")
+            .clicked()
+        {
             let z = app.explorer.z.clone();
             app.jitter.set_source(None, z);
         }
         let mut changed = false;
-        changed |= ui.add(egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0).text("σ")).on_hover_text("Spread of the children around the parent").changed();
-        changed |= ui.add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid")).on_hover_text("Children per side").changed();
+        changed |= ui
+            .add(egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0).text("σ"))
+            .on_hover_text("Spread of the children around the parent")
+            .changed();
+        changed |= ui
+            .add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid"))
+            .on_hover_text("Children per side")
+            .changed();
         ui.label("seed");
-        changed |= ui.add(egui::DragValue::new(&mut app.jitter.seed)).on_hover_text("Same seed, same children").changed();
-        if ui.button("Re-roll").on_hover_text("A new batch of children").clicked() {
+        changed |= ui
+            .add(egui::DragValue::new(&mut app.jitter.seed))
+            .on_hover_text("Same seed, same children")
+            .changed();
+        if ui
+            .button("Re-roll")
+            .on_hover_text("A new batch of children")
+            .clicked()
+        {
             app.jitter.seed = app.jitter.seed.wrapping_add(1);
             changed = true;
         }
@@ -115,27 +132,37 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
     let mut adopt = None;
     let mut bookmark = None;
-    egui::ScrollArea::both().id_salt("jitter-grid").show(ui, |ui| {
-        egui::Grid::new("children").show(ui, |ui| {
-            for (i, tex) in app.jitter.textures.iter().enumerate() {
-                ui.vertical(|ui| {
-                    if ui
-                        .add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(80.0, 80.0)).sense(egui::Sense::click()))
-                        .on_hover_text("Adopt this child as the current z")
-                        .clicked()
-                    {
-                        adopt = Some(i);
+    egui::ScrollArea::both()
+        .id_salt("jitter-grid")
+        .show(ui, |ui| {
+            egui::Grid::new("children").show(ui, |ui| {
+                for (i, tex) in app.jitter.textures.iter().enumerate() {
+                    ui.vertical(|ui| {
+                        if ui
+                            .add(
+                                egui::Image::new(tex)
+                                    .fit_to_exact_size(egui::vec2(80.0, 80.0))
+                                    .sense(egui::Sense::click()),
+                            )
+                            .on_hover_text("Adopt this child as the current z")
+                            .clicked()
+                        {
+                            adopt = Some(i);
+                        }
+                        if ui
+                            .small_button(format!("Bookmark {i}"))
+                            .on_hover_text("Bookmark this child")
+                            .clicked()
+                        {
+                            bookmark = Some(i);
+                        }
+                    });
+                    if (i + 1) % app.jitter.side == 0 {
+                        ui.end_row();
                     }
-                    if ui.small_button(format!("Bookmark {i}")).on_hover_text("Bookmark this child").clicked() {
-                        bookmark = Some(i);
-                    }
-                });
-                if (i + 1) % app.jitter.side == 0 {
-                    ui.end_row();
                 }
-            }
+            });
         });
-    });
     if let Some(i) = adopt {
         let z = app.jitter.children[i].clone();
         app.set_z(z);
@@ -143,6 +170,11 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if let Some(i) = bookmark {
         let z = app.jitter.children[i].clone();
         let parent = app.jitter.source.as_ref().and_then(|(b, _)| *b);
-        add_bookmark(app, format!("child {i} (seed {})", app.jitter.seed), z, parent);
+        add_bookmark(
+            app,
+            format!("child {i} (seed {})", app.jitter.seed),
+            z,
+            parent,
+        );
     }
 }

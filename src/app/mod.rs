@@ -5,6 +5,7 @@ mod bookmarks;
 mod explorer;
 mod jitter;
 mod textures;
+mod training;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -21,6 +22,16 @@ use crate::engine::worker::{InferenceEvent, InferenceWorker};
 pub use bookmarks::BookmarksPanel;
 pub use explorer::Explorer;
 pub use jitter::JitterPanel;
+pub use training::{RunState, TrainingTab};
+
+/// The app's tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    /// Sliders, bookmarks, jitter.
+    Explorer,
+    /// Live training.
+    Training,
+}
 
 /// How the app is started.
 #[derive(Clone, Debug, Default)]
@@ -72,6 +83,7 @@ pub(crate) enum FileEvent {
     Message(String),
     ImportBookmarks(PathBuf),
     ExportBookmarks(PathBuf),
+    TrainingData(PathBuf),
 }
 
 /// Which request a batch answer belongs to.
@@ -79,6 +91,10 @@ pub(crate) const TAG_THUMBNAILS: u64 = 1 << 62;
 
 /// The whole application state.
 pub struct HitogataApp {
+    /// Tab shown.
+    pub tab: Tab,
+    /// The training tab.
+    pub training: TrainingTab,
     /// The explorer (sliders and the big image).
     pub explorer: Explorer,
     /// Bookmarks.
@@ -114,7 +130,8 @@ impl HitogataApp {
                 .unwrap_or_default()
         };
         let ctx = cc.egui_ctx.clone();
-        let worker = InferenceWorker::spawn(options.device, Box::new(move || ctx.request_repaint()));
+        let worker =
+            InferenceWorker::spawn(options.device, Box::new(move || ctx.request_repaint()));
         let checkpoint = options
             .checkpoint
             .clone()
@@ -122,18 +139,27 @@ impl HitogataApp {
             .unwrap_or_else(default_checkpoint);
         worker.load(checkpoint.clone());
 
-        let report = BookmarkStore::open(&options.bookmarks_path.clone().unwrap_or_else(default_bookmarks_path));
+        let report = BookmarkStore::open(
+            &options
+                .bookmarks_path
+                .clone()
+                .unwrap_or_else(default_bookmarks_path),
+        );
         let bookmark_warning = report.recovered.as_ref().map(|(err, aside)| {
             format!("Bookmarks could not be read ({err}); the file was kept as {} and a new, empty set started.", aside.display())
         });
         // A first start shows a person from the prior, not the (atypical) zero vector.
-        let z = persisted.z.unwrap_or_else(|| Latent::from_seed(persisted.seed, DEFAULT_LATENT_DIM));
+        let z = persisted
+            .z
+            .unwrap_or_else(|| Latent::from_seed(persisted.seed, DEFAULT_LATENT_DIM));
         let mut explorer = Explorer::new(z, persisted.seed);
         explorer.psi = persisted.psi.unwrap_or(1.0);
         explorer.zoom = persisted.zoom.unwrap_or(6.0);
         explorer.smooth = persisted.smooth;
         let (file_tx, file_rx) = channel();
         Self {
+            tab: Tab::Explorer,
+            training: TrainingTab::default(),
             explorer,
             bookmarks: BookmarksPanel::new(report.store, bookmark_warning),
             jitter: JitterPanel::default(),
@@ -184,7 +210,8 @@ impl HitogataApp {
     /// Asks the worker for the main image of the current (truncated) vector.
     pub fn request_main(&mut self) {
         let generation = self.explorer.next_generation();
-        self.worker.render_main(generation, self.explorer.effective_z());
+        self.worker
+            .render_main(generation, self.explorer.effective_z());
     }
 
     /// Asks the worker to render a batch.
@@ -223,7 +250,11 @@ impl HitogataApp {
                 InferenceEvent::LoadFailed { path, message } => {
                     self.load_error = Some(format!("Cannot open {}: {message}", path.display()));
                 }
-                InferenceEvent::Main { generation, image, millis } => {
+                InferenceEvent::Main {
+                    generation,
+                    image,
+                    millis,
+                } => {
                     self.explorer.receive(ctx, generation, image, millis);
                 }
                 InferenceEvent::Batch { tag, images } => {
@@ -233,13 +264,19 @@ impl HitogataApp {
                 }
             }
         }
+        if let Some(generator) = self.training.poll(ctx) {
+            self.open_checkpoint(generator);
+            self.tab = Tab::Explorer;
+        }
         while let Ok(event) = self.file_rx.try_recv() {
             match event {
                 FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
                 FileEvent::Message(m) => self.status = Some(m),
+                FileEvent::TrainingData(dir) => self.training.data_dir = dir.display().to_string(),
                 FileEvent::ImportBookmarks(path) => match self.bookmarks.store.import(&path) {
                     Ok(n) => {
-                        self.status = Some(format!("Imported {n} bookmarks from {}", path.display()));
+                        self.status =
+                            Some(format!("Imported {n} bookmarks from {}", path.display()));
                         self.bookmarks.invalidate_thumbnails();
                     }
                     Err(e) => self.status = Some(e.to_string()),
@@ -257,10 +294,17 @@ impl HitogataApp {
     fn menu(&mut self, ui: &mut egui::Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                if ui.button("Open checkpoint...").on_hover_text("Load a generator from a checkpoint, export or run directory").clicked() {
+                if ui
+                    .button("Open checkpoint...")
+                    .on_hover_text("Load a generator from a checkpoint, export or run directory")
+                    .clicked()
+                {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
-                        if let Some(dir) = rfd::FileDialog::new().set_title("Open checkpoint").pick_folder() {
+                        if let Some(dir) = rfd::FileDialog::new()
+                            .set_title("Open checkpoint")
+                            .pick_folder()
+                        {
                             let _ = tx.send(FileEvent::OpenCheckpoint(dir));
                         }
                     });
@@ -268,7 +312,10 @@ impl HitogataApp {
                 if ui.button("Import bookmarks...").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
-                        if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).pick_file() {
+                        if let Some(f) = rfd::FileDialog::new()
+                            .add_filter("RON", &["ron"])
+                            .pick_file()
+                        {
                             let _ = tx.send(FileEvent::ImportBookmarks(f));
                         }
                     });
@@ -276,7 +323,11 @@ impl HitogataApp {
                 if ui.button("Export bookmarks...").clicked() {
                     let tx = self.file_sender();
                     std::thread::spawn(move || {
-                        if let Some(f) = rfd::FileDialog::new().add_filter("RON", &["ron"]).set_file_name("bookmarks.ron").save_file() {
+                        if let Some(f) = rfd::FileDialog::new()
+                            .add_filter("RON", &["ron"])
+                            .set_file_name("bookmarks.ron")
+                            .save_file()
+                        {
                             let _ = tx.send(FileEvent::ExportBookmarks(f));
                         }
                     });
@@ -285,19 +336,76 @@ impl HitogataApp {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            ui.separator();
+            ui.selectable_value(&mut self.tab, Tab::Explorer, "Explorer");
+            ui.selectable_value(&mut self.tab, Tab::Training, "Training");
+            ui.separator();
             ui.menu_button("Edit", |ui| {
-                if ui.add_enabled(self.history.can_undo(), egui::Button::new("Undo  (Ctrl+Z)")).clicked() {
+                if ui
+                    .add_enabled(self.history.can_undo(), egui::Button::new("Undo  (Ctrl+Z)"))
+                    .clicked()
+                {
                     self.undo();
                 }
-                if ui.add_enabled(self.history.can_redo(), egui::Button::new("Redo  (Ctrl+Shift+Z)")).clicked() {
+                if ui
+                    .add_enabled(
+                        self.history.can_redo(),
+                        egui::Button::new("Redo  (Ctrl+Shift+Z)"),
+                    )
+                    .clicked()
+                {
                     self.redo();
                 }
             });
         });
     }
 
+    /// Closing the window during training asks whether to save; nothing is lost either way
+    /// (without saving, the last checkpoint on disk stays as it was).
+    fn closing(&mut self, ui: &mut egui::Ui) {
+        let requested = ui.ctx().input(|i| i.viewport().close_requested());
+        if requested && self.training.active() && self.training.state != RunState::Closing {
+            ui.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.training.confirm_close = true;
+        }
+        if self.training.closed() {
+            self.training.state = RunState::Idle;
+            ui.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if !self.training.confirm_close {
+            return;
+        }
+        let modal = egui::Modal::new(egui::Id::unique("confirm-close")).show(ui.ctx(), |ui| {
+            ui.heading("Training is running");
+            ui.label("Save a checkpoint before closing?");
+            ui.horizontal(|ui| {
+                if ui.button("Save and close").clicked() {
+                    self.training.close(true);
+                    self.training.confirm_close = false;
+                }
+                if ui
+                    .button("Close without saving")
+                    .on_hover_text("The last checkpoint on disk stays as it is")
+                    .clicked()
+                {
+                    self.training.close(false);
+                    self.training.confirm_close = false;
+                }
+                if ui.button("Cancel").clicked() {
+                    self.training.confirm_close = false;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.training.confirm_close = false;
+        }
+    }
+
     fn shortcuts(&mut self, ui: &mut egui::Ui) {
-        let redo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+        let redo = egui::KeyboardShortcut::new(
+            egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+            egui::Key::Z,
+        );
         let undo = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::Z);
         // Redo first: its shortcut contains undo's.
         if ui.input_mut(|i| i.consume_shortcut(&redo)) {
@@ -316,10 +424,15 @@ impl eframe::App for HitogataApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.shortcuts(ui);
+        self.closing(ui);
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.label(self.device.as_deref().unwrap_or("starting the generator..."));
+                ui.label(
+                    self.device
+                        .as_deref()
+                        .unwrap_or("starting the generator..."),
+                );
                 if let Some(dir) = &self.checkpoint_dir {
                     ui.separator();
                     ui.label(format!("checkpoint: {}", dir.display()));
@@ -330,12 +443,25 @@ impl eframe::App for HitogataApp {
                 }
             });
         });
-        egui::Panel::right("bookmarks").default_size(260.0).show(ui, |ui| {
-            bookmarks::show(self, ui);
-        });
-        egui::Panel::bottom("jitter").default_size(230.0).resizable(true).show(ui, |ui| {
-            jitter::show(self, ui);
-        });
+        if self.tab == Tab::Training {
+            egui::CentralPanel::default().show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("training")
+                    .show(ui, |ui| training::show(self, ui));
+            });
+            return;
+        }
+        egui::Panel::right("bookmarks")
+            .default_size(260.0)
+            .show(ui, |ui| {
+                bookmarks::show(self, ui);
+            });
+        egui::Panel::bottom("jitter")
+            .default_size(230.0)
+            .resizable(true)
+            .show(ui, |ui| {
+                jitter::show(self, ui);
+            });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(err) = self.load_error.clone() {
                 ui.colored_label(egui::Color32::from_rgb(200, 40, 40), err);

@@ -56,9 +56,18 @@ fn forward_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs: 
     median_ms((0..runs.max(1)).map(|_| once()).collect())
 }
 
-fn train_rate(device: &ComputeDevice, ngf: usize, batch: usize, iters: usize) -> anyhow::Result<(f64, f64)> {
+fn train_rate(
+    device: &ComputeDevice,
+    ngf: usize,
+    batch: usize,
+    iters: usize,
+) -> anyhow::Result<(f64, f64)> {
     let images: Vec<RgbImage> = (0..256u32)
-        .map(|i| RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, i as u8])))
+        .map(|i| {
+            RgbImage::from_fn(64, 64, |x, y| {
+                image::Rgb([(x * 4) as u8, (y * 4) as u8, i as u8])
+            })
+        })
         .collect();
     let data = Arc::new(Dataset::from_images(&images));
     let mut config = TrainConfig::default();
@@ -87,9 +96,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         choice => devices.push(select_device(choice)?),
     }
-    println!(
-        "| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |"
-    );
+    println!("| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |");
     println!("|---|---|---|---|---|---|");
     for device in &devices {
         eprintln!("measuring on {}", device.description);

@@ -67,7 +67,11 @@ fn with_average(mut levels: Vec<f32>) -> Vec<f32> {
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let data = Dataset::load_folder(&args.data, SquareMode::Pad)?;
     if data.len < 4 {
-        anyhow::bail!("{} has {} images: eval needs at least 4", args.data.display(), data.len);
+        anyhow::bail!(
+            "{} has {} images: eval needs at least 4",
+            args.data.display(),
+            data.len
+        );
     }
     let count = args.count.min(data.len / 2).max(1);
     let device = select_device(args.device)?;
@@ -77,15 +81,24 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut order: Vec<usize> = (0..data.len).collect();
     order.shuffle(&mut seeded_rng(args.seed));
     let real_a: Vec<RgbImage> = order[..count].iter().map(|&i| data.image(i)).collect();
-    let real_b: Vec<RgbImage> = order[count..2 * count].iter().map(|&i| data.image(i)).collect();
+    let real_b: Vec<RgbImage> = order[count..2 * count]
+        .iter()
+        .map(|&i| data.image(i))
+        .collect();
     let latents = sample_batch(args.seed ^ 0x5EED, count, loaded.config.latent_dim);
     let mut generated = Vec::with_capacity(count);
     for chunk in latents.chunks(64) {
         generated.extend(generate_images(&loaded.generator, chunk, &device.device));
     }
-    let blurred: Vec<RgbImage> = real_b.iter().map(|i| image::imageops::blur(i, 1.0)).collect();
+    let blurred: Vec<RgbImage> = real_b
+        .iter()
+        .map(|i| image::imageops::blur(i, 1.0))
+        .collect();
 
-    let swd = SwdConfig { seed: args.seed, ..SwdConfig::default() };
+    let swd = SwdConfig {
+        seed: args.seed,
+        ..SwdConfig::default()
+    };
     eprintln!("computing SWD on {count} images per set…");
     let swd_generated = with_average(multiscale_swd(&generated, &real_a, &swd));
     let swd_real_floor = with_average(multiscale_swd(&real_b, &real_a, &swd));
@@ -95,8 +108,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let probe = count.min(200);
     let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
     let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
-    let nn_gen: Vec<f32> = nearest_neighbours(&generated[..probe], &train).into_iter().map(|(d, _)| d).collect();
-    let nn_real: Vec<f32> = nearest_neighbours(&heldout, &train).into_iter().map(|(d, _)| d).collect();
+    let nn_gen: Vec<f32> = nearest_neighbours(&generated[..probe], &train)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    let nn_real: Vec<f32> = nearest_neighbours(&heldout, &train)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
 
     let report = EvalReport {
@@ -109,21 +128,33 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         swd_real_floor,
         swd_blurred_real,
     };
-    println!("checkpoint {} vs {} ({count} images per set)", loaded.dir.display(), args.data.display());
+    println!(
+        "checkpoint {} vs {} ({count} images per set)",
+        loaded.dir.display(),
+        args.data.display()
+    );
     println!("SWD ×1e3          |  64 px |  32 px |  16 px |    avg");
     for (name, v) in [
         ("generated vs real", &report.swd_generated),
         ("real vs real      ", &report.swd_real_floor),
         ("blurred vs real   ", &report.swd_blurred_real),
     ] {
-        println!("{name} | {:6.1} | {:6.1} | {:6.1} | {:6.1}", v[0], v[1], v[2], v[3]);
+        println!(
+            "{name} | {:6.1} | {:6.1} | {:6.1} | {:6.1}",
+            v[0], v[1], v[2], v[3]
+        );
     }
     println!(
         "nearest training image (RMS 0–255): generated median {:.1} (min {:.1}); held-out real median {:.1} (min {:.1})",
-        report.nn_generated_median, report.nn_generated_min, report.nn_heldout_median, report.nn_heldout_min
+        report.nn_generated_median,
+        report.nn_generated_min,
+        report.nn_heldout_median,
+        report.nn_heldout_min
     );
     if report.nn_generated_min < 0.5 * report.nn_heldout_min {
-        println!("warning: some generated images are much closer to a training image than real ones are: possible memorisation");
+        println!(
+            "warning: some generated images are much closer to a training image than real ones are: possible memorisation"
+        );
     }
     if let Some(path) = &args.report {
         let text = ron::ser::to_string_pretty(&report, ron::ser::PrettyConfig::default())?;

@@ -6,9 +6,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::device::{DeviceChoice, select_device};
+use hitogata::inference::generate_images;
 use hitogata::latent::{LatentFile, sample_batch};
 use hitogata::render::{grid, save_png, upscale};
-use hitogata::inference::generate_images;
 
 /// Arguments of `hitogata generate`.
 #[derive(Args, Debug)]
@@ -40,7 +40,10 @@ pub struct GenerateArgs {
 }
 
 fn numbered(path: &Path, i: usize) -> PathBuf {
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!("{stem}-{i:03}.png"))
 }
 
@@ -90,7 +93,8 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         } else {
             images[0].clone()
         };
-        save_png(&img, &args.out).with_context(|| format!("cannot write {}", args.out.display()))?;
+        save_png(&img, &args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
         written.push(args.out.clone());
     } else {
         for (i, img) in images.iter().enumerate() {
@@ -116,4 +120,3 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
-

@@ -73,7 +73,8 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            ron::from_str(&text).with_context(|| format!("{} is not a valid training config", path.display()))?
+            ron::from_str(&text)
+                .with_context(|| format!("{} is not a valid training config", path.display()))?
         }
         None => TrainConfig::for_algorithm(args.algo),
     };
@@ -110,7 +111,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     if args.resume && !existing {
-        bail!("nothing to resume: {} holds no checkpoint", args.run.display());
+        bail!(
+            "nothing to resume: {} holds no checkpoint",
+            args.run.display()
+        );
     }
 
     let started = Instant::now();
@@ -161,9 +165,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
 
     let save_samples = |session: &TrainingSession| -> anyhow::Result<()> {
-        run.save_samples(session)
-            .map(|_| ())
-            .with_context(|| format!("cannot write {}", run.sample_path(session.step_count()).display()))
+        run.save_samples(session).map(|_| ()).with_context(|| {
+            format!(
+                "cannot write {}",
+                run.sample_path(session.step_count()).display()
+            )
+        })
     };
     let save_all = |session: &TrainingSession| -> anyhow::Result<()> { Ok(run.save(session)?) };
 

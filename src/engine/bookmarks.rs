@@ -224,12 +224,13 @@ impl BookmarkStore {
 }
 
 fn write_file(path: &Path, file: &BookmarkFile) -> Result<(), BookmarkError> {
-    let text = ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default()).map_err(|e| {
-        BookmarkError::Malformed {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
+    let text =
+        ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default()).map_err(|e| {
+            BookmarkError::Malformed {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        })?;
     write_atomic(path, text.as_bytes()).map_err(|source| BookmarkError::Io {
         path: path.to_path_buf(),
         source,

@@ -89,12 +89,13 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 
 /// Writes a value as pretty RON, atomically.
 pub fn write_ron<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointError> {
-    let text = ron::ser::to_string_pretty(value, ron::ser::PrettyConfig::default()).map_err(
-        |e| CheckpointError::Malformed {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        },
-    )?;
+    let text =
+        ron::ser::to_string_pretty(value, ron::ser::PrettyConfig::default()).map_err(|e| {
+            CheckpointError::Malformed {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        })?;
     write_atomic(path, text.as_bytes()).map_err(io_err(path))
 }
 

@@ -35,7 +35,9 @@ pub enum DataError {
         source: std::io::Error,
     },
     /// Nothing in the folder decoded as an image.
-    #[error("no usable image in {path} ({candidates} image files tried, {skipped} unreadable{first})")]
+    #[error(
+        "no usable image in {path} ({candidates} image files tried, {skipped} unreadable{first})"
+    )]
     Empty {
         /// The folder.
         path: PathBuf,
@@ -127,11 +129,7 @@ fn border_colour(img: &RgbImage) -> Rgb<u8> {
         add(img.get_pixel(0, y));
         add(img.get_pixel(w - 1, y));
     }
-    Rgb([
-        (sum[0] / n) as u8,
-        (sum[1] / n) as u8,
-        (sum[2] / n) as u8,
-    ])
+    Rgb([(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8])
 }
 
 /// Makes a picture square, then 64×64.

@@ -8,8 +8,17 @@ use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceKind};
 
 /// What the user asked for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[derive(clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 pub enum DeviceChoice {
     /// A hardware GPU through wgpu when one is present, else the CPU.
     #[default]
@@ -27,7 +36,9 @@ impl std::str::FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "wgpu" | "gpu" => Ok(Self::Wgpu),
             "cpu" | "flex" => Ok(Self::Cpu),
-            other => Err(format!("unknown device '{other}': expected auto, wgpu or cpu")),
+            other => Err(format!(
+                "unknown device '{other}': expected auto, wgpu or cpu"
+            )),
         }
     }
 }
@@ -83,7 +94,8 @@ pub struct AdapterSummary {
 
 /// Lists wgpu adapters without touching burn (cheap, never compiles shaders).
 pub fn probe_adapters() -> Vec<AdapterSummary> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
     adapters
         .iter()

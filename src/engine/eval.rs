@@ -75,7 +75,11 @@ impl Plane {
                         for (i, ki) in K.iter().enumerate() {
                             s += kj
                                 * ki
-                                * self.at(2 * x as isize + i as isize - 2, 2 * y as isize + j as isize - 2, c);
+                                * self.at(
+                                    2 * x as isize + i as isize - 2,
+                                    2 * y as isize + j as isize - 2,
+                                    c,
+                                );
                         }
                     }
                     px[(y * w + x) * 3 + c] = s / 256.0;
@@ -167,7 +171,12 @@ fn descriptors(images: &[RgbImage], config: &SwdConfig, salt: u64) -> Vec<Vec<f3
         })
         .collect();
     (0..config.levels)
-        .map(|l| per_image.iter().flat_map(|levels| levels[l].iter().copied()).collect())
+        .map(|l| {
+            per_image
+                .iter()
+                .flat_map(|levels| levels[l].iter().copied())
+                .collect()
+        })
         .collect()
 }
 
@@ -202,7 +211,9 @@ fn sliced_wasserstein(a: &[f32], b: &[f32], config: &SwdConfig, level: usize) ->
         let mut rng = seeded_rng(config.seed ^ 0xA5A5 ^ ((level * 1000 + r) as u64));
         let dirs: Vec<Vec<f32>> = (0..config.directions)
             .map(|_| {
-                let v: Vec<f32> = (0..DESC).map(|_| rng.sample::<f32, _>(StandardNormal)).collect();
+                let v: Vec<f32> = (0..DESC)
+                    .map(|_| rng.sample::<f32, _>(StandardNormal))
+                    .collect();
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
                 v.into_iter().map(|x| x / norm).collect()
             })
@@ -212,13 +223,23 @@ fn sliced_wasserstein(a: &[f32], b: &[f32], config: &SwdConfig, level: usize) ->
             .map(|dir| {
                 let project = |set: &[f32]| {
                     let mut p: Vec<f32> = (0..n)
-                        .map(|i| set[i * DESC..(i + 1) * DESC].iter().zip(dir).map(|(x, d)| x * d).sum())
+                        .map(|i| {
+                            set[i * DESC..(i + 1) * DESC]
+                                .iter()
+                                .zip(dir)
+                                .map(|(x, d)| x * d)
+                                .sum()
+                        })
                         .collect();
                     p.sort_by(|x, y| x.total_cmp(y));
                     p
                 };
                 let (pa, pb) = (project(a), project(b));
-                pa.iter().zip(&pb).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / n as f64
+                pa.iter()
+                    .zip(&pb)
+                    .map(|(x, y)| (x - y).abs() as f64)
+                    .sum::<f64>()
+                    / n as f64
             })
             .sum();
         total += per_dir / config.directions as f64;

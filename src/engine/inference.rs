@@ -15,7 +15,11 @@ pub fn latents_tensor(latents: &[Latent], device: &Device) -> Tensor<2> {
 }
 
 /// Draws one picture per latent vector (the generator should be in inference mode).
-pub fn generate_images(generator: &Generator, latents: &[Latent], device: &Device) -> Vec<RgbImage> {
+pub fn generate_images(
+    generator: &Generator,
+    latents: &[Latent],
+    device: &Device,
+) -> Vec<RgbImage> {
     if latents.is_empty() {
         return Vec::new();
     }

@@ -19,7 +19,9 @@ pub fn seeded_rng(seed: u64) -> ChaCha8Rng {
 
 /// `n` draws from N(0, 1).
 pub fn normal_vec(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
-    (0..n).map(|_| rng.sample::<f32, _>(StandardNormal)).collect()
+    (0..n)
+        .map(|_| rng.sample::<f32, _>(StandardNormal))
+        .collect()
 }
 
 impl Latent {
@@ -84,7 +86,9 @@ impl Latent {
 /// `count` vectors z ~ N(0, I) from one seed, as used for sample grids and `generate`.
 pub fn sample_batch(seed: u64, count: usize, dim: usize) -> Vec<Latent> {
     let mut rng = seeded_rng(seed);
-    (0..count).map(|_| Latent(normal_vec(&mut rng, dim))).collect()
+    (0..count)
+        .map(|_| Latent(normal_vec(&mut rng, dim)))
+        .collect()
 }
 
 /// Latent vectors saved beside generated images, so any output can be drawn again.
@@ -112,7 +116,9 @@ pub enum LatentFileError {
         source: std::io::Error,
     },
     /// Not a latent file.
-    #[error("{path} is not a latent file (expected RON like `(latents: [([0.1, ...])])`): {message}")]
+    #[error(
+        "{path} is not a latent file (expected RON like `(latents: [([0.1, ...])])`): {message}"
+    )]
     Malformed {
         /// The file.
         path: std::path::PathBuf,

@@ -51,7 +51,9 @@ fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
     let (stride, padding) = if last { (1, 0) } else { (2, 1) };
     Conv2dConfig::new([in_ch, out_ch], [4, 4])
         .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
         .with_bias(last)
         .with_initializer(dcgan_init())
         .init(device)

@@ -161,7 +161,12 @@ fn next_job(shared: &Shared) -> Option<Job> {
     }
 }
 
-fn run(choice: DeviceChoice, shared: Arc<Shared>, tx: Sender<InferenceEvent>, wake: Box<dyn Fn() + Send>) {
+fn run(
+    choice: DeviceChoice,
+    shared: Arc<Shared>,
+    tx: Sender<InferenceEvent>,
+    wake: Box<dyn Fn() + Send>,
+) {
     let send = |event: InferenceEvent| {
         let ok = tx.send(event).is_ok();
         wake();
@@ -195,7 +200,10 @@ fn run(choice: DeviceChoice, shared: Arc<Shared>, tx: Sender<InferenceEvent>, wa
                 },
             },
             Job::Main(generation, z) => {
-                let Some(g) = generator.as_ref().filter(|g| g.config.latent_dim == z.dim()) else {
+                let Some(g) = generator
+                    .as_ref()
+                    .filter(|g| g.config.latent_dim == z.dim())
+                else {
                     continue;
                 };
                 let started = Instant::now();
@@ -209,7 +217,9 @@ fn run(choice: DeviceChoice, shared: Arc<Shared>, tx: Sender<InferenceEvent>, wa
                 }
             }
             Job::Batch(tag, latents) => {
-                let Some(g) = generator.as_ref() else { continue };
+                let Some(g) = generator.as_ref() else {
+                    continue;
+                };
                 if latents.iter().any(|l| l.dim() != g.config.latent_dim) {
                     continue;
                 }

@@ -43,7 +43,10 @@ pub fn devices() -> Vec<ComputeDevice> {
 
 /// A tiny model: fast on llvmpipe.
 pub fn tiny_model() -> ModelConfig {
-    ModelConfig::new().with_latent_dim(8).with_ngf(4).with_ndf(4)
+    ModelConfig::new()
+        .with_latent_dim(8)
+        .with_ngf(4)
+        .with_ndf(4)
 }
 
 /// A tiny WGAN config.
@@ -59,11 +62,19 @@ pub fn tiny_train_config() -> TrainConfig {
 
 /// A simple, learnable picture: a coloured disc on white.
 pub fn disc_image(i: u32) -> RgbImage {
-    let colour = Rgb([(40 * i % 256) as u8, (90 + 70 * i % 160) as u8, (200 - 30 * i % 200) as u8]);
+    let colour = Rgb([
+        (40 * i % 256) as u8,
+        (90 + 70 * i % 160) as u8,
+        (200 - 30 * i % 200) as u8,
+    ]);
     let r = 12.0 + (i % 5) as f32 * 3.0;
     RgbImage::from_fn(64, 64, |x, y| {
         let (dx, dy) = (x as f32 - 32.0, y as f32 - 30.0);
-        if dx * dx + dy * dy < r * r { colour } else { Rgb([255, 255, 255]) }
+        if dx * dx + dy * dy < r * r {
+            colour
+        } else {
+            Rgb([255, 255, 255])
+        }
     })
 }
 
@@ -77,7 +88,9 @@ pub fn disc_dataset(n: u32) -> Arc<Dataset> {
 pub fn write_disc_folder(dir: &Path, n: u32) {
     std::fs::create_dir_all(dir).unwrap();
     for i in 0..n {
-        disc_image(i).save(dir.join(format!("disc-{i:03}.png"))).unwrap();
+        disc_image(i)
+            .save(dir.join(format!("disc-{i:03}.png")))
+            .unwrap();
     }
 }
 
@@ -87,7 +100,11 @@ extern "C" fn exit_now() {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    let code = if FAILED.load(std::sync::atomic::Ordering::SeqCst) { 101 } else { 0 };
+    let code = if FAILED.load(std::sync::atomic::Ordering::SeqCst) {
+        101
+    } else {
+        0
+    };
     // SAFETY: ends the process at once; every test has finished and reported.
     unsafe { libc::_exit(code) }
 }

@@ -34,7 +34,9 @@ impl RunDir {
 
     /// Sample grid for a step.
     pub fn sample_path(&self, step: u64) -> PathBuf {
-        self.root.join("samples").join(format!("step-{step:06}.png"))
+        self.root
+            .join("samples")
+            .join(format!("step-{step:06}.png"))
     }
 
     /// Whether a checkpoint exists (or survives from an interrupted save).
@@ -45,7 +47,10 @@ impl RunDir {
     /// Writes the session's fixed-z sample grid for its current step; returns the pictures.
     pub fn save_samples(&self, session: &TrainingSession) -> std::io::Result<Vec<RgbImage>> {
         let images = session.sample_images();
-        save_png(&sample_grid(&images), &self.sample_path(session.step_count()))?;
+        save_png(
+            &sample_grid(&images),
+            &self.sample_path(session.step_count()),
+        )?;
         Ok(images)
     }
 

@@ -124,7 +124,11 @@ fn finite(step: u64, what: &'static str, value: f32) -> Result<f32, TrainError> 
 impl TrainingSession {
     /// A new run with freshly initialised weights. `device` is a plain device; autodiff is
     /// added here.
-    pub fn new(config: TrainConfig, data: Arc<Dataset>, device: &Device) -> Result<Self, TrainError> {
+    pub fn new(
+        config: TrainConfig,
+        data: Arc<Dataset>,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
         let device = device.clone().autodiff();
         device.seed(config.seed);
@@ -180,10 +184,8 @@ impl TrainingSession {
             )));
         }
         let device = device.clone().autodiff();
-        let generator = checkpoint::load_weights(
-            model.init_generator(&device),
-            &dir.join(GENERATOR_FILE),
-        )?;
+        let generator =
+            checkpoint::load_weights(model.init_generator(&device), &dir.join(GENERATOR_FILE))?;
         let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
         let mut session = Self::assemble(state.config, device, generator, critic, data);
         let plain = session.device.clone().without_autodiff();
@@ -227,7 +229,10 @@ impl TrainingSession {
 
     fn noise(&self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<2> {
         let (b, d) = (self.config.batch_size, self.config.model.latent_dim);
-        Tensor::from_data(TensorData::new(normal_vec(rng, b * d), [b, d]), &self.device)
+        Tensor::from_data(
+            TensorData::new(normal_vec(rng, b * d), [b, d]),
+            &self.device,
+        )
     }
 
     fn real_batch(&self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<4> {
@@ -293,11 +298,14 @@ impl TrainingSession {
         let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 0));
         let g_loss = self.generator_update(&mut rng);
         // One read-back per step: the device can run the whole iteration without waiting.
-        let values = Tensor::cat(vec![critic_out.expect("at least one critic step"), g_loss], 0)
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let values = Tensor::cat(
+            vec![critic_out.expect("at least one critic step"), g_loss],
+            0,
+        )
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default();
         let seconds = started.elapsed().as_secs_f32();
         let step = self.step + 1;
         let critic_loss = finite(step, "the critic loss", values[0])?;
@@ -351,7 +359,11 @@ impl TrainingSession {
     pub fn train_critic_only(&mut self, updates: usize) -> Result<(), TrainError> {
         for k in 0..updates {
             let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 1000 + k as u64));
-            let out = self.critic_update(&mut rng).into_data().try_to_vec::<f32>().unwrap_or_default();
+            let out = self
+                .critic_update(&mut rng)
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap_or_default();
             finite(self.step, "the critic loss", out[0])?;
         }
         Ok(())
@@ -421,7 +433,9 @@ fn write_moments(optim: &Optimizer, path: &Path) -> std::io::Result<()> {
 
 fn bytemuck_f32(values: &[f32]) -> &[u8] {
     // SAFETY: f32 has no padding and any byte pattern is a valid u8.
-    unsafe { std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values)) }
+    unsafe {
+        std::slice::from_raw_parts(values.as_ptr() as *const u8, std::mem::size_of_val(values))
+    }
 }
 
 fn read_moments(path: &Path) -> Result<Vec<(String, Vec<f32>)>, CheckpointError> {
@@ -429,12 +443,11 @@ fn read_moments(path: &Path) -> Result<Vec<(String, Vec<f32>)>, CheckpointError>
         path: path.to_path_buf(),
         source,
     })?;
-    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
-        CheckpointError::Weights {
+    let file =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| CheckpointError::Weights {
             path: path.to_path_buf(),
             message: format!("not a valid safetensors file: {e}"),
-        }
-    })?;
+        })?;
     let mut out = Vec::new();
     for (name, view) in file.tensors() {
         if view.dtype() != safetensors::Dtype::F32 {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
-use crate::engine::data::{Dataset, SquareMode, Skipped};
+use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::run_dir::RunDir;
@@ -195,7 +195,9 @@ fn run(
     busy: &AtomicBool,
 ) -> Result<(), String> {
     let data = Dataset::load_folder(&job.data, SquareMode::Pad).map_err(|e| e.to_string())?;
-    let preview = (0..data.len.min(16)).map(|i| data.image(i * data.len / data.len.min(16))).collect();
+    let preview = (0..data.len.min(16))
+        .map(|i| data.image(i * data.len / data.len.min(16)))
+        .collect();
     send(TrainEvent::DataLoaded {
         images: data.len,
         skipped: data.skipped.clone(),
@@ -228,14 +230,12 @@ fn run(
     });
     let mut sample_every = job.sample_every;
     let mut paused = false;
-    let emit_samples = |session: &TrainingSession| {
-        match run_dir.save_samples(session) {
-            Ok(images) => send(TrainEvent::Samples {
-                step: session.step_count(),
-                images,
-            }),
-            Err(e) => send(TrainEvent::Failed(format!("cannot write samples: {e}"))),
-        }
+    let emit_samples = |session: &TrainingSession| match run_dir.save_samples(session) {
+        Ok(images) => send(TrainEvent::Samples {
+            step: session.step_count(),
+            images,
+        }),
+        Err(e) => send(TrainEvent::Failed(format!("cannot write samples: {e}"))),
     };
     let save = |session: &TrainingSession| -> Result<(), String> {
         run_dir.save(session).map_err(|e| e.to_string())?;
@@ -329,7 +329,11 @@ fn run(
                 // The weights are garbage: roll back to the last checkpoint (or a fresh start).
                 let reason = format!(
                     "diverged at step {step}: {what} is {value}; rolled back to {}",
-                    if resumable { "the last checkpoint" } else { "the start" }
+                    if resumable {
+                        "the last checkpoint"
+                    } else {
+                        "the start"
+                    }
                 );
                 session = if resumable {
                     TrainingSession::resume(&job.run, data.clone(), &device.device)

@@ -1,0 +1,707 @@
+//! The training tab: pick data and hyperparameters, start/pause/resume/stop a run on its own
+//! thread, watch a fixed-z sample grid form, scrub its timeline, follow the curves.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use egui_plot::{Legend, Line, Plot};
+use image::RgbImage;
+
+use crate::app::textures::upload;
+use crate::app::{FileEvent, HitogataApp};
+use crate::engine::data::Skipped;
+use crate::engine::device::DeviceChoice;
+use crate::engine::optim::OptimizerConfig;
+use crate::engine::render::save_gif;
+use crate::engine::train::run_dir::sample_grid;
+use crate::engine::train::{
+    Algorithm, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainWorker,
+};
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// Nothing running.
+    Idle,
+    /// Loading data / building models.
+    Starting,
+    /// Stepping.
+    Running,
+    /// Held.
+    Paused,
+    /// Waiting for the final save before the window closes.
+    Closing,
+}
+
+/// Most grids kept for the timeline; older ones are thinned out, never the newest.
+pub const TIMELINE_LIMIT: usize = 240;
+
+/// Training tab state.
+pub struct TrainingTab {
+    /// Image folder.
+    pub data_dir: String,
+    /// Run directory.
+    pub run_dir: String,
+    /// Hyperparameters for a new run.
+    pub config: TrainConfig,
+    /// Device for the run.
+    pub device: DeviceChoice,
+    /// Continue the run folder's checkpoint.
+    pub resume: bool,
+    /// Sample grid interval.
+    pub sample_every: u64,
+    /// Checkpoint interval.
+    pub checkpoint_every: u64,
+    /// Stop at this total step count (0: run until stopped).
+    pub target_steps: u64,
+    /// Where the run stands.
+    pub state: RunState,
+    /// Images loaded and files skipped.
+    pub data_info: Option<(usize, Vec<Skipped>)>,
+    /// Real pictures from the dataset.
+    pub preview: Vec<egui::TextureHandle>,
+    /// Why the run could not start or go on.
+    pub error: Option<String>,
+    /// Why it paused by itself (divergence), or other notes.
+    pub notice: Option<String>,
+    /// Steps done.
+    pub step: u64,
+    /// Metrics of every step.
+    pub history: Vec<Metrics>,
+    /// Sample grids along the run: (step, grid).
+    pub timeline: Vec<(u64, RgbImage)>,
+    /// Timeline position shown; None follows the newest.
+    pub timeline_pick: Option<usize>,
+    /// Texture of the grid on screen.
+    pub grid_texture: Option<egui::TextureHandle>,
+    /// Sample grids received.
+    pub samples_received: u64,
+    /// Last step saved.
+    pub last_checkpoint: Option<u64>,
+    /// Device the run uses.
+    pub device_name: Option<String>,
+    /// Exponential smoothing of the curves (0 = raw).
+    pub smoothing: f32,
+    /// Ask whether to save before closing.
+    pub confirm_close: bool,
+    worker: Option<TrainWorker>,
+    shown: Option<(usize, usize)>,
+    rate_window: Option<(Instant, u64)>,
+    steps_per_sec: f32,
+    open_after_save: bool,
+}
+
+impl Default for TrainingTab {
+    fn default() -> Self {
+        let mut config = TrainConfig::default();
+        config.model = config.model.with_ngf(32).with_ndf(32);
+        Self {
+            data_dir: shipped_dataset("faces").display().to_string(),
+            run_dir: "runs/faces".into(),
+            config,
+            device: DeviceChoice::Auto,
+            resume: false,
+            sample_every: 50,
+            checkpoint_every: 500,
+            target_steps: 0,
+            state: RunState::Idle,
+            data_info: None,
+            preview: Vec::new(),
+            error: None,
+            notice: None,
+            step: 0,
+            history: Vec::new(),
+            timeline: Vec::new(),
+            timeline_pick: None,
+            grid_texture: None,
+            samples_received: 0,
+            last_checkpoint: None,
+            device_name: None,
+            smoothing: 0.9,
+            confirm_close: false,
+            worker: None,
+            shown: None,
+            rate_window: None,
+            steps_per_sec: 0.0,
+            open_after_save: false,
+        }
+    }
+}
+
+/// A dataset shipped in assets/datasets.
+pub fn shipped_dataset(name: &str) -> PathBuf {
+    let local = PathBuf::from("assets/datasets").join(name);
+    if local.exists() {
+        local
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/datasets")
+            .join(name)
+    }
+}
+
+impl TrainingTab {
+    /// Whether a run is active (starting, running or paused).
+    pub fn active(&self) -> bool {
+        self.worker.is_some() && self.state != RunState::Idle
+    }
+
+    /// True while the worker is inside a training step.
+    pub fn in_step(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.in_step())
+    }
+
+    /// Starts a run with the current settings.
+    pub fn start(&mut self, ctx: &egui::Context) {
+        if self.active() {
+            return;
+        }
+        let job = TrainJob {
+            data: PathBuf::from(self.data_dir.trim()),
+            run: PathBuf::from(self.run_dir.trim()),
+            config: self.config.clone(),
+            resume: self.resume,
+            device: self.device,
+            sample_every: self.sample_every,
+            checkpoint_every: self.checkpoint_every,
+            max_steps: (self.target_steps > 0).then_some(self.target_steps),
+        };
+        self.error = None;
+        self.notice = None;
+        self.history.clear();
+        self.timeline.clear();
+        self.timeline_pick = None;
+        self.shown = None;
+        self.step = 0;
+        self.last_checkpoint = None;
+        self.state = RunState::Starting;
+        let ctx = ctx.clone();
+        self.worker = Some(TrainWorker::start(
+            job,
+            Box::new(move || ctx.request_repaint()),
+        ));
+    }
+
+    /// Sends a command to the run.
+    pub fn command(&mut self, command: TrainCommand) {
+        if let Some(w) = &self.worker {
+            w.send(command);
+        }
+    }
+
+    fn push_timeline(&mut self, step: u64, grid: RgbImage) {
+        if self.timeline.len() >= TIMELINE_LIMIT {
+            // Drop every other old grid, keeping the first and the newest half intact.
+            let keep: Vec<_> = self
+                .timeline
+                .drain(..)
+                .enumerate()
+                .filter(|(i, _)| i % 2 == 0 || *i >= TIMELINE_LIMIT / 2)
+                .map(|(_, g)| g)
+                .collect();
+            self.timeline = keep;
+            self.timeline_pick = None;
+        }
+        self.timeline.push((step, grid));
+    }
+
+    /// Handles the worker's events; returns a checkpoint to open in the explorer, if asked.
+    pub(crate) fn poll(&mut self, ctx: &egui::Context) -> Option<PathBuf> {
+        let mut open = None;
+        let Some(worker) = &self.worker else {
+            return None;
+        };
+        let mut events = Vec::new();
+        while let Some(e) = worker.try_recv() {
+            events.push(e);
+        }
+        for event in events {
+            match event {
+                TrainEvent::DataLoaded {
+                    images,
+                    skipped,
+                    preview,
+                } => {
+                    self.data_info = Some((images, skipped));
+                    self.preview = preview
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, img)| {
+                            let mut slot = None;
+                            upload(ctx, &mut slot, &format!("preview-{i}"), img, false);
+                            slot
+                        })
+                        .collect();
+                }
+                TrainEvent::Started {
+                    step,
+                    device,
+                    config,
+                    history,
+                } => {
+                    self.state = RunState::Running;
+                    self.step = step;
+                    self.device_name = Some(device);
+                    self.config = config;
+                    self.history = history;
+                    self.rate_window = Some((Instant::now(), step));
+                }
+                TrainEvent::Progress(m) => {
+                    self.step = m.step;
+                    self.history.push(m);
+                    if let Some((t0, s0)) = self.rate_window {
+                        let dt = t0.elapsed().as_secs_f32();
+                        if dt > 2.0 {
+                            self.steps_per_sec = (m.step - s0) as f32 / dt;
+                            self.rate_window = Some((Instant::now(), m.step));
+                        }
+                    }
+                }
+                TrainEvent::Samples { step, images } => {
+                    self.samples_received += 1;
+                    self.push_timeline(step, sample_grid(&images));
+                }
+                TrainEvent::Checkpoint { step, run } => {
+                    self.last_checkpoint = Some(step);
+                    if std::mem::take(&mut self.open_after_save) {
+                        open = Some(RunDir::new(run).generator());
+                    }
+                }
+                TrainEvent::Paused { step, reason } => {
+                    self.state = RunState::Paused;
+                    self.step = step;
+                    if let Some(r) = reason {
+                        self.history.retain(|m| m.step <= step);
+                        self.notice = Some(r);
+                    }
+                }
+                TrainEvent::Resumed => {
+                    self.state = RunState::Running;
+                    self.notice = None;
+                    self.rate_window = Some((Instant::now(), self.step));
+                }
+                TrainEvent::Failed(message) => {
+                    self.error = Some(message);
+                    if self.state == RunState::Starting {
+                        self.state = RunState::Idle;
+                    }
+                }
+                TrainEvent::Stopped { step, saved } => {
+                    self.step = step;
+                    if saved {
+                        self.last_checkpoint = Some(step);
+                    }
+                    self.state = if self.state == RunState::Closing {
+                        RunState::Closing
+                    } else {
+                        RunState::Idle
+                    };
+                    self.notice = Some(format!(
+                        "Stopped at step {step}{}",
+                        if saved { "; checkpoint saved" } else { "" }
+                    ));
+                }
+            }
+        }
+        if self.state == RunState::Idle && self.worker.as_ref().is_some_and(|w| w.finished()) {
+            self.worker = None;
+        }
+        // The grid on screen: the picked timeline entry, else the newest.
+        if !self.timeline.is_empty() {
+            let index = self
+                .timeline_pick
+                .unwrap_or(self.timeline.len() - 1)
+                .min(self.timeline.len() - 1);
+            let key = (index, self.timeline.len());
+            if self.shown != Some(key) {
+                upload(
+                    ctx,
+                    &mut self.grid_texture,
+                    "training-grid",
+                    &self.timeline[index].1,
+                    false,
+                );
+                self.shown = Some(key);
+            }
+        }
+        open
+    }
+
+    /// Whether the run has finished its closing save.
+    pub fn closed(&self) -> bool {
+        self.state == RunState::Closing && self.worker.as_ref().is_none_or(|w| w.finished())
+    }
+
+    /// Begins closing: stop, saving if asked.
+    pub fn close(&mut self, save: bool) {
+        self.command(TrainCommand::Stop { save });
+        self.state = RunState::Closing;
+    }
+}
+
+fn smoothed(values: impl Iterator<Item = (f64, f64)>, alpha: f64) -> Vec<[f64; 2]> {
+    let mut s = None;
+    values
+        .map(|(x, y)| {
+            let v = match s {
+                None => y,
+                Some(prev) => alpha * prev + (1.0 - alpha) * y,
+            };
+            s = Some(v);
+            [x, v]
+        })
+        .collect()
+}
+
+fn lr_of(config: &mut OptimizerConfig) -> &mut f64 {
+    match config {
+        OptimizerConfig::RmsProp { lr, .. } | OptimizerConfig::Adam { lr, .. } => lr,
+    }
+}
+
+fn settings(
+    tab: &mut TrainingTab,
+    app_files: &std::sync::mpsc::Sender<FileEvent>,
+    ui: &mut egui::Ui,
+) {
+    let idle = !tab.active();
+    ui.add_enabled_ui(idle, |ui| {
+        egui::Grid::new("train-settings")
+            .num_columns(2)
+            .show(ui, |ui| {
+                ui.label("Dataset");
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut tab.data_dir).desired_width(260.0))
+                        .on_hover_text("Folder of images, searched recursively");
+                    if ui.button("Browse...").clicked() {
+                        let tx = app_files.clone();
+                        std::thread::spawn(move || {
+                            if let Some(dir) = rfd::FileDialog::new().pick_folder() {
+                                let _ = tx.send(FileEvent::TrainingData(dir));
+                            }
+                        });
+                    }
+                    for name in ["faces", "people"] {
+                        if ui
+                            .button(name)
+                            .on_hover_text("A dataset shipped with hitogata")
+                            .clicked()
+                        {
+                            tab.data_dir = shipped_dataset(name).display().to_string();
+                            tab.run_dir = format!("runs/{name}");
+                        }
+                    }
+                });
+                ui.end_row();
+                ui.label("Run folder");
+                ui.horizontal(|ui| {
+                    ui.add(egui::TextEdit::singleline(&mut tab.run_dir).desired_width(260.0))
+                        .on_hover_text(
+                            "Checkpoints, the generator export and sample grids go here",
+                        );
+                    ui.checkbox(&mut tab.resume, "resume")
+                        .on_hover_text("Continue the checkpoint in the run folder");
+                });
+                ui.end_row();
+                ui.label("Algorithm");
+                ui.horizontal(|ui| {
+                    let before = tab.config.algorithm;
+                    egui::ComboBox::from_id_salt("algo")
+                        .selected_text(format!("{:?}", tab.config.algorithm).to_lowercase())
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut tab.config.algorithm, Algorithm::Wgan, "wgan");
+                            ui.selectable_value(
+                                &mut tab.config.algorithm,
+                                Algorithm::Dcgan,
+                                "dcgan",
+                            );
+                        })
+                        .response
+                        .on_hover_text("wgan: weight clipping, RMSProp; dcgan: BCE, Adam");
+                    if tab.config.algorithm != before {
+                        // Switching algorithm brings its defaults, keeping sizes and seed.
+                        let mut fresh = TrainConfig::for_algorithm(tab.config.algorithm);
+                        fresh.model.ngf = tab.config.model.ngf;
+                        fresh.model.ndf = tab.config.model.ndf;
+                        fresh.model.latent_dim = tab.config.model.latent_dim;
+                        fresh.seed = tab.config.seed;
+                        tab.config = fresh;
+                    }
+                    ui.label("device");
+                    egui::ComboBox::from_id_salt("train-device")
+                        .selected_text(tab.device.to_string())
+                        .show_ui(ui, |ui| {
+                            ui.selectable_value(&mut tab.device, DeviceChoice::Auto, "auto");
+                            ui.selectable_value(&mut tab.device, DeviceChoice::Wgpu, "wgpu");
+                            ui.selectable_value(&mut tab.device, DeviceChoice::Cpu, "cpu");
+                        });
+                });
+                ui.end_row();
+                ui.label("Model");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.model.ngf)
+                            .range(1..=512)
+                            .prefix("ngf "),
+                    )
+                    .on_hover_text("Generator width");
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.model.ndf)
+                            .range(1..=512)
+                            .prefix("ndf "),
+                    )
+                    .on_hover_text("Critic width");
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.model.latent_dim)
+                            .range(1..=512)
+                            .prefix("z "),
+                    )
+                    .on_hover_text("Latent size");
+                });
+                ui.end_row();
+                ui.label("Optimisation");
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.batch_size)
+                            .range(1..=1024)
+                            .prefix("batch "),
+                    )
+                    .on_hover_text("Images per batch");
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.n_critic)
+                            .range(1..=100)
+                            .prefix("n_critic "),
+                    )
+                    .on_hover_text("Critic updates per generator update");
+                    let mut lr = *lr_of(&mut tab.config.optimizer_g);
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut lr)
+                                .speed(1e-5)
+                                .range(1e-7..=1e-1)
+                                .prefix("lr "),
+                        )
+                        .on_hover_text("Learning rate of both optimizers")
+                        .changed()
+                    {
+                        *lr_of(&mut tab.config.optimizer_g) = lr;
+                        *lr_of(&mut tab.config.optimizer_c) = lr;
+                    }
+                    if tab.config.algorithm == Algorithm::Wgan {
+                        ui.add(
+                            egui::DragValue::new(&mut tab.config.clip)
+                                .speed(1e-3)
+                                .range(1e-4..=1.0)
+                                .prefix("clip "),
+                        )
+                        .on_hover_text("Critic weights stay within ±clip");
+                        ui.checkbox(&mut tab.config.warmup_schedule, "warm-up")
+                            .on_hover_text(
+                                "The WGAN paper's 100 critic steps early on and every 500th step",
+                            );
+                    }
+                });
+                ui.end_row();
+                ui.label("Run");
+                ui.horizontal(|ui| {
+                    ui.add(egui::DragValue::new(&mut tab.config.seed).prefix("seed "))
+                        .on_hover_text("Same seed, same run (on the CPU)");
+                    ui.add(
+                        egui::DragValue::new(&mut tab.checkpoint_every).prefix("checkpoint every "),
+                    )
+                    .on_hover_text("Steps between checkpoints (0: only on demand)");
+                    ui.add(egui::DragValue::new(&mut tab.target_steps).prefix("stop at "))
+                        .on_hover_text("Total steps to stop at (0: never)");
+                });
+                ui.end_row();
+            });
+    });
+}
+
+/// Draws the training tab.
+pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let files = app.file_sender();
+    let tab = &mut app.training;
+    settings(tab, &files, ui);
+    ui.horizontal(|ui| {
+        match tab.state {
+            RunState::Idle => {
+                if ui
+                    .button("Start")
+                    .on_hover_text("Start (or resume) training on its own thread")
+                    .clicked()
+                {
+                    tab.start(ui.ctx());
+                }
+            }
+            RunState::Starting => {
+                ui.spinner();
+                ui.label("loading data and models...");
+            }
+            RunState::Running => {
+                if ui.button("Pause").clicked() {
+                    tab.command(TrainCommand::Pause);
+                }
+            }
+            RunState::Paused => {
+                if ui.button("Resume").clicked() {
+                    tab.command(TrainCommand::Resume);
+                }
+            }
+            RunState::Closing => {
+                ui.spinner();
+                ui.label("saving before closing...");
+            }
+        }
+        if tab.active() {
+            if ui
+                .button("Stop")
+                .on_hover_text("Save a checkpoint and end the run")
+                .clicked()
+            {
+                tab.command(TrainCommand::Stop { save: true });
+            }
+            if ui
+                .button("Save now")
+                .on_hover_text("Write a checkpoint after the current step")
+                .clicked()
+            {
+                tab.command(TrainCommand::SaveNow);
+            }
+            if ui
+                .button("Open in explorer")
+                .on_hover_text("Save, then load this generator in the explorer tab")
+                .clicked()
+            {
+                tab.open_after_save = true;
+                tab.command(TrainCommand::SaveNow);
+            }
+        }
+        ui.label("samples every");
+        if ui
+            .add(egui::DragValue::new(&mut tab.sample_every).range(1..=100_000))
+            .changed()
+        {
+            let n = tab.sample_every;
+            tab.command(TrainCommand::SampleEvery(n));
+        }
+    });
+    if let Some(e) = &tab.error {
+        ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+    }
+    if let Some(n) = &tab.notice {
+        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), n);
+    }
+    if let Some((n, skipped)) = &tab.data_info {
+        let text = if skipped.is_empty() {
+            format!("{n} images loaded")
+        } else {
+            format!(
+                "{n} images loaded, {} skipped{}",
+                skipped.len(),
+                crate::engine::data::summarize_skipped(skipped, 3)
+            )
+        };
+        ui.label(text);
+    }
+    ui.horizontal(|ui| {
+        for tex in tab.preview.iter().take(16) {
+            ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(32.0, 32.0)));
+        }
+    });
+    ui.separator();
+    let last = tab.history.last().copied();
+    ui.horizontal(|ui| {
+        ui.label(format!("step {}", tab.step));
+        if let Some(m) = last {
+            ui.label(format!(
+                "| {:.2} steps/s | {:.0} img/s",
+                tab.steps_per_sec, m.images_per_sec
+            ));
+        }
+        let elapsed: f32 = tab.history.iter().map(|m| m.seconds).sum();
+        ui.label(format!("| elapsed {:.0} s", elapsed));
+        if tab.target_steps > tab.step && tab.steps_per_sec > 0.0 {
+            ui.label(format!(
+                "| ETA {:.0} s",
+                (tab.target_steps - tab.step) as f32 / tab.steps_per_sec
+            ));
+        }
+        if let Some(s) = tab.last_checkpoint {
+            ui.label(format!("| saved at step {s}"));
+        }
+        if let Some(d) = &tab.device_name {
+            ui.label(format!("| {d}"));
+        }
+    });
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            if let Some(tex) = &tab.grid_texture {
+                ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(420.0, 420.0)));
+            } else {
+                ui.allocate_ui(egui::vec2(420.0, 420.0), |ui| {
+                    ui.label("The sample grid appears here.")
+                });
+            }
+            if !tab.timeline.is_empty() {
+                let n = tab.timeline.len();
+                let mut index = tab.timeline_pick.unwrap_or(n - 1);
+                let label = format!("step {}", tab.timeline[index.min(n - 1)].0);
+                if ui
+                    .add(egui::Slider::new(&mut index, 0..=n - 1).text(label))
+                    .on_hover_text("Scrub through the grids taken along the run")
+                    .changed()
+                {
+                    tab.timeline_pick = if index == n - 1 { None } else { Some(index) };
+                }
+                if ui.button("Export timeline GIF...").clicked() {
+                    let frames: Vec<RgbImage> =
+                        tab.timeline.iter().map(|(_, g)| g.clone()).collect();
+                    let tx = files.clone();
+                    std::thread::spawn(move || {
+                        if let Some(path) = rfd::FileDialog::new()
+                            .add_filter("GIF", &["gif"])
+                            .set_file_name("timeline.gif")
+                            .save_file()
+                        {
+                            let msg = match save_gif(&frames, 200, &path) {
+                                Ok(()) => format!("Saved {}", path.display()),
+                                Err(e) => format!("Cannot save {}: {e}", path.display()),
+                            };
+                            let _ = tx.send(FileEvent::Message(msg));
+                        }
+                    });
+                }
+            }
+        });
+        ui.vertical(|ui| {
+            ui.add(egui::Slider::new(&mut tab.smoothing, 0.0..=0.99).text("smoothing"))
+                .on_hover_text("Exponential smoothing of the curves; raw values are drawn faintly");
+            let alpha = tab.smoothing as f64;
+            let series = |f: fn(&Metrics) -> f32| {
+                tab.history
+                    .iter()
+                    .map(move |m| (m.step as f64, f(m) as f64))
+            };
+            Plot::new("losses")
+                .height(360.0)
+                .legend(Legend::default())
+                .show(ui, |plot| {
+                    let curves: [(&str, fn(&Metrics) -> f32); 3] = [
+                        ("critic loss", |m| m.critic_loss),
+                        ("Wasserstein estimate", |m| m.wasserstein),
+                        ("generator loss", |m| m.generator_loss),
+                    ];
+                    for (name, f) in curves {
+                        let raw: Vec<[f64; 2]> = series(f).map(|(x, y)| [x, y]).collect();
+                        if alpha > 0.0 {
+                            plot.line(Line::new(format!("{name} (raw)"), raw).width(0.5));
+                            plot.line(Line::new(name.to_string(), smoothed(series(f), alpha)));
+                        } else {
+                            plot.line(Line::new(name.to_string(), raw));
+                        }
+                    }
+                });
+        });
+    });
+}

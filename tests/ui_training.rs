@@ -1,0 +1,160 @@
+//! egui_kittest drives the training tab of the real app: a tiny run on the CPU device.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use hitogata::app::{AppOptions, HitogataApp, RunState, Tab};
+use hitogata::device::DeviceChoice;
+
+fn harness(dir: &Path) -> Harness<'static, HitogataApp> {
+    let options = AppOptions {
+        checkpoint: Some(dir.join("no-checkpoint-here")),
+        bookmarks_path: Some(dir.join("bookmarks.ron")),
+        device: DeviceChoice::Cpu,
+        fresh: true,
+    };
+    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 900.0));
+    if common::wgpu().is_some() {
+        builder = builder.wgpu();
+    }
+    let mut h = builder.build_eframe(move |cc| HitogataApp::new(cc, options));
+    h.state_mut().tab = Tab::Training;
+    h.step();
+    h
+}
+
+fn setup(h: &mut Harness<'static, HitogataApp>, data: &Path, run: &Path) {
+    let t = &mut h.state_mut().training;
+    t.data_dir = data.display().to_string();
+    t.run_dir = run.display().to_string();
+    t.config = common::tiny_train_config();
+    t.device = DeviceChoice::Cpu;
+    t.sample_every = 2;
+    t.checkpoint_every = 0;
+}
+
+fn wait_until(
+    h: &mut Harness<'static, HitogataApp>,
+    what: &str,
+    done: impl Fn(&HitogataApp) -> bool,
+) {
+    for _ in 0..4000 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!(
+        "timed out waiting for {what}; error: {:?}",
+        h.state().training.error
+    );
+}
+
+#[test]
+fn a_tiny_run_trains_pauses_stops_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 10);
+    let run = tmp.path().join("run");
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &run);
+
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "three steps", |a| a.training.step >= 3);
+    assert_eq!(h.state().training.data_info.as_ref().map(|d| d.0), Some(10));
+    assert!(!h.state().training.preview.is_empty());
+    wait_until(&mut h, "a sample grid", |a| {
+        a.training.samples_received >= 2 && a.training.grid_texture.is_some()
+    });
+    assert!(h.state().training.history.len() >= 3, "the plot has points");
+    assert!(!h.state().training.timeline.is_empty());
+
+    h.get_by_label("Pause").click();
+    wait_until(&mut h, "the pause", |a| {
+        a.training.state == RunState::Paused
+    });
+    let paused_at = h.state().training.step;
+    for _ in 0..60 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(h.state().training.step, paused_at, "no steps while paused");
+    h.get_by_label("Resume").click();
+    wait_until(&mut h, "more steps", move |a| {
+        a.training.step > paused_at + 1
+    });
+
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| {
+        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+    });
+    let saved = h.state().training.last_checkpoint.unwrap();
+    assert!(run.join("checkpoint/state.ron").exists());
+
+    h.state_mut().training.resume = true;
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the resumed run", move |a| {
+        a.training.state == RunState::Running && a.training.step >= saved
+    });
+    wait_until(&mut h, "a step after resuming", move |a| {
+        a.training
+            .history
+            .last()
+            .is_some_and(|m| m.step == saved + 1)
+    });
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the second stop", |a| {
+        a.training.state == RunState::Idle
+    });
+}
+
+#[test]
+fn an_empty_folder_shows_an_error_and_does_not_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let mut h = harness(tmp.path());
+    setup(&mut h, &empty, &tmp.path().join("run"));
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the error", |a| a.training.error.is_some());
+    let msg = h.state().training.error.clone().unwrap();
+    assert!(msg.contains("no usable image"), "{msg}");
+    wait_until(&mut h, "idle", |a| a.training.state == RunState::Idle);
+    assert_eq!(h.state().training.step, 0);
+    h.get_by_label("Start"); // the button is back
+}
+
+#[test]
+fn the_ui_keeps_drawing_frames_while_a_step_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 16);
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &tmp.path().join("run"));
+    // A heavier model, so one step lasts many frames.
+    {
+        let t = &mut h.state_mut().training;
+        t.config.model = t.config.model.clone().with_ngf(32).with_ndf(32);
+        t.config.batch_size = 32;
+        t.config.n_critic = 5;
+    }
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "a step in progress", |a| a.training.in_step());
+    // Structural, not a wall-clock threshold: frames complete while the worker is busy.
+    let mut frames_during_one_step = 0;
+    while h.state().training.in_step() && frames_during_one_step < 5 {
+        h.step();
+        frames_during_one_step += 1;
+    }
+    assert!(
+        frames_during_one_step >= 5,
+        "only {frames_during_one_step} frames while a step ran"
+    );
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+}
