@@ -237,57 +237,73 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         }
     });
     ui.separator();
+    let side = 64.0 * app.explorer.zoom;
+    // The picture column is as wide as the picture or the jitter grid, whichever is wider.
+    let column = side.max(app.jitter.side as f32 * 88.0);
     ui.horizontal_top(|ui| {
-        let side = 64.0 * app.explorer.zoom;
-        match &app.explorer.texture {
-            Some(tex) => {
-                ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
-            }
-            None => {
-                ui.allocate_ui(egui::vec2(side, side), |ui| {
-                    ui.label("waiting for the generator...")
-                });
-            }
-        }
-        egui::ScrollArea::vertical()
-            .id_salt("sliders")
-            .show(ui, |ui| {
-                let mut changed = None;
-                egui::Grid::new("latent-sliders")
-                    .num_columns(2)
-                    .show(ui, |ui| {
-                        for i in 0..dim {
-                            let mut v = app.explorer.z.0[i];
-                            let r = ui
-                                .add(
-                                    egui::Slider::new(&mut v, -SLIDER_RANGE..=SLIDER_RANGE)
-                                        .text(format!("z{i}")),
-                                )
-                                .on_hover_text(format!(
-                                    "Latent dimension {i}; drag or type a value"
-                                ));
-                            if r.drag_started() {
-                                // One undo step per drag, not one per frame of it.
-                                app.history.record(app.explorer.z.clone());
-                            }
-                            if r.changed() {
-                                changed = Some((i, v, r.dragged()));
-                            }
-                            if i % 2 == 1 {
-                                ui.end_row();
-                            }
+        ui.vertical(|ui| {
+            ui.set_width(column);
+            egui::ScrollArea::vertical()
+                .id_salt("picture-column")
+                .show(ui, |ui| {
+                    match &app.explorer.texture {
+                        Some(tex) => {
+                            ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
                         }
-                    });
-                if let Some((i, v, dragging)) = changed {
-                    let mut z = app.explorer.z.clone();
-                    z.0[i] = v;
-                    if dragging {
-                        app.explorer.z = z;
-                        app.request_main();
-                    } else {
-                        app.set_z(z);
+                        None => {
+                            ui.allocate_ui(egui::vec2(side, side), |ui| {
+                                ui.label("waiting for the generator...")
+                            });
+                        }
                     }
-                }
-            });
+                    ui.separator();
+                    crate::app::jitter::show(app, ui);
+                });
+        });
+        ui.separator();
+        ui.vertical(|ui| sliders(app, ui));
     });
+}
+
+fn sliders(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let dim = app.explorer.z.dim();
+    egui::ScrollArea::vertical()
+        .id_salt("sliders")
+        .auto_shrink([true, false])
+        .show(ui, |ui| {
+            let mut changed = None;
+            egui::Grid::new("latent-sliders")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    for i in 0..dim {
+                        let mut v = app.explorer.z.0[i];
+                        let r = ui
+                            .add(
+                                egui::Slider::new(&mut v, -SLIDER_RANGE..=SLIDER_RANGE)
+                                    .text(format!("z{i}")),
+                            )
+                            .on_hover_text(format!("Latent dimension {i}; drag or type a value"));
+                        if r.drag_started() {
+                            // One undo step per drag, not one per frame of it.
+                            app.history.record(app.explorer.z.clone());
+                        }
+                        if r.changed() {
+                            changed = Some((i, v, r.dragged()));
+                        }
+                        if i % 2 == 1 {
+                            ui.end_row();
+                        }
+                    }
+                });
+            if let Some((i, v, dragging)) = changed {
+                let mut z = app.explorer.z.clone();
+                z.0[i] = v;
+                if dragging {
+                    app.explorer.z = z;
+                    app.request_main();
+                } else {
+                    app.set_z(z);
+                }
+            }
+        });
 }

@@ -80,8 +80,9 @@ impl JitterPanel {
     }
 }
 
-/// Draws the jitter panel.
+/// Draws the jitter controls and the grid of children.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let mut changed = false;
     ui.horizontal(|ui| {
         ui.strong("Jitter");
         if ui
@@ -92,20 +93,6 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             let z = app.explorer.z.clone();
             app.jitter.set_source(None, z);
         }
-        let mut changed = false;
-        changed |= ui
-            .add(egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0).text("σ"))
-            .on_hover_text("Spread of the children around the parent")
-            .changed();
-        changed |= ui
-            .add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid"))
-            .on_hover_text("Children per side")
-            .changed();
-        ui.label("seed");
-        changed |= ui
-            .add(egui::DragValue::new(&mut app.jitter.seed))
-            .on_hover_text("Same seed, same children")
-            .changed();
         if ui
             .button("Re-roll")
             .on_hover_text("A new batch of children")
@@ -114,10 +101,29 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             app.jitter.seed = app.jitter.seed.wrapping_add(1);
             changed = true;
         }
-        if changed && app.jitter.source.is_some() {
-            app.jitter.stale = true;
-        }
+        ui.label("seed");
+        changed |= ui
+            .add(egui::DragValue::new(&mut app.jitter.seed))
+            .on_hover_text("Same seed, same children")
+            .changed();
     });
+    ui.horizontal(|ui| {
+        changed |= ui
+            .add(
+                egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0)
+                    .text("σ")
+                    .max_decimals(2),
+            )
+            .on_hover_text("Spread of the children around the parent")
+            .changed();
+        changed |= ui
+            .add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid"))
+            .on_hover_text("Children per side")
+            .changed();
+    });
+    if changed && app.jitter.source.is_some() {
+        app.jitter.stale = true;
+    }
     if app.jitter.stale && app.model.is_some() {
         app.jitter.stale = false;
         app.jitter.regenerate();
@@ -127,41 +133,39 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         app.request_batch(tag, children);
     }
     if app.jitter.source.is_none() {
-        ui.label("Choose 'From current z' or a bookmark's Jitter button to see similar people.");
+        ui.label("Choose 'From current z', or a bookmark's Jitter button, to see similar people.");
         return;
     }
     let mut adopt = None;
     let mut bookmark = None;
-    egui::ScrollArea::both()
-        .id_salt("jitter-grid")
+    egui::Grid::new("children")
+        .spacing([4.0, 4.0])
         .show(ui, |ui| {
-            egui::Grid::new("children").show(ui, |ui| {
-                for (i, tex) in app.jitter.textures.iter().enumerate() {
-                    ui.vertical(|ui| {
-                        if ui
-                            .add(
-                                egui::Image::new(tex)
-                                    .fit_to_exact_size(egui::vec2(80.0, 80.0))
-                                    .sense(egui::Sense::click()),
-                            )
-                            .on_hover_text("Adopt this child as the current z")
-                            .clicked()
-                        {
-                            adopt = Some(i);
-                        }
-                        if ui
-                            .small_button(format!("Bookmark {i}"))
-                            .on_hover_text("Bookmark this child")
-                            .clicked()
-                        {
-                            bookmark = Some(i);
-                        }
-                    });
-                    if (i + 1) % app.jitter.side == 0 {
-                        ui.end_row();
+            for (i, tex) in app.jitter.textures.iter().enumerate() {
+                ui.vertical(|ui| {
+                    if ui
+                        .add(
+                            egui::Image::new(tex)
+                                .fit_to_exact_size(egui::vec2(84.0, 84.0))
+                                .sense(egui::Sense::click()),
+                        )
+                        .on_hover_text("Adopt this child as the current z")
+                        .clicked()
+                    {
+                        adopt = Some(i);
                     }
+                    if ui
+                        .small_button(format!("Bookmark {i}"))
+                        .on_hover_text("Bookmark this child")
+                        .clicked()
+                    {
+                        bookmark = Some(i);
+                    }
+                });
+                if (i + 1) % app.jitter.side == 0 {
+                    ui.end_row();
                 }
-            });
+            }
         });
     if let Some(i) = adopt {
         let z = app.jitter.children[i].clone();

@@ -154,7 +154,7 @@ impl HitogataApp {
             .unwrap_or_else(|| Latent::from_seed(persisted.seed, DEFAULT_LATENT_DIM));
         let mut explorer = Explorer::new(z, persisted.seed);
         explorer.psi = persisted.psi.unwrap_or(1.0);
-        explorer.zoom = persisted.zoom.unwrap_or(6.0);
+        explorer.zoom = persisted.zoom.unwrap_or(5.0);
         explorer.smooth = persisted.smooth;
         let (file_tx, file_rx) = channel();
         Self {
@@ -455,12 +455,6 @@ impl eframe::App for HitogataApp {
             .default_size(260.0)
             .show(ui, |ui| {
                 bookmarks::show(self, ui);
-            });
-        egui::Panel::bottom("jitter")
-            .default_size(230.0)
-            .resizable(true)
-            .show(ui, |ui| {
-                jitter::show(self, ui);
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(err) = self.load_error.clone() {

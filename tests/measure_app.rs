@@ -1,0 +1,152 @@
+//! Measurements for the README, not pass/fail checks (`--ignored`, run on a quiet machine):
+//! `cargo test --release --test measure_app -- --ignored --nocapture --test-threads=1`
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use hitogata::app::{AppOptions, HitogataApp, RunState, Tab};
+use hitogata::data::{Dataset, SquareMode};
+use hitogata::device::DeviceChoice;
+use hitogata::train::{TrainConfig, TrainingSession};
+
+fn app(checkpoint: Option<std::path::PathBuf>) -> Harness<'static, HitogataApp> {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let options = AppOptions {
+        checkpoint: Some(checkpoint.unwrap_or_else(hitogata::app::default_checkpoint)),
+        bookmarks_path: Some(dir.join("bookmarks.ron")),
+        device: DeviceChoice::Cpu,
+        fresh: true,
+    };
+    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 900.0));
+    if common::wgpu().is_some() {
+        builder = builder.wgpu();
+    }
+    builder.build_eframe(move |cc| HitogataApp::new(cc, options))
+}
+
+fn stats(name: &str, mut v: Vec<f32>) {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let p = |q: f32| v[((v.len() - 1) as f32 * q) as usize];
+    println!(
+        "{name}: n={} median {:.2} p95 {:.2} max {:.2}",
+        v.len(),
+        p(0.5),
+        p(0.95),
+        p(1.0)
+    );
+}
+
+#[test]
+#[ignore]
+fn explorer_slider_to_pixels_latency() {
+    let mut h = app(None);
+    for _ in 0..2000 {
+        h.step();
+        if h.state().explorer.images_shown > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut latencies = Vec::new();
+    let mut inference = Vec::new();
+    for i in 0..100 {
+        let shown = h.state().explorer.images_shown;
+        let mut z = h.state().explorer.z.clone();
+        let k = i % z.dim();
+        z.0[k] += 0.05;
+        h.state_mut().set_z(z);
+        while h.state().explorer.images_shown == shown {
+            h.step();
+        }
+        latencies.push(h.state().explorer.last_latency_ms.unwrap());
+        inference.push(h.state().explorer.last_inference_ms.unwrap());
+    }
+    stats("slider-to-pixels (ms)", latencies);
+    stats("generator alone (ms)", inference);
+}
+
+#[test]
+#[ignore]
+fn training_in_the_app_vs_directly() {
+    let data_dir = hitogata::app::TrainingTab::default().data_dir;
+    let mut config = TrainConfig::default();
+    config.model = config.model.with_ngf(32).with_ndf(32);
+    let steps = 6;
+
+    // Directly, as the CLI does.
+    let data =
+        Arc::new(Dataset::load_folder(std::path::Path::new(&data_dir), SquareMode::Pad).unwrap());
+    let dev = common::cpu();
+    let mut session = TrainingSession::new(config.clone(), data, &dev.device).unwrap();
+    session.step().unwrap();
+    let direct: Vec<f32> = (0..steps)
+        .map(|_| session.step().unwrap().images_per_sec)
+        .collect();
+
+    // In the app, with the UI drawing at ~60 frames per second.
+    let run = tempfile::tempdir().unwrap();
+    let mut h = app(None);
+    h.state_mut().tab = Tab::Training;
+    {
+        let t = &mut h.state_mut().training;
+        t.data_dir = data_dir.clone();
+        t.run_dir = run.path().join("run").display().to_string();
+        t.config = config;
+        t.device = DeviceChoice::Cpu;
+        t.sample_every = 1000;
+        t.checkpoint_every = 0;
+    }
+    h.state_mut().training.start(&egui::Context::default());
+    let mut frames = Vec::new();
+    while h.state().training.history.len() < steps + 1 {
+        let t = Instant::now();
+        h.step();
+        frames.push(t.elapsed().as_secs_f32() * 1e3);
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    let in_app: Vec<f32> = h.state().training.history[1..]
+        .iter()
+        .map(|m| m.images_per_sec)
+        .collect();
+    h.state_mut()
+        .training
+        .command(hitogata::train::TrainCommand::Stop { save: false });
+    while h.state().training.state != RunState::Idle {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    stats("training img/s, directly (CLI path)", direct);
+    stats("training img/s, in the app", in_app);
+    stats("UI frame time while training (ms)", frames);
+}
+
+/// Writes docs/explorer.png (the README's screenshot) with the shipped checkpoint.
+#[test]
+#[ignore]
+fn readme_screenshot() {
+    let mut h = app(None);
+    for _ in 0..2000 {
+        h.step();
+        if h.state().explorer.images_shown > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.state_mut().explorer.seed = 7;
+    h.state_mut()
+        .set_z(hitogata::latent::Latent::from_seed(7, 40));
+    let z = h.state().explorer.z.clone();
+    h.state_mut().jitter.set_source(None, z);
+    for _ in 0..400 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.state_mut().status = None;
+    h.run_steps(3);
+    let image = h.render().expect("the wgpu renderer");
+    std::fs::create_dir_all("docs").unwrap();
+    image.save("docs/explorer.png").unwrap();
+}
