@@ -47,7 +47,7 @@ fn commands_drive_the_run_and_events_report_it() {
     match expect(&w, "data", |e| matches!(e, TrainEvent::DataLoaded { .. })) {
         TrainEvent::DataLoaded {
             images, preview, ..
-        } => assert_eq!((images, preview.len() > 0), (10, true)),
+        } => assert_eq!((images, !preview.is_empty()), (10, true)),
         _ => unreachable!(),
     }
     expect(&w, "start", |e| {

@@ -182,13 +182,13 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     });
     if let Some((_, b)) = &app.bookmarks.last_deleted {
         let label = format!("Undo delete of '{}'", b.name);
-        if ui.button(label).clicked() {
-            if let Some((pos, b)) = app.bookmarks.last_deleted.take() {
-                if let Err(e) = app.bookmarks.store.restore(pos, b) {
-                    app.status = Some(e.to_string());
-                }
-                app.bookmarks.stale = true;
+        if ui.button(label).clicked()
+            && let Some((pos, b)) = app.bookmarks.last_deleted.take()
+        {
+            if let Err(e) = app.bookmarks.store.restore(pos, b) {
+                app.status = Some(e.to_string());
             }
+            app.bookmarks.stale = true;
         }
     }
     ui.separator();

@@ -179,16 +179,15 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             .checkbox(&mut app.explorer.smooth, "smooth")
             .on_hover_text("Linear instead of nearest-neighbour scaling")
             .changed()
+            && let Some(img) = app.explorer.image.clone()
         {
-            if let Some(img) = app.explorer.image.clone() {
-                upload(
-                    ui.ctx(),
-                    &mut app.explorer.texture,
-                    "explorer",
-                    &img,
-                    app.explorer.smooth,
-                );
-            }
+            upload(
+                ui.ctx(),
+                &mut app.explorer.texture,
+                "explorer",
+                &img,
+                app.explorer.smooth,
+            );
         }
     });
     let dim = app.explorer.z.dim();
@@ -222,11 +221,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             .button("Copy z")
             .on_hover_text("Copy z to the clipboard as RON")
             .clicked()
+            && let Ok(text) = ron::to_string(&app.explorer.z)
         {
-            if let Ok(text) = ron::to_string(&app.explorer.z) {
-                ui.ctx().copy_text(text);
-                app.status = Some("Copied z to the clipboard".into());
-            }
+            ui.ctx().copy_text(text);
+            app.status = Some("Copied z to the clipboard".into());
         }
         if let (Some(lat), Some(inf)) =
             (app.explorer.last_latency_ms, app.explorer.last_inference_ms)

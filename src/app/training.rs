@@ -687,7 +687,8 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 .height(360.0)
                 .legend(Legend::default())
                 .show(ui, |plot| {
-                    let curves: [(&str, fn(&Metrics) -> f32); 3] = [
+                    type Curve = (&'static str, fn(&Metrics) -> f32);
+                    let curves: [Curve; 3] = [
                         ("critic loss", |m| m.critic_loss),
                         ("Wasserstein estimate", |m| m.wasserstein),
                         ("generator loss", |m| m.generator_loss),

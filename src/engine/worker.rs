@@ -174,10 +174,7 @@ fn run(
     };
     let device: ComputeDevice = match select_device(choice) {
         Ok(d) => d,
-        Err(e) => {
-            let fallback = crate::engine::device::cpu_device(&format!(" — {e}"));
-            fallback
-        }
+        Err(e) => crate::engine::device::cpu_device(&format!(" — {e}")),
     };
     if !send(InferenceEvent::DeviceReady(device.description.clone())) {
         return;

@@ -51,13 +51,14 @@ pub fn tiny_model() -> ModelConfig {
 
 /// A tiny WGAN config.
 pub fn tiny_train_config() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.model = tiny_model();
-    c.batch_size = 8;
-    c.n_critic = 2;
-    c.sample_count = 4;
-    c.seed = 7;
-    c
+    TrainConfig {
+        model: tiny_model(),
+        batch_size: 8,
+        n_critic: 2,
+        sample_count: 4,
+        seed: 7,
+        ..TrainConfig::default()
+    }
 }
 
 /// A simple, learnable picture: a coloured disc on white.

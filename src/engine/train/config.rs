@@ -82,7 +82,7 @@ impl TrainConfig {
     pub fn critic_steps_at(&self, g_step: u64) -> usize {
         if self.algorithm == Algorithm::Wgan
             && self.warmup_schedule
-            && (g_step < 25 || g_step % 500 == 0)
+            && (g_step < 25 || g_step.is_multiple_of(500))
         {
             100
         } else {

@@ -268,11 +268,9 @@ fn run(
                 });
                 continue;
             }
-            Some(TrainCommand::Resume) => {
-                if paused {
-                    paused = false;
-                    send(TrainEvent::Resumed);
-                }
+            Some(TrainCommand::Resume) if paused => {
+                paused = false;
+                send(TrainEvent::Resumed);
             }
             Some(TrainCommand::SaveNow) => {
                 save(&session)?;
@@ -287,7 +285,7 @@ fn run(
                 });
                 return Ok(());
             }
-            None => {}
+            Some(TrainCommand::Resume) | None => {}
         }
         if paused {
             continue;
