@@ -79,3 +79,26 @@ fn wgpu_and_cpu_generators_agree_for_the_same_weights() {
         .fold(0.0f32, f32::max);
     assert!(max_diff < 1e-4, "max difference {max_diff}");
 }
+
+#[test]
+fn a_seed_gives_the_same_initial_weights_whatever_the_global_rng_did() {
+    let config = common::tiny_model();
+    let outputs = |burn_seed: u64, dev: &hitogata::device::ComputeDevice| {
+        dev.device.seed(burn_seed);
+        let g = hitogata::model::seeded_init(config.init_generator(&dev.device), 5).valid();
+        let z = latents_tensor(&sample_batch(1, 2, config.latent_dim), &dev.device);
+        g.forward(z).into_data().try_to_vec::<f32>().unwrap()
+    };
+    let cpu = common::cpu();
+    let a = outputs(1, &cpu);
+    assert_eq!(a, outputs(2, &cpu), "burn's global seed must not matter");
+    if let Some(gpu) = common::wgpu() {
+        let b = outputs(3, &gpu);
+        let max_diff = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max_diff < 1e-4, "same initial weights on wgpu: {max_diff}");
+    }
+}

@@ -22,7 +22,7 @@ use crate::engine::checkpoint::{
 use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
-use crate::engine::model::{Critic, Generator, ModelConfig};
+use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
 use crate::engine::train::config::{Algorithm, TrainConfig};
@@ -131,9 +131,8 @@ impl TrainingSession {
     ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
         let device = device.clone().autodiff();
-        device.seed(config.seed);
-        let generator = config.model.init_generator(&device);
-        let critic = config.model.init_critic(&device);
+        let generator = seeded_init(config.model.init_generator(&device), config.seed);
+        let critic = seeded_init(config.model.init_critic(&device), !config.seed);
         Ok(Self::assemble(config, device, generator, critic, data))
     }
 
