@@ -180,3 +180,51 @@ fn help_is_available_on_every_command() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
     }
 }
+
+#[test]
+fn ctrl_c_saves_a_checkpoint_before_exiting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 8);
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--steps",
+        "100000",
+        "--sample-every",
+        "1",
+        "--checkpoint-every",
+        "0",
+    ];
+    args.extend_from_slice(TINY);
+    let child = Command::new(env!("CARGO_BIN_EXE_hitogata"))
+        .args(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until training is under way (a sample grid after step 1), then interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !run.join("samples/step-000002.png").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopped at step"), "{stderr}");
+    let state = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    assert!(
+        !state.contains("step: 0,"),
+        "a checkpoint of the steps done: {state}"
+    );
+    assert!(run.join("generator/generator.safetensors").exists());
+}

@@ -125,3 +125,19 @@ fn batches_are_normalised_and_flipped() {
     // Row 30, x = 20 vs the mirrored x = 43.
     assert_eq!(plain[30 * 64 + 20], flipped[30 * 64 + 43]);
 }
+
+#[test]
+fn timeline_gifs_hold_every_frame() {
+    use image::AnimationDecoder;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("timeline.gif");
+    let frames: Vec<_> = (0..3).map(common::disc_image).collect();
+    hitogata::render::save_gif(&frames, 100, &path).unwrap();
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&path).unwrap(),
+    ))
+    .unwrap();
+    let decoded = decoder.into_frames().collect_frames().unwrap();
+    assert_eq!(decoded.len(), 3);
+    assert_eq!(decoded[0].buffer().dimensions(), (64, 64));
+}
