@@ -171,3 +171,39 @@ fn a_run_stops_by_itself_at_max_steps() {
             .exists()
     );
 }
+
+#[test]
+fn divergence_pauses_and_rolls_back_to_the_last_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 6);
+    let run = tmp.path().join("run");
+    let mut j = job(&data, &run);
+    // A NaN learning rate poisons the generator on its first update.
+    j.config.optimizer_g = hitogata::optim::OptimizerConfig::RmsProp {
+        lr: f64::NAN,
+        alpha: 0.99,
+        epsilon: 1e-8,
+    };
+    let w = TrainWorker::start(j, Box::new(|| {}));
+    match expect(&w, "an automatic pause", |e| {
+        matches!(
+            e,
+            TrainEvent::Paused {
+                reason: Some(_),
+                ..
+            }
+        )
+    }) {
+        TrainEvent::Paused { step, reason } => {
+            let reason = reason.unwrap();
+            assert!(
+                reason.contains("diverged") && reason.contains("rolled back"),
+                "{reason}"
+            );
+            assert_eq!(step, 0, "back to the start: no checkpoint was written yet");
+        }
+        _ => unreachable!(),
+    }
+    assert!(!run.join("checkpoint").exists(), "nothing broken was saved");
+}

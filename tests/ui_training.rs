@@ -158,3 +158,53 @@ fn the_ui_keeps_drawing_frames_while_a_step_runs() {
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
 }
+
+fn close_window(h: &mut Harness<'static, HitogataApp>) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    h.step();
+}
+
+fn commands(h: &Harness<'static, HitogataApp>) -> Vec<egui::ViewportCommand> {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map(|v| v.commands.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn closing_during_training_asks_and_saves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &run);
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "a step", |a| a.training.step >= 1);
+
+    close_window(&mut h);
+    assert!(
+        commands(&h).contains(&egui::ViewportCommand::CancelClose),
+        "the close is held back"
+    );
+    assert!(h.state().training.confirm_close);
+    h.step();
+    h.get_by_label("Save and close").click_accesskit();
+    let mut closed = false;
+    for _ in 0..4000 {
+        h.step();
+        if commands(&h).contains(&egui::ViewportCommand::Close) {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(closed, "the window closes once the checkpoint is saved");
+    assert!(run.join("checkpoint/state.ron").exists());
+}
