@@ -402,6 +402,10 @@ impl HitogataApp {
     }
 
     fn shortcuts(&mut self, ui: &mut egui::Ui) {
+        // A focused text field keeps Ctrl+Z for its own text.
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
         let redo = egui::KeyboardShortcut::new(
             egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
             egui::Key::Z,
