@@ -6,25 +6,20 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
-use hitogata::app::{AppOptions, HitogataApp, RunState, Tab};
+use common::ui::AppHarness;
+use hitogata::app::{RunState, Tab};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::DeviceChoice;
 use hitogata::train::{TrainConfig, TrainingSession};
 
-fn app(checkpoint: Option<std::path::PathBuf>) -> Harness<'static, HitogataApp> {
+fn app(checkpoint: Option<std::path::PathBuf>) -> AppHarness {
     let dir = tempfile::tempdir().unwrap().keep();
-    let options = AppOptions {
-        checkpoint: Some(checkpoint.unwrap_or_else(hitogata::app::default_checkpoint)),
-        bookmarks_path: Some(dir.join("bookmarks.ron")),
-        device: DeviceChoice::Cpu,
-        fresh: true,
-    };
-    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 900.0));
-    if common::wgpu().is_some() {
-        builder = builder.wgpu();
-    }
-    builder.build_eframe(move |cc| HitogataApp::new(cc, options))
+    let checkpoint = checkpoint.unwrap_or_else(hitogata::app::default_checkpoint);
+    common::ui::app_harness(
+        &checkpoint,
+        &dir.join("bookmarks.ron"),
+        egui::vec2(1280.0, 900.0),
+    )
 }
 
 fn stats(name: &str, mut v: Vec<f32>) {

@@ -4,14 +4,11 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use common::ui::AppHarness;
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use hitogata::app::{AppOptions, HitogataApp};
 use hitogata::checkpoint::export_generator;
-use hitogata::device::DeviceChoice;
 use hitogata::latent::Latent;
 
 struct Fixture {
@@ -35,37 +32,13 @@ fn fixture() -> Fixture {
     }
 }
 
-fn harness(checkpoint: &Path, bookmarks: &Path) -> Harness<'static, HitogataApp> {
-    let options = AppOptions {
-        checkpoint: Some(checkpoint.to_path_buf()),
-        bookmarks_path: Some(bookmarks.to_path_buf()),
-        device: DeviceChoice::Cpu,
-        fresh: true,
-    };
-    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 860.0));
-    if common::wgpu().is_some() {
-        builder = builder.wgpu();
-    }
-    builder.build_eframe(move |cc| HitogataApp::new(cc, options))
+fn harness(checkpoint: &Path, bookmarks: &Path) -> AppHarness {
+    common::ui::app_harness(checkpoint, bookmarks, egui::vec2(1280.0, 860.0))
 }
 
-/// Steps the UI until `done` holds; the worker answers from its own thread.
-fn wait_until(
-    h: &mut Harness<'static, HitogataApp>,
-    what: &str,
-    done: impl Fn(&HitogataApp) -> bool,
-) {
-    for _ in 0..2000 {
-        h.step();
-        if done(h.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("timed out waiting for {what}");
-}
+use common::ui::wait_until;
 
-fn loaded(h: &mut Harness<'static, HitogataApp>) {
+fn loaded(h: &mut AppHarness) {
     wait_until(h, "the first picture", |a| {
         a.model.is_some() && a.explorer.images_shown >= 1
     });
@@ -105,7 +78,7 @@ fn random_with_a_given_seed_gives_the_same_z_twice() {
     let mut h = harness(&f.checkpoint, &f.bookmarks);
     loaded(&mut h);
     let dim = h.state().explorer.z.dim();
-    let roll = |h: &mut Harness<'static, HitogataApp>| {
+    let roll = |h: &mut AppHarness| {
         h.state_mut().explorer.seed = 41;
         h.get_by_label("Random").click();
         h.step();

@@ -5,29 +5,24 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use egui_kittest::Harness;
+use common::ui::AppHarness;
 use egui_kittest::kittest::Queryable;
-use hitogata::app::{AppOptions, HitogataApp, RunState, Tab};
+use hitogata::app::{RunState, Tab};
 use hitogata::device::DeviceChoice;
 
-fn harness(dir: &Path) -> Harness<'static, HitogataApp> {
-    let options = AppOptions {
-        checkpoint: Some(dir.join("no-checkpoint-here")),
-        bookmarks_path: Some(dir.join("bookmarks.ron")),
-        device: DeviceChoice::Cpu,
-        fresh: true,
-    };
-    let mut builder = Harness::builder().with_size(egui::vec2(1280.0, 900.0));
-    if common::wgpu().is_some() {
-        builder = builder.wgpu();
-    }
-    let mut h = builder.build_eframe(move |cc| HitogataApp::new(cc, options));
+fn harness(dir: &Path) -> AppHarness {
+    let size = egui::vec2(1280.0, 900.0);
+    let mut h = common::ui::app_harness(
+        &dir.join("no-checkpoint-here"),
+        &dir.join("bookmarks.ron"),
+        size,
+    );
     h.state_mut().tab = Tab::Training;
     h.step();
     h
 }
 
-fn setup(h: &mut Harness<'static, HitogataApp>, data: &Path, run: &Path) {
+fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
     let t = &mut h.state_mut().training;
     t.data_dir = data.display().to_string();
     t.run_dir = run.display().to_string();
@@ -37,23 +32,7 @@ fn setup(h: &mut Harness<'static, HitogataApp>, data: &Path, run: &Path) {
     t.checkpoint_every = 0;
 }
 
-fn wait_until(
-    h: &mut Harness<'static, HitogataApp>,
-    what: &str,
-    done: impl Fn(&HitogataApp) -> bool,
-) {
-    for _ in 0..4000 {
-        h.step();
-        if done(h.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!(
-        "timed out waiting for {what}; error: {:?}",
-        h.state().training.error
-    );
-}
+use common::ui::wait_until;
 
 #[test]
 fn a_tiny_run_trains_pauses_stops_and_resumes() {
@@ -159,7 +138,7 @@ fn the_ui_keeps_drawing_frames_while_a_step_runs() {
     wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
 }
 
-fn close_window(h: &mut Harness<'static, HitogataApp>) {
+fn close_window(h: &mut AppHarness) {
     h.input_mut()
         .viewports
         .entry(egui::ViewportId::ROOT)
@@ -169,7 +148,7 @@ fn close_window(h: &mut Harness<'static, HitogataApp>) {
     h.step();
 }
 
-fn commands(h: &Harness<'static, HitogataApp>) -> Vec<egui::ViewportCommand> {
+fn commands(h: &AppHarness) -> Vec<egui::ViewportCommand> {
     h.output()
         .viewport_output
         .get(&egui::ViewportId::ROOT)

@@ -5,7 +5,7 @@ use image::RgbImage;
 
 use crate::app::HitogataApp;
 use crate::app::bookmarks::add_bookmark;
-use crate::app::textures::upload;
+use crate::app::textures::upload_all;
 use crate::engine::latent::Latent;
 
 /// Jitter panel state.
@@ -68,15 +68,7 @@ impl JitterPanel {
             return;
         }
         self.pending_tag = None;
-        self.textures = images
-            .iter()
-            .enumerate()
-            .filter_map(|(i, img)| {
-                let mut slot = None;
-                upload(ctx, &mut slot, &format!("child-{i}"), img, false);
-                slot
-            })
-            .collect();
+        self.textures = upload_all(ctx, "child", &images);
     }
 }
 

@@ -22,3 +22,20 @@ pub fn upload(
         None => *slot = Some(ctx.load_texture(name, colour, options)),
     }
 }
+
+/// Uploads each picture as its own texture, named `{prefix}-{i}`.
+pub fn upload_all(
+    ctx: &egui::Context,
+    prefix: &str,
+    images: &[RgbImage],
+) -> Vec<egui::TextureHandle> {
+    images
+        .iter()
+        .enumerate()
+        .filter_map(|(i, img)| {
+            let mut slot = None;
+            upload(ctx, &mut slot, &format!("{prefix}-{i}"), img, false);
+            slot
+        })
+        .collect()
+}

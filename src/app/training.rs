@@ -7,7 +7,7 @@ use std::time::Instant;
 use egui_plot::{Legend, Line, Plot};
 use image::RgbImage;
 
-use crate::app::textures::upload;
+use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
@@ -223,15 +223,7 @@ impl TrainingTab {
                     preview,
                 } => {
                     self.data_info = Some((images, skipped));
-                    self.preview = preview
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, img)| {
-                            let mut slot = None;
-                            upload(ctx, &mut slot, &format!("preview-{i}"), img, false);
-                            slot
-                        })
-                        .collect();
+                    self.preview = upload_all(ctx, "preview", &preview);
                 }
                 TrainEvent::Started {
                     step,

@@ -4,6 +4,8 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+pub mod ui;
+
 use hitogata::data::Dataset;
 use hitogata::device::{ComputeDevice, DeviceChoice, select_device};
 use hitogata::model::ModelConfig;

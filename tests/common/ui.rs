@@ -1,0 +1,41 @@
+//! Driving the real app with egui_kittest.
+
+use std::path::Path;
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use hitogata::app::{AppOptions, HitogataApp};
+use hitogata::device::DeviceChoice;
+
+/// The app under test.
+pub type AppHarness = Harness<'static, HitogataApp>;
+
+/// The real app (wgpu renderer where wgpu runs), its generator on the CPU.
+pub fn app_harness(checkpoint: &Path, bookmarks: &Path, size: egui::Vec2) -> AppHarness {
+    let options = AppOptions {
+        checkpoint: Some(checkpoint.to_path_buf()),
+        bookmarks_path: Some(bookmarks.to_path_buf()),
+        device: DeviceChoice::Cpu,
+        fresh: true,
+    };
+    let mut builder = Harness::builder().with_size(size);
+    if super::wgpu().is_some() {
+        builder = builder.wgpu();
+    }
+    builder.build_eframe(move |cc| HitogataApp::new(cc, options))
+}
+
+/// Steps the UI until `done` holds; workers answer from their own threads.
+pub fn wait_until(h: &mut AppHarness, what: &str, done: impl Fn(&HitogataApp) -> bool) {
+    for _ in 0..4000 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!(
+        "timed out waiting for {what}; training error: {:?}",
+        h.state().training.error
+    );
+}
