@@ -124,3 +124,28 @@ fn missing_weights_file_is_reported() {
         "{msg}"
     );
 }
+
+#[test]
+fn f16_exports_are_half_the_size_and_draw_the_same_people() {
+    let dev = common::cpu();
+    let config = common::tiny_model().with_ngf(16);
+    let g = hitogata::model::seeded_init(config.init_generator(&dev.device), 3);
+    let (full, half) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    export_generator(&config, &g, full.path()).unwrap();
+    hitogata::checkpoint::export_generator_f16(&config, &g, half.path()).unwrap();
+    let size = |d: &std::path::Path| std::fs::metadata(d.join(GENERATOR_FILE)).unwrap().len();
+    assert!(
+        size(half.path()) * 10 < size(full.path()) * 6,
+        "{} vs {}",
+        size(half.path()),
+        size(full.path())
+    );
+    let (a, b) = (outputs(full.path(), &dev), outputs(half.path(), &dev));
+    let max_diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(max_diff < 0.01, "f16 changes the output by {max_diff}");
+    assert!(max_diff > 0.0, "the weights really were rounded");
+}

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod eval;
+mod export;
 mod generate;
 mod train;
 
@@ -30,6 +31,8 @@ enum Command {
     Train(train::TrainArgs),
     /// Draw people from a checkpoint as PNGs, with the latent vectors used beside them.
     Generate(generate::GenerateArgs),
+    /// Write a generator-only export of a checkpoint (what the app loads), optionally f16.
+    Export(export::ExportArgs),
     /// Score a generator against a dataset: multi-scale SWD and a memorisation check.
     Eval(eval::EvalArgs),
     /// Measure generator latency and training throughput on each available device.
@@ -43,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Generate(args)) => generate::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Export(args)) => export::run(args),
         None => run_app(hitogata::app::AppOptions {
             checkpoint: cli.checkpoint,
             bookmarks_path: cli.bookmarks,

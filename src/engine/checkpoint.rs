@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::store::{ModuleSnapshot, SafetensorsStore};
+use burn::store::{HalfPrecisionAdapter, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -144,9 +144,16 @@ pub fn load_weights<M: Module + ModuleSnapshot>(
     // Validate the header ourselves first: a truncated or garbage file must be an error, and
     // the store memory-maps files without checking their length.
     let bytes = std::fs::read(path).map_err(io_err(path))?;
-    safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?;
+    let half = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?
+        .tensors()
+        .iter()
+        .any(|(_, t)| t.dtype() == safetensors::Dtype::F16);
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    if half {
+        // A compact export: convolution weights in f16 (BatchNorm stays f32), widened on load.
+        store = store.with_from_adapter(HalfPrecisionAdapter::new());
+    }
     let result = module
         .load_from(&mut store)
         .map_err(|e| weights_err(format!("cannot load: {e}")))?;
@@ -247,10 +254,36 @@ pub fn export_generator(
     generator: &Generator,
     dir: &Path,
 ) -> Result<(), CheckpointError> {
+    write_export(config, generator, dir, false)
+}
+
+/// Like [`export_generator`], with convolution weights stored as f16 (half the size; BatchNorm
+/// statistics stay f32). Loads transparently.
+pub fn export_generator_f16(
+    config: &ModelConfig,
+    generator: &Generator,
+    dir: &Path,
+) -> Result<(), CheckpointError> {
+    write_export(config, generator, dir, true)
+}
+
+fn write_export(
+    config: &ModelConfig,
+    generator: &Generator,
+    dir: &Path,
+    half: bool,
+) -> Result<(), CheckpointError> {
     crate::engine::atomic::replace_dir_atomic(dir, |tmp| {
         let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
         write_ron(&tmp.join(MODEL_FILE), config).map_err(wrap)?;
-        save_weights(generator, &tmp.join(GENERATOR_FILE)).map_err(wrap)
+        let path = tmp.join(GENERATOR_FILE);
+        let mut store = SafetensorsStore::from_file(&path).overwrite(true);
+        if half {
+            store = store.with_to_adapter(HalfPrecisionAdapter::new());
+        }
+        generator
+            .save_into(&mut store)
+            .map_err(|e| std::io::Error::other(format!("{}: cannot save: {e}", path.display())))
     })
     .map_err(io_err(dir))
 }

@@ -1,0 +1,38 @@
+//! `hitogata export`: a generator-only copy of a checkpoint, optionally in f16.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
+use hitogata::device::{DeviceChoice, select_device};
+
+/// Arguments of `hitogata export`.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Checkpoint, generator export or run directory.
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Directory to write (replaced atomically if it exists).
+    #[arg(long)]
+    out: PathBuf,
+    /// Store convolution weights as f16 (BatchNorm statistics stay f32).
+    #[arg(long)]
+    f16: bool,
+}
+
+/// Runs `hitogata export`.
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let device = select_device(DeviceChoice::Cpu)?;
+    let loaded = load_generator(&args.checkpoint, &device.device)?;
+    if args.f16 {
+        export_generator_f16(&loaded.config, &loaded.generator, &args.out)?;
+    } else {
+        export_generator(&loaded.config, &loaded.generator, &args.out)?;
+    }
+    eprintln!(
+        "generator of {} written to {}",
+        loaded.dir.display(),
+        args.out.display()
+    );
+    Ok(())
+}
