@@ -33,6 +33,9 @@ pub enum RunState {
     Closing,
 }
 
+/// Points drawn per curve at most.
+const PLOT_POINTS: usize = 4000;
+
 /// Most grids kept for the timeline; older ones are thinned out, never the newest.
 pub const TIMELINE_LIMIT: usize = 240;
 
@@ -685,11 +688,16 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         ("Wasserstein estimate", |m| m.wasserstein),
                         ("generator loss", |m| m.generator_loss),
                     ];
+                    // Long runs: draw at most ~4,000 points per curve (smoothing still sees all).
+                    let stride = (tab.history.len() / PLOT_POINTS).max(1);
                     for (name, f) in curves {
-                        let raw: Vec<[f64; 2]> = series(f).map(|(x, y)| [x, y]).collect();
+                        let raw: Vec<[f64; 2]> =
+                            series(f).step_by(stride).map(|(x, y)| [x, y]).collect();
                         if alpha > 0.0 {
+                            let smooth: Vec<[f64; 2]> =
+                                smoothed(series(f), alpha).into_iter().step_by(stride).collect();
                             plot.line(Line::new(format!("{name} (raw)"), raw).width(0.5));
-                            plot.line(Line::new(name.to_string(), smoothed(series(f), alpha)));
+                            plot.line(Line::new(name.to_string(), smooth));
                         } else {
                             plot.line(Line::new(name.to_string(), raw));
                         }
