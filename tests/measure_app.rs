@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::ui::AppHarness;
+use egui_kittest::kittest::Queryable;
 use hitogata::app::{RunState, Tab};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::DeviceChoice;
@@ -144,4 +145,31 @@ fn readme_screenshot() {
     let image = h.render().expect("the wgpu renderer");
     std::fs::create_dir_all("docs").unwrap();
     image.save("docs/explorer.png").unwrap();
+}
+
+/// Writes docs/training.png: the training tab during a short run on the shipped faces.
+#[test]
+#[ignore]
+fn readme_training_screenshot() {
+    let run = tempfile::tempdir().unwrap();
+    let mut h = app(None);
+    h.state_mut().tab = Tab::Training;
+    {
+        let t = &mut h.state_mut().training;
+        t.config = TrainConfig::for_algorithm(hitogata::train::Algorithm::Dcgan);
+        t.config.model = t.config.model.clone().with_ngf(16).with_ndf(16);
+        t.config.batch_size = 32;
+        t.run_dir = run.path().join("run").display().to_string();
+        t.device = DeviceChoice::Cpu;
+        t.sample_every = 10;
+        t.checkpoint_every = 0;
+        t.target_steps = 80;
+    }
+    h.step();
+    h.get_by_label("Start").click();
+    common::ui::wait_until(&mut h, "80 steps", |a| a.training.state == RunState::Idle && a.training.step >= 80);
+    h.state_mut().training.notice = None;
+    h.run_steps(3);
+    let image = h.render().expect("the wgpu renderer");
+    image.save("docs/training.png").unwrap();
 }
