@@ -228,3 +228,79 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
     );
     assert!(run.join("generator/generator.safetensors").exists());
 }
+
+#[test]
+fn bench_eval_and_export_run_on_a_tiny_model() {
+    let out = hitogata(&[
+        "bench",
+        "--device",
+        "cpu",
+        "--ngf",
+        "4",
+        "--runs",
+        "2",
+        "--train-iters",
+        "1",
+        "--batch-size",
+        "4",
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    ok(&out);
+    assert!(table.contains("| cpu (flex) | 4 |"), "{table}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 12);
+    ok(&train(&data, &run, "2", &[]));
+    let report = tmp.path().join("eval.ron");
+    let out = hitogata(&[
+        "eval",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--count",
+        "6",
+        "--device",
+        "cpu",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    ok(&out);
+    assert!(
+        text.contains("generated vs real")
+            && text.contains("real vs real")
+            && text.contains("nearest training image"),
+        "{text}"
+    );
+    assert!(
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .contains("swd_generated")
+    );
+
+    let half = tmp.path().join("half");
+    ok(&hitogata(&[
+        "export",
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--out",
+        half.to_str().unwrap(),
+        "--f16",
+    ]));
+    let png = tmp.path().join("p.png");
+    ok(&hitogata(&[
+        "generate",
+        "--checkpoint",
+        half.to_str().unwrap(),
+        "--seed",
+        "1",
+        "--out",
+        png.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]));
+    image::open(&png).unwrap();
+}

@@ -179,3 +179,27 @@ fn a_saved_session_resumes_with_identical_samples() {
         "samples differ right after resume"
     );
 }
+
+#[test]
+fn the_wgan_warmup_schedule_runs_100_critic_steps_early_and_every_500th() {
+    let mut c = TrainConfig::default();
+    assert_eq!((c.batch_size, c.n_critic, c.clip), (64, 5, 0.01));
+    assert_eq!(c.critic_steps_at(0), 5);
+    c.warmup_schedule = true;
+    assert_eq!(c.critic_steps_at(0), 100);
+    assert_eq!(c.critic_steps_at(24), 100);
+    assert_eq!(c.critic_steps_at(25), 5);
+    assert_eq!(c.critic_steps_at(500), 100);
+    assert_eq!(c.critic_steps_at(501), 5);
+    assert_eq!(
+        TrainConfig::for_algorithm(Algorithm::Dcgan).critic_steps_at(0),
+        1
+    );
+}
+
+#[test]
+fn training_configs_round_trip_through_ron() {
+    let c = TrainConfig::for_algorithm(Algorithm::Dcgan);
+    let text = ron::ser::to_string_pretty(&c, ron::ser::PrettyConfig::default()).unwrap();
+    assert_eq!(ron::from_str::<TrainConfig>(&text).unwrap(), c);
+}

@@ -167,7 +167,9 @@ fn readme_training_screenshot() {
     }
     h.step();
     h.get_by_label("Start").click();
-    common::ui::wait_until(&mut h, "80 steps", |a| a.training.state == RunState::Idle && a.training.step >= 80);
+    common::ui::wait_until(&mut h, "80 steps", |a| {
+        a.training.state == RunState::Idle && a.training.step >= 80
+    });
     h.state_mut().training.notice = None;
     h.run_steps(3);
     let image = h.render().expect("the wgpu renderer");

@@ -694,8 +694,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         let raw: Vec<[f64; 2]> =
                             series(f).step_by(stride).map(|(x, y)| [x, y]).collect();
                         if alpha > 0.0 {
-                            let smooth: Vec<[f64; 2]> =
-                                smoothed(series(f), alpha).into_iter().step_by(stride).collect();
+                            let smooth: Vec<[f64; 2]> = smoothed(series(f), alpha)
+                                .into_iter()
+                                .step_by(stride)
+                                .collect();
                             plot.line(Line::new(format!("{name} (raw)"), raw).width(0.5));
                             plot.line(Line::new(name.to_string(), smooth));
                         } else {
