@@ -140,6 +140,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     super::announce_device(&device);
 
     let mut session = if args.resume {
+        let overridden = args.config.is_some()
+            || args.batch_size.is_some()
+            || args.ngf.is_some()
+            || args.ndf.is_some()
+            || args.latent_dim.is_some()
+            || args.n_critic.is_some()
+            || args.warmup;
+        if overridden {
+            eprintln!(
+                "note: --resume continues with the checkpoint's configuration; the model and optimisation flags given are ignored"
+            );
+        }
         let s = TrainingSession::resume(&args.run, data, &device.device)?;
         eprintln!("resuming at step {}", s.step_count());
         s
