@@ -187,3 +187,33 @@ fn closing_during_training_asks_and_saves() {
     assert!(closed, "the window closes once the checkpoint is saved");
     assert!(run.join("checkpoint/state.ron").exists());
 }
+
+#[test]
+fn choosing_a_folder_shows_its_images_before_starting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 12);
+    std::fs::write(data.join("broken.png"), b"not a png").unwrap();
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &tmp.path().join("run"));
+    wait_until(&mut h, "the scan", |a| a.training.data_info.is_some());
+    let (n, skipped) = h.state().training.data_info.clone().unwrap();
+    assert_eq!((n, skipped.len()), (12, 1));
+    assert_eq!(h.state().training.preview.len(), 12);
+    assert_eq!(h.state().training.state, RunState::Idle, "nothing started");
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    h.state_mut().training.data_dir = empty.display().to_string();
+    wait_until(&mut h, "the scan error", |a| {
+        a.training.scan_error.is_some()
+    });
+    assert!(
+        h.state()
+            .training
+            .scan_error
+            .clone()
+            .unwrap()
+            .contains("no usable image")
+    );
+}

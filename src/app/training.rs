@@ -65,6 +65,8 @@ pub struct TrainingTab {
     pub preview: Vec<egui::TextureHandle>,
     /// Why the run could not start or go on.
     pub error: Option<String>,
+    /// Why the chosen dataset folder cannot be used (found before starting).
+    pub scan_error: Option<String>,
     /// Why it paused by itself (divergence), or other notes.
     pub notice: Option<String>,
     /// Steps done.
@@ -88,6 +90,8 @@ pub struct TrainingTab {
     /// Ask whether to save before closing.
     pub confirm_close: bool,
     worker: Option<TrainWorker>,
+    scan: Option<(String, std::sync::mpsc::Receiver<ScanResult>)>,
+    scanned_dir: Option<String>,
     shown: Option<(usize, usize)>,
     rate_window: Option<(Instant, u64)>,
     steps_per_sec: f32,
@@ -111,6 +115,7 @@ impl Default for TrainingTab {
             data_info: None,
             preview: Vec::new(),
             error: None,
+            scan_error: None,
             notice: None,
             step: 0,
             history: Vec::new(),
@@ -123,6 +128,8 @@ impl Default for TrainingTab {
             smoothing: 0.9,
             confirm_close: false,
             worker: None,
+            scan: None,
+            scanned_dir: None,
             shown: None,
             rate_window: None,
             steps_per_sec: 0.0,
@@ -143,7 +150,61 @@ pub fn shipped_dataset(name: &str) -> PathBuf {
     }
 }
 
+/// What a look at a dataset folder found: images, skipped files and a few pictures, or why
+/// it cannot be used.
+type ScanResult = Result<(usize, Vec<Skipped>, Vec<RgbImage>), String>;
+
 impl TrainingTab {
+    /// Looks at the dataset folder on a background thread when it changed (and the user is not
+    /// typing in it), so counts, skipped files and a preview show before a run starts.
+    pub(crate) fn scan_dataset(&mut self, ctx: &egui::Context, typing: bool) {
+        if let Some((dir, rx)) = &self.scan
+            && let Ok(result) = rx.try_recv()
+        {
+            if *dir == self.data_dir {
+                match result {
+                    Ok((n, skipped, preview)) => {
+                        self.data_info = Some((n, skipped));
+                        self.preview = upload_all(ctx, "preview", &preview);
+                        self.scan_error = None;
+                    }
+                    Err(e) => {
+                        self.data_info = None;
+                        self.preview.clear();
+                        self.scan_error = Some(e);
+                    }
+                }
+            }
+            self.scan = None;
+        }
+        if typing
+            || self.scan.is_some()
+            || self.scanned_dir.as_deref() == Some(self.data_dir.as_str())
+        {
+            return;
+        }
+        let dir = self.data_dir.clone();
+        self.scanned_dir = Some(dir.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        let path = PathBuf::from(dir.trim());
+        std::thread::spawn(move || {
+            let result = crate::engine::data::Dataset::load_folder(
+                &path,
+                crate::engine::data::SquareMode::Pad,
+            )
+            .map(|d| {
+                let n = d.len.min(16);
+                let preview = (0..n).map(|i| d.image(i * d.len / n)).collect();
+                (d.len, d.skipped, preview)
+            })
+            .map_err(|e| e.to_string());
+            let _ = tx.send(result);
+            ctx.request_repaint();
+        });
+        self.scan = Some((dir, rx));
+    }
+
     /// Whether a run is active (starting, running or paused).
     pub fn active(&self) -> bool {
         self.worker.is_some() && self.state != RunState::Idle
@@ -366,8 +427,10 @@ fn settings(
             .show(ui, |ui| {
                 ui.label("Dataset");
                 ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut tab.data_dir).desired_width(260.0))
+                    let field = ui
+                        .add(egui::TextEdit::singleline(&mut tab.data_dir).desired_width(260.0))
                         .on_hover_text("Folder of images, searched recursively");
+                    tab.scan_dataset(ui.ctx(), field.has_focus());
                     if ui.button("Browse...").clicked() {
                         let tx = app_files.clone();
                         std::thread::spawn(move || {
@@ -581,7 +644,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             tab.command(TrainCommand::SampleEvery(n));
         }
     });
-    if let Some(e) = &tab.error {
+    if let Some(e) = tab.error.as_ref().or(tab.scan_error.as_ref()) {
         ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
     }
     if let Some(n) = &tab.notice {
