@@ -128,7 +128,8 @@ fn a_bookmark_survives_a_restart() {
         h.state_mut().bookmarks.new_name = "smiley".into();
         h.get_by_label("Bookmark").click();
         h.step();
-        assert!(f.bookmarks.exists(), "written on every change");
+        let path = f.bookmarks.clone();
+        wait_until(&mut h, "the bookmarks file", move |_| path.exists());
         h.state().explorer.z.clone()
     };
     let mut h = harness(&f.checkpoint, &f.bookmarks);

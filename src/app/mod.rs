@@ -161,7 +161,7 @@ impl HitogataApp {
             tab: Tab::Explorer,
             training: TrainingTab::default(),
             explorer,
-            bookmarks: BookmarksPanel::new(report.store, bookmark_warning),
+            bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
             jitter: JitterPanel::default(),
             history: History::default(),
             model: None,
@@ -263,6 +263,9 @@ impl HitogataApp {
                     }
                 }
             }
+        }
+        if let Some(e) = self.bookmarks.store.take_write_error() {
+            self.status = Some(e);
         }
         if let Some(generator) = self.training.poll(ctx) {
             self.open_checkpoint(generator);

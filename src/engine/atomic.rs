@@ -66,3 +66,61 @@ pub fn old_dir(target: &Path) -> PathBuf {
         .unwrap_or_default();
     target.with_file_name(format!(".{name}.old"))
 }
+
+/// Writes files atomically on its own thread, in the order asked, so a UI never waits on the
+/// disk. Dropping it finishes the pending writes.
+pub struct BackgroundWriter {
+    jobs: Option<std::sync::mpsc::Sender<(PathBuf, Vec<u8>)>>,
+    errors: std::sync::mpsc::Receiver<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for BackgroundWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackgroundWriter")
+    }
+}
+
+impl BackgroundWriter {
+    /// Starts the writer thread.
+    pub fn spawn() -> Self {
+        let (jobs, job_rx) = std::sync::mpsc::channel::<(PathBuf, Vec<u8>)>();
+        let (error_tx, errors) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("hitogata-writer".into())
+            .spawn(move || {
+                for (path, bytes) in job_rx {
+                    if let Err(e) = write_atomic(&path, &bytes) {
+                        let _ = error_tx.send(format!("cannot write {}: {e}", path.display()));
+                    }
+                }
+            })
+            .expect("spawn writer thread");
+        Self {
+            jobs: Some(jobs),
+            errors,
+            thread: Some(thread),
+        }
+    }
+
+    /// Queues an atomic write of `bytes` to `path`.
+    pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        if let Some(jobs) = &self.jobs {
+            let _ = jobs.send((path, bytes));
+        }
+    }
+
+    /// A write that failed since the last call, if any.
+    pub fn take_error(&self) -> Option<String> {
+        self.errors.try_recv().ok()
+    }
+}
+
+impl Drop for BackgroundWriter {
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

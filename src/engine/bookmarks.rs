@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::atomic::write_atomic;
+use crate::engine::atomic::{BackgroundWriter, write_atomic};
 use crate::engine::latent::Latent;
 
 /// One saved vector.
@@ -67,6 +67,7 @@ pub enum BookmarkError {
 pub struct BookmarkStore {
     path: PathBuf,
     file: BookmarkFile,
+    writer: Option<BackgroundWriter>,
 }
 
 /// What opening a store found.
@@ -98,6 +99,7 @@ impl BookmarkStore {
                 version: 1,
                 ..Default::default()
             },
+            writer: None,
         };
         if !path.exists() {
             return OpenReport {
@@ -110,6 +112,7 @@ impl BookmarkStore {
                 store: BookmarkStore {
                     path: path.to_path_buf(),
                     file,
+                    writer: None,
                 },
                 recovered: None,
             },
@@ -132,6 +135,18 @@ impl BookmarkStore {
                 }
             }
         }
+    }
+
+    /// Saves from now on happen on a background thread (for a UI); failures are reported by
+    /// [`take_write_error`](Self::take_write_error). Dropping the store finishes pending saves.
+    pub fn with_background_writes(mut self) -> Self {
+        self.writer = Some(BackgroundWriter::spawn());
+        self
+    }
+
+    /// A background save that failed, if any.
+    pub fn take_write_error(&self) -> Option<String> {
+        self.writer.as_ref().and_then(|w| w.take_error())
     }
 
     /// Where the store is saved.
@@ -214,23 +229,32 @@ impl BookmarkStore {
 
     /// Writes all bookmarks to another file.
     pub fn export(&self, path: &Path) -> Result<(), BookmarkError> {
-        write_file(path, &self.file)
+        write_file(path, to_ron(path, &self.file)?)
     }
 
-    /// Saves atomically.
+    /// Saves atomically (on the background writer, if it has one).
     pub fn save(&self) -> Result<(), BookmarkError> {
-        write_file(&self.path, &self.file)
+        let text = to_ron(&self.path, &self.file)?;
+        match &self.writer {
+            Some(writer) => {
+                writer.write(self.path.clone(), text.into_bytes());
+                Ok(())
+            }
+            None => write_file(&self.path, text),
+        }
     }
 }
 
-fn write_file(path: &Path, file: &BookmarkFile) -> Result<(), BookmarkError> {
-    let text =
-        ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default()).map_err(|e| {
-            BookmarkError::Malformed {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
+fn to_ron(path: &Path, file: &BookmarkFile) -> Result<String, BookmarkError> {
+    ron::ser::to_string_pretty(file, ron::ser::PrettyConfig::default()).map_err(|e| {
+        BookmarkError::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })
+}
+
+fn write_file(path: &Path, text: String) -> Result<(), BookmarkError> {
     write_atomic(path, text.as_bytes()).map_err(|source| BookmarkError::Io {
         path: path.to_path_buf(),
         source,

@@ -15,6 +15,8 @@ pub const HISTORY_LIMIT: usize = 500;
 impl History {
     /// Remembers `previous` before the current value changes to something else.
     pub fn record(&mut self, previous: Latent) {
+        // A new edit always ends the redo branch, even when `previous` is already on top.
+        self.redo.clear();
         if self.undo.last() == Some(&previous) {
             return;
         }
@@ -22,7 +24,6 @@ impl History {
         if self.undo.len() > HISTORY_LIMIT {
             self.undo.remove(0);
         }
-        self.redo.clear();
     }
 
     /// Steps back: returns the value to show, given the one shown now.

@@ -1,0 +1,103 @@
+//! Bookmarks on disk and the undo history, through the engine API.
+
+use hitogata::bookmarks::BookmarkStore;
+use hitogata::history::History;
+use hitogata::latent::Latent;
+
+#[test]
+fn bookmarks_persist_every_change_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.ron");
+    let mut store = BookmarkStore::open(&path).store;
+    let a = store
+        .add(
+            "a".into(),
+            Latent::from_seed(1, 40),
+            Some("ckpt".into()),
+            None,
+        )
+        .unwrap();
+    let b = store
+        .add("b".into(), Latent::from_seed(2, 40), None, Some(a))
+        .unwrap();
+    store.edit(a, "alice".into(), "smiles".into()).unwrap();
+    let (pos, removed) = store.remove(b).unwrap().unwrap();
+    assert_eq!(BookmarkStore::open(&path).store.all().len(), 1);
+    store.restore(pos, removed).unwrap();
+    let reopened = BookmarkStore::open(&path);
+    assert!(reopened.recovered.is_none());
+    let all = reopened.store.all();
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        (all[0].name.as_str(), all[0].note.as_str()),
+        ("alice", "smiles")
+    );
+    assert_eq!(all[1].parent, Some(a));
+    assert_eq!(all[1].z, Latent::from_seed(2, 40));
+}
+
+#[test]
+fn background_writes_land_before_the_store_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.ron");
+    {
+        let mut store = BookmarkStore::open(&path).store.with_background_writes();
+        for i in 0..20 {
+            store
+                .add(format!("p{i}"), Latent::from_seed(i, 8), None, None)
+                .unwrap();
+        }
+        assert!(store.take_write_error().is_none());
+    }
+    assert_eq!(
+        BookmarkStore::open(&path).store.all().len(),
+        20,
+        "the last write wins, in order"
+    );
+}
+
+#[test]
+fn a_broken_file_is_moved_aside_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.ron");
+    std::fs::write(&path, "(version: 1, bookmarks: [ oops").unwrap();
+    let report = BookmarkStore::open(&path);
+    let (err, aside) = report.recovered.expect("reported");
+    assert!(
+        err.to_string().contains("not a valid bookmarks file"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&aside).unwrap(),
+        "(version: 1, bookmarks: [ oops"
+    );
+    let mut store = report.store;
+    store
+        .add("new".into(), Latent::zeros(4), None, None)
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&aside).unwrap(),
+        "(version: 1, bookmarks: [ oops"
+    );
+    assert_eq!(BookmarkStore::open(&path).store.all().len(), 1);
+}
+
+#[test]
+fn history_undo_redo_restore_exact_vectors() {
+    let (z0, z1, z2) = (
+        Latent::from_seed(0, 4),
+        Latent::from_seed(1, 4),
+        Latent::from_seed(2, 4),
+    );
+    let mut h = History::default();
+    h.record(z0.clone());
+    h.record(z1.clone());
+    assert_eq!(h.undo(&z2), Some(z1.clone()));
+    assert_eq!(h.undo(&z1), Some(z0.clone()));
+    assert_eq!(h.undo(&z0), None);
+    assert_eq!(h.redo(&z0), Some(z1.clone()));
+    assert_eq!(h.redo(&z1), Some(z2.clone()));
+    h.undo(&z2);
+    h.record(z0.clone()); // a new edit drops the redo branch
+    assert!(!h.can_redo());
+}
