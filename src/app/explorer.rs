@@ -101,23 +101,18 @@ fn export_png(app: &HitogataApp, scale: u32) {
     let Some(image) = app.explorer.image.clone() else {
         return;
     };
-    let tx = app.file_sender();
-    std::thread::spawn(move || {
-        let Some(path) = rfd::FileDialog::new()
+    app.dialog(move || {
+        let path = rfd::FileDialog::new()
             .add_filter("PNG", &["png"])
             .set_file_name(format!("hitogata-{scale}x.png"))
-            .save_file()
-        else {
-            return;
-        };
-        let message = match png_bytes(&upscale(&image, scale))
+            .save_file()?;
+        let written = png_bytes(&upscale(&image, scale))
             .map_err(std::io::Error::other)
-            .and_then(|b| crate::engine::atomic::write_atomic(&path, &b))
-        {
+            .and_then(|b| crate::engine::atomic::write_atomic(&path, &b));
+        Some(FileEvent::Message(match written {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),
-        };
-        let _ = tx.send(FileEvent::Message(message));
+        }))
     });
 }
 

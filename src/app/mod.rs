@@ -86,6 +86,18 @@ pub(crate) enum FileEvent {
     TrainingData(PathBuf),
 }
 
+/// Runs a blocking file dialog off the UI thread and sends what it yields.
+pub(crate) fn spawn_dialog(
+    tx: Sender<FileEvent>,
+    pick: impl FnOnce() -> Option<FileEvent> + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        if let Some(event) = pick() {
+            let _ = tx.send(event);
+        }
+    });
+}
+
 /// Which request a batch answer belongs to.
 pub(crate) const TAG_THUMBNAILS: u64 = 1 << 62;
 
@@ -229,6 +241,12 @@ impl HitogataApp {
         self.file_tx.clone()
     }
 
+    /// Runs `pick` (a blocking rfd dialog and what follows it) on its own thread; what it
+    /// returns arrives through [`poll`](Self::poll).
+    pub(crate) fn dialog(&self, pick: impl FnOnce() -> Option<FileEvent> + Send + 'static) {
+        spawn_dialog(self.file_sender(), pick);
+    }
+
     /// Handles everything the worker and file threads sent since the last frame.
     pub fn poll(&mut self, ctx: &egui::Context) {
         while let Some(event) = self.worker.try_recv() {
@@ -302,37 +320,28 @@ impl HitogataApp {
                     .on_hover_text("Load a generator from a checkpoint, export or run directory")
                     .clicked()
                 {
-                    let tx = self.file_sender();
-                    std::thread::spawn(move || {
-                        if let Some(dir) = rfd::FileDialog::new()
+                    self.dialog(|| {
+                        let dir = rfd::FileDialog::new()
                             .set_title("Open checkpoint")
-                            .pick_folder()
-                        {
-                            let _ = tx.send(FileEvent::OpenCheckpoint(dir));
-                        }
+                            .pick_folder();
+                        dir.map(FileEvent::OpenCheckpoint)
                     });
                 }
                 if ui.button("Import bookmarks...").clicked() {
-                    let tx = self.file_sender();
-                    std::thread::spawn(move || {
-                        if let Some(f) = rfd::FileDialog::new()
+                    self.dialog(|| {
+                        let file = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
-                            .pick_file()
-                        {
-                            let _ = tx.send(FileEvent::ImportBookmarks(f));
-                        }
+                            .pick_file();
+                        file.map(FileEvent::ImportBookmarks)
                     });
                 }
                 if ui.button("Export bookmarks...").clicked() {
-                    let tx = self.file_sender();
-                    std::thread::spawn(move || {
-                        if let Some(f) = rfd::FileDialog::new()
+                    self.dialog(|| {
+                        let file = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
                             .set_file_name("bookmarks.ron")
-                            .save_file()
-                        {
-                            let _ = tx.send(FileEvent::ExportBookmarks(f));
-                        }
+                            .save_file();
+                        file.map(FileEvent::ExportBookmarks)
                     });
                 }
                 if ui.button("Quit").clicked() {
@@ -467,11 +476,10 @@ impl eframe::App for HitogataApp {
             if let Some(err) = self.load_error.clone() {
                 ui.colored_label(egui::Color32::from_rgb(200, 40, 40), err);
                 if ui.button("Open another checkpoint...").clicked() {
-                    let tx = self.file_sender();
-                    std::thread::spawn(move || {
-                        if let Some(dir) = rfd::FileDialog::new().pick_folder() {
-                            let _ = tx.send(FileEvent::OpenCheckpoint(dir));
-                        }
+                    self.dialog(|| {
+                        rfd::FileDialog::new()
+                            .pick_folder()
+                            .map(FileEvent::OpenCheckpoint)
                     });
                 }
                 ui.separator();

@@ -8,7 +8,7 @@ use egui_plot::{Legend, Line, Plot};
 use image::RgbImage;
 
 use crate::app::textures::{upload, upload_all};
-use crate::app::{FileEvent, HitogataApp};
+use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
 use crate::engine::optim::OptimizerConfig;
@@ -432,11 +432,10 @@ fn settings(
                         .on_hover_text("Folder of images, searched recursively");
                     tab.scan_dataset(ui.ctx(), field.has_focus());
                     if ui.button("Browse...").clicked() {
-                        let tx = app_files.clone();
-                        std::thread::spawn(move || {
-                            if let Some(dir) = rfd::FileDialog::new().pick_folder() {
-                                let _ = tx.send(FileEvent::TrainingData(dir));
-                            }
+                        spawn_dialog(app_files.clone(), || {
+                            rfd::FileDialog::new()
+                                .pick_folder()
+                                .map(FileEvent::TrainingData)
                         });
                     }
                     for name in ["faces", "people"] {
@@ -715,19 +714,15 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 if ui.button("Export timeline GIF...").clicked() {
                     let frames: Vec<RgbImage> =
                         tab.timeline.iter().map(|(_, g)| g.clone()).collect();
-                    let tx = files.clone();
-                    std::thread::spawn(move || {
-                        if let Some(path) = rfd::FileDialog::new()
+                    spawn_dialog(files.clone(), move || {
+                        let path = rfd::FileDialog::new()
                             .add_filter("GIF", &["gif"])
                             .set_file_name("timeline.gif")
-                            .save_file()
-                        {
-                            let msg = match save_gif(&frames, 200, &path) {
-                                Ok(()) => format!("Saved {}", path.display()),
-                                Err(e) => format!("Cannot save {}: {e}", path.display()),
-                            };
-                            let _ = tx.send(FileEvent::Message(msg));
-                        }
+                            .save_file()?;
+                        Some(FileEvent::Message(match save_gif(&frames, 200, &path) {
+                            Ok(()) => format!("Saved {}", path.display()),
+                            Err(e) => format!("Cannot save {}: {e}", path.display()),
+                        }))
                     });
                 }
             }
