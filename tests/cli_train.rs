@@ -37,7 +37,12 @@ const TINY: &[&str] = &[
     "cpu",
 ];
 
-fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
+fn train_args<'a>(
+    data: &'a Path,
+    run: &'a Path,
+    steps: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "train",
         "--data",
@@ -53,7 +58,11 @@ fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
     ];
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
-    hitogata(&args)
+    args
+}
+
+fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
+    hitogata(&train_args(data, run, steps, extra))
 }
 
 #[test]
@@ -187,20 +196,7 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
     let data = tmp.path().join("discs");
     let run = tmp.path().join("run");
     common::write_disc_folder(&data, 8);
-    let mut args = vec![
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--run",
-        run.to_str().unwrap(),
-        "--steps",
-        "100000",
-        "--sample-every",
-        "1",
-        "--checkpoint-every",
-        "0",
-    ];
-    args.extend_from_slice(TINY);
+    let args = train_args(&data, &run, "100000", &[]);
     let child = Command::new(env!("CARGO_BIN_EXE_hitogata"))
         .args(&args)
         .stderr(std::process::Stdio::piped())

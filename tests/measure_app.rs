@@ -39,13 +39,7 @@ fn stats(name: &str, mut v: Vec<f32>) {
 #[ignore]
 fn explorer_slider_to_pixels_latency() {
     let mut h = app(None);
-    for _ in 0..2000 {
-        h.step();
-        if h.state().explorer.images_shown > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
     let mut latencies = Vec::new();
     let mut inference = Vec::new();
     for i in 0..100 {
@@ -124,13 +118,7 @@ fn training_in_the_app_vs_directly() {
 #[ignore]
 fn readme_screenshot() {
     let mut h = app(None);
-    for _ in 0..2000 {
-        h.step();
-        if h.state().explorer.images_shown > 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
     h.state_mut().explorer.seed = 7;
     h.state_mut()
         .set_z(hitogata::latent::Latent::from_seed(7, 40));
