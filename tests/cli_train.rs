@@ -300,3 +300,60 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     ]));
     image::open(&png).unwrap();
 }
+
+#[test]
+fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 8);
+
+    let stderr = ok(&train(&data, &run, "2", &["--ema", "0"]));
+    assert!(stderr.contains("weight average off"), "{stderr}");
+    assert!(!run.join("checkpoint/generator_ema.safetensors").exists());
+
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "4",
+        &["--resume", "--ema", "0.99", "--snapshot-every", "1"],
+    ));
+    assert!(stderr.contains("weight average 0.99"), "{stderr}");
+    assert!(run.join("checkpoint/generator_ema.safetensors").exists());
+    for step in 3..=4 {
+        let snap = run.join(format!("snapshots/step-{step:06}"));
+        assert!(
+            snap.join("generator.safetensors").exists(),
+            "{}",
+            snap.display()
+        );
+    }
+    assert!(!run.join("snapshots/step-000002").exists());
+    let a = std::fs::read(run.join("snapshots/step-000003/generator.safetensors")).unwrap();
+    let b = std::fs::read(run.join("snapshots/step-000004/generator.safetensors")).unwrap();
+    assert_ne!(a, b, "each snapshot holds its own step's weights");
+
+    // A snapshot is a generator export: generate loads it.
+    let out = tmp.path().join("snap.png");
+    ok(&hitogata(&[
+        "generate",
+        "--checkpoint",
+        run.join("snapshots/step-000003").to_str().unwrap(),
+        "--count",
+        "2",
+        "--grid",
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]));
+    image::open(&out).unwrap();
+
+    let bad = train(&data, &run, "5", &["--resume", "--ema", "1.5"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("ema_decay"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

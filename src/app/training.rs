@@ -530,6 +530,16 @@ fn settings(
                             .prefix("n_critic "),
                     )
                     .on_hover_text("Critic updates per generator update");
+                    ui.add(
+                        egui::DragValue::new(&mut tab.config.ema_decay)
+                            .speed(1e-4)
+                            .range(0.0..=0.9999)
+                            .max_decimals(4)
+                            .prefix("average "),
+                    )
+                    .on_hover_text(
+                        "Decay of the generator weight average that samples and exports use (0: off)",
+                    );
                     let mut lr = *lr_of(&mut tab.config.optimizer_g);
                     if ui
                         .add(

@@ -39,6 +39,10 @@ pub struct TrainArgs {
     /// Save a checkpoint every N steps (0: only at the end).
     #[arg(long, default_value_t = 500)]
     checkpoint_every: u64,
+    /// Keep a generator export under snapshots/step-N every N steps (0: never), to pick the
+    /// best one afterwards with `hitogata eval`.
+    #[arg(long, default_value_t = 0)]
+    snapshot_every: u64,
     /// Seed for weights, batches and noise (new runs only).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -60,6 +64,10 @@ pub struct TrainArgs {
     /// Critic updates per generator update.
     #[arg(long)]
     n_critic: Option<usize>,
+    /// Decay of the generator weight average that samples and exports use (0: off; new runs
+    /// default to 0.999). Also applies when resuming: a run without an average starts one.
+    #[arg(long)]
+    ema: Option<f32>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -96,6 +104,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if args.warmup {
         config.warmup_schedule = true;
+    }
+    if let Some(v) = args.ema {
+        config.ema_decay = v;
     }
     Ok(config)
 }
@@ -152,7 +163,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 "note: --resume continues with the checkpoint's configuration; the model and optimisation flags given are ignored"
             );
         }
-        let s = TrainingSession::resume(&args.run, data, &device.device)?;
+        let mut s = TrainingSession::resume(&args.run, data, &device.device)?;
+        if let Some(decay) = args.ema {
+            s.set_ema_decay(decay)?;
+        }
         eprintln!("resuming at step {}", s.step_count());
         s
     } else {
@@ -160,13 +174,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = session.config().clone();
     eprintln!(
-        "training: {:?}, ngf {}, ndf {}, z {}, batch {}, seed {}",
+        "training: {:?}, ngf {}, ndf {}, z {}, batch {}, seed {}, weight average {}",
         config.algorithm,
         config.model.ngf,
         config.model.ndf,
         config.model.latent_dim,
         config.batch_size,
-        config.seed
+        config.seed,
+        if config.ema_decay > 0.0 {
+            format!("{}", config.ema_decay)
+        } else {
+            "off".to_string()
+        }
     );
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -217,6 +236,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
         if args.checkpoint_every > 0 && m.step % args.checkpoint_every == 0 {
             save_all(&session)?;
+        }
+        if args.snapshot_every > 0 && m.step % args.snapshot_every == 0 {
+            run.save_snapshot(&session)?;
         }
     }
     bar.finish_and_clear();

@@ -28,6 +28,8 @@ pub const MODEL_FILE: &str = "model.ron";
 pub const GENERATOR_FILE: &str = "generator.safetensors";
 /// Critic weights.
 pub const CRITIC_FILE: &str = "critic.safetensors";
+/// Averaged generator weights in a training checkpoint (what inference uses when present).
+pub const GENERATOR_EMA_FILE: &str = "generator_ema.safetensors";
 /// Generator optimizer state.
 pub const OPTIM_G_FILE: &str = "optimizer_g.safetensors";
 /// Critic optimizer state.
@@ -216,7 +218,14 @@ pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, C
     let config: ModelConfig = read_ron(&dir.join(MODEL_FILE))?;
     check_config(&config, &dir.join(MODEL_FILE))?;
     let generator = config.init_generator(device);
-    let generator = load_weights(generator, &dir.join(GENERATOR_FILE))?;
+    // A training checkpoint's averaged weights draw better pictures than its raw ones.
+    let ema = dir.join(GENERATOR_EMA_FILE);
+    let file = if ema.exists() {
+        ema
+    } else {
+        dir.join(GENERATOR_FILE)
+    };
+    let generator = load_weights(generator, &file)?;
     Ok(LoadedGenerator {
         config,
         generator: generator.valid(),

@@ -43,6 +43,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// How many fixed latent vectors the sample grid shows.
     pub sample_count: usize,
+    /// Decay of the generator's weight average used for samples and exports (0: off, use the
+    /// raw weights). Absent in configs written before it existed: off.
+    #[serde(default)]
+    pub ema_decay: f32,
 }
 
 impl TrainConfig {
@@ -61,6 +65,7 @@ impl TrainConfig {
                 hflip: true,
                 seed: 0,
                 sample_count: 64,
+                ema_decay: 0.999,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -74,6 +79,7 @@ impl TrainConfig {
                 hflip: true,
                 seed: 0,
                 sample_count: 64,
+                ema_decay: 0.999,
             },
         }
     }
@@ -97,6 +103,9 @@ impl TrainConfig {
         }
         if self.model.latent_dim == 0 || self.model.ngf == 0 || self.model.ndf == 0 {
             return Err("latent_dim, ngf and ndf must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.ema_decay) {
+            return Err("ema_decay must be in [0, 1)".into());
         }
         if self.algorithm == Algorithm::Wgan && !(self.clip > 0.0 && self.clip.is_finite()) {
             return Err("WGAN needs a positive, finite clip value".into());

@@ -1,5 +1,6 @@
-//! A run directory: `checkpoint/` (full, resumable), `generator/` (export) and `samples/`
-//! (fixed-z grids by step). Shared by the CLI and the app's training worker.
+//! A run directory: `checkpoint/` (full, resumable), `generator/` (export), `samples/`
+//! (fixed-z grids by step) and optionally `snapshots/` (a generator export per step kept, since
+//! GAN quality is not monotone: a later checkpoint can be worse than an earlier one). Shared by the CLI and the app's training worker.
 
 use std::path::PathBuf;
 
@@ -32,6 +33,11 @@ impl RunDir {
         self.root.join("generator")
     }
 
+    /// Generator export kept for a step.
+    pub fn snapshot(&self, step: u64) -> PathBuf {
+        self.root.join("snapshots").join(format!("step-{step:06}"))
+    }
+
     /// Sample grid for a step.
     pub fn sample_path(&self, step: u64) -> PathBuf {
         self.root
@@ -52,6 +58,13 @@ impl RunDir {
             &self.sample_path(session.step_count()),
         )?;
         Ok(images)
+    }
+
+    /// Keeps the session's current generator (the weight average when on) under `snapshots/`.
+    pub fn save_snapshot(&self, session: &TrainingSession) -> Result<PathBuf, TrainError> {
+        let dir = self.snapshot(session.step_count());
+        session.export_generator(&dir)?;
+        Ok(dir)
     }
 
     /// Saves the full checkpoint and the generator export.

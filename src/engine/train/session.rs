@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::atomic::replace_dir_atomic;
 use crate::engine::checkpoint::{
-    self, CRITIC_FILE, CheckpointError, GENERATOR_FILE, MODEL_FILE, OPTIM_C_FILE, OPTIM_G_FILE,
-    STATE_FILE,
+    self, CRITIC_FILE, CheckpointError, GENERATOR_EMA_FILE, GENERATOR_FILE, MODEL_FILE,
+    OPTIM_C_FILE, OPTIM_G_FILE, STATE_FILE,
 };
 use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
@@ -26,6 +26,7 @@ use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
 use crate::engine::train::config::{Algorithm, TrainConfig};
+use crate::engine::train::ema::GeneratorEma;
 
 /// What one step measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -85,6 +86,9 @@ pub struct TrainState {
     pub elapsed_seconds: f64,
     /// Images in the dataset it was trained on.
     pub dataset_len: usize,
+    /// Updates folded into the generator's weight average (0 in older checkpoints).
+    #[serde(default)]
+    pub ema_updates: u64,
 }
 
 /// One training run in memory.
@@ -92,6 +96,7 @@ pub struct TrainingSession {
     config: TrainConfig,
     device: Device,
     generator: Generator,
+    ema: Option<GeneratorEma>,
     critic: Critic,
     optim_g: Optimizer,
     optim_c: Optimizer,
@@ -151,16 +156,21 @@ impl TrainingSession {
         .into_iter()
         .flat_map(|l| l.0)
         .collect();
+        let plain = device.clone().without_autodiff();
         let sample_z = Tensor::from_data(
             TensorData::new(z, [config.sample_count, config.model.latent_dim]),
-            &device.clone().without_autodiff(),
+            &plain,
         );
+        let ema = (config.ema_decay > 0.0).then(|| {
+            GeneratorEma::new(config.ema_decay, &generator.valid(), &config.model, &plain)
+        });
         Self {
             optim_g: Optimizer::new(config.optimizer_g.clone()),
             optim_c: Optimizer::new(config.optimizer_c.clone()),
             config,
             device,
             generator,
+            ema,
             critic,
             data,
             step: 0,
@@ -195,6 +205,15 @@ impl TrainingSession {
         session
             .optim_c
             .import_state(cs, read_moments(&dir.join(OPTIM_C_FILE))?, &plain);
+        let ema_file = dir.join(GENERATOR_EMA_FILE);
+        if session.config.ema_decay > 0.0 && ema_file.exists() {
+            let saved = checkpoint::load_weights(model.init_generator(&plain), &ema_file)?;
+            session.ema = Some(GeneratorEma::from_saved(
+                session.config.ema_decay,
+                state.ema_updates,
+                saved.valid(),
+            ));
+        }
         session.step = state.step;
         session.history = state.history;
         session.elapsed_seconds = state.elapsed_seconds;
@@ -204,6 +223,43 @@ impl TrainingSession {
     /// The run's configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
+    }
+
+    /// Turns the generator's weight average on (continuing it if it runs) or off (`0`). A run
+    /// resumed from a checkpoint without an average starts one at the current weights.
+    pub fn set_ema_decay(&mut self, decay: f32) -> Result<(), TrainError> {
+        if !(0.0..1.0).contains(&decay) {
+            return Err(TrainError::Config("ema_decay must be in [0, 1)".into()));
+        }
+        self.config.ema_decay = decay;
+        if decay == 0.0 {
+            self.ema = None;
+        } else if let Some(ema) = &mut self.ema {
+            ema.decay = decay;
+        } else {
+            let plain = self.device.clone().without_autodiff();
+            self.ema = Some(GeneratorEma::new(
+                decay,
+                &self.generator.valid(),
+                &self.config.model,
+                &plain,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The generator used for pictures and exports: the weight average when on, else the raw
+    /// weights (inference mode).
+    pub fn inference_generator(&self) -> Generator {
+        match &self.ema {
+            Some(ema) => ema.model().clone(),
+            None => self.generator.valid(),
+        }
+    }
+
+    /// The raw (not averaged) generator, inference mode.
+    pub fn raw_generator(&self) -> Generator {
+        self.generator.valid()
     }
 
     /// Generator steps done.
@@ -296,6 +352,9 @@ impl TrainingSession {
         }
         let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 0));
         let g_loss = self.generator_update(&mut rng);
+        if let Some(ema) = &mut self.ema {
+            ema.update(&self.generator.valid());
+        }
         // One read-back per step: the device can run the whole iteration without waiting.
         let values = Tensor::cat(
             vec![critic_out.expect("at least one critic step"), g_loss],
@@ -327,14 +386,14 @@ impl TrainingSession {
 
     /// The generator's pictures for the run's fixed latent vectors (inference mode).
     pub fn sample_images(&self) -> Vec<RgbImage> {
-        let g = self.generator.valid();
+        let g = self.inference_generator();
         tensor_to_images(g.forward(self.sample_z.clone()))
     }
 
     /// Generator pictures for the given latent vectors (inference mode).
     pub fn generate(&self, latents: &[Latent]) -> Vec<RgbImage> {
         let plain = self.device.clone().without_autodiff();
-        generate_images(&self.generator.valid(), latents, &plain)
+        generate_images(&self.inference_generator(), latents, &plain)
     }
 
     /// E[D(x)] of the current critic over a batch (inference mode), for tests and diagnostics.
@@ -377,6 +436,7 @@ impl TrainingSession {
             history: self.history.clone(),
             elapsed_seconds: self.elapsed_seconds,
             dataset_len: self.data.len,
+            ema_updates: self.ema.as_ref().map_or(0, |e| e.updates),
         };
         replace_dir_atomic(dir, |tmp| {
             let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
@@ -386,6 +446,10 @@ impl TrainingSession {
             checkpoint::save_weights(&self.generator.valid(), &tmp.join(GENERATOR_FILE))
                 .map_err(wrap)?;
             checkpoint::save_weights(&self.critic.valid(), &tmp.join(CRITIC_FILE)).map_err(wrap)?;
+            if let Some(ema) = &self.ema {
+                checkpoint::save_weights(ema.model(), &tmp.join(GENERATOR_EMA_FILE))
+                    .map_err(wrap)?;
+            }
             write_moments(&self.optim_g, &tmp.join(OPTIM_G_FILE))?;
             write_moments(&self.optim_c, &tmp.join(OPTIM_C_FILE))?;
             checkpoint::write_ron(&tmp.join(STATE_FILE), &state).map_err(wrap)
@@ -400,7 +464,7 @@ impl TrainingSession {
 
     /// Writes a generator-only export (what the explorer and `generate` load).
     pub fn export_generator(&self, dir: &Path) -> Result<(), CheckpointError> {
-        checkpoint::export_generator(&self.config.model, &self.generator.valid(), dir)
+        checkpoint::export_generator(&self.config.model, &self.inference_generator(), dir)
     }
 }
 
