@@ -357,3 +357,68 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 12);
+    ok(&train(&data, &run, "4", &["--snapshot-every", "2"]));
+    let report = tmp.path().join("eval.ron");
+    let eval = |checkpoints: &[&Path], report: &Path| {
+        let mut args = vec!["eval", "--data", data.to_str().unwrap()];
+        for c in checkpoints {
+            args.extend(["--checkpoint", c.to_str().unwrap()]);
+        }
+        args.extend([
+            "--count",
+            "6",
+            "--device",
+            "cpu",
+            "--report",
+            report.to_str().unwrap(),
+        ]);
+        let out = hitogata(&args);
+        ok(&out);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (s2, s4) = (
+        run.join("snapshots/step-000002"),
+        run.join("snapshots/step-000004"),
+    );
+    let both = eval(&[&s2, &s4], &report);
+    assert!(both.contains("best first"), "{both}");
+    assert_eq!(both.matches("generated vs real").count(), 2, "{both}");
+    let listed = std::fs::read_to_string(&report).unwrap();
+    assert!(listed.trim_start().starts_with('['), "{listed}");
+    assert_eq!(listed.matches("swd_generated").count(), 2);
+
+    // Each row equals what a single evaluation of that checkpoint prints: same real sets.
+    let alone = eval(&[&s4], &tmp.path().join("one.ron"));
+    let row = |text: &str, which: &Path| -> String {
+        let start = text
+            .find(&format!("checkpoint {}", which.display()))
+            .unwrap();
+        text[start..]
+            .lines()
+            .find(|l| l.starts_with("generated vs real"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(row(&both, &s4), row(&alone, &s4));
+    assert_ne!(row(&both, &s2), row(&both, &s4));
+
+    let missing = tmp.path().join("nothing-here");
+    let out = hitogata(&[
+        "eval",
+        "--checkpoint",
+        s2.to_str().unwrap(),
+        "--checkpoint",
+        missing.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-here"));
+}

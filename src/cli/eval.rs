@@ -16,9 +16,10 @@ use serde::Serialize;
 /// Arguments of `hitogata eval`.
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Checkpoint, generator export or run directory.
-    #[arg(long)]
-    checkpoint: PathBuf,
+    /// Checkpoint, generator export or run directory; repeat it to compare several (for example
+    /// a run's snapshots) against the same real sets.
+    #[arg(long, required = true, num_args = 1..)]
+    checkpoint: Vec<PathBuf>,
     /// The dataset to compare with.
     #[arg(long)]
     data: PathBuf,
@@ -31,7 +32,7 @@ pub struct EvalArgs {
     /// Where to compute the generator.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
-    /// Also write the figures as RON to this file.
+    /// Also write the figures as RON to this file (a list when several checkpoints are given).
     #[arg(long)]
     report: Option<PathBuf>,
 }
@@ -39,6 +40,8 @@ pub struct EvalArgs {
 /// Figures `eval` prints, also written with `--report`.
 #[derive(Debug, Serialize)]
 pub struct EvalReport {
+    /// The checkpoint scored.
+    pub checkpoint: PathBuf,
     /// Images per set.
     pub count: usize,
     /// SWD ×1e3 per level (64, 32, 16 px) and average: generated vs real.
@@ -63,6 +66,13 @@ fn with_average(mut levels: Vec<f32>) -> Vec<f32> {
     levels
 }
 
+fn print_row(name: &str, v: &[f32]) {
+    println!(
+        "{name} | {:6.1} | {:6.1} | {:6.1} | {:6.1}",
+        v[0], v[1], v[2], v[3]
+    );
+}
+
 /// Runs `hitogata eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let data = Dataset::load_folder(&args.data, SquareMode::Pad)?;
@@ -76,7 +86,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let count = args.count.min(data.len / 2).max(1);
     let device = select_device(args.device)?;
     super::announce_device(&device);
-    let loaded = load_generator(&args.checkpoint, &device.device)?;
+    // Load every checkpoint first, so a bad path fails before minutes of work.
+    let loaded = args
+        .checkpoint
+        .iter()
+        .map(|path| load_generator(path, &device.device))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let mut order: Vec<usize> = (0..data.len).collect();
     order.shuffle(&mut seeded_rng(args.seed));
@@ -85,22 +100,15 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .iter()
         .map(|&i| data.image(i))
         .collect();
-    let latents = sample_batch(args.seed ^ 0x5EED, count, loaded.config.latent_dim);
-    let mut generated = Vec::with_capacity(count);
-    for chunk in latents.chunks(64) {
-        generated.extend(generate_images(&loaded.generator, chunk, &device.device));
-    }
     let blurred: Vec<RgbImage> = real_b
         .iter()
         .map(|i| image::imageops::blur(i, 1.0))
         .collect();
-
     let swd = SwdConfig {
         seed: args.seed,
         ..SwdConfig::default()
     };
     eprintln!("computing SWD on {count} images per set…");
-    let swd_generated = with_average(multiscale_swd(&generated, &real_a, &swd));
     let swd_real_floor = with_average(multiscale_swd(&real_b, &real_a, &swd));
     let swd_blurred_real = with_average(multiscale_swd(&blurred, &real_a, &swd));
 
@@ -108,42 +116,67 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let probe = count.min(200);
     let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
     let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
-    let nn_gen: Vec<f32> = nearest_neighbours(&generated[..probe], &train)
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
     let nn_real: Vec<f32> = nearest_neighbours(&heldout, &train)
         .into_iter()
         .map(|(d, _)| d)
         .collect();
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
 
-    let report = EvalReport {
-        count,
-        nn_generated_median: median(&nn_gen),
-        nn_generated_min: min(&nn_gen),
-        nn_heldout_median: median(&nn_real),
-        nn_heldout_min: min(&nn_real),
-        swd_generated,
-        swd_real_floor,
-        swd_blurred_real,
-    };
+    let mut reports = Vec::with_capacity(loaded.len());
+    for generator in &loaded {
+        let latents = sample_batch(args.seed ^ 0x5EED, count, generator.config.latent_dim);
+        let mut generated = Vec::with_capacity(count);
+        for chunk in latents.chunks(64) {
+            generated.extend(generate_images(&generator.generator, chunk, &device.device));
+        }
+        let nn_gen: Vec<f32> = nearest_neighbours(&generated[..probe], &train)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        let report = EvalReport {
+            checkpoint: generator.dir.clone(),
+            count,
+            nn_generated_median: median(&nn_gen),
+            nn_generated_min: min(&nn_gen),
+            nn_heldout_median: median(&nn_real),
+            nn_heldout_min: min(&nn_real),
+            swd_generated: with_average(multiscale_swd(&generated, &real_a, &swd)),
+            swd_real_floor: swd_real_floor.clone(),
+            swd_blurred_real: swd_blurred_real.clone(),
+        };
+        print_report(&report, &args.data);
+        reports.push(report);
+    }
+    if reports.len() > 1 {
+        println!("\nSWD ×1e3 average, best first:");
+        let mut ranked: Vec<&EvalReport> = reports.iter().collect();
+        ranked.sort_by(|a, b| a.swd_generated[3].total_cmp(&b.swd_generated[3]));
+        for r in ranked {
+            println!("{:6.1}  {}", r.swd_generated[3], r.checkpoint.display());
+        }
+    }
+    if let Some(path) = &args.report {
+        let pretty = ron::ser::PrettyConfig::default();
+        let text = match reports.as_slice() {
+            [one] => ron::ser::to_string_pretty(one, pretty)?,
+            many => ron::ser::to_string_pretty(many, pretty)?,
+        };
+        hitogata::atomic::write_atomic(path, text.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn print_report(report: &EvalReport, data: &std::path::Path) {
     println!(
-        "checkpoint {} vs {} ({count} images per set)",
-        loaded.dir.display(),
-        args.data.display()
+        "checkpoint {} vs {} ({} images per set)",
+        report.checkpoint.display(),
+        data.display(),
+        report.count
     );
     println!("SWD ×1e3          |  64 px |  32 px |  16 px |    avg");
-    for (name, v) in [
-        ("generated vs real", &report.swd_generated),
-        ("real vs real      ", &report.swd_real_floor),
-        ("blurred vs real   ", &report.swd_blurred_real),
-    ] {
-        println!(
-            "{name} | {:6.1} | {:6.1} | {:6.1} | {:6.1}",
-            v[0], v[1], v[2], v[3]
-        );
-    }
+    print_row("generated vs real", &report.swd_generated);
+    print_row("real vs real     ", &report.swd_real_floor);
+    print_row("blurred vs real  ", &report.swd_blurred_real);
     println!(
         "nearest training image (RMS 0–255): generated median {:.1} (min {:.1}); held-out real median {:.1} (min {:.1})",
         report.nn_generated_median,
@@ -156,9 +189,4 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             "warning: some generated images are much closer to a training image than real ones are: possible memorisation"
         );
     }
-    if let Some(path) = &args.report {
-        let text = ron::ser::to_string_pretty(&report, ron::ser::PrettyConfig::default())?;
-        hitogata::atomic::write_atomic(path, text.as_bytes())?;
-    }
-    Ok(())
 }

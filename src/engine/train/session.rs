@@ -249,7 +249,8 @@ impl TrainingSession {
     }
 
     /// The generator used for pictures and exports: the weight average when on, else the raw
-    /// weights (inference mode).
+    /// weights (inference mode). Use it before the next `step()`: a clone shares BatchNorm
+    /// statistics with the session's copy, which the next average update rewrites.
     pub fn inference_generator(&self) -> Generator {
         match &self.ema {
             Some(ema) => ema.model().clone(),
