@@ -1,62 +1,72 @@
 #!/bin/bash
-# The prepared script of the one GPU session that trained on an H100 (see README, Performance,
-# and checkpoints/*/REPORT.md). It runs on the lent machine, in a copy of the repo, with carried:
+# Train both shipped models on a lent GPU machine in one prepared call (see README, "On a GPU",
+# and checkpoints/*/REPORT.md). Runs there in a copy of the repo, with these carried in:
 #   .gl/*.deb           Vulkan/EGL loaders (apt-get download libvulkan1 libegl1 libglvnd0 ...)
-#   .gpu/hitogata.xz    the release binary built here (strip; xz -9: 111 MB -> 20 MB)
-#   .gpu/runs.tar.xz    run directories to resume (checkpoint/ only; the 64 MiB carry limit)
+#   .gpu/hitogata.xz    the release binary built here (strip, then xz -9: 111 MB -> 20 MB)
+#   .gpu/runs.tar.xz    optional: run directories to resume (checkpoint/ only: the carry limit is
+#                       64 MiB); a dataset without one starts a new run
 # Both runs train on wgpu at once until TRAIN_END seconds, stop with SIGINT (which saves a
-# checkpoint), and come back as split tarballs under $OUT. A run that fails on wgpu restarts on
-# the CPU. Lesson learnt: add --snapshot-every (it did not exist then): the runs collapsed late
-# and only the last checkpoint came back. (A second call on the still-warm machine resumed both
-# from /tmp/runs with the same train command, for 235 s more.)
+# checkpoint), rank their snapshots with `eval` on the machine's CPUs and pack the checkpoint and
+# the best snapshot as split tarballs under $OUT (at most 8 files come back: 2 logs + parts). A run that fails on wgpu restarts on the CPU.
+# History: the 2026-11-26 session ran the first version of this (no snapshots, no weight average
+# then); both runs drew clean pictures and then collapsed, and only the collapsed last checkpoint
+# came back. Hence snapshots and the ranking here.
 set -u
 T0=$(date +%s)
 TRAIN_END=${TRAIN_END:-430}
+SNAPSHOT_EVERY=${SNAPSHOT_EVERY:-500}
+DEVICE=${DEVICE:-wgpu}              # cpu for a dry run of this script anywhere
+EVAL_COUNT=${EVAL_COUNT:-1000}
+RUNS_TAR=${RUNS_TAR:-.gpu/runs.tar.xz}
+R=${R:-/tmp/runs}
 el() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
-for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+if ls .gl/*.deb >/dev/null 2>&1; then for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
-nvidia-smi -L; nproc
-B=/tmp/hitogata
-xz -dc .gpu/hitogata.xz > $B 2>/dev/null || python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.gpu/hitogata.xz'),open('$B','wb'))"
-chmod +x $B
-mkdir -p /tmp/runs && tar -xJf .gpu/runs.tar.xz -C /tmp/runs
-el "setup done"; ls /tmp/runs/*
-start() { # name device: faces resumes the shipped CPU run; people starts afresh (no room to carry both)
-  if [ $1 = faces ]; then extra="--resume"; else rm -rf /tmp/runs/people; extra="--algo dcgan --ngf 32 --ndf 32 --seed 1"; fi
-  $B train --data assets/datasets/$1 --run /tmp/runs/$1 --steps 1000000 $extra --device $2 \
-    --sample-every 500 --checkpoint-every 2000 >> $OUT/$1.log 2>&1 &
+nvidia-smi -L 2>/dev/null; nproc
+B=${B:-/tmp/hitogata}
+if [ ! -x "$B" ]; then
+  xz -dc .gpu/hitogata.xz > $B 2>/dev/null || python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.gpu/hitogata.xz'),open('$B','wb'))"
+  chmod +x $B
+fi
+mkdir -p $R
+[ -f $RUNS_TAR ] && tar -xJf $RUNS_TAR -C $R
+el "setup done"
+start() { # dataset device
+  local extra="--algo dcgan --ngf 32 --ndf 32 --seed 1"
+  [ -d $R/$1/checkpoint ] && extra="--resume"
+  $B train --data assets/datasets/$1 --run $R/$1 --steps 1000000 $extra --device $2 \
+    --sample-every 1000 --checkpoint-every 2000 --snapshot-every $SNAPSHOT_EVERY >> $OUT/$1.log 2>&1 &
   eval "PID_$1=$!"
-  el "started $1 on $2 (pid $!)"
+  el "started $1 on $2 (pid $!, $extra)"
 }
-start faces wgpu; start people wgpu
+start faces $DEVICE; start people $DEVICE
 sleep 45
 for n in faces people; do
   p=PID_$n
-  if ! kill -0 ${!p} 2>/dev/null; then
-    el "$n died on wgpu:"; cat $OUT/$n.log; start $n cpu
-  fi
+  if ! kill -0 ${!p} 2>/dev/null; then el "$n died on $DEVICE:"; cat $OUT/$n.log; start $n cpu; fi
 done
 while [ $(( $(date +%s) - T0 )) -lt $TRAIN_END ]; do
   sleep 30
-  el "faces: $(ls /tmp/runs/faces/samples | tail -1) people: $(ls /tmp/runs/people/samples | tail -1)"
-  nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
+  el "faces: $(ls $R/faces/samples | tail -1) people: $(ls $R/people/samples | tail -1)"
+  nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
 done
 el "stopping"; kill -INT $PID_faces $PID_people
 for i in $(seq 1 60); do kill -0 $PID_faces 2>/dev/null || kill -0 $PID_people 2>/dev/null || break; sleep 1; done
 for p in $PID_faces $PID_people; do kill -9 $p 2>/dev/null && el "killed $p"; done
 wait; el "stopped"; cat $OUT/faces.log $OUT/people.log
-# Keep every 2000th sample grid and the last one: the output channel is small.
+# Rank the last 8 snapshots of each run on the CPUs (both at once), keep the best.
 for n in faces people; do
-  last=$(ls /tmp/runs/$n/samples | tail -1)
-  for f in /tmp/runs/$n/samples/step-*.png; do
-    b=$(basename $f); s=$((10#${b:5:6}))
-    [ "$b" != "$last" ] && [ $((s % 2000)) -ne 0 ] && rm $f
-  done
+  ls -d $R/$n/snapshots/step-* 2>/dev/null | tail -8 > /tmp/$n.snaps
+  [ -s /tmp/$n.snaps ] && $B eval --device cpu --count $EVAL_COUNT --data assets/datasets/$n \
+    --checkpoint $(cat /tmp/$n.snaps) --report $R/$n/snapshots.eval.ron > $R/$n/snapshots.eval.txt 2>&1 &
 done
-(cd /tmp/runs && tar -cf - faces/checkpoint faces/samples people/checkpoint people/samples | xz -1 -T16 > /tmp/out.tar.xz)
+wait; el "ranked"; tail -n 10 $R/*/snapshots.eval.txt
+for n in faces people; do
+  best=$(grep -A1 "best first" $R/$n/snapshots.eval.txt 2>/dev/null | tail -1 | awk '{print $2}')
+  [ -n "$best" ] && cp -r "$best" $R/$n/best && echo "$best" > $R/$n/best/FROM
+done
+(cd $R && tar -cf - --exclude=snapshots faces people | xz -1 -T0 > /tmp/out.tar.xz)
 split -b 15M -d /tmp/out.tar.xz $OUT/runs.tar.xz.part; ls -la $OUT; el "packed"
-timeout 45 $B bench --device wgpu --ngf 32 --runs 20 --train-iters 3 2>&1 | tee $OUT/bench.txt
-el "all done"
