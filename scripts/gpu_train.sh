@@ -7,7 +7,8 @@
 #                       64 MiB); a dataset without one starts a new run
 # Both runs train on wgpu at once until TRAIN_END seconds, stop with SIGINT (which saves a
 # checkpoint), rank their snapshots with `eval` on the machine's CPUs and pack the checkpoint and
-# the best snapshot as split tarballs under $OUT (at most 8 files come back: 2 logs + parts). A run that fails on wgpu restarts on the CPU.
+# the best snapshot as split tarballs under $OUT (at most 8 files come back: 2 logs + parts).
+# A run that fails on wgpu restarts on the CPU.
 # History: the 2026-11-26 session ran the first version of this (no snapshots, no weight average
 # then); both runs drew clean pictures and then collapsed, and only the collapsed last checkpoint
 # came back. Hence snapshots and the ranking here.
