@@ -203,3 +203,47 @@ fn training_configs_round_trip_through_ron() {
     let text = ron::ser::to_string_pretty(&c, ron::ser::PrettyConfig::default()).unwrap();
     assert_eq!(ron::from_str::<TrainConfig>(&text).unwrap(), c);
 }
+
+#[test]
+fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
+    // No BatchNorm in the critic: its running statistics would move whatever the rate.
+    config.model = common::tiny_model().with_critic_batch_norm(false);
+    config.batch_size = 8;
+    config.sample_count = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = TrainingSession::new(config, data.clone(), &dev.device).unwrap();
+    a.step().unwrap();
+    a.step().unwrap();
+    a.save_checkpoint(dir.path()).unwrap();
+    let before = a.critic_parameters();
+
+    let change = |lr: Option<f64>| {
+        let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+        if let Some(lr) = lr {
+            s.set_learning_rate(lr).unwrap();
+        }
+        s.step().unwrap();
+        let after = s.critic_parameters();
+        let moved: f32 = after.iter().zip(&before).map(|(x, y)| (x - y).abs()).sum();
+        (moved, s)
+    };
+    let (default_move, _) = change(None);
+    let (slow_move, slow) = change(Some(2e-6));
+    assert!(default_move > 0.0);
+    // Adam's step is proportional to the learning rate: 100× smaller here.
+    let ratio = slow_move / default_move;
+    assert!((0.002..0.05).contains(&ratio), "ratio {ratio}");
+
+    let saved = tempfile::tempdir().unwrap();
+    slow.save_checkpoint(saved.path()).unwrap();
+    let again = TrainingSession::resume(saved.path(), data, &dev.device).unwrap();
+    assert_eq!(again.config().optimizer_g.lr(), 2e-6);
+    assert_eq!(again.config().optimizer_c.lr(), 2e-6);
+
+    let mut bad = again;
+    assert!(bad.set_learning_rate(0.0).is_err());
+    assert!(bad.set_learning_rate(f64::NAN).is_err());
+}

@@ -68,6 +68,10 @@ pub struct TrainArgs {
     /// default to 0.999). Also applies when resuming: a run without an average starts one.
     #[arg(long)]
     ema: Option<f32>,
+    /// Learning rate of both optimizers. Also applies when resuming (their moments are kept), to
+    /// anneal a long run.
+    #[arg(long)]
+    lr: Option<f64>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -107,6 +111,10 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.ema {
         config.ema_decay = v;
+    }
+    if let Some(v) = args.lr {
+        config.optimizer_g = config.optimizer_g.with_lr(v);
+        config.optimizer_c = config.optimizer_c.with_lr(v);
     }
     Ok(config)
 }
@@ -167,6 +175,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         if let Some(decay) = args.ema {
             s.set_ema_decay(decay)?;
         }
+        if let Some(lr) = args.lr {
+            s.set_learning_rate(lr)?;
+        }
         eprintln!("resuming at step {}", s.step_count());
         s
     } else {
@@ -174,12 +185,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = session.config().clone();
     eprintln!(
-        "training: {:?}, ngf {}, ndf {}, z {}, batch {}, seed {}, weight average {}",
+        "training: {:?}, ngf {}, ndf {}, z {}, batch {}, lr {}, seed {}, weight average {}",
         config.algorithm,
         config.model.ngf,
         config.model.ndf,
         config.model.latent_dim,
         config.batch_size,
+        config.optimizer_g.lr(),
         config.seed,
         if config.ema_decay > 0.0 {
             format!("{}", config.ema_decay)

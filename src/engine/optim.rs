@@ -38,6 +38,21 @@ pub enum OptimizerConfig {
 }
 
 impl OptimizerConfig {
+    /// The learning rate.
+    pub fn lr(&self) -> f64 {
+        match self {
+            Self::RmsProp { lr, .. } | Self::Adam { lr, .. } => *lr,
+        }
+    }
+
+    /// The same rule with another learning rate.
+    pub fn with_lr(mut self, new: f64) -> Self {
+        match &mut self {
+            Self::RmsProp { lr, .. } | Self::Adam { lr, .. } => *lr = new,
+        }
+        self
+    }
+
     /// The WGAN paper's RMSProp (lr 5e-5).
     pub fn wgan_rmsprop() -> Self {
         Self::RmsProp {

@@ -225,6 +225,21 @@ impl TrainingSession {
         &self.config
     }
 
+    /// Sets the learning rate of both optimizers, keeping their moments: lowering it late in
+    /// a run (annealing) calms the oscillation that precedes a collapse.
+    pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), TrainError> {
+        if !(lr > 0.0 && lr.is_finite()) {
+            return Err(TrainError::Config(
+                "the learning rate must be positive".into(),
+            ));
+        }
+        self.config.optimizer_g = self.config.optimizer_g.clone().with_lr(lr);
+        self.config.optimizer_c = self.config.optimizer_c.clone().with_lr(lr);
+        self.optim_g.config = Some(self.config.optimizer_g.clone());
+        self.optim_c.config = Some(self.config.optimizer_c.clone());
+        Ok(())
+    }
+
     /// Turns the generator's weight average on (continuing it if it runs) or off (`0`). A run
     /// resumed from a checkpoint without an average starts one at the current weights.
     pub fn set_ema_decay(&mut self, decay: f32) -> Result<(), TrainError> {
