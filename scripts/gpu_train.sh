@@ -20,6 +20,7 @@ DEVICE=${DEVICE:-wgpu}              # cpu for a dry run of this script anywhere
 EVAL_COUNT=${EVAL_COUNT:-1000}
 RUNS_TAR=${RUNS_TAR:-.gpu/runs.tar.xz}
 R=${R:-/tmp/runs}
+TRAIN_ARGS=${TRAIN_ARGS:-}          # more train flags, e.g. "--lr 5e-5" to anneal resumed runs
 el() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
 if ls .gl/*.deb >/dev/null 2>&1; then for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
@@ -39,7 +40,7 @@ start() { # dataset device
   local extra="--algo dcgan --ngf 32 --ndf 32 --seed 1"
   [ -d $R/$1/checkpoint ] && extra="--resume"
   $B train --data assets/datasets/$1 --run $R/$1 --steps 1000000 $extra --device $2 \
-    --sample-every 1000 --checkpoint-every 2000 --snapshot-every $SNAPSHOT_EVERY >> $OUT/$1.log 2>&1 &
+    --sample-every 1000 --checkpoint-every 2000 --snapshot-every $SNAPSHOT_EVERY $TRAIN_ARGS >> $OUT/$1.log 2>&1 &
   eval "PID_$1=$!"
   el "started $1 on $2 (pid $!, $extra)"
 }
