@@ -27,12 +27,10 @@ fn values(g: &Generator) -> Vec<f32> {
 }
 
 fn dcgan_config(ema_decay: f32) -> TrainConfig {
-    let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
-    config.model = common::tiny_model().with_critic_batch_norm(true);
-    config.batch_size = 8;
-    config.sample_count = 4;
-    config.ema_decay = ema_decay;
-    config
+    TrainConfig {
+        ema_decay,
+        ..common::tiny_dcgan_config()
+    }
 }
 
 fn assert_close(a: &[f32], b: &[f32]) {

@@ -105,10 +105,7 @@ fn resume_after_n_steps_equals_n_plus_m_uninterrupted_on_cpu() {
 fn adam_state_resumes_exactly_too() {
     let dev = common::cpu();
     let data = common::disc_dataset(8);
-    let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
-    config.model = common::tiny_model().with_critic_batch_norm(true);
-    config.batch_size = 8;
-    config.sample_count = 4;
+    let config = common::tiny_dcgan_config();
     let dir = tempfile::tempdir().unwrap();
     let mut a = TrainingSession::new(config.clone(), data.clone(), &dev.device).unwrap();
     a.step().unwrap();
@@ -208,11 +205,9 @@ fn training_configs_round_trip_through_ron() {
 fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
     let dev = common::cpu();
     let data = common::disc_dataset(8);
-    let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
+    let mut config = common::tiny_dcgan_config();
     // No BatchNorm in the critic: its running statistics would move whatever the rate.
-    config.model = common::tiny_model().with_critic_batch_norm(false);
-    config.batch_size = 8;
-    config.sample_count = 4;
+    config.model = config.model.with_critic_batch_norm(false);
     let dir = tempfile::tempdir().unwrap();
     let mut a = TrainingSession::new(config, data.clone(), &dev.device).unwrap();
     a.step().unwrap();

@@ -11,7 +11,6 @@ use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
-use crate::engine::optim::OptimizerConfig;
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
@@ -409,12 +408,6 @@ fn smoothed(values: impl Iterator<Item = (f64, f64)>, alpha: f64) -> Vec<[f64; 2
         .collect()
 }
 
-fn lr_of(config: &mut OptimizerConfig) -> &mut f64 {
-    match config {
-        OptimizerConfig::RmsProp { lr, .. } | OptimizerConfig::Adam { lr, .. } => lr,
-    }
-}
-
 fn settings(
     tab: &mut TrainingTab,
     app_files: &std::sync::mpsc::Sender<FileEvent>,
@@ -540,7 +533,7 @@ fn settings(
                     .on_hover_text(
                         "Decay of the generator weight average that samples and exports use (0: off)",
                     );
-                    let mut lr = *lr_of(&mut tab.config.optimizer_g);
+                    let mut lr = tab.config.optimizer_g.lr();
                     if ui
                         .add(
                             egui::DragValue::new(&mut lr)
@@ -551,8 +544,8 @@ fn settings(
                         .on_hover_text("Learning rate of both optimizers")
                         .changed()
                     {
-                        *lr_of(&mut tab.config.optimizer_g) = lr;
-                        *lr_of(&mut tab.config.optimizer_c) = lr;
+                        tab.config.optimizer_g = tab.config.optimizer_g.clone().with_lr(lr);
+                        tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(lr);
                     }
                     if tab.config.algorithm == Algorithm::Wgan {
                         ui.add(

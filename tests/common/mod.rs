@@ -63,6 +63,15 @@ pub fn tiny_train_config() -> TrainConfig {
     }
 }
 
+/// A tiny DCGAN config (BatchNorm in the critic, as DCGAN's defaults have).
+pub fn tiny_dcgan_config() -> TrainConfig {
+    let mut config = TrainConfig::for_algorithm(hitogata::train::Algorithm::Dcgan);
+    config.model = tiny_model().with_critic_batch_norm(true);
+    config.batch_size = 8;
+    config.sample_count = 4;
+    config
+}
+
 /// A simple, learnable picture: a coloured disc on white.
 pub fn disc_image(i: u32) -> RgbImage {
     let colour = Rgb([
