@@ -1,6 +1,6 @@
 //! Bookmarks on disk and the undo history, through the engine API.
 
-use hitogata::bookmarks::BookmarkStore;
+use hitogata::bookmarks::{BookmarkError, BookmarkFile, BookmarkStore};
 use hitogata::history::History;
 use hitogata::latent::Latent;
 
@@ -34,6 +34,57 @@ fn bookmarks_persist_every_change_and_reopen() {
     );
     assert_eq!(all[1].parent, Some(a));
     assert_eq!(all[1].z, Latent::from_seed(2, 40));
+}
+
+#[test]
+fn export_then_import_adds_copies_with_new_ids_and_bad_files_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut source = BookmarkStore::open(&dir.path().join("source.ron")).store;
+    let a = source
+        .add("a".into(), Latent::from_seed(1, 40), None, None)
+        .unwrap();
+    source
+        .add("child".into(), Latent::from_seed(2, 40), None, Some(a))
+        .unwrap();
+    let exported = dir.path().join("exported.ron");
+    source.export(&exported).unwrap();
+    assert_eq!(&BookmarkFile::read(&exported).unwrap(), source.contents());
+
+    let target_path = dir.path().join("target.ron");
+    let mut target = BookmarkStore::open(&target_path).store;
+    let own = target
+        .add("own".into(), Latent::from_seed(3, 40), None, None)
+        .unwrap();
+    assert_eq!(target.import(&exported).unwrap(), 2);
+    let all = BookmarkStore::open(&target_path).store.all().to_vec();
+    let names: Vec<&str> = all.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["own", "a", "child"]);
+    let mut ids: Vec<u64> = all.iter().map(|b| b.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3, "imported bookmarks get fresh ids");
+    assert_eq!(all[0].id, own);
+    assert_eq!(all[2].parent, None, "parents refer to the other file's ids");
+    assert_eq!(all[2].z, Latent::from_seed(2, 40));
+
+    // Reading (on a UI's file thread) and merging are the same import in two halves.
+    let read = BookmarkFile::read(&exported).unwrap();
+    assert_eq!(target.merge(read).unwrap(), 2);
+    assert_eq!(target.all().len(), 5);
+
+    let broken = dir.path().join("broken.ron");
+    std::fs::write(&broken, "(version: 1, bookmarks: [oops").unwrap();
+    let before = std::fs::read(&target_path).unwrap();
+    assert!(matches!(
+        target.import(&broken),
+        Err(BookmarkError::Malformed { .. })
+    ));
+    assert!(matches!(
+        BookmarkFile::read(&dir.path().join("missing.ron")),
+        Err(BookmarkError::Io { .. })
+    ));
+    assert_eq!(target.all().len(), 5);
+    assert_eq!(std::fs::read(&target_path).unwrap(), before);
 }
 
 #[test]

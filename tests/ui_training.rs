@@ -217,3 +217,58 @@ fn choosing_a_folder_shows_its_images_before_starting() {
             .contains("no usable image")
     );
 }
+
+#[test]
+fn the_average_field_sets_the_runs_weight_average() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &run);
+    h.get_by_label("average").set_value_accesskit(0.95);
+    h.step();
+    assert_eq!(h.state().training.config.ema_decay, 0.95);
+
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "a step", |a| a.training.step >= 2);
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| {
+        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+    });
+    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    assert_eq!(state.config.ema_decay, 0.95);
+    assert!(
+        state.ema_updates >= 2,
+        "the average was kept from the first step"
+    );
+    assert!(run.join("checkpoint/generator_ema.safetensors").exists());
+}
+
+#[test]
+fn a_collapsing_run_shows_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 16);
+    let mut h = harness(tmp.path());
+    setup(&mut h, &data, &tmp.path().join("run"));
+    {
+        // The discriminator learns fast and the generator hardly at all (1e-7 is the lowest
+        // rate the lr field keeps): it wins within seconds.
+        let t = &mut h.state_mut().training;
+        t.config = common::tiny_dcgan_config();
+        t.config.optimizer_g = t.config.optimizer_g.clone().with_lr(1e-7);
+        t.config.optimizer_c = t.config.optimizer_c.clone().with_lr(2e-3);
+        t.sample_every = 500;
+    }
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the collapse warning", |a| {
+        a.training.collapse_warning.is_some()
+    });
+    h.step();
+    // Panics unless the warning is on screen.
+    h.get_by_label_contains("Possible collapse at step");
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+}

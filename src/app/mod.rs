@@ -12,7 +12,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::bookmarks::BookmarkStore;
+use crate::engine::bookmarks::{BookmarkFile, BookmarkStore};
 use crate::engine::device::DeviceChoice;
 use crate::engine::history::History;
 use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
@@ -81,8 +81,8 @@ const STORAGE_KEY: &str = "hitogata";
 pub(crate) enum FileEvent {
     OpenCheckpoint(PathBuf),
     Message(String),
-    ImportBookmarks(PathBuf),
-    ExportBookmarks(PathBuf),
+    /// A bookmarks file read on the dialog's thread, to merge into the store.
+    ImportBookmarks(PathBuf, Result<BookmarkFile, String>),
     TrainingData(PathBuf),
 }
 
@@ -294,19 +294,17 @@ impl HitogataApp {
                 FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
                 FileEvent::Message(m) => self.status = Some(m),
                 FileEvent::TrainingData(dir) => self.training.data_dir = dir.display().to_string(),
-                FileEvent::ImportBookmarks(path) => match self.bookmarks.store.import(&path) {
-                    Ok(n) => {
-                        self.status =
-                            Some(format!("Imported {n} bookmarks from {}", path.display()));
-                        self.bookmarks.invalidate_thumbnails();
+                FileEvent::ImportBookmarks(path, read) => {
+                    match read
+                        .and_then(|f| self.bookmarks.store.merge(f).map_err(|e| e.to_string()))
+                    {
+                        Ok(n) => {
+                            self.status =
+                                Some(format!("Imported {n} bookmarks from {}", path.display()));
+                            self.bookmarks.invalidate_thumbnails();
+                        }
+                        Err(e) => self.status = Some(e),
                     }
-                    Err(e) => self.status = Some(e.to_string()),
-                },
-                FileEvent::ExportBookmarks(path) => {
-                    self.status = Some(match self.bookmarks.store.export(&path) {
-                        Ok(()) => format!("Exported bookmarks to {}", path.display()),
-                        Err(e) => e.to_string(),
-                    })
                 }
             }
         }
@@ -329,19 +327,24 @@ impl HitogataApp {
                 }
                 if ui.button("Import bookmarks...").clicked() {
                     self.dialog(|| {
-                        let file = rfd::FileDialog::new()
+                        let path = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
-                            .pick_file();
-                        file.map(FileEvent::ImportBookmarks)
+                            .pick_file()?;
+                        let read = BookmarkFile::read(&path).map_err(|e| e.to_string());
+                        Some(FileEvent::ImportBookmarks(path, read))
                     });
                 }
                 if ui.button("Export bookmarks...").clicked() {
-                    self.dialog(|| {
-                        let file = rfd::FileDialog::new()
+                    let contents = self.bookmarks.store.contents().clone();
+                    self.dialog(move || {
+                        let path = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
                             .set_file_name("bookmarks.ron")
-                            .save_file();
-                        file.map(FileEvent::ExportBookmarks)
+                            .save_file()?;
+                        Some(FileEvent::Message(match contents.write(&path) {
+                            Ok(()) => format!("Exported bookmarks to {}", path.display()),
+                            Err(e) => e.to_string(),
+                        }))
                     });
                 }
                 if ui.button("Quit").clicked() {

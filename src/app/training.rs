@@ -14,7 +14,8 @@ use crate::engine::device::DeviceChoice;
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
-    Algorithm, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainWorker,
+    Algorithm, CollapseWarning, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent, TrainJob,
+    TrainWorker,
 };
 
 /// Where a run stands.
@@ -68,6 +69,8 @@ pub struct TrainingTab {
     pub scan_error: Option<String>,
     /// Why it paused by itself (divergence), or other notes.
     pub notice: Option<String>,
+    /// The run looks like it is collapsing (DCGAN: the discriminator keeps winning).
+    pub collapse_warning: Option<CollapseWarning>,
     /// Steps done.
     pub step: u64,
     /// Metrics of every step.
@@ -116,6 +119,7 @@ impl Default for TrainingTab {
             error: None,
             scan_error: None,
             notice: None,
+            collapse_warning: None,
             step: 0,
             history: Vec::new(),
             timeline: Vec::new(),
@@ -231,6 +235,7 @@ impl TrainingTab {
         };
         self.error = None;
         self.notice = None;
+        self.collapse_warning = None;
         self.history.clear();
         self.timeline.clear();
         self.timeline_pick = None;
@@ -312,6 +317,7 @@ impl TrainingTab {
                         }
                     }
                 }
+                TrainEvent::CollapseSuspected(warning) => self.collapse_warning = Some(warning),
                 TrainEvent::Samples { step, images } => {
                     self.samples_received += 1;
                     self.push_timeline(step, sample_grid(&images));
@@ -651,6 +657,12 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
     if let Some(n) = &tab.notice {
         ui.colored_label(egui::Color32::from_rgb(210, 120, 0), n);
+    }
+    if let Some(w) = &tab.collapse_warning {
+        ui.colored_label(
+            egui::Color32::from_rgb(210, 120, 0),
+            format!("Possible collapse at {w}"),
+        );
     }
     if let Some((n, skipped)) = &tab.data_info {
         let text = if skipped.is_empty() {

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::train::{Algorithm, RunDir, TrainConfig, TrainingSession};
+use hitogata::train::{Algorithm, CollapseWatch, RunDir, TrainConfig, TrainingSession};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `hitogata train`.
@@ -230,6 +230,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if start_step == 0 {
         save_samples(&session)?;
     }
+    let (mut watch, already) = CollapseWatch::over(config.algorithm, session.history());
+    if let Some(w) = already {
+        bar.suspend(|| eprintln!("warning: {w}"));
+    }
     while session.step_count() < args.steps && !stop.load(Ordering::SeqCst) {
         let m = match session.step() {
             Ok(m) => m,
@@ -239,6 +243,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             }
         };
         bar.set_position(m.step);
+        if let Some(w) = watch.observe(&m) {
+            bar.suspend(|| eprintln!("warning: {w}"));
+        }
         bar.set_message(format!(
             "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s",
             m.wasserstein, m.critic_loss, m.generator_loss, m.images_per_sec

@@ -79,15 +79,23 @@ pub struct OpenReport {
     pub recovered: Option<(BookmarkError, PathBuf)>,
 }
 
-fn parse(path: &Path) -> Result<BookmarkFile, BookmarkError> {
-    let text = std::fs::read_to_string(path).map_err(|source| BookmarkError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ron::from_str(&text).map_err(|e| BookmarkError::Malformed {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+impl BookmarkFile {
+    /// Reads a bookmarks file.
+    pub fn read(path: &Path) -> Result<Self, BookmarkError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BookmarkError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        ron::from_str(&text).map_err(|e| BookmarkError::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes it atomically (temp file + rename).
+    pub fn write(&self, path: &Path) -> Result<(), BookmarkError> {
+        write_file(path, to_ron(path, self)?)
+    }
 }
 
 impl BookmarkStore {
@@ -107,7 +115,7 @@ impl BookmarkStore {
                 recovered: None,
             };
         }
-        match parse(path) {
+        match BookmarkFile::read(path) {
             Ok(file) => OpenReport {
                 store: BookmarkStore {
                     path: path.to_path_buf(),
@@ -215,7 +223,13 @@ impl BookmarkStore {
 
     /// Adds every bookmark of another file (new ids), then saves; returns how many.
     pub fn import(&mut self, path: &Path) -> Result<usize, BookmarkError> {
-        let other = parse(path)?;
+        self.merge(BookmarkFile::read(path)?)
+    }
+
+    /// Adds every bookmark of `other` (new ids, no parents), then saves; returns how many.
+    /// With [`BookmarkFile::read`] this is [`import`](Self::import) split in two, so that a
+    /// UI can read the file off its own thread.
+    pub fn merge(&mut self, other: BookmarkFile) -> Result<usize, BookmarkError> {
         let n = other.bookmarks.len();
         for mut b in other.bookmarks {
             b.id = self.file.next_id;
@@ -229,7 +243,12 @@ impl BookmarkStore {
 
     /// Writes all bookmarks to another file.
     pub fn export(&self, path: &Path) -> Result<(), BookmarkError> {
-        write_file(path, to_ron(path, &self.file)?)
+        self.file.write(path)
+    }
+
+    /// The store's contents, e.g. to export them from another thread.
+    pub fn contents(&self) -> &BookmarkFile {
+        &self.file
     }
 
     /// Saves atomically (on the background writer, if it has one).

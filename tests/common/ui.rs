@@ -25,9 +25,11 @@ pub fn app_harness(checkpoint: &Path, bookmarks: &Path, size: egui::Vec2) -> App
     builder.build_eframe(move |cc| HitogataApp::new(cc, options))
 }
 
-/// Steps the UI until `done` holds; workers answer from their own threads.
+/// Steps the UI until `done` holds; workers answer from their own threads. The limit is
+/// generous wall time, not a performance bound: CI's two cores may be busy.
 pub fn wait_until(h: &mut AppHarness, what: &str, done: impl Fn(&HitogataApp) -> bool) {
-    for _ in 0..4000 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    while std::time::Instant::now() < deadline {
         h.step();
         if done(h.state()) {
             return;
@@ -35,7 +37,8 @@ pub fn wait_until(h: &mut AppHarness, what: &str, done: impl Fn(&HitogataApp) ->
         std::thread::sleep(Duration::from_millis(5));
     }
     panic!(
-        "timed out waiting for {what}; training error: {:?}",
+        "timed out waiting for {what}; training step {}, error: {:?}",
+        h.state().training.step,
         h.state().training.error
     );
 }

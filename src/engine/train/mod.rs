@@ -1,11 +1,13 @@
 //! Training: configuration, one session that owns everything, and its checkpoints.
 
+pub mod collapse;
 pub mod config;
 pub mod ema;
 pub mod run_dir;
 pub mod session;
 pub mod worker;
 
+pub use collapse::{CollapseWarning, CollapseWatch};
 pub use config::{Algorithm, TrainConfig};
 pub use ema::GeneratorEma;
 pub use run_dir::RunDir;

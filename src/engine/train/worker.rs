@@ -12,6 +12,7 @@ use image::RgbImage;
 
 use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
+use crate::engine::train::collapse::{CollapseWarning, CollapseWatch};
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::run_dir::RunDir;
 use crate::engine::train::session::{Metrics, TrainError, TrainingSession};
@@ -80,6 +81,9 @@ pub enum TrainEvent {
     },
     /// One step done.
     Progress(Metrics),
+    /// The discriminator has been winning for a while: the run is likely collapsing. Training
+    /// goes on (the user decides); sent once until the run recovers.
+    CollapseSuspected(CollapseWarning),
     /// A fixed-z sample grid.
     Samples {
         /// Step it shows.
@@ -230,6 +234,10 @@ fn run(
     });
     let mut sample_every = job.sample_every;
     let mut paused = false;
+    let (mut watch, already) = CollapseWatch::over(session.config().algorithm, session.history());
+    if let Some(w) = already {
+        send(TrainEvent::CollapseSuspected(w));
+    }
     let emit_samples = |session: &TrainingSession| match run_dir.save_samples(session) {
         Ok(images) => send(TrainEvent::Samples {
             step: session.step_count(),
@@ -314,6 +322,9 @@ fn run(
         match result {
             Ok(metrics) => {
                 send(TrainEvent::Progress(metrics));
+                if let Some(w) = watch.observe(&metrics) {
+                    send(TrainEvent::CollapseSuspected(w));
+                }
                 let step = metrics.step;
                 if sample_every > 0 && step % sample_every == 0 {
                     emit_samples(&session);
@@ -341,6 +352,7 @@ fn run(
                         .map_err(|e| e.to_string())?
                 };
                 paused = true;
+                watch = CollapseWatch::over(session.config().algorithm, session.history()).0;
                 send(TrainEvent::Paused {
                     step: session.step_count(),
                     reason: Some(reason),
