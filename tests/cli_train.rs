@@ -65,6 +65,40 @@ fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
     hitogata(&train_args(data, run, steps, extra))
 }
 
+/// `hitogata generate --checkpoint CHECKPOINT --out OUT --device cpu EXTRA...`.
+fn generate(checkpoint: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "generate",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
+    args.extend_from_slice(extra);
+    hitogata(&args)
+}
+
+/// `hitogata eval` of `checkpoints` on 6 images of `data`, writing `report`; returns stdout.
+fn eval(data: &Path, checkpoints: &[&Path], report: &Path) -> String {
+    let mut args = vec!["eval", "--data", data.to_str().unwrap()];
+    for c in checkpoints {
+        args.extend(["--checkpoint", c.to_str().unwrap()]);
+    }
+    args.extend([
+        "--count",
+        "6",
+        "--device",
+        "cpu",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let out = hitogata(&args);
+    ok(&out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn train_resume_and_generate_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
@@ -91,21 +125,11 @@ fn train_resume_and_generate_end_to_end() {
     assert!(state.contains("step: 6"), "{state}");
 
     let out = tmp.path().join("people.png");
-    let out_s = out.to_str().unwrap();
-    ok(&hitogata(&[
-        "generate",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--count",
-        "4",
-        "--grid",
-        "--out",
-        out_s,
-        "--device",
-        "cpu",
-    ]));
+    ok(&generate(
+        &run,
+        &out,
+        &["--seed", "3", "--count", "4", "--grid"],
+    ));
     let first = std::fs::read(&out).unwrap();
     image::load_from_memory(&first).unwrap();
     let z_path = tmp.path().join("people.z.ron");
@@ -114,37 +138,20 @@ fn train_resume_and_generate_end_to_end() {
 
     // The latents written beside an output reproduce it exactly.
     let again = tmp.path().join("again.png");
-    ok(&hitogata(&[
-        "generate",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--z",
-        z_path.to_str().unwrap(),
-        "--grid",
-        "--out",
-        again.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]));
+    ok(&generate(
+        &run,
+        &again,
+        &["--z", z_path.to_str().unwrap(), "--grid"],
+    ));
     assert_eq!(std::fs::read(&again).unwrap(), first);
 
     // Several files without --grid; scale 4 gives 256×256.
     let many = tmp.path().join("one.png");
-    let stdout = hitogata(&[
-        "generate",
-        "--checkpoint",
-        run.join("generator").to_str().unwrap(),
-        "--seed",
-        "1",
-        "--count",
-        "2",
-        "--scale",
-        "4",
-        "--out",
-        many.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]);
+    let stdout = generate(
+        &run.join("generator"),
+        &many,
+        &["--seed", "1", "--count", "2", "--scale", "4"],
+    );
     ok(&stdout);
     let img = image::open(tmp.path().join("one-001.png")).unwrap();
     assert_eq!((img.width(), img.height()), (256, 256));
@@ -163,15 +170,7 @@ fn errors_are_clear_and_nonzero() {
         "{msg}"
     );
 
-    let out = hitogata(&[
-        "generate",
-        "--checkpoint",
-        empty.to_str().unwrap(),
-        "--out",
-        "x.png",
-        "--device",
-        "cpu",
-    ]);
+    let out = generate(&empty, Path::new("x.png"), &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a checkpoint"));
 }
@@ -250,21 +249,7 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     common::write_disc_folder(&data, 12);
     ok(&train(&data, &run, "2", &[]));
     let report = tmp.path().join("eval.ron");
-    let out = hitogata(&[
-        "eval",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--data",
-        data.to_str().unwrap(),
-        "--count",
-        "6",
-        "--device",
-        "cpu",
-        "--report",
-        report.to_str().unwrap(),
-    ]);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    ok(&out);
+    let text = eval(&data, &[&run], &report);
     assert!(
         text.contains("generated vs real")
             && text.contains("real vs real")
@@ -287,17 +272,7 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
         "--f16",
     ]));
     let png = tmp.path().join("p.png");
-    ok(&hitogata(&[
-        "generate",
-        "--checkpoint",
-        half.to_str().unwrap(),
-        "--seed",
-        "1",
-        "--out",
-        png.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]));
+    ok(&generate(&half, &png, &["--seed", "1"]));
     image::open(&png).unwrap();
 }
 
@@ -335,18 +310,11 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
 
     // A snapshot is a generator export: generate loads it.
     let out = tmp.path().join("snap.png");
-    ok(&hitogata(&[
-        "generate",
-        "--checkpoint",
-        run.join("snapshots/step-000003").to_str().unwrap(),
-        "--count",
-        "2",
-        "--grid",
-        "--out",
-        out.to_str().unwrap(),
-        "--device",
-        "cpu",
-    ]));
+    ok(&generate(
+        &run.join("snapshots/step-000003"),
+        &out,
+        &["--count", "2", "--grid"],
+    ));
     image::open(&out).unwrap();
 
     let bad = train(&data, &run, "5", &["--resume", "--ema", "1.5"]);
@@ -366,28 +334,11 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     common::write_disc_folder(&data, 12);
     ok(&train(&data, &run, "4", &["--snapshot-every", "2"]));
     let report = tmp.path().join("eval.ron");
-    let eval = |checkpoints: &[&Path], report: &Path| {
-        let mut args = vec!["eval", "--data", data.to_str().unwrap()];
-        for c in checkpoints {
-            args.extend(["--checkpoint", c.to_str().unwrap()]);
-        }
-        args.extend([
-            "--count",
-            "6",
-            "--device",
-            "cpu",
-            "--report",
-            report.to_str().unwrap(),
-        ]);
-        let out = hitogata(&args);
-        ok(&out);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let (s2, s4) = (
         run.join("snapshots/step-000002"),
         run.join("snapshots/step-000004"),
     );
-    let both = eval(&[&s2, &s4], &report);
+    let both = eval(&data, &[&s2, &s4], &report);
     assert!(both.contains("best first"), "{both}");
     assert_eq!(both.matches("generated vs real").count(), 2, "{both}");
     let listed = std::fs::read_to_string(&report).unwrap();
@@ -395,7 +346,7 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     assert_eq!(listed.matches("swd_generated").count(), 2);
 
     // Each row equals what a single evaluation of that checkpoint prints: same real sets.
-    let alone = eval(&[&s4], &tmp.path().join("one.ron"));
+    let alone = eval(&data, &[&s4], &tmp.path().join("one.ron"));
     let row = |text: &str, which: &Path| -> String {
         let start = text
             .find(&format!("checkpoint {}", which.display()))
@@ -421,4 +372,43 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-here"));
+}
+
+/// A DCGAN whose generator hardly learns while its discriminator learns fast: the
+/// discriminator wins within seconds and `train` warns, naming the step, and goes on.
+#[test]
+fn train_warns_when_the_discriminator_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 16);
+    let mut config = common::tiny_dcgan_config();
+    config.optimizer_g = config.optimizer_g.with_lr(1e-7);
+    config.optimizer_c = config.optimizer_c.with_lr(2e-3);
+    let config_path = tmp.path().join("collapse.ron");
+    std::fs::write(&config_path, ron::to_string(&config).unwrap()).unwrap();
+    let run = tmp.path().join("run");
+    let stderr = ok(&hitogata(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--config",
+        config_path.to_str().unwrap(),
+        "--steps",
+        "600",
+        "--sample-every",
+        "0",
+        "--checkpoint-every",
+        "0",
+        "--device",
+        "cpu",
+    ]));
+    let warning = stderr
+        .lines()
+        .find(|l| l.starts_with("warning: step "))
+        .unwrap_or_else(|| panic!("no collapse warning in:\n{stderr}"));
+    assert!(warning.contains("discriminator"), "{warning}");
+    assert_eq!(stderr.matches("warning: step ").count(), 1, "{stderr}");
+    assert!(stderr.contains("done at step 600"), "{stderr}");
 }

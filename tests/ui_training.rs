@@ -34,14 +34,21 @@ fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
 
 use common::ui::wait_until;
 
-#[test]
-fn a_tiny_run_trains_pauses_stops_and_resumes() {
+/// A temporary folder with `images` disc pictures in `data/`, and the app on the Training tab
+/// set up for a tiny CPU run into `run/`. Returns (folder, harness, run directory).
+fn tiny_run(images: u32) -> (tempfile::TempDir, AppHarness, std::path::PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 10);
+    common::write_disc_folder(&data, images);
     let run = tmp.path().join("run");
     let mut h = harness(tmp.path());
     setup(&mut h, &data, &run);
+    (tmp, h, run)
+}
+
+#[test]
+fn a_tiny_run_trains_pauses_stops_and_resumes() {
+    let (_tmp, mut h, run) = tiny_run(10);
 
     h.get_by_label("Start").click();
     wait_until(&mut h, "three steps", |a| a.training.step >= 3);
@@ -110,11 +117,7 @@ fn an_empty_folder_shows_an_error_and_does_not_start() {
 
 #[test]
 fn the_ui_keeps_drawing_frames_while_a_step_runs() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 16);
-    let mut h = harness(tmp.path());
-    setup(&mut h, &data, &tmp.path().join("run"));
+    let (_tmp, mut h, _run) = tiny_run(16);
     // A heavier model, so one step lasts many frames.
     {
         let t = &mut h.state_mut().training;
@@ -158,12 +161,7 @@ fn commands(h: &AppHarness) -> Vec<egui::ViewportCommand> {
 
 #[test]
 fn closing_during_training_asks_and_saves() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 8);
-    let run = tmp.path().join("run");
-    let mut h = harness(tmp.path());
-    setup(&mut h, &data, &run);
+    let (_tmp, mut h, run) = tiny_run(8);
     h.get_by_label("Start").click();
     wait_until(&mut h, "a step", |a| a.training.step >= 1);
 
@@ -220,12 +218,7 @@ fn choosing_a_folder_shows_its_images_before_starting() {
 
 #[test]
 fn the_average_field_sets_the_runs_weight_average() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 8);
-    let run = tmp.path().join("run");
-    let mut h = harness(tmp.path());
-    setup(&mut h, &data, &run);
+    let (_tmp, mut h, run) = tiny_run(8);
     h.get_by_label("average").set_value_accesskit(0.95);
     h.step();
     assert_eq!(h.state().training.config.ema_decay, 0.95);
@@ -248,11 +241,7 @@ fn the_average_field_sets_the_runs_weight_average() {
 
 #[test]
 fn a_collapsing_run_shows_a_warning() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 16);
-    let mut h = harness(tmp.path());
-    setup(&mut h, &data, &tmp.path().join("run"));
+    let (_tmp, mut h, _run) = tiny_run(16);
     {
         // The discriminator learns fast and the generator hardly at all (1e-7 is the lowest
         // rate the lr field keeps): it wins within seconds.
