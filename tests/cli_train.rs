@@ -324,6 +324,27 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+
+    // Annealing on resume: --lr sets both rates, --critic-lr the critic's alone; both are saved.
+    // (TINY's WGAN uses RMSProp; the rates apply all the same.)
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "5",
+        &["--resume", "--lr", "1e-4", "--critic-lr", "2e-5"],
+    ));
+    assert!(stderr.contains("lr 0.0001 (critic 0.00002)"), "{stderr}");
+    let state: hitogata::train::TrainState =
+        ron::from_str(&std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap()).unwrap();
+    assert_eq!(state.config.optimizer_g.lr(), 1e-4);
+    assert_eq!(state.config.optimizer_c.lr(), 2e-5);
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "6",
+        &["--resume", "--critic-lr", "3e-5"],
+    ));
+    assert!(stderr.contains("lr 0.0001 (critic 0.00003)"), "{stderr}");
 }
 
 #[test]

@@ -215,10 +215,12 @@ fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
     a.save_checkpoint(dir.path()).unwrap();
     let before = a.critic_parameters();
 
-    let change = |lr: Option<f64>| {
+    let change = |lr: Option<(f64, f64)>| {
         let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
-        if let Some(lr) = lr {
-            s.set_learning_rate(lr).unwrap();
+        match lr {
+            Some((g, c)) if g == c => s.set_learning_rate(g).unwrap(),
+            Some((g, c)) => s.set_learning_rates(g, c).unwrap(),
+            None => {}
         }
         s.step().unwrap();
         let after = s.critic_parameters();
@@ -226,11 +228,17 @@ fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
         (moved, s)
     };
     let (default_move, _) = change(None);
-    let (slow_move, slow) = change(Some(2e-6));
+    let (slow_move, slow) = change(Some((2e-6, 2e-6)));
     assert!(default_move > 0.0);
     // Adam's step is proportional to the learning rate: 100× smaller here.
     let ratio = slow_move / default_move;
     assert!((0.002..0.05).contains(&ratio), "ratio {ratio}");
+    // Only the critic slowed: the same for the critic's weights, and both rates are kept.
+    let (critic_only_move, critic_only) = change(Some((2e-4, 2e-6)));
+    let ratio = critic_only_move / default_move;
+    assert!((0.002..0.05).contains(&ratio), "ratio {ratio}");
+    assert_eq!(critic_only.config().optimizer_g.lr(), 2e-4);
+    assert_eq!(critic_only.config().optimizer_c.lr(), 2e-6);
 
     let saved = tempfile::tempdir().unwrap();
     slow.save_checkpoint(saved.path()).unwrap();
@@ -241,4 +249,5 @@ fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
     let mut bad = again;
     assert!(bad.set_learning_rate(0.0).is_err());
     assert!(bad.set_learning_rate(f64::NAN).is_err());
+    assert!(bad.set_learning_rates(1e-4, -1.0).is_err());
 }

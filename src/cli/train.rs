@@ -72,6 +72,10 @@ pub struct TrainArgs {
     /// anneal a long run.
     #[arg(long)]
     lr: Option<f64>,
+    /// Learning rate of the critic (discriminator) alone, overriding --lr for it; also on
+    /// resume. A slower critic helps when the discriminator keeps winning.
+    #[arg(long)]
+    critic_lr: Option<f64>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -114,6 +118,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.lr {
         config.optimizer_g = config.optimizer_g.with_lr(v);
+        config.optimizer_c = config.optimizer_c.with_lr(v);
+    }
+    if let Some(v) = args.critic_lr {
         config.optimizer_c = config.optimizer_c.with_lr(v);
     }
     Ok(config)
@@ -175,8 +182,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         if let Some(decay) = args.ema {
             s.set_ema_decay(decay)?;
         }
-        if let Some(lr) = args.lr {
-            s.set_learning_rate(lr)?;
+        if args.lr.is_some() || args.critic_lr.is_some() {
+            let generator = args.lr.unwrap_or(s.config().optimizer_g.lr());
+            let critic = args
+                .critic_lr
+                .or(args.lr)
+                .unwrap_or(s.config().optimizer_c.lr());
+            s.set_learning_rates(generator, critic)?;
         }
         eprintln!("resuming at step {}", s.step_count());
         s
@@ -191,7 +203,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         config.model.ndf,
         config.model.latent_dim,
         config.batch_size,
-        config.optimizer_g.lr(),
+        if config.optimizer_g.lr() == config.optimizer_c.lr() {
+            format!("{}", config.optimizer_g.lr())
+        } else {
+            format!(
+                "{} (critic {})",
+                config.optimizer_g.lr(),
+                config.optimizer_c.lr()
+            )
+        },
         config.seed,
         if config.ema_decay > 0.0 {
             format!("{}", config.ema_decay)

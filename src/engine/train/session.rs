@@ -228,13 +228,21 @@ impl TrainingSession {
     /// Sets the learning rate of both optimizers, keeping their moments: lowering it late in
     /// a run (annealing) calms the oscillation that precedes a collapse.
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), TrainError> {
-        if !(lr > 0.0 && lr.is_finite()) {
-            return Err(TrainError::Config(
-                "the learning rate must be positive".into(),
-            ));
+        self.set_learning_rates(lr, lr)
+    }
+
+    /// Sets the generator's and the critic's learning rates apart, keeping the optimizers'
+    /// moments: a slower critic is the usual answer to a discriminator that keeps winning.
+    pub fn set_learning_rates(&mut self, generator: f64, critic: f64) -> Result<(), TrainError> {
+        for lr in [generator, critic] {
+            if !(lr > 0.0 && lr.is_finite()) {
+                return Err(TrainError::Config(
+                    "a learning rate must be positive".into(),
+                ));
+            }
         }
-        self.config.optimizer_g = self.config.optimizer_g.clone().with_lr(lr);
-        self.config.optimizer_c = self.config.optimizer_c.clone().with_lr(lr);
+        self.config.optimizer_g = self.config.optimizer_g.clone().with_lr(generator);
+        self.config.optimizer_c = self.config.optimizer_c.clone().with_lr(critic);
         self.optim_g.config = Some(self.config.optimizer_g.clone());
         self.optim_c.config = Some(self.config.optimizer_c.clone());
         Ok(())
