@@ -146,8 +146,12 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                     {
                         adopt = Some(i);
                     }
+                    // Never wrapped: "Bookmark 10" on two lines breaks the grid's rhythm.
+                    let button = egui::Button::new(format!("Bookmark {i}"))
+                        .small()
+                        .wrap_mode(egui::TextWrapMode::Extend);
                     if ui
-                        .small_button(format!("Bookmark {i}"))
+                        .add(button)
                         .on_hover_text("Bookmark this child")
                         .clicked()
                     {
