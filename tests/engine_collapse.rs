@@ -97,7 +97,7 @@ fn a_resumed_history_that_ends_collapsed_is_reported() {
     assert!((2_001..=2_600).contains(&warning.step));
     let text = warning.to_string();
     assert!(
-        text.contains(&warning.step.to_string()) && text.contains("--lr"),
+        text.contains(&warning.step.to_string()) && text.contains("--critic-lr"),
         "{text}"
     );
 

@@ -34,9 +34,10 @@ impl fmt::Display for CollapseWarning {
         write!(
             f,
             "step {}: the discriminator's loss has a median of {:.4} over the last {} steps — it \
-             is winning, and the generator is likely to collapse into noise. Keep the snapshots \
-             and weight average from before this step; resuming an earlier checkpoint with a \
-             lower learning rate (e.g. --lr 5e-5) can turn it round.",
+             is winning, and the generator may collapse into noise. Keep the snapshots and \
+             weight average from before this step; a slower discriminator (--critic-lr, e.g. \
+             half the current rate) or lower rates for both (--lr) on --resume can turn it \
+             round.",
             self.step, self.median_loss, COLLAPSE_WINDOW
         )
     }
