@@ -261,3 +261,23 @@ fn a_collapsing_run_shows_a_warning() {
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
 }
+
+#[test]
+fn the_learning_rate_fields_set_both_rates_until_the_critics_is_set_apart() {
+    let (_tmp, mut h, _run) = tiny_run(4);
+    h.state_mut().training.config = common::tiny_dcgan_config();
+    h.step();
+    let rates = |h: &AppHarness| {
+        let c = &h.state().training.config;
+        (c.optimizer_g.lr(), c.optimizer_c.lr())
+    };
+    h.get_by_label("lr").set_value_accesskit(1e-4);
+    h.step();
+    assert_eq!(rates(&h), (1e-4, 1e-4));
+    h.get_by_label("critic lr").set_value_accesskit(2e-5);
+    h.step();
+    assert_eq!(rates(&h), (1e-4, 2e-5));
+    h.get_by_label("lr").set_value_accesskit(3e-4);
+    h.step();
+    assert_eq!(rates(&h), (3e-4, 2e-5), "the critic's own rate is kept");
+}

@@ -539,7 +539,10 @@ fn settings(
                     .on_hover_text(
                         "Decay of the generator weight average that samples and exports use (0: off)",
                     );
+                    // The critic's rate follows the generator's until it is set apart.
                     let mut lr = tab.config.optimizer_g.lr();
+                    let mut critic_lr = tab.config.optimizer_c.lr();
+                    let together = lr == critic_lr;
                     if ui
                         .add(
                             egui::DragValue::new(&mut lr)
@@ -547,11 +550,25 @@ fn settings(
                                 .range(1e-7..=1e-1)
                                 .prefix("lr "),
                         )
-                        .on_hover_text("Learning rate of both optimizers")
+                        .on_hover_text("Learning rate of the generator (and of the critic while they are equal)")
                         .changed()
                     {
                         tab.config.optimizer_g = tab.config.optimizer_g.clone().with_lr(lr);
-                        tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(lr);
+                        if together {
+                            tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(lr);
+                        }
+                    }
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut critic_lr)
+                                .speed(1e-5)
+                                .range(1e-7..=1e-1)
+                                .prefix("critic lr "),
+                        )
+                        .on_hover_text("Learning rate of the critic alone: a slower critic helps when the discriminator keeps winning")
+                        .changed()
+                    {
+                        tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(critic_lr);
                     }
                     if tab.config.algorithm == Algorithm::Wgan {
                         ui.add(
