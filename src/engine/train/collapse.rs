@@ -1,8 +1,9 @@
 //! Spots a DCGAN run whose discriminator has won. Its loss then sits near zero for hundreds of
 //! steps and the generator, with no useful gradient left, drifts to noise. Thresholds come from
-//! our own runs' histories (250-step medians of the discriminator's loss): healthy runs, also
-//! annealed ones, stayed at 0.004–0.3; the two GPU runs that turned to noise fell below 0.002 a
-//! few hundred steps before their samples broke down and stayed at 0.0003–0.001.
+//! our own runs' histories (250-step medians of the discriminator's loss): healthy runs at lr
+//! 2e-4 stayed at 0.004–0.3; the two GPU runs that turned to noise fell below 0.002 a few
+//! hundred steps before their samples broke down and stayed at 0.0003–0.001. An annealed run
+//! (lr 5e-5) sinks slowly towards 0.002 while still improving: hence a warning, not a stop.
 //!
 //! WGAN is not watched: its critic loss has no fixed scale, so no threshold means the same
 //! thing across runs.
@@ -35,9 +36,8 @@ impl fmt::Display for CollapseWarning {
             f,
             "step {}: the discriminator's loss has a median of {:.4} over the last {} steps — it \
              is winning, and the generator may collapse into noise. Keep the snapshots and \
-             weight average from before this step; a slower discriminator (--critic-lr, e.g. \
-             half the current rate) or lower rates for both (--lr) on --resume can turn it \
-             round.",
+             weight average from before this step; if the samples get worse, resume an earlier \
+             checkpoint with lower rates (--lr; --critic-lr for the discriminator alone).",
             self.step, self.median_loss, COLLAPSE_WINDOW
         )
     }
