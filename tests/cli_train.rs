@@ -433,3 +433,25 @@ fn train_warns_when_the_discriminator_wins() {
     assert_eq!(stderr.matches("warning: step ").count(), 1, "{stderr}");
     assert!(stderr.contains("done at step 600"), "{stderr}");
 }
+
+#[test]
+fn train_can_use_resize_convolution_and_generate_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let stderr = ok(&train(&data, &run, "2", &["--upsampling", "resize"]));
+    assert!(stderr.contains("(resize-convolution)"), "{stderr}");
+    let model = std::fs::read_to_string(run.join("generator/model.ron")).unwrap();
+    assert!(model.contains("Resize"), "{model}");
+    let out = tmp.path().join("r.png");
+    ok(&generate(&run, &out, &["--count", "2", "--grid"]));
+    image::open(&out).unwrap();
+    let bad = train(
+        &data,
+        &tmp.path().join("run2"),
+        "2",
+        &["--upsampling", "bilinear"],
+    );
+    assert!(!bad.status.success());
+}

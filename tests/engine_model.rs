@@ -6,12 +6,18 @@ use burn::module::Module;
 use hitogata::checkpoint::{export_generator, load_generator};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
-use hitogata::model::ModelConfig;
+use hitogata::model::{ModelConfig, Upsampling};
 
 #[test]
 fn generator_and_critic_shapes_and_range_on_every_device() {
-    for dev in common::devices() {
-        let config = common::tiny_model();
+    let configs = [
+        common::tiny_model(),
+        common::tiny_model().with_upsampling(Some(Upsampling::Resize)),
+    ];
+    for (dev, config) in common::devices()
+        .into_iter()
+        .flat_map(|d| configs.clone().map(|c| (d.clone(), c)))
+    {
         let g = config.init_generator(&dev.device).valid();
         let z = latents_tensor(&sample_batch(3, 5, config.latent_dim), &dev.device);
         let images = g.forward(z);
@@ -50,10 +56,45 @@ fn default_model_is_the_issue_shape() {
 
 #[test]
 fn wgpu_and_cpu_generators_agree_for_the_same_weights() {
+    wgpu_and_cpu_agree(common::tiny_model());
+}
+
+#[test]
+fn resize_convolution_generators_agree_on_wgpu_and_cpu_too() {
+    wgpu_and_cpu_agree(common::tiny_model().with_upsampling(Some(Upsampling::Resize)));
+}
+
+#[test]
+fn the_resize_generator_has_its_own_layers_and_old_configs_mean_transposed() {
+    // A model.ron written before the option existed has no `upsampling` field.
+    let old: ModelConfig =
+        ron::from_str("(latent_dim: 40, ngf: 32, ndf: 32, critic_batch_norm: true)").unwrap();
+    assert_eq!(old.upsampling, None);
+    assert_eq!(old.upsampling(), Upsampling::Transposed);
+    let resize = old.clone().with_upsampling(Some(Upsampling::Resize));
+    let text = ron::to_string(&resize).unwrap();
+    assert_eq!(ron::from_str::<ModelConfig>(&text).unwrap(), resize);
+
+    let dir = tempfile::tempdir().unwrap();
+    let dev = common::cpu();
+    let config = common::tiny_model().with_upsampling(Some(Upsampling::Resize));
+    export_generator(&config, &config.init_generator(&dev.device), dir.path()).unwrap();
+    let names = std::fs::read(dir.path().join("generator.safetensors")).unwrap();
+    let names = String::from_utf8_lossy(&names);
+    assert!(names.contains("resize2.weight") && !names.contains("up2.weight"));
+    // The same weights file does not load as the other kind of generator.
+    std::fs::write(
+        dir.path().join("model.ron"),
+        ron::to_string(&common::tiny_model()).unwrap(),
+    )
+    .unwrap();
+    assert!(load_generator(dir.path(), &dev.device).is_err());
+}
+
+fn wgpu_and_cpu_agree(config: ModelConfig) {
     let Some(gpu) = common::wgpu() else { return };
     let cpu = common::cpu();
     let dir = tempfile::tempdir().unwrap();
-    let config = common::tiny_model();
     let g = config.init_generator(&cpu.device);
     export_generator(&config, &g, dir.path()).unwrap();
 

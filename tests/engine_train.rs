@@ -178,6 +178,32 @@ fn a_saved_session_resumes_with_identical_samples() {
 }
 
 #[test]
+fn a_resize_convolution_generator_trains_on_both_devices_and_resumes() {
+    for dev in common::devices() {
+        let data = common::disc_dataset(8);
+        let mut config = common::tiny_dcgan_config();
+        config.model = config
+            .model
+            .with_upsampling(Some(hitogata::model::Upsampling::Resize));
+        let mut a = TrainingSession::new(config, data.clone(), &dev.device).unwrap();
+        let before = a.sample_images();
+        for _ in 0..2 {
+            let m = a.step().unwrap();
+            assert!(m.critic_loss.is_finite() && m.generator_loss.is_finite());
+        }
+        assert!(a.sample_images() != before, "the generator learned nothing");
+        let dir = tempfile::tempdir().unwrap();
+        a.save_checkpoint(dir.path()).unwrap();
+        let resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
+        assert!(
+            resumed.sample_images() == a.sample_images(),
+            "{}",
+            dev.description
+        );
+    }
+}
+
+#[test]
 fn the_wgan_warmup_schedule_runs_100_critic_steps_early_and_every_500th() {
     let mut c = TrainConfig::default();
     assert_eq!((c.batch_size, c.n_critic, c.clip), (64, 5, 0.01));

@@ -281,3 +281,24 @@ fn the_learning_rate_fields_set_both_rates_until_the_critics_is_set_apart() {
     h.step();
     assert_eq!(rates(&h), (3e-4, 2e-5), "the critic's own rate is kept");
 }
+
+#[test]
+fn the_upsampling_choice_reaches_the_runs_model() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    h.get_by_label("upsampling").click();
+    h.run_steps(2);
+    h.get_by_label("resize-conv").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().training.config.model.upsampling(),
+        hitogata::model::Upsampling::Resize
+    );
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "a step", |a| a.training.step >= 1);
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| {
+        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+    });
+    let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
+    assert!(model.contains("Resize"), "{model}");
+}

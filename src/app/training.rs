@@ -11,6 +11,7 @@ use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
+use crate::engine::model::Upsampling;
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
@@ -480,6 +481,7 @@ fn settings(
                         fresh.model.ngf = tab.config.model.ngf;
                         fresh.model.ndf = tab.config.model.ndf;
                         fresh.model.latent_dim = tab.config.model.latent_dim;
+                        fresh.model.upsampling = tab.config.model.upsampling;
                         fresh.seed = tab.config.seed;
                         tab.config = fresh;
                     }
@@ -513,6 +515,25 @@ fn settings(
                             .prefix("z "),
                     )
                     .on_hover_text("Latent size");
+                    let mut upsampling = tab.config.model.upsampling();
+                    let name = |u| match u {
+                        Upsampling::Transposed => "transposed conv",
+                        Upsampling::Resize => "resize-conv",
+                    };
+                    egui::ComboBox::from_label("upsampling")
+                        .selected_text(name(upsampling))
+                        .show_ui(ui, |ui| {
+                            for u in [Upsampling::Transposed, Upsampling::Resize] {
+                                ui.selectable_value(&mut upsampling, u, name(u));
+                            }
+                        })
+                        .response
+                        .on_hover_text(
+                            "How the generator doubles its resolution: DCGAN's transposed convolutions, or nearest-neighbour resize then a convolution (no checkerboard speckle, slower)",
+                        );
+                    if upsampling != tab.config.model.upsampling() {
+                        tab.config.model.upsampling = Some(upsampling);
+                    }
                 });
                 ui.end_row();
                 ui.label("Optimisation");

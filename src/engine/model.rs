@@ -4,8 +4,10 @@ use burn::config::Config;
 use burn::module::{Initializer, Module};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
-use burn::tensor::activation;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use burn::tensor::{Device, Tensor, activation};
+use serde::{Deserialize, Serialize};
 
 /// Side of the square images the model draws and reads.
 pub const IMAGE_SIZE: usize = 64;
@@ -27,6 +29,28 @@ pub struct ModelConfig {
     /// BatchNorm in the critic (DCGAN); WGAN's critic has none.
     #[config(default = false)]
     pub critic_batch_norm: bool,
+    /// How the generator doubles its resolution; `None` (what older checkpoints hold) is
+    /// [`Upsampling::Transposed`].
+    pub upsampling: Option<Upsampling>,
+}
+
+/// How the generator goes from 4×4 to 64×64.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Upsampling {
+    /// DCGAN's transposed 4×4 convolutions with stride 2.
+    #[default]
+    Transposed,
+    /// Nearest-neighbour ×2 then a 3×3 convolution (Odena et al. 2016, "Deconvolution and
+    /// checkerboard artifacts"): no uneven kernel overlap, hence no checkerboard speckle; about
+    /// 2.25× the generator's arithmetic.
+    Resize,
+}
+
+impl ModelConfig {
+    /// The upsampling in effect.
+    pub fn upsampling(&self) -> Upsampling {
+        self.upsampling.unwrap_or_default()
+    }
 }
 
 /// DCGAN's N(0, 0.02) weight initialisation.
@@ -47,6 +71,33 @@ fn up(in_ch: usize, out_ch: usize, first: bool, device: &Device) -> ConvTranspos
         .init(device)
 }
 
+fn resize_conv(in_ch: usize, out_ch: usize, device: &Device) -> Conv2d {
+    Conv2dConfig::new([in_ch, out_ch], [3, 3])
+        .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+        .with_bias(false)
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+/// Doubles the resolution with whichever layer is set: a transposed convolution, or a
+/// nearest-neighbour resize then a convolution.
+fn up_step(
+    transposed: &Option<ConvTranspose2d>,
+    resize: &Option<Conv2d>,
+    x: Tensor<4>,
+) -> Tensor<4> {
+    match (transposed, resize) {
+        (Some(t), _) => t.forward(x),
+        (None, Some(conv)) => {
+            let [_, _, h, w] = x.dims();
+            let options =
+                InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]);
+            conv.forward(interpolate(x, options))
+        }
+        (None, None) => unreachable!("each generator step holds one of its two layers"),
+    }
+}
+
 fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
     let (stride, padding) = if last { (1, 0) } else { (2, 1) };
     Conv2dConfig::new([in_ch, out_ch], [4, 4])
@@ -59,18 +110,24 @@ fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
         .init(device)
 }
 
-/// G(z): z ∈ R^latent → 3×64×64 image in [-1, 1].
+/// G(z): z ∈ R^latent → 3×64×64 image in [-1, 1]. Steps 2–5 each hold either `upN` (a
+/// transposed convolution) or `resizeN` (resize-convolution), per [`Upsampling`]; Option fields
+/// keep the weight names (`up2.weight`...) that checkpoints have always used.
 #[derive(Module, Debug)]
 pub struct Generator {
     up1: ConvTranspose2d,
     bn1: BatchNorm,
-    up2: ConvTranspose2d,
+    up2: Option<ConvTranspose2d>,
+    resize2: Option<Conv2d>,
     bn2: BatchNorm,
-    up3: ConvTranspose2d,
+    up3: Option<ConvTranspose2d>,
+    resize3: Option<Conv2d>,
     bn3: BatchNorm,
-    up4: ConvTranspose2d,
+    up4: Option<ConvTranspose2d>,
+    resize4: Option<Conv2d>,
     bn4: BatchNorm,
-    up5: ConvTranspose2d,
+    up5: Option<ConvTranspose2d>,
+    resize5: Option<Conv2d>,
 }
 
 impl Generator {
@@ -79,10 +136,13 @@ impl Generator {
         let [batch, latent] = z.dims();
         let x = z.reshape([batch, latent, 1, 1]);
         let x = activation::relu(self.bn1.forward(self.up1.forward(x)));
-        let x = activation::relu(self.bn2.forward(self.up2.forward(x)));
-        let x = activation::relu(self.bn3.forward(self.up3.forward(x)));
-        let x = activation::relu(self.bn4.forward(self.up4.forward(x)));
-        activation::tanh(self.up5.forward(x))
+        let x = up_step(&self.up2, &self.resize2, x);
+        let x = activation::relu(self.bn2.forward(x));
+        let x = up_step(&self.up3, &self.resize3, x);
+        let x = activation::relu(self.bn3.forward(x));
+        let x = up_step(&self.up4, &self.resize4, x);
+        let x = activation::relu(self.bn4.forward(x));
+        activation::tanh(up_step(&self.up5, &self.resize5, x))
     }
 
     /// Latent size this generator was built for.
@@ -129,16 +189,23 @@ impl ModelConfig {
     pub fn init_generator(&self, device: &Device) -> Generator {
         let g = self.ngf;
         let bn = |n| BatchNormConfig::new(n).init(device);
+        let resize = self.upsampling() == Upsampling::Resize;
+        let transposed = |i, o| (!resize).then(|| up(i, o, false, device));
+        let resized = |i, o| resize.then(|| resize_conv(i, o, device));
         Generator {
             up1: up(self.latent_dim, 8 * g, true, device),
             bn1: bn(8 * g),
-            up2: up(8 * g, 4 * g, false, device),
+            up2: transposed(8 * g, 4 * g),
+            resize2: resized(8 * g, 4 * g),
             bn2: bn(4 * g),
-            up3: up(4 * g, 2 * g, false, device),
+            up3: transposed(4 * g, 2 * g),
+            resize3: resized(4 * g, 2 * g),
             bn3: bn(2 * g),
-            up4: up(2 * g, g, false, device),
+            up4: transposed(2 * g, g),
+            resize4: resized(2 * g, g),
             bn4: bn(g),
-            up5: up(g, CHANNELS, false, device),
+            up5: transposed(g, CHANNELS),
+            resize5: resized(g, CHANNELS),
         }
     }
 
