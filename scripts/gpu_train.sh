@@ -20,7 +20,8 @@ DEVICE=${DEVICE:-wgpu}              # cpu for a dry run of this script anywhere
 EVAL_COUNT=${EVAL_COUNT:-1000}
 RUNS_TAR=${RUNS_TAR:-.gpu/runs.tar.xz}
 R=${R:-/tmp/runs}
-TRAIN_ARGS=${TRAIN_ARGS:-}          # more train flags, e.g. "--lr 5e-5" to anneal resumed runs
+TRAIN_ARGS=${TRAIN_ARGS:-}          # more train flags: "--lr 5e-5" anneals resumed runs;
+                                    # "--upsampling resize" for new runs (RUNS_TAR=/none)
 el() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
 if ls .gl/*.deb >/dev/null 2>&1; then for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
