@@ -242,6 +242,23 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     let table = String::from_utf8_lossy(&out.stdout).into_owned();
     ok(&out);
     assert!(table.contains("| cpu (flex) | 4 |"), "{table}");
+    let resize = hitogata(&[
+        "bench",
+        "--device",
+        "cpu",
+        "--ngf",
+        "4",
+        "--runs",
+        "2",
+        "--train-iters",
+        "1",
+        "--batch-size",
+        "4",
+        "--upsampling",
+        "resize",
+    ]);
+    assert!(ok(&resize).contains("Resize upsampling"));
+    assert!(String::from_utf8_lossy(&resize.stdout).contains("| cpu (flex) | 4 |"));
 
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("discs");

@@ -9,7 +9,7 @@ use hitogata::data::Dataset;
 use hitogata::device::{ComputeDevice, DeviceChoice, probe_adapters, select_device};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
-use hitogata::model::ModelConfig;
+use hitogata::model::{ModelConfig, Upsampling};
 use hitogata::train::{TrainConfig, TrainingSession};
 use image::RgbImage;
 
@@ -34,6 +34,9 @@ pub struct BenchArgs {
     /// Skip the training measurement.
     #[arg(long)]
     no_train: bool,
+    /// Generator upsampling to measure.
+    #[arg(long, value_enum, default_value_t = Upsampling::Transposed)]
+    upsampling: Upsampling,
 }
 
 fn median_ms(mut samples: Vec<f64>) -> f64 {
@@ -58,7 +61,7 @@ fn forward_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs: 
 
 fn train_rate(
     device: &ComputeDevice,
-    ngf: usize,
+    model: ModelConfig,
     batch: usize,
     iters: usize,
 ) -> anyhow::Result<(f64, f64)> {
@@ -71,7 +74,7 @@ fn train_rate(
         .collect();
     let data = Arc::new(Dataset::from_images(&images));
     let mut config = TrainConfig::default();
-    config.model = config.model.with_ngf(ngf).with_ndf(ngf);
+    config.model = model;
     config.batch_size = batch;
     let mut session = TrainingSession::new(config.clone(), data, &device.device)?;
     session.step()?;
@@ -99,15 +102,21 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     println!("| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |");
     println!("|---|---|---|---|---|---|");
     for device in &devices {
-        eprintln!("measuring on {}", device.description);
+        eprintln!(
+            "measuring on {} ({:?} upsampling)",
+            device.description, args.upsampling
+        );
         for &ngf in &args.ngf {
-            let config = ModelConfig::new().with_ngf(ngf).with_ndf(ngf);
+            let config = ModelConfig::new()
+                .with_ngf(ngf)
+                .with_ndf(ngf)
+                .with_upsampling(Some(args.upsampling));
             let b1 = forward_ms(device, &config, 1, args.runs);
             let b16 = forward_ms(device, &config, 16, args.runs.div_ceil(3));
             let (per_iter, rate) = if args.no_train {
                 (f64::NAN, f64::NAN)
             } else {
-                train_rate(device, ngf, args.batch_size, args.train_iters)?
+                train_rate(device, config.clone(), args.batch_size, args.train_iters)?
             };
             let name = match device.backend {
                 hitogata::device::Backend::Cpu => "cpu (flex)",
