@@ -73,9 +73,11 @@ fn train_rate(
         })
         .collect();
     let data = Arc::new(Dataset::from_images(&images));
-    let mut config = TrainConfig::default();
-    config.model = model;
-    config.batch_size = batch;
+    let config = TrainConfig {
+        model,
+        batch_size: batch,
+        ..TrainConfig::default()
+    };
     let mut session = TrainingSession::new(config.clone(), data, &device.device)?;
     session.step()?;
     let t = Instant::now();
