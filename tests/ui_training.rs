@@ -34,6 +34,16 @@ fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
 
 use common::ui::wait_until;
 
+/// Starts the set-up run, waits for `steps` steps, stops it and waits for its checkpoint.
+fn train_and_stop(h: &mut AppHarness, steps: u64) {
+    h.get_by_label("Start").click();
+    wait_until(h, "the steps", move |a| a.training.step >= steps);
+    h.get_by_label("Stop").click();
+    wait_until(h, "the stop", |a| {
+        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+    });
+}
+
 /// A temporary folder with `images` disc pictures in `data/`, and the app on the Training tab
 /// set up for a tiny CPU run into `run/`. Returns (folder, harness, run directory).
 fn tiny_run(images: u32) -> (tempfile::TempDir, AppHarness, std::path::PathBuf) {
@@ -223,12 +233,7 @@ fn the_average_field_sets_the_runs_weight_average() {
     h.step();
     assert_eq!(h.state().training.config.ema_decay, 0.95);
 
-    h.get_by_label("Start").click();
-    wait_until(&mut h, "a step", |a| a.training.step >= 2);
-    h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| {
-        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
-    });
+    train_and_stop(&mut h, 2);
     let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
     let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
     assert_eq!(state.config.ema_decay, 0.95);
@@ -242,15 +247,8 @@ fn the_average_field_sets_the_runs_weight_average() {
 #[test]
 fn a_collapsing_run_shows_a_warning() {
     let (_tmp, mut h, _run) = tiny_run(16);
-    {
-        // The discriminator learns fast and the generator hardly at all (1e-7 is the lowest
-        // rate the lr field keeps): it wins within seconds.
-        let t = &mut h.state_mut().training;
-        t.config = common::tiny_dcgan_config();
-        t.config.optimizer_g = t.config.optimizer_g.clone().with_lr(1e-7);
-        t.config.optimizer_c = t.config.optimizer_c.clone().with_lr(2e-3);
-        t.sample_every = 500;
-    }
+    h.state_mut().training.config = common::winning_discriminator_config();
+    h.state_mut().training.sample_every = 500;
     h.get_by_label("Start").click();
     wait_until(&mut h, "the collapse warning", |a| {
         a.training.collapse_warning.is_some()
@@ -293,12 +291,7 @@ fn the_upsampling_choice_reaches_the_runs_model() {
         h.state().training.config.model.upsampling(),
         hitogata::model::Upsampling::Resize
     );
-    h.get_by_label("Start").click();
-    wait_until(&mut h, "a step", |a| a.training.step >= 1);
-    h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| {
-        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
-    });
+    train_and_stop(&mut h, 1);
     let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
     assert!(model.contains("Resize"), "{model}");
 }

@@ -415,6 +415,18 @@ fn smoothed(values: impl Iterator<Item = (f64, f64)>, alpha: f64) -> Vec<[f64; 2
         .collect()
 }
 
+/// A learning-rate field; true when the user changed it.
+fn lr_field(ui: &mut egui::Ui, lr: &mut f64, prefix: &str, hover: &str) -> bool {
+    ui.add(
+        egui::DragValue::new(lr)
+            .speed(1e-5)
+            .range(1e-7..=1e-1)
+            .prefix(prefix),
+    )
+    .on_hover_text(hover)
+    .changed()
+}
+
 fn settings(
     tab: &mut TrainingTab,
     app_files: &std::sync::mpsc::Sender<FileEvent>,
@@ -564,31 +576,23 @@ fn settings(
                     let mut lr = tab.config.optimizer_g.lr();
                     let mut critic_lr = tab.config.optimizer_c.lr();
                     let together = lr == critic_lr;
-                    if ui
-                        .add(
-                            egui::DragValue::new(&mut lr)
-                                .speed(1e-5)
-                                .range(1e-7..=1e-1)
-                                .prefix("lr "),
-                        )
-                        .on_hover_text("Learning rate of the generator (and of the critic while they are equal)")
-                        .changed()
-                    {
+                    if lr_field(
+                        ui,
+                        &mut lr,
+                        "lr ",
+                        "Learning rate of the generator (and of the critic while they are equal)",
+                    ) {
                         tab.config.optimizer_g = tab.config.optimizer_g.clone().with_lr(lr);
                         if together {
                             tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(lr);
                         }
                     }
-                    if ui
-                        .add(
-                            egui::DragValue::new(&mut critic_lr)
-                                .speed(1e-5)
-                                .range(1e-7..=1e-1)
-                                .prefix("critic lr "),
-                        )
-                        .on_hover_text("Learning rate of the critic alone: a slower critic helps when the discriminator keeps winning")
-                        .changed()
-                    {
+                    if lr_field(
+                        ui,
+                        &mut critic_lr,
+                        "critic lr ",
+                        "Learning rate of the critic alone: a slower critic helps when the discriminator keeps winning",
+                    ) {
                         tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(critic_lr);
                     }
                     if tab.config.algorithm == Algorithm::Wgan {

@@ -72,6 +72,15 @@ pub fn tiny_dcgan_config() -> TrainConfig {
     config
 }
 
+/// A tiny DCGAN whose discriminator wins within a few hundred steps: it learns fast while the
+/// generator hardly learns at all (1e-7 is the lowest rate the Training tab's lr field keeps).
+pub fn winning_discriminator_config() -> TrainConfig {
+    let mut config = tiny_dcgan_config();
+    config.optimizer_g = config.optimizer_g.with_lr(1e-7);
+    config.optimizer_c = config.optimizer_c.with_lr(2e-3);
+    config
+}
+
 /// A simple, learnable picture: a coloured disc on white.
 pub fn disc_image(i: u32) -> RgbImage {
     let colour = Rgb([
