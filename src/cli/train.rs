@@ -10,7 +10,9 @@ use clap::Args;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::model::Upsampling;
-use hitogata::train::{Algorithm, CollapseWatch, RunDir, TrainConfig, TrainingSession};
+use hitogata::train::{
+    Algorithm, Augment, AugmentOp, CollapseWatch, RunDir, TrainConfig, TrainingSession,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Arguments of `hitogata train`.
@@ -81,6 +83,11 @@ pub struct TrainArgs {
     /// resume. A slower critic helps when the discriminator keeps winning.
     #[arg(long)]
     critic_lr: Option<f64>,
+    /// Differentiable augmentation of what the critic sees (DiffAugment): a comma-separated list
+    /// of `color`, `translation`, `cutout`, or `all`; `none` turns it off. Also applies when
+    /// resuming. Helps when the discriminator memorises a small dataset.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    augment: Option<Vec<AugmentOp>>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -130,6 +137,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.critic_lr {
         config.optimizer_c = config.optimizer_c.with_lr(v);
+    }
+    if let Some(ops) = &args.augment {
+        config.augment = Augment::from_ops(ops);
     }
     Ok(config)
 }
@@ -199,6 +209,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .unwrap_or(s.config().optimizer_c.lr());
             s.set_learning_rates(generator, critic)?;
         }
+        if let Some(ops) = &args.augment {
+            s.set_augment(Augment::from_ops(ops));
+        }
         eprintln!("resuming at step {}", s.step_count());
         s
     } else {
@@ -206,7 +219,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = session.config().clone();
     eprintln!(
-        "training: {:?}, ngf {}{}, ndf {}, z {}, batch {}, lr {}, seed {}, weight average {}",
+        "training: {:?}, ngf {}{}, ndf {}, z {}, batch {}, lr {}, seed {}, weight average {}, augment {}",
         config.algorithm,
         config.model.ngf,
         match config.model.upsampling() {
@@ -230,7 +243,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             format!("{}", config.ema_decay)
         } else {
             "off".to_string()
-        }
+        },
+        config.augment
     );
 
     let stop = Arc::new(AtomicBool::new(false));

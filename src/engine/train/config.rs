@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::model::ModelConfig;
 use crate::engine::optim::OptimizerConfig;
+use crate::engine::train::augment::Augment;
 
 /// GAN objective.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -47,6 +48,10 @@ pub struct TrainConfig {
     /// raw weights). Absent in configs written before it existed: off.
     #[serde(default)]
     pub ema_decay: f32,
+    /// Differentiable augmentation of the critic's inputs (off in configs written before it
+    /// existed).
+    #[serde(default)]
+    pub augment: Augment,
 }
 
 impl TrainConfig {
@@ -66,6 +71,7 @@ impl TrainConfig {
                 seed: 0,
                 sample_count: 64,
                 ema_decay: 0.999,
+                augment: Augment::default(),
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -80,6 +86,7 @@ impl TrainConfig {
                 seed: 0,
                 sample_count: 64,
                 ema_decay: 0.999,
+                augment: Augment::default(),
             },
         }
     }

@@ -1,5 +1,6 @@
 //! Training: configuration, one session that owns everything, and its checkpoints.
 
+pub mod augment;
 pub mod collapse;
 pub mod config;
 pub mod ema;
@@ -7,6 +8,7 @@ pub mod run_dir;
 pub mod session;
 pub mod worker;
 
+pub use augment::{Augment, AugmentOp};
 pub use collapse::{CollapseWarning, CollapseWatch};
 pub use config::{Algorithm, TrainConfig};
 pub use ema::GeneratorEma;

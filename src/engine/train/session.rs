@@ -25,6 +25,7 @@ use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
 use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
+use crate::engine::train::augment::Augment;
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 
@@ -248,6 +249,12 @@ impl TrainingSession {
         Ok(())
     }
 
+    /// Changes the augmentation of the critic's inputs, e.g. to turn it on for a resumed run
+    /// whose discriminator has started to memorise the data.
+    pub fn set_augment(&mut self, augment: Augment) {
+        self.config.augment = augment;
+    }
+
     /// Turns the generator's weight average on (continuing it if it runs) or off (`0`). A run
     /// resumed from a checkpoint without an average starts one at the current weights.
     pub fn set_ema_decay(&mut self, decay: f32) -> Result<(), TrainError> {
@@ -329,8 +336,9 @@ impl TrainingSession {
         let z = self.noise(rng);
         // The generator runs in training mode (batch statistics) but is not updated here.
         let fake = self.generator.forward(z).detach();
-        let d_real = self.critic.forward(real);
-        let d_fake = self.critic.forward(fake);
+        let augment = self.config.augment;
+        let d_real = self.critic.forward(augment.apply(real, rng));
+        let d_fake = self.critic.forward(augment.apply(fake, rng));
         let (loss, gap) = match self.config.algorithm {
             Algorithm::Wgan => {
                 let gap = d_real.mean().sub(d_fake.mean());
@@ -355,7 +363,8 @@ impl TrainingSession {
         let z = self.noise(rng);
         // Freeze the critic so backward computes no gradients for it.
         let frozen = self.critic.clone().no_grad();
-        let scores = frozen.forward(self.generator.forward(z));
+        let fake = self.config.augment.apply(self.generator.forward(z), rng);
+        let scores = frozen.forward(fake);
         let loss = match self.config.algorithm {
             Algorithm::Wgan => scores.mean().neg(),
             Algorithm::Dcgan => softplus(scores.neg(), 1.0).mean(),

@@ -1,0 +1,182 @@
+//! Differentiable augmentation (Zhao et al. 2020, "Differentiable Augmentation for
+//! Data-Efficient GAN Training"): the critic sees real *and* generated images through the same
+//! kind of random colour change, shift and cut-out, so on a few thousand images it cannot win
+//! by memorising them, and the generator still gets gradients through every operation.
+//!
+//! The random parameters come from the caller's seeded RNG (the step's RNG in training), so a
+//! run stays reproducible and resumes exactly. Everything is plain tensor arithmetic (per-image
+//! factors, one-hot shift matrices, masks), identical on every backend.
+
+use std::fmt;
+
+use burn::tensor::{Tensor, TensorData};
+use rand::{Rng, RngExt};
+use serde::{Deserialize, Serialize};
+
+/// Shift range as a fraction of the image size (DiffAugment's 1/8).
+const TRANSLATION_RATIO: f32 = 0.125;
+/// Cut-out square side as a fraction of the image size (DiffAugment's 1/2).
+const CUTOUT_RATIO: f32 = 0.5;
+
+/// Which augmentations the critic's inputs go through. All off: the critic sees the images as
+/// they are (every run before this existed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Augment {
+    /// Per-image brightness, saturation and contrast.
+    pub color: bool,
+    /// Per-image shift by up to 1/8 of the size, filling with zeros (mid grey).
+    pub translation: bool,
+    /// Per-image square of half the size set to zero, centred anywhere in the image.
+    pub cutout: bool,
+}
+
+/// One augmentation, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AugmentOp {
+    /// Brightness, saturation and contrast.
+    Color,
+    /// Random shifts.
+    Translation,
+    /// Random cut-out squares.
+    Cutout,
+    /// All three (DiffAugment's recommended policy).
+    All,
+    /// None: switch augmentation off.
+    None,
+}
+
+impl Augment {
+    /// Colour, translation and cut-out: DiffAugment's policy for small datasets.
+    pub const ALL: Augment = Augment {
+        color: true,
+        translation: true,
+        cutout: true,
+    };
+
+    /// The policy the listed operations name (`None` clears what came before it).
+    pub fn from_ops(ops: &[AugmentOp]) -> Self {
+        let mut policy = Augment::default();
+        for op in ops {
+            match op {
+                AugmentOp::Color => policy.color = true,
+                AugmentOp::Translation => policy.translation = true,
+                AugmentOp::Cutout => policy.cutout = true,
+                AugmentOp::All => policy = Augment::ALL,
+                AugmentOp::None => policy = Augment::default(),
+            }
+        }
+        policy
+    }
+
+    /// True when no augmentation is on.
+    pub fn is_off(&self) -> bool {
+        *self == Augment::default()
+    }
+
+    /// Applies the policy to a batch `[N, 3, H, W]` of images in [-1, 1], drawing each image's
+    /// parameters from `rng`. Draws nothing when off, so runs without augmentation see the
+    /// same random numbers as before it existed.
+    pub fn apply<R: Rng + ?Sized>(&self, images: Tensor<4>, rng: &mut R) -> Tensor<4> {
+        let mut x = images;
+        if self.color {
+            x = color(x, rng);
+        }
+        if self.translation {
+            x = translation(x, rng);
+        }
+        if self.cutout {
+            x = cutout(x, rng);
+        }
+        x
+    }
+}
+
+impl fmt::Display for Augment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = [
+            (self.color, "color"),
+            (self.translation, "translation"),
+            (self.cutout, "cutout"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect();
+        if names.is_empty() {
+            write!(f, "off")
+        } else {
+            write!(f, "{}", names.join("+"))
+        }
+    }
+}
+
+/// A `[N, 1, 1, 1]` tensor of per-image factors on the images' device.
+fn per_image(values: Vec<f32>, like: &Tensor<4>) -> Tensor<4> {
+    let n = values.len();
+    Tensor::from_data(TensorData::new(values, [n, 1, 1, 1]), &like.device())
+}
+
+fn color<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
+    let n = x.dims()[0];
+    // DiffAugment's ranges: brightness ±0.5, saturation ×[0, 2], contrast ×[0.5, 1.5].
+    let brightness = per_image((0..n).map(|_| rng.random::<f32>() - 0.5).collect(), &x);
+    let x = x + brightness;
+    let saturation = per_image((0..n).map(|_| rng.random::<f32>() * 2.0).collect(), &x);
+    let grey = x.clone().mean_dim(1);
+    let x = (x - grey.clone()) * saturation + grey;
+    let contrast = per_image((0..n).map(|_| rng.random::<f32>() + 0.5).collect(), &x);
+    let mean = x.clone().mean_dim(1).mean_dim(2).mean_dim(3);
+    (x - mean.clone()) * contrast + mean
+}
+
+/// `[N, 1, size, size]` one-hot matrices: row `i` of image `k` picks `i + shift[k]`, or
+/// nothing when that falls outside the image.
+fn shift_matrices(shifts: &[i64], size: usize, like: &Tensor<4>) -> Tensor<4> {
+    let mut values = vec![0f32; shifts.len() * size * size];
+    for (k, &shift) in shifts.iter().enumerate() {
+        for i in 0..size {
+            let j = i as i64 + shift;
+            if (0..size as i64).contains(&j) {
+                values[k * size * size + i * size + j as usize] = 1.0;
+            }
+        }
+    }
+    Tensor::from_data(
+        TensorData::new(values, [shifts.len(), 1, size, size]),
+        &like.device(),
+    )
+}
+
+fn translation<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
+    let [n, _, h, w] = x.dims();
+    let max_y = (h as f32 * TRANSLATION_RATIO + 0.5) as i64;
+    let max_x = (w as f32 * TRANSLATION_RATIO + 0.5) as i64;
+    let dx: Vec<i64> = (0..n).map(|_| rng.random_range(-max_x..=max_x)).collect();
+    let dy: Vec<i64> = (0..n).map(|_| rng.random_range(-max_y..=max_y)).collect();
+    // out[y][x] = in[y + dy][x + dx]: rows through a left product, columns through a right one.
+    let rows = shift_matrices(&dy, h, &x);
+    let cols = shift_matrices(&dx, w, &x).swap_dims(2, 3);
+    rows.matmul(x).matmul(cols)
+}
+
+fn cutout<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
+    let [n, _, h, w] = x.dims();
+    let size_y = (h as f32 * CUTOUT_RATIO + 0.5) as i64;
+    let size_x = (w as f32 * CUTOUT_RATIO + 0.5) as i64;
+    let mut mask = vec![1f32; n * h * w];
+    for k in 0..n {
+        // The square's centre may be anywhere in the image, so it is often cut off at an edge.
+        let cy = rng.random_range(0..=h as i64);
+        let cx = rng.random_range(0..=w as i64);
+        let y0 = (cy - size_y / 2).max(0);
+        let y1 = (cy - size_y / 2 + size_y).min(h as i64);
+        let x0 = (cx - size_x / 2).max(0);
+        let x1 = (cx - size_x / 2 + size_x).min(w as i64);
+        for y in y0..y1 {
+            for xx in x0..x1 {
+                mask[k * h * w + y as usize * w + xx as usize] = 0.0;
+            }
+        }
+    }
+    let mask = Tensor::<4>::from_data(TensorData::new(mask, [n, 1, h, w]), &x.device());
+    x * mask
+}

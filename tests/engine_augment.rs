@@ -1,0 +1,282 @@
+//! Differentiable augmentation of the critic's inputs: what each operation does to real
+//! pixels, reproducibility, gradients, CPU/wgpu agreement, and training with it.
+
+mod common;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use hitogata::latent::seeded_rng;
+use hitogata::train::{Augment, AugmentOp, TrainingSession};
+
+const N: usize = 16;
+const S: usize = 64;
+
+fn batch(values: Vec<f32>, device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(values, [N, 3, S, S]), device)
+}
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+/// N images, black (-1) except one white (1) pixel at (y, x) in every channel.
+fn single_pixel(y: usize, x: usize, device: &Device) -> Tensor<4> {
+    let mut v = vec![-1f32; N * 3 * S * S];
+    for k in 0..N {
+        for c in 0..3 {
+            v[((k * 3 + c) * S + y) * S + x] = 1.0;
+        }
+    }
+    batch(v, device)
+}
+
+/// A batch with varied content: smooth colour gradients that differ per image.
+fn gradients(device: &Device) -> Tensor<4> {
+    let mut v = vec![0f32; N * 3 * S * S];
+    for k in 0..N {
+        for c in 0..3 {
+            for y in 0..S {
+                for x in 0..S {
+                    let t = (x + 2 * y + 7 * k + 13 * c) as f32 / (3 * S + 7 * N + 26) as f32;
+                    v[((k * 3 + c) * S + y) * S + x] = 2.0 * t - 1.0;
+                }
+            }
+        }
+    }
+    batch(v, device)
+}
+
+const TRANSLATION: Augment = Augment {
+    color: false,
+    translation: true,
+    cutout: false,
+};
+const CUTOUT: Augment = Augment {
+    color: false,
+    translation: false,
+    cutout: true,
+};
+const COLOR: Augment = Augment {
+    color: true,
+    translation: false,
+    cutout: false,
+};
+
+#[test]
+fn off_leaves_images_untouched_and_draws_no_random_numbers() {
+    let dev = common::cpu();
+    let input = gradients(&dev.device);
+    let mut rng = seeded_rng(3);
+    let out = Augment::default().apply(input.clone(), &mut rng);
+    assert_eq!(values(out), values(input));
+    // The RNG was not advanced: runs without augmentation draw what they always drew.
+    let mut fresh = seeded_rng(3);
+    use rand::RngExt;
+    assert_eq!(rng.random::<u64>(), fresh.random::<u64>());
+}
+
+#[test]
+fn translation_moves_each_image_by_at_most_an_eighth_and_fills_with_grey() {
+    let dev = common::cpu();
+    let out = values(TRANSLATION.apply(single_pixel(30, 33, &dev.device), &mut seeded_rng(1)));
+    let mut positions = std::collections::HashSet::new();
+    for k in 0..N {
+        let plane = &out[k * 3 * S * S..(k * 3 + 1) * S * S];
+        let white: Vec<usize> = (0..S * S).filter(|&i| plane[i] > 0.5).collect();
+        assert_eq!(white.len(), 1, "image {k}: the pixel moved, not duplicated");
+        let (y, x) = (white[0] / S, white[0] % S);
+        assert!(
+            y.abs_diff(30) <= 8 && x.abs_diff(33) <= 8,
+            "image {k}: moved to ({y}, {x})"
+        );
+        positions.insert((y, x));
+        // Shifted-in pixels are zero (mid grey); all others keep their value.
+        assert!(plane.iter().all(|&v| v == -1.0 || v == 0.0 || v == 1.0));
+        let shifted = (y, x) != (30, 33);
+        assert_eq!(
+            plane.contains(&0.0),
+            shifted,
+            "image {k}: grey border iff moved"
+        );
+    }
+    assert!(
+        positions.len() > N / 2,
+        "images get their own shifts: {positions:?}"
+    );
+}
+
+#[test]
+fn cutout_zeroes_one_clipped_square_of_half_the_size_per_image() {
+    let dev = common::cpu();
+    let ones = batch(vec![1f32; N * 3 * S * S], &dev.device);
+    let out = values(CUTOUT.apply(ones, &mut seeded_rng(2)));
+    let mut areas = std::collections::HashSet::new();
+    for k in 0..N {
+        let plane = &out[k * 3 * S * S..(k * 3 + 1) * S * S];
+        let zeros: Vec<(usize, usize)> = (0..S * S)
+            .filter(|&i| plane[i] == 0.0)
+            .map(|i| (i / S, i % S))
+            .collect();
+        assert!(plane.iter().all(|&v| v == 0.0 || v == 1.0));
+        let (ys, xs): (Vec<usize>, Vec<usize>) = zeros.iter().copied().unzip();
+        let h = ys.iter().max().unwrap() - ys.iter().min().unwrap() + 1;
+        let w = xs.iter().max().unwrap() - xs.iter().min().unwrap() + 1;
+        assert_eq!(h * w, zeros.len(), "image {k}: the hole is one rectangle");
+        assert!(
+            (16..=32).contains(&h) && (16..=32).contains(&w),
+            "image {k}: {h}×{w}"
+        );
+        // The same hole in every channel.
+        for c in 1..3 {
+            let other = &out[(k * 3 + c) * S * S..(k * 3 + c + 1) * S * S];
+            assert_eq!(other, plane, "image {k} channel {c}");
+        }
+        areas.insert(zeros.len());
+    }
+    assert!(areas.len() > 1, "holes differ between images");
+}
+
+#[test]
+fn color_changes_each_image_differently_but_keeps_its_shapes() {
+    let dev = common::cpu();
+    let input = gradients(&dev.device);
+    let before = values(input.clone());
+    let after = values(COLOR.apply(input, &mut seeded_rng(4)));
+    assert!(after.iter().all(|v| v.is_finite()));
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let plane = 3 * S * S;
+    let shifts: Vec<f32> = (0..N)
+        .map(|k| {
+            mean(&after[k * plane..(k + 1) * plane]) - mean(&before[k * plane..(k + 1) * plane])
+        })
+        .collect();
+    let spread = shifts.iter().cloned().fold(f32::MIN, f32::max)
+        - shifts.iter().cloned().fold(f32::MAX, f32::min);
+    assert!(spread > 0.2, "per-image brightness: {shifts:?}");
+    // Brightness and contrast are increasing affine maps and saturation keeps each pixel's
+    // grey level, so the grey level keeps its order along a row: shapes survive.
+    for k in 0..N {
+        let grey = |v: &[f32], x: usize| -> f32 {
+            (0..3)
+                .map(|c| v[k * plane + c * S * S + 20 * S + x])
+                .sum::<f32>()
+        };
+        for x in 0..S - 1 {
+            assert!(
+                grey(&after, x + 1) >= grey(&after, x) - 1e-4,
+                "image {k} x {x}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_augmentation() {
+    let dev = common::cpu();
+    let run = |seed| values(Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(seed)));
+    assert_eq!(run(5), run(5));
+    assert_ne!(run(5), run(6));
+}
+
+/// How many input pixels get a non-zero gradient of the sum of the augmented batch.
+fn pixels_with_gradient(policy: Augment) -> (usize, usize) {
+    let dev = common::cpu();
+    let device = dev.device.clone().autodiff();
+    let input = gradients(&device).require_grad();
+    let out = policy.apply(input.clone(), &mut seeded_rng(7));
+    let grads = out.sum().backward();
+    let grad = input.grad(&grads).expect("the input has a gradient");
+    let g = grad
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert!(g.iter().all(|v| v.is_finite()));
+    (g.iter().filter(|v| v.abs() > 1e-6).count(), g.len())
+}
+
+#[test]
+fn gradients_flow_through_every_augmentation() {
+    // Shifted-out and cut-out pixels get none; the rest of each image does.
+    let (some, all) = pixels_with_gradient(Augment {
+        color: false,
+        ..Augment::ALL
+    });
+    assert!(some > all / 4 && some < all, "{some} of {all} pixels");
+    // Colour mixes every pixel into the image means, so all of them get one.
+    let (some, all) = pixels_with_gradient(COLOR);
+    assert_eq!(some, all);
+}
+
+#[test]
+fn wgpu_and_cpu_augment_alike() {
+    let Some(gpu) = common::wgpu() else { return };
+    let cpu = common::cpu();
+    let on = |dev: &hitogata::device::ComputeDevice| {
+        values(Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(8)))
+    };
+    let (a, b) = (on(&cpu), on(&gpu));
+    let max_diff = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0f32, f32::max);
+    assert!(max_diff < 1e-4, "CPU and wgpu differ by {max_diff}");
+}
+
+#[test]
+fn command_line_names_combine_into_a_policy() {
+    use AugmentOp::*;
+    assert_eq!(Augment::from_ops(&[All]), Augment::ALL);
+    assert_eq!(
+        Augment::from_ops(&[Color, Cutout]),
+        Augment {
+            color: true,
+            translation: false,
+            cutout: true
+        }
+    );
+    assert!(Augment::from_ops(&[All, None]).is_off());
+    assert_eq!(Augment::ALL.to_string(), "color+translation+cutout");
+    assert_eq!(Augment::default().to_string(), "off");
+}
+
+#[test]
+fn training_with_augmentation_is_reproducible_and_resumes_exactly() {
+    for dev in common::devices() {
+        let mut config = common::tiny_dcgan_config();
+        config.augment = Augment::ALL;
+        let data = common::disc_dataset(8);
+        let run = |steps: usize| {
+            let mut s = TrainingSession::new(config.clone(), data.clone(), &dev.device).unwrap();
+            let metrics: Vec<f32> = (0..steps).map(|_| s.step().unwrap().critic_loss).collect();
+            (s, metrics)
+        };
+        let (_, plain) = {
+            let mut off = config.clone();
+            off.augment = Augment::default();
+            let mut s = TrainingSession::new(off, data.clone(), &dev.device).unwrap();
+            let m: Vec<f32> = (0..4).map(|_| s.step().unwrap().critic_loss).collect();
+            (s, m)
+        };
+        let (whole, losses) = run(4);
+        assert!(losses.iter().all(|l| l.is_finite()), "{}", dev.description);
+        assert_ne!(losses, plain, "augmentation changes what the critic sees");
+
+        let dir = tempfile::tempdir().unwrap();
+        let (half, _) = run(2);
+        half.save_checkpoint(dir.path()).unwrap();
+        let mut resumed = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+        assert_eq!(resumed.config().augment, Augment::ALL, "saved in state.ron");
+        let rest: Vec<f32> = (0..2)
+            .map(|_| resumed.step().unwrap().critic_loss)
+            .collect();
+        if dev.backend == hitogata::device::Backend::Cpu {
+            assert_eq!(rest, losses[2..], "exact resume on {}", dev.description);
+        } else {
+            for (a, b) in rest.iter().zip(&losses[2..]) {
+                assert!((a - b).abs() < 1e-2, "{a} vs {b} on {}", dev.description);
+            }
+        }
+        drop(whole);
+    }
+}
