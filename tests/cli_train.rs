@@ -461,3 +461,60 @@ fn train_can_use_resize_convolution_and_generate_reads_it() {
     );
     assert!(!bad.status.success());
 }
+
+#[test]
+fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let saved = |run: &Path| -> hitogata::train::Augment {
+        let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+        ron::from_str::<hitogata::train::TrainState>(&text)
+            .unwrap()
+            .config
+            .augment
+    };
+
+    let stderr = ok(&train(&data, &run, "2", &[]));
+    assert!(stderr.contains("augment off"), "{stderr}");
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "3",
+        &["--resume", "--augment", "translation,cutout"],
+    ));
+    assert!(stderr.contains("augment translation+cutout"), "{stderr}");
+    assert_eq!(
+        saved(&run),
+        hitogata::train::Augment {
+            color: false,
+            translation: true,
+            cutout: true
+        }
+    );
+    let stderr = ok(&train(&data, &run, "4", &["--resume", "--augment", "none"]));
+    assert!(stderr.contains("augment off"), "{stderr}");
+    assert!(saved(&run).is_off());
+
+    let fresh = tmp.path().join("fresh");
+    let stderr = ok(&train(&data, &fresh, "2", &["--augment", "all"]));
+    assert!(
+        stderr.contains("augment color+translation+cutout"),
+        "{stderr}"
+    );
+    assert_eq!(saved(&fresh), hitogata::train::Augment::ALL);
+
+    let bad = train(
+        &data,
+        &tmp.path().join("bad"),
+        "2",
+        &["--augment", "rotate"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("rotate"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

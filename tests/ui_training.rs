@@ -295,3 +295,19 @@ fn the_upsampling_choice_reaches_the_runs_model() {
     let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
     assert!(model.contains("Resize"), "{model}");
 }
+
+#[test]
+fn the_augment_box_reaches_the_runs_config() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    assert!(h.state().training.config.augment.is_off(), "off by default");
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().training.config.augment,
+        hitogata::train::Augment::ALL
+    );
+    train_and_stop(&mut h, 1);
+    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+}

@@ -15,8 +15,8 @@ use crate::engine::model::Upsampling;
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
-    Algorithm, CollapseWarning, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent, TrainJob,
-    TrainWorker,
+    Algorithm, Augment, CollapseWarning, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent,
+    TrainJob, TrainWorker,
 };
 
 /// Where a run stands.
@@ -495,6 +495,7 @@ fn settings(
                         fresh.model.latent_dim = tab.config.model.latent_dim;
                         fresh.model.upsampling = tab.config.model.upsampling;
                         fresh.seed = tab.config.seed;
+                        fresh.augment = tab.config.augment;
                         tab.config = fresh;
                     }
                     ui.label("device");
@@ -594,6 +595,20 @@ fn settings(
                         "Learning rate of the critic alone: a slower critic helps when the discriminator keeps winning",
                     ) {
                         tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(critic_lr);
+                    }
+                    let mut augment = !tab.config.augment.is_off();
+                    if ui
+                        .checkbox(&mut augment, "augment")
+                        .on_hover_text(
+                            "DiffAugment: the critic sees real and generated images with the same random colour, shift and cut-out, so it cannot memorise a small dataset",
+                        )
+                        .changed()
+                    {
+                        tab.config.augment = if augment {
+                            Augment::ALL
+                        } else {
+                            Augment::default()
+                        };
                     }
                     if tab.config.algorithm == Algorithm::Wgan {
                         ui.add(
