@@ -518,3 +518,18 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn train_says_when_a_collapse_warning_no_longer_applies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    common::collapsed_history_run(&run);
+    let stderr = ok(&train(&data, &run, "500", &["--resume"]));
+    let warned = stderr.find("warning: step 250").expect(&stderr);
+    let cleared = stderr
+        .find("the collapse warning no longer applies")
+        .expect(&stderr);
+    assert!(warned < cleared, "{stderr}");
+}

@@ -145,3 +145,51 @@ fn a_real_dcgan_run_whose_discriminator_wins_raises_the_warning() {
         }
     }
 }
+
+/// A resumed run whose history ends collapsed warns at once, and says so when its
+/// discriminator's loss has come back up.
+#[test]
+fn the_worker_clears_the_warning_when_the_run_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let run = dir.path().join("run");
+    common::collapsed_history_run(&run);
+    let worker = TrainWorker::start(
+        TrainJob {
+            data,
+            run,
+            config: common::tiny_dcgan_config(),
+            resume: true,
+            device: DeviceChoice::Cpu,
+            sample_every: 0,
+            checkpoint_every: 0,
+            max_steps: Some(500),
+        },
+        Box::new(|| {}),
+    );
+    let mut warned = false;
+    loop {
+        match worker.recv_timeout(Duration::from_secs(120)) {
+            Some(TrainEvent::CollapseSuspected(w)) => {
+                assert!(!warned, "warned twice");
+                assert_eq!(w.step, COLLAPSE_WINDOW as u64, "from the resumed history");
+                warned = true;
+            }
+            Some(TrainEvent::CollapseCleared { step }) => {
+                assert!(warned, "cleared before any warning");
+                // Half the window of real (high) losses moves the median above the re-arm level.
+                let real_steps = step - COLLAPSE_WINDOW as u64;
+                assert!(
+                    (COLLAPSE_WINDOW as u64 / 2..COLLAPSE_WINDOW as u64).contains(&real_steps),
+                    "cleared after {real_steps} real steps"
+                );
+                break;
+            }
+            Some(TrainEvent::Stopped { step, .. }) => panic!("not cleared by step {step}"),
+            Some(TrainEvent::Failed(e)) => panic!("{e}"),
+            Some(_) => {}
+            None => panic!("the worker went quiet"),
+        }
+    }
+}

@@ -139,24 +139,43 @@ fn readme_screenshot() {
 #[test]
 #[ignore]
 fn readme_training_screenshot() {
+    // With HITOGATA_SCREENSHOT_RUN=DIR (a run directory of a long faces run) the tab resumes a
+    // copy of it for a few steps, so the picture shows real samples and the run's loss curves;
+    // without it, a tiny run from scratch (noise after 80 steps).
     let run = tempfile::tempdir().unwrap();
+    let long_run = std::env::var_os("HITOGATA_SCREENSHOT_RUN").map(std::path::PathBuf::from);
     let mut h = app(None);
     h.state_mut().tab = Tab::Training;
+    let target = match &long_run {
+        Some(src) => {
+            let dst = run.path().join("run/checkpoint");
+            std::fs::create_dir_all(&dst).unwrap();
+            for entry in std::fs::read_dir(src.join("checkpoint")).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::copy(entry.path(), dst.join(entry.file_name())).unwrap();
+            }
+            let text = std::fs::read_to_string(dst.join("state.ron")).unwrap();
+            let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+            state.step + 20
+        }
+        None => 80,
+    };
     {
         let t = &mut h.state_mut().training;
         t.config = TrainConfig::for_algorithm(hitogata::train::Algorithm::Dcgan);
         t.config.model = t.config.model.clone().with_ngf(16).with_ndf(16);
         t.config.batch_size = 32;
         t.run_dir = run.path().join("run").display().to_string();
+        t.resume = long_run.is_some();
         t.device = DeviceChoice::Cpu;
         t.sample_every = 10;
         t.checkpoint_every = 0;
-        t.target_steps = 80;
+        t.target_steps = target;
     }
     h.step();
     h.get_by_label("Start").click();
-    common::ui::wait_until(&mut h, "80 steps", |a| {
-        a.training.state == RunState::Idle && a.training.step >= 80
+    common::ui::wait_until(&mut h, "the last step", |a| {
+        a.training.state == RunState::Idle && a.training.step >= target
     });
     h.state_mut().training.notice = None;
     h.run_steps(3);

@@ -311,3 +311,23 @@ fn the_augment_box_reaches_the_runs_config() {
     let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
     assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
 }
+
+#[test]
+fn a_recovered_run_loses_its_collapse_warning() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    common::collapsed_history_run(&run);
+    h.state_mut().training.resume = true;
+    h.state_mut().training.target_steps = 500;
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the warning from the history", |a| {
+        a.training.collapse_warning.is_some()
+    });
+    wait_until(&mut h, "the recovery", |a| {
+        a.training.collapse_warning.is_none()
+    });
+    h.step();
+    h.get_by_label_contains("Recovered at step");
+    assert!(h.query_by_label_contains("Possible collapse").is_none());
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+}

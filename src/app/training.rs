@@ -319,6 +319,14 @@ impl TrainingTab {
                     }
                 }
                 TrainEvent::CollapseSuspected(warning) => self.collapse_warning = Some(warning),
+                TrainEvent::CollapseCleared { step } => {
+                    if let Some(w) = self.collapse_warning.take() {
+                        self.notice = Some(format!(
+                            "Recovered at step {step}: the discriminator's loss is back up (the collapse warning of step {} no longer applies)",
+                            w.step
+                        ));
+                    }
+                }
                 TrainEvent::Samples { step, images } => {
                     self.samples_received += 1;
                     self.push_timeline(step, sample_grid(&images));

@@ -10,6 +10,7 @@ use clap::Args;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::model::Upsampling;
+use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
     Algorithm, Augment, AugmentOp, CollapseWatch, RunDir, TrainConfig, TrainingSession,
 };
@@ -290,8 +291,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             }
         };
         bar.set_position(m.step);
+        let was_collapsed = watch.collapsed();
         if let Some(w) = watch.observe(&m) {
             bar.suspend(|| eprintln!("warning: {w}"));
+        } else if was_collapsed && !watch.collapsed() {
+            bar.suspend(|| {
+                eprintln!(
+                    "note: step {}: the discriminator's loss has recovered (median above {COLLAPSE_REARM} over the last {COLLAPSE_WINDOW} steps); the collapse warning no longer applies",
+                    m.step
+                )
+            });
         }
         bar.set_message(format!(
             "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s",

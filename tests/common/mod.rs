@@ -146,3 +146,26 @@ pub fn exit_without_gpu_teardown() {
         unsafe { libc::atexit(exit_now) };
     });
 }
+
+/// A run directory (`run/checkpoint`) of a tiny DCGAN whose recorded history ends with 250
+/// steps of a winning discriminator (loss 1e-4), as a collapsed run's would; its real weights
+/// are fresh, so training it on brings the loss straight back up.
+pub fn collapsed_history_run(run: &Path) {
+    use hitogata::train::{Metrics, TrainState, TrainingSession};
+    let session =
+        TrainingSession::new(tiny_dcgan_config(), disc_dataset(8), &cpu().device).unwrap();
+    let checkpoint = run.join("checkpoint");
+    session.save_checkpoint(&checkpoint).unwrap();
+    let path = checkpoint.join("state.ron");
+    let mut state: TrainState = ron::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    state.history = (1..=250)
+        .map(|step| Metrics {
+            step,
+            critic_loss: 1e-4,
+            generator_loss: 9.0,
+            ..Metrics::default()
+        })
+        .collect();
+    state.step = 250;
+    std::fs::write(&path, ron::to_string(&state).unwrap()).unwrap();
+}

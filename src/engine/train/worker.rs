@@ -84,6 +84,13 @@ pub enum TrainEvent {
     /// The discriminator has been winning for a while: the run is likely collapsing. Training
     /// goes on (the user decides); sent once until the run recovers.
     CollapseSuspected(CollapseWarning),
+    /// The discriminator's loss has come back up after a [`TrainEvent::CollapseSuspected`]
+    /// (its median is above [`COLLAPSE_REARM`](crate::engine::train::collapse::COLLAPSE_REARM)
+    /// again): the warning no longer applies.
+    CollapseCleared {
+        /// The step at which it was noticed.
+        step: u64,
+    },
     /// A fixed-z sample grid.
     Samples {
         /// Step it shows.
@@ -322,8 +329,11 @@ fn run(
         match result {
             Ok(metrics) => {
                 send(TrainEvent::Progress(metrics));
+                let was_collapsed = watch.collapsed();
                 if let Some(w) = watch.observe(&metrics) {
                     send(TrainEvent::CollapseSuspected(w));
+                } else if was_collapsed && !watch.collapsed() {
+                    send(TrainEvent::CollapseCleared { step: metrics.step });
                 }
                 let step = metrics.step;
                 if sample_every > 0 && step % sample_every == 0 {
