@@ -533,3 +533,39 @@ fn train_says_when_a_collapse_warning_no_longer_applies() {
         .expect(&stderr);
     assert!(warned < cleared, "{stderr}");
 }
+
+#[test]
+fn train_sets_the_output_scale_on_new_and_resumed_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let stderr = ok(&train(&data, &run, "2", &[]));
+    assert!(stderr.contains("output scale 1,"), "{stderr}");
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "3",
+        &["--resume", "--output-scale", "1.1"],
+    ));
+    assert!(stderr.contains("output scale 1.1,"), "{stderr}");
+    let model = std::fs::read_to_string(run.join("generator/model.ron")).unwrap();
+    assert!(model.contains("output_scale: Some(1.1)"), "{model}");
+    let out = tmp.path().join("s.png");
+    ok(&generate(&run, &out, &["--count", "2", "--grid"]));
+
+    for bad in ["5", "0.9"] {
+        let out = train(
+            &data,
+            &tmp.path().join("bad"),
+            "2",
+            &["--output-scale", bad],
+        );
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("output_scale must be between 1 and 2"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -143,3 +143,64 @@ fn a_seed_gives_the_same_initial_weights_whatever_the_global_rng_did() {
         assert!(max_diff < 1e-4, "same initial weights on wgpu: {max_diff}");
     }
 }
+
+/// The same weights drawn through `clamp(scale · tanh, -1, 1)`.
+#[test]
+fn the_output_scale_stretches_and_clamps_the_same_weights_on_every_device() {
+    for dev in common::devices() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = common::tiny_model();
+        export_generator(&plain, &plain.init_generator(&dev.device), dir.path()).unwrap();
+        let z = latents_tensor(&sample_batch(5, 4, plain.latent_dim), &dev.device);
+        let draw = |dir: &std::path::Path| -> Vec<f32> {
+            load_generator(dir, &dev.device)
+                .unwrap()
+                .generator
+                .forward(z.clone())
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        let before = draw(dir.path());
+        // Same weights file, a model.ron that asks for scale 2: small outputs double, large
+        // ones clamp to ±1 exactly.
+        let scaled = plain.clone().with_output_scale(Some(2.0));
+        std::fs::write(
+            dir.path().join("model.ron"),
+            ron::to_string(&scaled).unwrap(),
+        )
+        .unwrap();
+        let after = draw(dir.path());
+        for (a, b) in before.iter().zip(&after) {
+            let expected = (2.0 * a).clamp(-1.0, 1.0);
+            assert!(
+                (expected - b).abs() < 1e-5,
+                "{a} → {b} on {}",
+                dev.description
+            );
+        }
+        assert_eq!(plain.output_scale(), 1.0);
+    }
+}
+
+#[test]
+fn output_scales_outside_one_to_two_are_refused_and_old_files_mean_one() {
+    let old: ModelConfig =
+        ron::from_str("(latent_dim: 40, ngf: 32, ndf: 32, critic_batch_norm: true)").unwrap();
+    assert_eq!(old.output_scale, None);
+    assert_eq!(old.output_scale(), 1.0);
+
+    let dev = common::cpu();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::tiny_model();
+    export_generator(&config, &config.init_generator(&dev.device), dir.path()).unwrap();
+    for bad in [0.5f32, 3.0, f32::NAN] {
+        std::fs::write(
+            dir.path().join("model.ron"),
+            ron::to_string(&config.clone().with_output_scale(Some(bad))).unwrap(),
+        )
+        .unwrap();
+        let err = load_generator(dir.path(), &dev.device).err().unwrap();
+        assert!(err.to_string().contains("output_scale"), "{err}");
+    }
+}

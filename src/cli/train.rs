@@ -69,6 +69,11 @@ pub struct TrainArgs {
     /// convolution: no checkerboard speckle, ~2.25× the generator's arithmetic).
     #[arg(long, value_enum)]
     upsampling: Option<Upsampling>,
+    /// Generator output `clamp(S · tanh, -1, 1)` with S in [1, 2]: above 1 the pure white
+    /// (and black) of flat illustrations becomes reachable. Also applies when resuming (the
+    /// weights are kept).
+    #[arg(long)]
+    output_scale: Option<f32>,
     /// Critic updates per generator update.
     #[arg(long)]
     n_critic: Option<usize>,
@@ -122,6 +127,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.upsampling {
         config.model.upsampling = Some(v);
+    }
+    if let Some(v) = args.output_scale {
+        config.model.output_scale = Some(v);
     }
     if let Some(v) = args.n_critic {
         config.n_critic = v;
@@ -213,6 +221,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         if let Some(ops) = &args.augment {
             s.set_augment(Augment::from_ops(ops));
         }
+        if let Some(scale) = args.output_scale {
+            s.set_output_scale(scale)?;
+        }
         eprintln!("resuming at step {}", s.step_count());
         s
     } else {
@@ -220,7 +231,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = session.config().clone();
     eprintln!(
-        "training: {:?}, ngf {}{}, ndf {}, z {}, batch {}, lr {}, seed {}, weight average {}, augment {}",
+        "training: {:?}, ngf {}{}, ndf {}, z {}, output scale {}, batch {}, lr {}, seed {}, weight average {}, augment {}",
         config.algorithm,
         config.model.ngf,
         match config.model.upsampling() {
@@ -229,6 +240,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         },
         config.model.ndf,
         config.model.latent_dim,
+        config.model.output_scale(),
         config.batch_size,
         if config.optimizer_g.lr() == config.optimizer_c.lr() {
             format!("{}", config.optimizer_g.lr())

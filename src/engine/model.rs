@@ -32,6 +32,10 @@ pub struct ModelConfig {
     /// How the generator doubles its resolution; `None` (what older checkpoints hold) is
     /// [`Upsampling::Transposed`].
     pub upsampling: Option<Upsampling>,
+    /// The generator draws `clamp(scale · tanh(x), -1, 1)`: above 1, pure white and black
+    /// become reachable with finite weights (plain tanh only approaches them, which leaves a
+    /// faint noise on the datasets' white backgrounds). `None` (older checkpoints) is 1.
+    pub output_scale: Option<f32>,
 }
 
 /// How the generator goes from 4×4 to 64×64.
@@ -51,7 +55,15 @@ impl ModelConfig {
     pub fn upsampling(&self) -> Upsampling {
         self.upsampling.unwrap_or_default()
     }
+
+    /// The output scale in effect (1: plain tanh).
+    pub fn output_scale(&self) -> f32 {
+        self.output_scale.unwrap_or(1.0)
+    }
 }
+
+/// The output scales a model may use.
+pub const OUTPUT_SCALE_RANGE: std::ops::RangeInclusive<f32> = 1.0..=2.0;
 
 /// DCGAN's N(0, 0.02) weight initialisation.
 fn dcgan_init() -> Initializer {
@@ -128,6 +140,9 @@ pub struct Generator {
     bn4: BatchNorm,
     up5: Option<ConvTranspose2d>,
     resize5: Option<Conv2d>,
+    /// See [`ModelConfig::output_scale`]; part of model.ron, not of the weights.
+    #[module(skip)]
+    output_scale: f32,
 }
 
 impl Generator {
@@ -142,7 +157,17 @@ impl Generator {
         let x = activation::relu(self.bn3.forward(x));
         let x = up_step(&self.up4, &self.resize4, x);
         let x = activation::relu(self.bn4.forward(x));
-        activation::tanh(up_step(&self.up5, &self.resize5, x))
+        let y = activation::tanh(up_step(&self.up5, &self.resize5, x));
+        if self.output_scale == 1.0 {
+            y
+        } else {
+            y.mul_scalar(self.output_scale).clamp(-1.0, 1.0)
+        }
+    }
+
+    /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.
+    pub fn set_output_scale(&mut self, scale: f32) {
+        self.output_scale = scale;
     }
 
     /// Latent size this generator was built for.
@@ -206,6 +231,7 @@ impl ModelConfig {
             bn4: bn(g),
             up5: transposed(g, CHANNELS),
             resize5: resized(g, CHANNELS),
+            output_scale: self.output_scale(),
         }
     }
 

@@ -52,6 +52,11 @@ impl GeneratorEma {
         self.updates += 1;
     }
 
+    /// The averaged generator, to change its output scale.
+    pub fn model_mut(&mut self) -> &mut Generator {
+        &mut self.model
+    }
+
     /// The averaged generator (inference mode).
     pub fn model(&self) -> &Generator {
         &self.model

@@ -255,6 +255,23 @@ impl TrainingSession {
         self.config.augment = augment;
     }
 
+    /// Changes the generator's output scale (see `ModelConfig::output_scale`), keeping its
+    /// weights, e.g. to let a trained model reach the pure white of its data. Saved with the
+    /// next checkpoint.
+    pub fn set_output_scale(&mut self, scale: f32) -> Result<(), TrainError> {
+        if !crate::engine::model::OUTPUT_SCALE_RANGE.contains(&scale) {
+            return Err(TrainError::Config(
+                "output_scale must be between 1 and 2".into(),
+            ));
+        }
+        self.config.model.output_scale = (scale != 1.0).then_some(scale);
+        self.generator.set_output_scale(scale);
+        if let Some(ema) = &mut self.ema {
+            ema.model_mut().set_output_scale(scale);
+        }
+        Ok(())
+    }
+
     /// Turns the generator's weight average on (continuing it if it runs) or off (`0`). A run
     /// resumed from a checkpoint without an average starts one at the current weights.
     pub fn set_ema_decay(&mut self, decay: f32) -> Result<(), TrainError> {
