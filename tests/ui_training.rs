@@ -331,3 +331,14 @@ fn a_recovered_run_loses_its_collapse_warning() {
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
 }
+
+#[test]
+fn the_output_scale_field_reaches_the_runs_model() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    h.get_by_label("output scale").set_value_accesskit(1.25);
+    h.run_steps(2);
+    assert_eq!(h.state().training.config.model.output_scale, Some(1.25));
+    train_and_stop(&mut h, 1);
+    let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
+    assert!(model.contains("output_scale: Some(1.25)"), "{model}");
+}

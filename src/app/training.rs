@@ -11,7 +11,7 @@ use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
-use crate::engine::model::Upsampling;
+use crate::engine::model::{OUTPUT_SCALE_RANGE, Upsampling};
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
@@ -502,6 +502,7 @@ fn settings(
                         fresh.model.ndf = tab.config.model.ndf;
                         fresh.model.latent_dim = tab.config.model.latent_dim;
                         fresh.model.upsampling = tab.config.model.upsampling;
+                        fresh.model.output_scale = tab.config.model.output_scale;
                         fresh.seed = tab.config.seed;
                         fresh.augment = tab.config.augment;
                         tab.config = fresh;
@@ -554,6 +555,22 @@ fn settings(
                         );
                     if upsampling != tab.config.model.upsampling() {
                         tab.config.model.upsampling = Some(upsampling);
+                    }
+                    let mut scale = tab.config.model.output_scale();
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut scale)
+                                .speed(0.01)
+                                .range(OUTPUT_SCALE_RANGE)
+                                .max_decimals(2)
+                                .prefix("output scale "),
+                        )
+                        .on_hover_text(
+                            "The generator draws clamp(scale · tanh): above 1, the pure white of flat illustrations' backgrounds becomes reachable",
+                        )
+                        .changed()
+                    {
+                        tab.config.model.output_scale = (scale != 1.0).then_some(scale);
                     }
                 });
                 ui.end_row();
