@@ -262,13 +262,15 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     assert!(
         text.contains("generated vs real")
             && text.contains("real vs real")
+            && text.contains("blurred vs real")
+            && text.contains("noise ±3 vs real")
             && text.contains("nearest training image"),
         "{text}"
     );
+    let saved = std::fs::read_to_string(&report).unwrap();
     assert!(
-        std::fs::read_to_string(&report)
-            .unwrap()
-            .contains("swd_generated")
+        saved.contains("swd_generated") && saved.contains("swd_faint_noise_real"),
+        "{saved}"
     );
 
     let half = tmp.path().join("half");

@@ -68,3 +68,37 @@ fn nearest_neighbour_finds_copies() {
     assert_eq!(nn[0], (0.0, 7));
     assert!(nn[1].0 > 0.0);
 }
+
+#[test]
+fn invisible_noise_shows_at_the_finest_level_only() {
+    let all = faces();
+    let (a, b) = all.split_at(120);
+    let config = SwdConfig {
+        patches_per_image: 64,
+        directions: 64,
+        repeats: 2,
+        ..SwdConfig::default()
+    };
+    let faint: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| hitogata::eval::faint_noise(i, 3, k as u64))
+        .collect();
+    // At most 3 levels off anywhere: nobody sees it.
+    for (x, y) in b.iter().zip(&faint) {
+        assert!(x.iter().zip(y.iter()).all(|(&p, &q)| p.abs_diff(q) <= 3));
+        assert_ne!(x, y);
+    }
+    let clean = multiscale_swd(b, a, &config);
+    let noisy = multiscale_swd(&faint, a, &config);
+    // (Small sets: the floor is high here; with 1,000 images the 64 px level quadruples.)
+    assert!(noisy[0] > 1.3 * clean[0], "64 px: {noisy:?} vs {clean:?}");
+    assert!(
+        (noisy[2] - clean[2]).abs() < 0.1 * clean[2],
+        "16 px hardly moves: {noisy:?} vs {clean:?}"
+    );
+    assert_eq!(
+        hitogata::eval::faint_noise(&b[0], 3, 9),
+        hitogata::eval::faint_noise(&b[0], 3, 9)
+    );
+}

@@ -6,7 +6,7 @@ use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::eval::{SwdConfig, mean, median, multiscale_swd, nearest_neighbours};
+use hitogata::eval::{SwdConfig, faint_noise, mean, median, multiscale_swd, nearest_neighbours};
 use hitogata::inference::generate_images;
 use hitogata::latent::{sample_batch, seeded_rng};
 use image::RgbImage;
@@ -50,6 +50,9 @@ pub struct EvalReport {
     pub swd_real_floor: Vec<f32>,
     /// Same for a blurred real half: what "blurry" scores.
     pub swd_blurred_real: Vec<f32>,
+    /// Same for a real half with invisible noise (±3 levels per channel): how much of the
+    /// 64 px level faint noise on flat colours alone explains.
+    pub swd_faint_noise_real: Vec<f32>,
     /// Median nearest-training-image distance (RMS, 0–255) of generated images.
     pub nn_generated_median: f32,
     /// Smallest such distance.
@@ -111,6 +114,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     eprintln!("computing SWD on {count} images per set…");
     let swd_real_floor = with_average(multiscale_swd(&real_b, &real_a, &swd));
     let swd_blurred_real = with_average(multiscale_swd(&blurred, &real_a, &swd));
+    let noised: Vec<RgbImage> = real_b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| faint_noise(i, 3, args.seed ^ k as u64))
+        .collect();
+    let swd_faint_noise_real = with_average(multiscale_swd(&noised, &real_a, &swd));
 
     // Memorisation: generated vs held-out real, each against the rest of the data.
     let probe = count.min(200);
@@ -143,6 +152,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             swd_generated: with_average(multiscale_swd(&generated, &real_a, &swd)),
             swd_real_floor: swd_real_floor.clone(),
             swd_blurred_real: swd_blurred_real.clone(),
+            swd_faint_noise_real: swd_faint_noise_real.clone(),
         };
         print_report(&report, &args.data);
         reports.push(report);
@@ -177,6 +187,7 @@ fn print_report(report: &EvalReport, data: &std::path::Path) {
     print_row("generated vs real", &report.swd_generated);
     print_row("real vs real     ", &report.swd_real_floor);
     print_row("blurred vs real  ", &report.swd_blurred_real);
+    print_row("noise ±3 vs real ", &report.swd_faint_noise_real);
     println!(
         "nearest training image (RMS 0–255): generated median {:.1} (min {:.1}); held-out real median {:.1} (min {:.1})",
         report.nn_generated_median,
