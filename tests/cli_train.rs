@@ -285,6 +285,46 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     let png = tmp.path().join("p.png");
     ok(&generate(&half, &png, &["--seed", "1"]));
     image::open(&png).unwrap();
+
+    // The same weights with another output scale; out-of-range scales are refused.
+    let scaled = tmp.path().join("scaled");
+    let export = |scale: &str, out: &Path| {
+        hitogata(&[
+            "export",
+            "--checkpoint",
+            half.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--f16",
+            "--output-scale",
+            scale,
+        ])
+    };
+    ok(&export("1.2", &scaled));
+    let model = std::fs::read_to_string(scaled.join("model.ron")).unwrap();
+    assert!(model.contains("output_scale: Some(1.2)"), "{model}");
+    // Scaled back to 1, the copy draws exactly what the original does: the weights are kept.
+    let back = tmp.path().join("back");
+    let export_back = hitogata(&[
+        "export",
+        "--checkpoint",
+        scaled.to_str().unwrap(),
+        "--out",
+        back.to_str().unwrap(),
+        "--output-scale",
+        "1",
+    ]);
+    ok(&export_back);
+    let again = tmp.path().join("again.png");
+    ok(&generate(&back, &again, &["--seed", "1"]));
+    assert!(
+        std::fs::read(&again).unwrap() == std::fs::read(&png).unwrap(),
+        "the round trip changed the pictures"
+    );
+    let bad = export("7", &tmp.path().join("bad"));
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("output_scale"));
+    assert!(!tmp.path().join("bad").exists());
 }
 
 #[test]

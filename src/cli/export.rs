@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
+use hitogata::checkpoint::{
+    MODEL_FILE, check_config, export_generator, export_generator_f16, load_generator,
+};
 use hitogata::device::{DeviceChoice, select_device};
 
 /// Arguments of `hitogata export`.
@@ -18,12 +20,24 @@ pub struct ExportArgs {
     /// Store convolution weights as f16 (BatchNorm statistics stay f32).
     #[arg(long)]
     f16: bool,
+    /// Write the copy with this output scale (1–2; see `train --output-scale`), same weights.
+    #[arg(long)]
+    output_scale: Option<f32>,
 }
 
 /// Runs `hitogata export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let device = select_device(DeviceChoice::Cpu)?;
-    let loaded = load_generator(&args.checkpoint, &device.device)?;
+    let mut loaded = load_generator(&args.checkpoint, &device.device)?;
+    if let Some(scale) = args.output_scale {
+        let config = loaded
+            .config
+            .clone()
+            .with_output_scale((scale != 1.0).then_some(scale));
+        check_config(&config, &args.out.join(MODEL_FILE))?;
+        loaded.generator.set_output_scale(scale);
+        loaded.config = config;
+    }
     if args.f16 {
         export_generator_f16(&loaded.config, &loaded.generator, &args.out)?;
     } else {
