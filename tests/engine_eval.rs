@@ -26,16 +26,21 @@ fn noised(img: &RgbImage, seed: u32) -> RgbImage {
     out
 }
 
-#[test]
-fn swd_is_zero_for_identical_sets_and_worse_for_blur_and_noise() {
-    let all = faces();
-    let (a, b) = all.split_at(120);
-    let config = SwdConfig {
+/// Fewer patches and projections than `eval` uses: enough for 120-image sets, and quick.
+fn small_swd() -> SwdConfig {
+    SwdConfig {
         patches_per_image: 64,
         directions: 64,
         repeats: 2,
         ..SwdConfig::default()
-    };
+    }
+}
+
+#[test]
+fn swd_is_zero_for_identical_sets_and_worse_for_blur_and_noise() {
+    let all = faces();
+    let (a, b) = all.split_at(120);
+    let config = small_swd();
     let same = mean(&multiscale_swd(a, a, &config));
     assert!(same.abs() < 1e-3, "identical sets: {same}");
 
@@ -73,12 +78,7 @@ fn nearest_neighbour_finds_copies() {
 fn invisible_noise_shows_at_the_finest_level_only() {
     let all = faces();
     let (a, b) = all.split_at(120);
-    let config = SwdConfig {
-        patches_per_image: 64,
-        directions: 64,
-        repeats: 2,
-        ..SwdConfig::default()
-    };
+    let config = small_swd();
     let faint: Vec<_> = b
         .iter()
         .enumerate()
