@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use hitogata::device::DeviceChoice;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
-use hitogata::train::{Algorithm, CollapseWatch, Metrics, TrainEvent, TrainJob, TrainWorker};
+use hitogata::train::{
+    Algorithm, CollapseChange, CollapseWatch, Metrics, TrainEvent, TrainJob, TrainWorker,
+};
 
 /// A healthy DCGAN discriminator loss: mostly 0.01–0.05 with spikes to 0.5 and dips to 0.004,
 /// like the 250-step windows of our real runs.
@@ -32,7 +34,12 @@ fn feed(watch: &mut CollapseWatch, first_step: u64, losses: &[f32]) -> Vec<u64> 
     losses
         .iter()
         .enumerate()
-        .filter_map(|(i, &l)| watch.observe(&metrics(first_step + i as u64, l)))
+        .filter_map(
+            |(i, &l)| match watch.observe(&metrics(first_step + i as u64, l)) {
+                Some(CollapseChange::Suspected(w)) => Some(w),
+                _ => None,
+            },
+        )
         .map(|w| {
             assert!(w.median_loss < COLLAPSE_THRESHOLD);
             w.step
@@ -70,9 +77,14 @@ fn a_winning_discriminator_warns_once_then_again_after_recovery() {
     let hovering = vec![(COLLAPSE_THRESHOLD + COLLAPSE_REARM) / 2.0; 1_000];
     assert!(feed(&mut watch, 5_001, &hovering).is_empty());
     assert!(watch.collapsed());
-    // ...a real recovery re-arms it, and a second collapse warns again.
-    let recovered: Vec<f32> = (0..1_000).map(healthy).collect();
-    assert!(feed(&mut watch, 6_001, &recovered).is_empty());
+    // ...a real recovery clears it once and re-arms it, and a second collapse warns again.
+    let changes: Vec<CollapseChange> = (0..1_000)
+        .filter_map(|i| watch.observe(&metrics(6_001 + i, healthy(i))))
+        .collect();
+    assert!(
+        matches!(changes.as_slice(), [CollapseChange::Cleared { step }] if *step > 6_001),
+        "{changes:?}"
+    );
     assert!(!watch.collapsed());
     assert_eq!(feed(&mut watch, 7_001, &collapsed).len(), 1);
 }

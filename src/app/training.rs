@@ -569,8 +569,10 @@ fn settings(
                             "The generator draws clamp(scale · tanh): above 1, the pure white of flat illustrations' backgrounds becomes reachable",
                         )
                         .changed()
+                        && let Ok(model) =
+                            tab.config.model.clone().with_checked_output_scale(scale)
                     {
-                        tab.config.model.output_scale = (scale != 1.0).then_some(scale);
+                        tab.config.model = model;
                     }
                 });
                 ui.end_row();

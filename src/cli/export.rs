@@ -3,9 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use hitogata::checkpoint::{
-    MODEL_FILE, check_config, export_generator, export_generator_f16, load_generator,
-};
+use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
 use hitogata::device::{DeviceChoice, select_device};
 
 /// Arguments of `hitogata export`.
@@ -30,13 +28,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let device = select_device(DeviceChoice::Cpu)?;
     let mut loaded = load_generator(&args.checkpoint, &device.device)?;
     if let Some(scale) = args.output_scale {
-        let config = loaded
+        loaded.config = loaded
             .config
             .clone()
-            .with_output_scale((scale != 1.0).then_some(scale));
-        check_config(&config, &args.out.join(MODEL_FILE))?;
+            .with_checked_output_scale(scale)
+            .map_err(anyhow::Error::msg)?;
         loaded.generator.set_output_scale(scale);
-        loaded.config = config;
     }
     if args.f16 {
         export_generator_f16(&loaded.config, &loaded.generator, &args.out)?;

@@ -12,7 +12,8 @@ use hitogata::device::{DeviceChoice, select_device};
 use hitogata::model::Upsampling;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
-    Algorithm, Augment, AugmentOp, CollapseWatch, RunDir, TrainConfig, TrainingSession,
+    Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, RunDir, TrainConfig,
+    TrainingSession,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -303,16 +304,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             }
         };
         bar.set_position(m.step);
-        let was_collapsed = watch.collapsed();
-        if let Some(w) = watch.observe(&m) {
-            bar.suspend(|| eprintln!("warning: {w}"));
-        } else if was_collapsed && !watch.collapsed() {
-            bar.suspend(|| {
+        match watch.observe(&m) {
+            Some(CollapseChange::Suspected(w)) => bar.suspend(|| eprintln!("warning: {w}")),
+            Some(CollapseChange::Cleared { step }) => bar.suspend(|| {
                 eprintln!(
-                    "note: step {}: the discriminator's loss has recovered (median above {COLLAPSE_REARM} over the last {COLLAPSE_WINDOW} steps); the collapse warning no longer applies",
-                    m.step
+                    "note: step {step}: the discriminator's loss has recovered (median above {COLLAPSE_REARM} over the last {COLLAPSE_WINDOW} steps); the collapse warning no longer applies"
                 )
-            });
+            }),
+            None => {}
         }
         bar.set_message(format!(
             "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s",

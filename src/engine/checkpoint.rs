@@ -245,10 +245,7 @@ pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointE
     if config.ngf == 0 || config.ngf > 1024 || config.ndf == 0 || config.ndf > 1024 {
         return Err(bad("ngf and ndf must be between 1 and 1024"));
     }
-    if !crate::engine::model::OUTPUT_SCALE_RANGE.contains(&config.output_scale()) {
-        return Err(bad("output_scale must be between 1 and 2"));
-    }
-    Ok(())
+    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))
 }
 
 /// Loads a critic saved next to a generator.

@@ -60,10 +60,26 @@ impl ModelConfig {
     pub fn output_scale(&self) -> f32 {
         self.output_scale.unwrap_or(1.0)
     }
+
+    /// This config with another output scale, checked; 1 is stored as absent, like the files
+    /// written before the option existed.
+    pub fn with_checked_output_scale(self, scale: f32) -> Result<Self, String> {
+        check_output_scale(scale)?;
+        Ok(self.with_output_scale((scale != 1.0).then_some(scale)))
+    }
 }
 
 /// The output scales a model may use.
 pub const OUTPUT_SCALE_RANGE: std::ops::RangeInclusive<f32> = 1.0..=2.0;
+
+/// Refuses output scales outside [`OUTPUT_SCALE_RANGE`] (NaN included).
+pub fn check_output_scale(scale: f32) -> Result<(), String> {
+    if OUTPUT_SCALE_RANGE.contains(&scale) {
+        Ok(())
+    } else {
+        Err(format!("output_scale must be between 1 and 2, not {scale}"))
+    }
+}
 
 /// DCGAN's N(0, 0.02) weight initialisation.
 fn dcgan_init() -> Initializer {

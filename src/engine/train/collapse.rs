@@ -43,6 +43,19 @@ impl fmt::Display for CollapseWarning {
     }
 }
 
+/// What one step changed about a watched run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CollapseChange {
+    /// The run has just started to look collapsed.
+    Suspected(CollapseWarning),
+    /// A run that looked collapsed has recovered: the median is back above
+    /// [`COLLAPSE_REARM`], so the earlier warning no longer applies.
+    Cleared {
+        /// The step at which it was noticed.
+        step: u64,
+    },
+}
+
 /// Watches a run's metrics, step by step.
 #[derive(Clone, Debug)]
 pub struct CollapseWatch {
@@ -67,7 +80,7 @@ impl CollapseWatch {
         let mut watch = Self::new(algorithm);
         let mut last = None;
         for m in history {
-            if let Some(w) = watch.observe(m) {
+            if let Some(CollapseChange::Suspected(w)) = watch.observe(m) {
                 last = Some(w);
             }
         }
@@ -75,9 +88,9 @@ impl CollapseWatch {
         (watch, current)
     }
 
-    /// Takes one step's metrics; returns a warning when the run has just started to look
-    /// collapsed (once, until it recovers).
-    pub fn observe(&mut self, metrics: &Metrics) -> Option<CollapseWarning> {
+    /// Takes one step's metrics; says when the run has just started to look collapsed (once,
+    /// until it recovers) and when it has recovered.
+    pub fn observe(&mut self, metrics: &Metrics) -> Option<CollapseChange> {
         if !self.watched {
             return None;
         }
@@ -88,14 +101,16 @@ impl CollapseWatch {
         let median = self.median()?;
         if !self.armed {
             self.armed = median > COLLAPSE_REARM;
-            return None;
+            return self
+                .armed
+                .then_some(CollapseChange::Cleared { step: metrics.step });
         }
         if median < COLLAPSE_THRESHOLD {
             self.armed = false;
-            return Some(CollapseWarning {
+            return Some(CollapseChange::Suspected(CollapseWarning {
                 step: metrics.step,
                 median_loss: median,
-            });
+            }));
         }
         None
     }

@@ -111,9 +111,7 @@ impl TrainConfig {
         if self.model.latent_dim == 0 || self.model.ngf == 0 || self.model.ndf == 0 {
             return Err("latent_dim, ngf and ndf must be at least 1".into());
         }
-        if !crate::engine::model::OUTPUT_SCALE_RANGE.contains(&self.model.output_scale()) {
-            return Err("output_scale must be between 1 and 2".into());
-        }
+        crate::engine::model::check_output_scale(self.model.output_scale())?;
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err("ema_decay must be in [0, 1)".into());
         }

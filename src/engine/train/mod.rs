@@ -9,7 +9,7 @@ pub mod session;
 pub mod worker;
 
 pub use augment::{Augment, AugmentOp};
-pub use collapse::{CollapseWarning, CollapseWatch};
+pub use collapse::{CollapseChange, CollapseWarning, CollapseWatch};
 pub use config::{Algorithm, TrainConfig};
 pub use ema::GeneratorEma;
 pub use run_dir::RunDir;

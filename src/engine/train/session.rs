@@ -259,12 +259,12 @@ impl TrainingSession {
     /// weights, e.g. to let a trained model reach the pure white of its data. Saved with the
     /// next checkpoint.
     pub fn set_output_scale(&mut self, scale: f32) -> Result<(), TrainError> {
-        if !crate::engine::model::OUTPUT_SCALE_RANGE.contains(&scale) {
-            return Err(TrainError::Config(
-                "output_scale must be between 1 and 2".into(),
-            ));
-        }
-        self.config.model.output_scale = (scale != 1.0).then_some(scale);
+        self.config.model = self
+            .config
+            .model
+            .clone()
+            .with_checked_output_scale(scale)
+            .map_err(TrainError::Config)?;
         self.generator.set_output_scale(scale);
         if let Some(ema) = &mut self.ema {
             ema.model_mut().set_output_scale(scale);

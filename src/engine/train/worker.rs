@@ -12,7 +12,7 @@ use image::RgbImage;
 
 use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
-use crate::engine::train::collapse::{CollapseWarning, CollapseWatch};
+use crate::engine::train::collapse::{CollapseChange, CollapseWarning, CollapseWatch};
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::run_dir::RunDir;
 use crate::engine::train::session::{Metrics, TrainError, TrainingSession};
@@ -329,11 +329,12 @@ fn run(
         match result {
             Ok(metrics) => {
                 send(TrainEvent::Progress(metrics));
-                let was_collapsed = watch.collapsed();
-                if let Some(w) = watch.observe(&metrics) {
-                    send(TrainEvent::CollapseSuspected(w));
-                } else if was_collapsed && !watch.collapsed() {
-                    send(TrainEvent::CollapseCleared { step: metrics.step });
+                match watch.observe(&metrics) {
+                    Some(CollapseChange::Suspected(w)) => send(TrainEvent::CollapseSuspected(w)),
+                    Some(CollapseChange::Cleared { step }) => {
+                        send(TrainEvent::CollapseCleared { step })
+                    }
+                    None => {}
                 }
                 let step = metrics.step;
                 if sample_every > 0 && step % sample_every == 0 {
