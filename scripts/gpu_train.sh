@@ -1,28 +1,34 @@
 #!/bin/bash
-# Train both shipped models on a lent GPU machine in one prepared call (see README, "On a GPU",
+# Train several runs at once on a lent GPU machine in one prepared call (see README, "On a GPU",
 # and checkpoints/*/REPORT.md). Runs there in a copy of the repo, with these carried in:
 #   .gl/*.deb           Vulkan/EGL loaders (apt-get download libvulkan1 libegl1 libglvnd0 ...)
-#   .gpu/hitogata.xz    the release binary built here (strip, then xz -9: 111 MB -> 20 MB)
+#   .gpu/hitogata.xz    the release binary built here (strip, then xz -9: 151 MB -> 21 MB)
 #   .gpu/runs.tar.xz    optional: run directories to resume (checkpoint/ only: the carry limit is
-#                       64 MiB); a dataset without one starts a new run
-# Both runs train on wgpu at once until TRAIN_END seconds, stop with SIGINT (which saves a
-# checkpoint), rank their snapshots with `eval` on the machine's CPUs and pack the checkpoint and
-# the best snapshot as split tarballs under $OUT (at most 8 files come back: 2 logs + parts).
-# A run that fails on wgpu restarts on the CPU.
-# History: the 2026-11-26 session ran the first version of this (no snapshots, no weight average
-# then); both runs drew clean pictures and then collapsed, and only the collapsed last checkpoint
-# came back. Hence snapshots and the ranking here.
+#                       64 MiB in all)
+#   .gpu/plan           one run per line: NAME DATASET TRAIN-FLAGS... (`--resume` for a run
+#                       directory from runs.tar.xz, else the flags of a new run)
+#   .gpu/pack           what comes back, most important first, one per line: NAME snap K (the
+#                       last K snapshots as f16 exports), NAME ckpt (the checkpoint) or NAME log K
+#                       (training history and the last K sample grids)
+# All runs train on wgpu side by side until TRAIN_END seconds, stop with SIGINT (which saves a
+# checkpoint), and the pack list is filled in order until PACK_MB is reached, then split into
+# 15 MB parts under $OUT (at most 8 files come back). Snapshots are ranked afterwards with
+# `hitogata eval` on the machine they come back to: the GPU's minutes are for training.
+# History: the 2026-11-26 session ran a first version (no snapshots): both runs drew clean
+# pictures and then collapsed, and only the collapsed last checkpoint came back.
 set -u
 T0=$(date +%s)
 TRAIN_END=${TRAIN_END:-430}
 SNAPSHOT_EVERY=${SNAPSHOT_EVERY:-500}
 DEVICE=${DEVICE:-wgpu}              # cpu for a dry run of this script anywhere
-EVAL_COUNT=${EVAL_COUNT:-1000}
 RUNS_TAR=${RUNS_TAR:-.gpu/runs.tar.xz}
+PLAN=${PLAN:-.gpu/plan}
+PACK=${PACK:-.gpu/pack}
+PACK_MB=${PACK_MB:-62}
 R=${R:-/tmp/runs}
-TRAIN_ARGS=${TRAIN_ARGS:-}          # more train flags: "--lr 5e-5" anneals resumed runs;
-                                    # "--upsampling resize" for new runs (RUNS_TAR=/none)
+OUT=${OUT:-/tmp/gpu-out}
 el() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
+mkdir -p "$OUT" "$R"
 if ls .gl/*.deb >/dev/null 2>&1; then for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
@@ -31,45 +37,64 @@ fi
 nvidia-smi -L 2>/dev/null; nproc
 B=${B:-/tmp/hitogata}
 if [ ! -x "$B" ]; then
-  xz -dc .gpu/hitogata.xz > $B 2>/dev/null || python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.gpu/hitogata.xz'),open('$B','wb'))"
-  chmod +x $B
+  xz -dc .gpu/hitogata.xz > "$B" 2>/dev/null || python3 -c "import lzma,shutil;shutil.copyfileobj(lzma.open('.gpu/hitogata.xz'),open('$B','wb'))"
+  chmod +x "$B"
 fi
-mkdir -p $R
-[ -f $RUNS_TAR ] && tar -xJf $RUNS_TAR -C $R
+[ -f "$RUNS_TAR" ] && tar -xJf "$RUNS_TAR" -C "$R"
 el "setup done"
-start() { # dataset device
-  local extra="--algo dcgan --ngf 32 --ndf 32 --seed 1"
-  [ -d $R/$1/checkpoint ] && extra="--resume"
-  $B train --data assets/datasets/$1 --run $R/$1 --steps 1000000 $extra --device $2 \
-    --sample-every 1000 --checkpoint-every 2000 --snapshot-every $SNAPSHOT_EVERY $TRAIN_ARGS >> $OUT/$1.log 2>&1 &
-  eval "PID_$1=$!"
-  el "started $1 on $2 (pid $!, $extra)"
+declare -A PIDS DATA FLAGS
+start() { # name device
+  local n=$1
+  # shellcheck disable=SC2086
+  "$B" train --data "assets/datasets/${DATA[$n]}" --run "$R/$n" --steps 1000000 --device "$2" \
+    --sample-every "$SNAPSHOT_EVERY" --checkpoint-every 2000 --snapshot-every "$SNAPSHOT_EVERY" \
+    ${FLAGS[$n]} >> "$OUT/$n.log" 2>&1 &
+  PIDS[$n]=$!
+  el "started $n on $2 (pid $!): ${FLAGS[$n]}"
 }
-start faces $DEVICE; start people $DEVICE
+while read -r name data flags; do
+  [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+  DATA[$name]=$data; FLAGS[$name]=$flags
+  start "$name" "$DEVICE"
+done < "$PLAN"
 sleep 45
-for n in faces people; do
-  p=PID_$n
-  if ! kill -0 ${!p} 2>/dev/null; then el "$n died on $DEVICE:"; cat $OUT/$n.log; start $n cpu; fi
+for n in "${!PIDS[@]}"; do
+  if ! kill -0 "${PIDS[$n]}" 2>/dev/null; then el "$n died on $DEVICE:"; cat "$OUT/$n.log"; start "$n" cpu; fi
 done
-while [ $(( $(date +%s) - T0 )) -lt $TRAIN_END ]; do
-  sleep 30
-  el "faces: $(ls $R/faces/samples | tail -1) people: $(ls $R/people/samples | tail -1)"
+while [ $(( $(date +%s) - T0 )) -lt "$TRAIN_END" ]; do
+  sleep 20
+  line=""
+  for n in "${!PIDS[@]}"; do line="$line $n: $(ls "$R/$n/snapshots" 2>/dev/null | tail -1)"; done
+  el "$line"
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader 2>/dev/null
 done
-el "stopping"; kill -INT $PID_faces $PID_people
-for i in $(seq 1 60); do kill -0 $PID_faces 2>/dev/null || kill -0 $PID_people 2>/dev/null || break; sleep 1; done
-for p in $PID_faces $PID_people; do kill -9 $p 2>/dev/null && el "killed $p"; done
-wait; el "stopped"; cat $OUT/faces.log $OUT/people.log
-# Rank the last 8 snapshots of each run on the CPUs (both at once), keep the best.
-for n in faces people; do
-  ls -d $R/$n/snapshots/step-* 2>/dev/null | tail -8 > /tmp/$n.snaps
-  [ -s /tmp/$n.snaps ] && $B eval --device cpu --count $EVAL_COUNT --data assets/datasets/$n \
-    --checkpoint $(cat /tmp/$n.snaps) --report $R/$n/snapshots.eval.ron > $R/$n/snapshots.eval.txt 2>&1 &
+el "stopping"
+for n in "${!PIDS[@]}"; do kill -INT "${PIDS[$n]}" 2>/dev/null; done
+for _ in $(seq 1 60); do
+  alive=0; for n in "${!PIDS[@]}"; do kill -0 "${PIDS[$n]}" 2>/dev/null && alive=1; done
+  [ $alive = 0 ] && break; sleep 1
 done
-wait; el "ranked"; tail -n 10 $R/*/snapshots.eval.txt
-for n in faces people; do
-  best=$(grep -A1 "best first" $R/$n/snapshots.eval.txt 2>/dev/null | tail -1 | awk '{print $2}')
-  [ -n "$best" ] && cp -r "$best" $R/$n/best && echo "$best" > $R/$n/best/FROM
-done
-(cd $R && tar -cf - --exclude=snapshots faces people | xz -1 -T0 > /tmp/out.tar.xz)
-split -b 15M -d /tmp/out.tar.xz $OUT/runs.tar.xz.part; ls -la $OUT; el "packed"
+for n in "${!PIDS[@]}"; do kill -9 "${PIDS[$n]}" 2>/dev/null && el "killed $n"; done
+wait; el "stopped"
+for n in "${!PIDS[@]}"; do tail -n 3 "$OUT/$n.log"; done
+# Fill the pack list in order while it fits.
+S=/tmp/stage; rm -rf $S; mkdir -p $S
+fits() { [ $(( $(du -sb $S | cut -f1) + $(du -sb "$1" | cut -f1) )) -le $(( PACK_MB * 1000000 )) ]; }
+while read -r name what k; do
+  [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+  mkdir -p "$S/$name"
+  case $what in
+    log) mkdir -p "$S/$name/samples"; cp "$R/$name/checkpoint/state.ron" "$S/$name/" 2>/dev/null
+         for f in $(ls "$R/$name/samples" 2>/dev/null | tail -n "${k:-3}"); do cp "$R/$name/samples/$f" "$S/$name/samples/"; done ;;
+    ckpt) fits "$R/$name/checkpoint" && cp -r "$R/$name/checkpoint" "$S/$name/" ;;
+    snap)
+      for s in $(ls -d "$R/$name"/snapshots/step-* 2>/dev/null | tail -n "$k" | tac); do
+        "$B" export --checkpoint "$s" --out "/tmp/f16/$name/$(basename "$s")" --f16 >/dev/null &&
+          fits "/tmp/f16/$name/$(basename "$s")" && mkdir -p "$S/$name/snapshots" &&
+          cp -r "/tmp/f16/$name/$(basename "$s")" "$S/$name/snapshots/"
+      done ;;
+  esac
+done < "$PACK"
+du -sh $S/*; el "staged"
+(cd $S && tar -cf - . | xz -1 -T0 > /tmp/out.tar.xz)
+split -b 15M -d /tmp/out.tar.xz "$OUT/runs.tar.xz.part"; ls -la "$OUT"; el "packed"

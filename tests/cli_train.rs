@@ -562,6 +562,44 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
 }
 
 #[test]
+fn train_can_start_a_fresh_critic_on_resume_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let critic = |run: &Path| std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
+
+    let refused = train(&data, &run, "2", &["--reset-critic"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("--reset-critic applies to --resume only"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    ok(&train(&data, &run, "2", &[]));
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir_all(copy.join("checkpoint")).unwrap();
+    for entry in std::fs::read_dir(run.join("checkpoint")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            copy.join("checkpoint").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    let stderr = ok(&train(&data, &run, "3", &["--resume", "--reset-critic"]));
+    assert!(
+        stderr.contains("resuming at step 2 with a fresh critic"),
+        "{stderr}"
+    );
+    let stderr = ok(&train(&data, &copy, "3", &["--resume"]));
+    assert!(!stderr.contains("fresh critic"), "{stderr}");
+    // One more step from the same checkpoint, with and without the reset: different critics.
+    assert_ne!(critic(&run), critic(&copy));
+}
+
+#[test]
 fn train_says_when_a_collapse_warning_no_longer_applies() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("discs");

@@ -312,3 +312,51 @@ fn a_resumed_session_can_change_its_output_scale() {
     assert_eq!(c.config().model.output_scale(), 1.5);
     assert_eq!(draw(&c), draw(&b), "resumes with the scale");
 }
+
+#[test]
+fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a =
+        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
+    for _ in 0..3 {
+        a.step().unwrap();
+    }
+    a.save_checkpoint(dir.path()).unwrap();
+    let trained = a.critic_parameters();
+    let z = sample_batch(5, 4, a.config().model.latent_dim);
+    let draw = |s: &TrainingSession| -> Vec<f32> {
+        s.inference_generator()
+            .forward(hitogata::inference::latents_tensor(&z, &dev.device))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+
+    let fresh = || {
+        let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+        s.reset_critic();
+        s
+    };
+    let (mut b, c) = (fresh(), fresh());
+    let reset = b.critic_parameters();
+    assert_eq!(reset.len(), trained.len());
+    assert_ne!(reset, trained, "the critic's weights are new");
+    assert_eq!(
+        reset,
+        c.critic_parameters(),
+        "the same seed and step give the same critic"
+    );
+    // Nothing else changes: the generator, its average, the step and the history stay.
+    assert_eq!(draw(&b), draw(&a));
+    assert_eq!(b.step_count(), 3);
+    assert_eq!(b.history().len(), 3);
+    // A new run's critic is not what the reset draws (the step is part of its seed).
+    let new = TrainingSession::new(common::tiny_dcgan_config(), data, &dev.device).unwrap();
+    assert_ne!(reset, new.critic_parameters());
+
+    let metrics = b.step().unwrap();
+    assert!(metrics.critic_loss.is_finite());
+    assert_ne!(b.critic_parameters(), reset, "the fresh critic trains");
+}

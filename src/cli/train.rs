@@ -95,6 +95,11 @@ pub struct TrainArgs {
     /// resuming. Helps when the discriminator memorises a small dataset.
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
+    /// Resumed runs only: start the critic (discriminator) afresh, weights and optimizer,
+    /// keeping the generator. For a critic whose loss sits at chance (it no longer tells real
+    /// from generated, so the generator stops learning).
+    #[arg(long)]
+    reset_critic: bool,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -171,6 +176,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
 
+    if args.reset_critic && !args.resume {
+        bail!("--reset-critic applies to --resume only: a new run's critic is fresh anyway");
+    }
+
     let started = Instant::now();
     let data = Dataset::load_folder(&args.data, args.square)?;
     eprintln!(
@@ -225,7 +234,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         if let Some(scale) = args.output_scale {
             s.set_output_scale(scale)?;
         }
-        eprintln!("resuming at step {}", s.step_count());
+        if args.reset_critic {
+            s.reset_critic();
+        }
+        eprintln!(
+            "resuming at step {}{}",
+            s.step_count(),
+            if args.reset_critic {
+                " with a fresh critic"
+            } else {
+                ""
+            }
+        );
         s
     } else {
         TrainingSession::new(build_config(&args)?, data, &device.device)?

@@ -249,6 +249,17 @@ impl TrainingSession {
         Ok(())
     }
 
+    /// Replaces the critic (discriminator) with freshly initialised weights and a fresh
+    /// optimizer, keeping the generator, its average and the history. For a resumed run whose
+    /// critic has stopped telling real from generated (its loss stuck at chance, 2·ln 2 for
+    /// DCGAN): a new one learns the generator's current flaws and gives it gradients again.
+    /// Seeded by the run's seed and the step, so it is reproducible.
+    pub fn reset_critic(&mut self) {
+        let critic = self.config.model.init_critic(&self.device);
+        self.critic = seeded_init(critic, step_seed(!self.config.seed, self.step, 9));
+        self.optim_c = Optimizer::new(self.config.optimizer_c.clone());
+    }
+
     /// Changes the augmentation of the critic's inputs, e.g. to turn it on for a resumed run
     /// whose discriminator has started to memorise the data.
     pub fn set_augment(&mut self, augment: Augment) {
