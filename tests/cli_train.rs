@@ -577,7 +577,8 @@ fn train_can_start_a_fresh_critic_on_resume_only() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
-    ok(&train(&data, &run, "2", &[]));
+    // DCGAN: its critic has BatchNorm.
+    ok(&train(&data, &run, "2", &["--algo", "dcgan"]));
     let copy = tmp.path().join("copy");
     std::fs::create_dir_all(copy.join("checkpoint")).unwrap();
     for entry in std::fs::read_dir(run.join("checkpoint")).unwrap() {
@@ -597,6 +598,44 @@ fn train_can_start_a_fresh_critic_on_resume_only() {
     assert!(!stderr.contains("fresh critic"), "{stderr}");
     // One more step from the same checkpoint, with and without the reset: different critics.
     assert_ne!(critic(&run), critic(&copy));
+
+    // A reset critic takes the shape flags; without a reset they are ignored with a note.
+    let resume = |run: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--steps",
+            "4",
+            "--device",
+            "cpu",
+            "--resume",
+        ];
+        args.extend_from_slice(extra);
+        hitogata(&args)
+    };
+    let stderr = ok(&resume(
+        &run,
+        &[
+            "--reset-critic",
+            "--ndf",
+            "6",
+            "--critic-batch-norm",
+            "false",
+        ],
+    ));
+    assert!(stderr.contains("ndf 6 (no BatchNorm)"), "{stderr}");
+    assert!(!stderr.contains("are ignored"), "{stderr}");
+    let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
+    assert!(
+        model.contains("ndf: 6") && model.contains("critic_batch_norm: false"),
+        "{model}"
+    );
+    let stderr = ok(&resume(&copy, &["--critic-batch-norm", "false"]));
+    assert!(stderr.contains("are ignored"), "{stderr}");
+    assert!(stderr.contains("ndf 4,"), "{stderr}");
 }
 
 #[test]

@@ -336,7 +336,7 @@ fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
 
     let fresh = || {
         let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
-        s.reset_critic();
+        s.reset_critic(None, None).unwrap();
         s
     };
     let (mut b, c) = (fresh(), fresh());
@@ -359,4 +359,26 @@ fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
     let metrics = b.step().unwrap();
     assert!(metrics.critic_loss.is_finite());
     assert_ne!(b.critic_parameters(), reset, "the fresh critic trains");
+
+    // The new critic may be wider and drop BatchNorm; the checkpoint then describes it.
+    let mut d = TrainingSession::resume(dir.path(), a.data().clone(), &dev.device).unwrap();
+    assert!(d.reset_critic(Some(0), None).is_err(), "ndf 0 is refused");
+    assert!(
+        d.config().model.critic_batch_norm,
+        "a refused reset changes nothing"
+    );
+    d.reset_critic(Some(12), Some(false)).unwrap();
+    assert!(d.critic_parameters().len() > trained.len());
+    d.step().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    d.save_checkpoint(saved.path()).unwrap();
+    let e = TrainingSession::resume(saved.path(), a.data().clone(), &dev.device).unwrap();
+    assert_eq!(e.config().model.ndf, 12);
+    assert!(!e.config().model.critic_batch_norm);
+    assert_eq!(e.critic_parameters(), d.critic_parameters());
+    assert_eq!(
+        draw(&e),
+        draw(&d),
+        "the generator is untouched by the critic's shape"
+    );
 }

@@ -97,9 +97,15 @@ pub struct TrainArgs {
     augment: Option<Vec<AugmentOp>>,
     /// Resumed runs only: start the critic (discriminator) afresh, weights and optimizer,
     /// keeping the generator. For a critic whose loss sits at chance (it no longer tells real
-    /// from generated, so the generator stops learning).
+    /// from generated, so the generator stops learning). --ndf and --critic-batch-norm then
+    /// shape the new critic.
     #[arg(long)]
     reset_critic: bool,
+    /// BatchNorm in the critic (`true` or `false`; new runs: DCGAN's default is true, WGAN's
+    /// false). BatchNorm normalises the real and the generated batch each by its own
+    /// statistics, which hides batch-wide differences (colour balance) from the critic.
+    #[arg(long)]
+    critic_batch_norm: Option<bool>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -127,6 +133,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.ndf {
         config.model.ndf = v;
+    }
+    if let Some(v) = args.critic_batch_norm {
+        config.model.critic_batch_norm = v;
     }
     if let Some(v) = args.latent_dim {
         config.model.latent_dim = v;
@@ -206,7 +215,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let overridden = args.config.is_some()
             || args.batch_size.is_some()
             || args.ngf.is_some()
-            || args.ndf.is_some()
+            || (args.ndf.is_some() && !args.reset_critic)
+            || (args.critic_batch_norm.is_some() && !args.reset_critic)
             || args.latent_dim.is_some()
             || args.upsampling.is_some()
             || args.n_critic.is_some()
@@ -235,7 +245,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             s.set_output_scale(scale)?;
         }
         if args.reset_critic {
-            s.reset_critic();
+            s.reset_critic(args.ndf, args.critic_batch_norm)?;
         }
         eprintln!(
             "resuming at step {}{}",
@@ -252,7 +262,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let config = session.config().clone();
     eprintln!(
-        "training: {:?}, ngf {}{}, ndf {}, z {}, output scale {}, batch {}, lr {}, seed {}, weight average {}, augment {}",
+        "training: {:?}, ngf {}{}, ndf {}{}, z {}, output scale {}, batch {}, lr {}, seed {}, weight average {}, augment {}",
         config.algorithm,
         config.model.ngf,
         match config.model.upsampling() {
@@ -260,6 +270,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             Upsampling::Resize => " (resize-convolution)",
         },
         config.model.ndf,
+        if config.model.critic_batch_norm {
+            ""
+        } else {
+            " (no BatchNorm)"
+        },
         config.model.latent_dim,
         config.model.output_scale(),
         config.batch_size,

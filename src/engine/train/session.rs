@@ -253,11 +253,26 @@ impl TrainingSession {
     /// optimizer, keeping the generator, its average and the history. For a resumed run whose
     /// critic has stopped telling real from generated (its loss stuck at chance, 2·ln 2 for
     /// DCGAN): a new one learns the generator's current flaws and gives it gradients again.
-    /// Seeded by the run's seed and the step, so it is reproducible.
-    pub fn reset_critic(&mut self) {
+    /// Being new, it may have another width (`ndf`) or drop BatchNorm (`batch_norm`); `None`
+    /// keeps the run's. Seeded by the run's seed and the step, so it is reproducible.
+    pub fn reset_critic(
+        &mut self,
+        ndf: Option<usize>,
+        batch_norm: Option<bool>,
+    ) -> Result<(), TrainError> {
+        let mut config = self.config.clone();
+        if let Some(ndf) = ndf {
+            config.model.ndf = ndf;
+        }
+        if let Some(batch_norm) = batch_norm {
+            config.model.critic_batch_norm = batch_norm;
+        }
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
         let critic = self.config.model.init_critic(&self.device);
         self.critic = seeded_init(critic, step_seed(!self.config.seed, self.step, 9));
         self.optim_c = Optimizer::new(self.config.optimizer_c.clone());
+        Ok(())
     }
 
     /// Changes the augmentation of the critic's inputs, e.g. to turn it on for a resumed run
