@@ -205,6 +205,14 @@ fn jitter_with_a_seed_gives_the_same_children() {
     wait_until(&mut h, "the children again", |a| {
         a.jitter.textures.len() == 16
     });
+    // The children's buttons never wrap: two-digit labels stay on one line, as tall as the rest.
+    let one_digit = h.get_by_label("Bookmark 2").rect();
+    let two_digits = h.get_by_label("Bookmark 10").rect();
+    assert_eq!(two_digits.height(), one_digit.height());
+    assert!(
+        two_digits.width() > one_digit.width(),
+        "{one_digit:?} {two_digits:?}"
+    );
     h.get_by_label("Bookmark 2").click_accesskit();
     h.step();
     let b = h.state().bookmarks.store.all().last().cloned().unwrap();
