@@ -382,3 +382,71 @@ fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
         "the generator is untouched by the critic's shape"
     );
 }
+
+#[test]
+fn resume_overrides_change_what_they_name_and_nothing_else() {
+    use hitogata::train::{Augment, ResumeOverrides};
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut a =
+        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
+    a.step().unwrap();
+    a.save_checkpoint(dir.path()).unwrap();
+    let resume = || TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+
+    let none = ResumeOverrides::default();
+    assert!(none.is_empty());
+    let mut b = resume();
+    none.apply(&mut b).unwrap();
+    assert_eq!(b.config(), a.config());
+    assert_eq!(b.critic_parameters(), a.critic_parameters());
+
+    let all = ResumeOverrides {
+        lr: Some(1e-4),
+        critic_lr: Some(3e-5),
+        ema_decay: Some(0.99),
+        augment: Some(Augment::ALL),
+        output_scale: Some(1.2),
+        reset_critic: true,
+        critic_ndf: Some(6),
+        critic_batch_norm: Some(false),
+    };
+    assert!(!all.is_empty());
+    let mut c = resume();
+    all.apply(&mut c).unwrap();
+    let config = c.config();
+    assert_eq!(config.optimizer_g.lr(), 1e-4);
+    assert_eq!(config.optimizer_c.lr(), 3e-5);
+    assert_eq!(config.ema_decay, 0.99);
+    assert_eq!(config.augment, Augment::ALL);
+    assert_eq!(config.model.output_scale(), 1.2);
+    assert_eq!(config.model.ndf, 6);
+    assert!(!config.model.critic_batch_norm);
+    assert_eq!(
+        config.model.ngf,
+        a.config().model.ngf,
+        "the generator's shape stays"
+    );
+
+    // Without the reset the critic stays, whatever the other changes.
+    let mut d = resume();
+    all.without_reset().apply(&mut d).unwrap();
+    assert_eq!(d.critic_parameters(), a.critic_parameters());
+    assert_eq!(d.config().optimizer_c.lr(), 3e-5);
+    // --lr alone sets both rates.
+    let mut e = resume();
+    ResumeOverrides {
+        lr: Some(2e-5),
+        ..Default::default()
+    }
+    .apply(&mut e)
+    .unwrap();
+    assert_eq!(e.config().optimizer_c.lr(), 2e-5);
+
+    let bad = ResumeOverrides {
+        output_scale: Some(3.0),
+        ..Default::default()
+    };
+    assert!(bad.apply(&mut resume()).is_err());
+}

@@ -13,6 +13,7 @@ fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
         run: run.to_path_buf(),
         config: common::tiny_train_config(),
         resume: false,
+        overrides: Default::default(),
         device: DeviceChoice::Cpu,
         sample_every: 2,
         checkpoint_every: 0,
@@ -206,4 +207,51 @@ fn divergence_pauses_and_rolls_back_to_the_last_checkpoint() {
         _ => unreachable!(),
     }
     assert!(!run.join("checkpoint").exists(), "nothing broken was saved");
+}
+
+#[test]
+fn a_resumed_job_applies_its_overrides_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 6);
+    let run = tmp.path().join("run");
+    let mut first = job(&data, &run);
+    first.max_steps = Some(2);
+    let w = TrainWorker::start(first, Box::new(|| {}));
+    expect(&w, "the stop", |e| {
+        matches!(e, TrainEvent::Stopped { saved: true, .. })
+    });
+    drop(w);
+    let critic = || std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
+    let before = critic();
+
+    let mut again = job(&data, &run);
+    again.resume = true;
+    // Already there: it saves at once, so the saved critic differs only by the reset.
+    again.max_steps = Some(2);
+    again.overrides = hitogata::train::ResumeOverrides {
+        lr: Some(1e-5),
+        augment: Some(hitogata::train::Augment::ALL),
+        reset_critic: true,
+        ..Default::default()
+    };
+    let w = TrainWorker::start(again, Box::new(|| {}));
+    match expect(&w, "the resumed start", |e| {
+        matches!(e, TrainEvent::Started { .. })
+    }) {
+        TrainEvent::Started { step, config, .. } => {
+            assert_eq!(step, 2);
+            assert_eq!(config.optimizer_g.lr(), 1e-5);
+            assert_eq!(config.augment, hitogata::train::Augment::ALL);
+        }
+        _ => unreachable!(),
+    }
+    expect(&w, "the stop", |e| {
+        matches!(e, TrainEvent::Stopped { saved: true, .. })
+    });
+    drop(w);
+    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    assert_eq!(state.config.optimizer_c.lr(), 1e-5);
+    assert_ne!(critic(), before);
 }

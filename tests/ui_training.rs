@@ -342,3 +342,38 @@ fn the_output_scale_field_reaches_the_runs_model() {
     let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
     assert!(model.contains("output_scale: Some(1.25)"), "{model}");
 }
+
+#[test]
+fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    train_and_stop(&mut h, 1);
+    assert!(
+        h.query_by_label("with these settings").is_none(),
+        "only when resuming"
+    );
+    h.get_by_label("resume").click();
+    h.run_steps(2);
+    h.get_by_label("with these settings").click();
+    h.get_by_label("fresh critic").click();
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    let overrides = h.state().training.resume_overrides();
+    assert!(overrides.reset_critic);
+    assert_eq!(overrides.augment, Some(hitogata::train::Augment::ALL));
+    let critic = std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
+    // Stop at the step it is at: the checkpoint is saved at once, without training, so the
+    // critic on disk changes only through the reset.
+    h.state_mut().training.target_steps = h.state().training.step;
+    h.get_by_label("Start").click();
+    h.run_steps(1);
+    wait_until(&mut h, "the immediate stop", |a| {
+        a.training.state == RunState::Idle
+    });
+    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+    assert_ne!(
+        std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap(),
+        critic
+    );
+}

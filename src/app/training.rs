@@ -15,8 +15,8 @@ use crate::engine::model::{OUTPUT_SCALE_RANGE, Upsampling};
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
-    Algorithm, Augment, CollapseWarning, Metrics, RunDir, TrainCommand, TrainConfig, TrainEvent,
-    TrainJob, TrainWorker,
+    Algorithm, Augment, CollapseWarning, Metrics, ResumeOverrides, RunDir, TrainCommand,
+    TrainConfig, TrainEvent, TrainJob, TrainWorker,
 };
 
 /// Where a run stands.
@@ -52,6 +52,11 @@ pub struct TrainingTab {
     pub device: DeviceChoice,
     /// Continue the run folder's checkpoint.
     pub resume: bool,
+    /// When resuming: apply the rates, average, augmentation and output scale shown here
+    /// instead of keeping the checkpoint's.
+    pub apply_on_resume: bool,
+    /// When resuming: start the critic afresh (at the width shown).
+    pub reset_critic: bool,
     /// Sample grid interval.
     pub sample_every: u64,
     /// Checkpoint interval.
@@ -111,6 +116,8 @@ impl Default for TrainingTab {
             config,
             device: DeviceChoice::Auto,
             resume: false,
+            apply_on_resume: false,
+            reset_critic: false,
             sample_every: 50,
             checkpoint_every: 500,
             target_steps: 0,
@@ -219,6 +226,23 @@ impl TrainingTab {
         self.worker.as_ref().is_some_and(|w| w.in_step())
     }
 
+    /// What a resumed run takes from the tab's fields.
+    pub fn resume_overrides(&self) -> ResumeOverrides {
+        let mut overrides = ResumeOverrides::default();
+        if self.apply_on_resume {
+            overrides.lr = Some(self.config.optimizer_g.lr());
+            overrides.critic_lr = Some(self.config.optimizer_c.lr());
+            overrides.ema_decay = Some(self.config.ema_decay);
+            overrides.augment = Some(self.config.augment);
+            overrides.output_scale = Some(self.config.model.output_scale());
+        }
+        if self.reset_critic {
+            overrides.reset_critic = true;
+            overrides.critic_ndf = Some(self.config.model.ndf);
+        }
+        overrides
+    }
+
     /// Starts a run with the current settings.
     pub fn start(&mut self, ctx: &egui::Context) {
         if self.active() {
@@ -229,6 +253,7 @@ impl TrainingTab {
             run: PathBuf::from(self.run_dir.trim()),
             config: self.config.clone(),
             resume: self.resume,
+            overrides: self.resume_overrides(),
             device: self.device,
             sample_every: self.sample_every,
             checkpoint_every: self.checkpoint_every,
@@ -478,6 +503,15 @@ fn settings(
                         );
                     ui.checkbox(&mut tab.resume, "resume")
                         .on_hover_text("Continue the checkpoint in the run folder");
+                    if tab.resume {
+                        ui.checkbox(&mut tab.apply_on_resume, "with these settings")
+                            .on_hover_text(
+                                "Apply the learning rates, average, augment and output scale below to the resumed run (otherwise it keeps the checkpoint's; its model shape always stays)",
+                            );
+                        ui.checkbox(&mut tab.reset_critic, "fresh critic").on_hover_text(
+                            "Start the critic afresh at the ndf below, keeping the generator: for a discriminator whose loss sits at chance",
+                        );
+                    }
                 });
                 ui.end_row();
                 ui.label("Algorithm");

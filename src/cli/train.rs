@@ -12,8 +12,8 @@ use hitogata::device::{DeviceChoice, select_device};
 use hitogata::model::Upsampling;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
-    Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, RunDir, TrainConfig,
-    TrainingSession,
+    Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides, RunDir,
+    TrainConfig, TrainingSession,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -227,26 +227,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             );
         }
         let mut s = TrainingSession::resume(&args.run, data, &device.device)?;
-        if let Some(decay) = args.ema {
-            s.set_ema_decay(decay)?;
+        ResumeOverrides {
+            lr: args.lr,
+            critic_lr: args.critic_lr,
+            ema_decay: args.ema,
+            augment: args.augment.as_deref().map(Augment::from_ops),
+            output_scale: args.output_scale,
+            reset_critic: args.reset_critic,
+            critic_ndf: args.ndf,
+            critic_batch_norm: args.critic_batch_norm,
         }
-        if args.lr.is_some() || args.critic_lr.is_some() {
-            let generator = args.lr.unwrap_or(s.config().optimizer_g.lr());
-            let critic = args
-                .critic_lr
-                .or(args.lr)
-                .unwrap_or(s.config().optimizer_c.lr());
-            s.set_learning_rates(generator, critic)?;
-        }
-        if let Some(ops) = &args.augment {
-            s.set_augment(Augment::from_ops(ops));
-        }
-        if let Some(scale) = args.output_scale {
-            s.set_output_scale(scale)?;
-        }
-        if args.reset_critic {
-            s.reset_critic(args.ndf, args.critic_batch_norm)?;
-        }
+        .apply(&mut s)?;
         eprintln!(
             "resuming at step {}{}",
             s.step_count(),

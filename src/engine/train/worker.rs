@@ -14,6 +14,7 @@ use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
 use crate::engine::train::collapse::{CollapseChange, CollapseWarning, CollapseWatch};
 use crate::engine::train::config::TrainConfig;
+use crate::engine::train::overrides::ResumeOverrides;
 use crate::engine::train::run_dir::RunDir;
 use crate::engine::train::session::{Metrics, TrainError, TrainingSession};
 
@@ -28,6 +29,8 @@ pub struct TrainJob {
     pub config: TrainConfig,
     /// Continue the run directory's checkpoint.
     pub resume: bool,
+    /// Changes to a resumed run (rates, augmentation, a fresh critic...); ignored for new runs.
+    pub overrides: ResumeOverrides,
     /// Device.
     pub device: DeviceChoice,
     /// Sample grid every N steps (0: never).
@@ -223,16 +226,21 @@ fn run(
             job.run.display()
         ));
     }
-    let open = |data: Arc<Dataset>| -> Result<TrainingSession, String> {
-        if job.resume {
-            TrainingSession::resume(&job.run, data, &device.device)
-        } else {
-            TrainingSession::new(job.config.clone(), data, &device.device)
-        }
-        .map_err(|e| e.to_string())
+    // Reopens the checkpoint with the job's changes; the critic reset only until a checkpoint
+    // holding the fresh critic has been saved.
+    let resume = |data: Arc<Dataset>, overrides: &ResumeOverrides| {
+        let mut session = TrainingSession::resume(&job.run, data, &device.device)?;
+        overrides.apply(&mut session)?;
+        Ok::<_, TrainError>(session)
     };
-    let mut session = open(data.clone())?;
+    let mut session = if job.resume {
+        resume(data.clone(), &job.overrides)
+    } else {
+        TrainingSession::new(job.config.clone(), data.clone(), &device.device)
+    }
+    .map_err(|e| e.to_string())?;
     let mut resumable = job.resume;
+    let mut saved_since_start = false;
     send(TrainEvent::Started {
         step: session.step_count(),
         device: device.description.clone(),
@@ -290,6 +298,7 @@ fn run(
             Some(TrainCommand::SaveNow) => {
                 save(&session)?;
                 resumable = true;
+                saved_since_start = true;
             }
             Some(TrainCommand::SampleEvery(n)) => sample_every = n,
             Some(TrainCommand::Stop { save: wanted }) => {
@@ -343,6 +352,7 @@ fn run(
                 if job.checkpoint_every > 0 && step % job.checkpoint_every == 0 {
                     save(&session)?;
                     resumable = true;
+                    saved_since_start = true;
                 }
             }
             Err(TrainError::Diverged { step, what, value }) => {
@@ -356,8 +366,12 @@ fn run(
                     }
                 );
                 session = if resumable {
-                    TrainingSession::resume(&job.run, data.clone(), &device.device)
-                        .map_err(|e| e.to_string())?
+                    let overrides = match (job.resume, saved_since_start) {
+                        (false, _) => ResumeOverrides::default(),
+                        (true, false) => job.overrides.clone(),
+                        (true, true) => job.overrides.without_reset(),
+                    };
+                    resume(data.clone(), &overrides).map_err(|e| e.to_string())?
                 } else {
                     TrainingSession::new(job.config.clone(), data.clone(), &device.device)
                         .map_err(|e| e.to_string())?

@@ -1,0 +1,70 @@
+//! What a resumed run may change: its schedule and objective, and a fresh critic — never the
+//! generator's shape or weights. The CLI's flags and the Training tab both fill one of these.
+
+use crate::engine::train::augment::Augment;
+use crate::engine::train::session::{TrainError, TrainingSession};
+
+/// Changes applied to a session right after it is resumed; `None` keeps the checkpoint's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResumeOverrides {
+    /// Learning rate of both optimizers (the critic's unless `critic_lr` is set).
+    pub lr: Option<f64>,
+    /// Learning rate of the critic alone.
+    pub critic_lr: Option<f64>,
+    /// Decay of the generator weight average (0: off; starts one on a run without).
+    pub ema_decay: Option<f32>,
+    /// Augmentation of the critic's inputs.
+    pub augment: Option<Augment>,
+    /// The generator's output scale (its weights stay).
+    pub output_scale: Option<f32>,
+    /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
+    pub reset_critic: bool,
+    /// Width of the fresh critic.
+    pub critic_ndf: Option<usize>,
+    /// BatchNorm in the fresh critic.
+    pub critic_batch_norm: Option<bool>,
+}
+
+impl ResumeOverrides {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Applies the changes; on an error (a bad rate or scale) the session may be partly
+    /// changed, so callers drop it rather than train it.
+    pub fn apply(&self, session: &mut TrainingSession) -> Result<(), TrainError> {
+        if let Some(decay) = self.ema_decay {
+            session.set_ema_decay(decay)?;
+        }
+        if self.lr.is_some() || self.critic_lr.is_some() {
+            let generator = self.lr.unwrap_or(session.config().optimizer_g.lr());
+            let critic = self
+                .critic_lr
+                .or(self.lr)
+                .unwrap_or(session.config().optimizer_c.lr());
+            session.set_learning_rates(generator, critic)?;
+        }
+        if let Some(augment) = self.augment {
+            session.set_augment(augment);
+        }
+        if let Some(scale) = self.output_scale {
+            session.set_output_scale(scale)?;
+        }
+        if self.reset_critic {
+            session.reset_critic(self.critic_ndf, self.critic_batch_norm)?;
+        }
+        Ok(())
+    }
+
+    /// The same changes without the critic reset: for reopening a run whose checkpoint
+    /// already holds the fresh critic.
+    pub fn without_reset(&self) -> Self {
+        Self {
+            reset_critic: false,
+            critic_ndf: None,
+            critic_batch_norm: None,
+            ..self.clone()
+        }
+    }
+}
