@@ -352,7 +352,9 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
         "only when resuming"
     );
     h.get_by_label("resume").click();
-    h.run_steps(2);
+    wait_until(&mut h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
     h.get_by_label("with these settings").click();
     h.get_by_label("fresh critic").click();
     h.get_by_label("augment").click();
@@ -376,4 +378,42 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
         std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap(),
         critic
     );
+}
+
+#[test]
+fn ticking_resume_shows_the_checkpoints_settings() {
+    let (tmp, mut h, _run) = tiny_run(8);
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    let step = h.state().training.step;
+    // The tab's fields drift away from the run's...
+    h.state_mut().training.config.augment = hitogata::train::Augment::default();
+    h.state_mut().training.config.optimizer_g =
+        h.state().training.config.optimizer_g.clone().with_lr(0.01);
+    // ...and ticking "resume" brings the checkpoint's back, read off the UI thread.
+    h.get_by_label("resume").click();
+    wait_until(&mut h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
+    h.step();
+    h.get_by_label(&format!("the checkpoint's settings (step {step})"));
+    assert_eq!(
+        h.state().training.config.augment,
+        hitogata::train::Augment::ALL
+    );
+    assert_ne!(h.state().training.config.optimizer_g.lr(), 0.01);
+
+    // A folder without a checkpoint says so.
+    h.state_mut().training.run_dir = tmp.path().join("empty").display().to_string();
+    wait_until(&mut h, "the missing checkpoint", |a| {
+        a.training
+            .resume_note
+            .as_deref()
+            .is_some_and(|n| n.starts_with("nothing to resume"))
+    });
+    // Unticking forgets the note.
+    h.get_by_label("resume").click();
+    h.run_steps(2);
+    assert!(h.state().training.resume_note.is_none());
 }

@@ -100,6 +100,10 @@ pub struct TrainingTab {
     worker: Option<TrainWorker>,
     scan: Option<(String, std::sync::mpsc::Receiver<ScanResult>)>,
     scanned_dir: Option<String>,
+    /// What the run folder's checkpoint holds, shown while "resume" is ticked.
+    pub resume_note: Option<String>,
+    run_read: Option<(String, std::sync::mpsc::Receiver<RunConfigResult>)>,
+    read_run_dir: Option<String>,
     shown: Option<(usize, usize)>,
     rate_window: Option<(Instant, u64)>,
     steps_per_sec: f32,
@@ -141,6 +145,9 @@ impl Default for TrainingTab {
             worker: None,
             scan: None,
             scanned_dir: None,
+            resume_note: None,
+            run_read: None,
+            read_run_dir: None,
             shown: None,
             rate_window: None,
             steps_per_sec: 0.0,
@@ -163,11 +170,54 @@ pub fn shipped_dataset(name: &str) -> PathBuf {
 
 /// What a look at a dataset folder found: images, skipped files and a few pictures, or why
 /// it cannot be used.
+type RunConfigResult = Result<(u64, TrainConfig), String>;
 type ScanResult = Result<(usize, Vec<Skipped>, Vec<RgbImage>), String>;
 
 impl TrainingTab {
     /// Looks at the dataset folder on a background thread when it changed (and the user is not
     /// typing in it), so counts, skipped files and a preview show before a run starts.
+    /// While "resume" is ticked, reads the run folder's checkpoint settings on a thread and
+    /// shows them in the fields, so that what is shown is what the run will keep (or, with
+    /// "with these settings", the starting point for changes).
+    pub(crate) fn read_run_config(&mut self, ctx: &egui::Context, typing: bool) {
+        if let Some((dir, rx)) = &self.run_read
+            && let Ok(result) = rx.try_recv()
+        {
+            if *dir == self.run_dir && self.resume && !self.active() {
+                match result {
+                    Ok((step, config)) => {
+                        self.config = config;
+                        self.resume_note = Some(format!("the checkpoint's settings (step {step})"));
+                    }
+                    Err(e) => self.resume_note = Some(format!("nothing to resume: {e}")),
+                }
+            }
+            self.run_read = None;
+        }
+        if !self.resume {
+            self.read_run_dir = None;
+            self.resume_note = None;
+            return;
+        }
+        if typing
+            || self.active()
+            || self.run_read.is_some()
+            || self.read_run_dir.as_deref() == Some(self.run_dir.as_str())
+        {
+            return;
+        }
+        let dir = self.run_dir.clone();
+        self.read_run_dir = Some(dir.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let ctx = ctx.clone();
+        let run = RunDir::new(PathBuf::from(dir.trim()));
+        std::thread::spawn(move || {
+            let _ = tx.send(run.checkpoint_config().map_err(|e| e.to_string()));
+            ctx.request_repaint();
+        });
+        self.run_read = Some((dir, rx));
+    }
+
     pub(crate) fn scan_dataset(&mut self, ctx: &egui::Context, typing: bool) {
         if let Some((dir, rx)) = &self.scan
             && let Ok(result) = rx.try_recv()
@@ -497,12 +547,14 @@ fn settings(
                 ui.end_row();
                 ui.label("Run folder");
                 ui.horizontal(|ui| {
-                    ui.add(egui::TextEdit::singleline(&mut tab.run_dir).desired_width(260.0))
+                    let field = ui
+                        .add(egui::TextEdit::singleline(&mut tab.run_dir).desired_width(260.0))
                         .on_hover_text(
                             "Checkpoints, the generator export and sample grids go here",
                         );
                     ui.checkbox(&mut tab.resume, "resume")
                         .on_hover_text("Continue the checkpoint in the run folder");
+                    tab.read_run_config(ui.ctx(), field.has_focus());
                     if tab.resume {
                         ui.checkbox(&mut tab.apply_on_resume, "with these settings")
                             .on_hover_text(
@@ -511,6 +563,9 @@ fn settings(
                         ui.checkbox(&mut tab.reset_critic, "fresh critic").on_hover_text(
                             "Start the critic afresh at the ndf below, keeping the generator: for a discriminator whose loss sits at chance",
                         );
+                        if let Some(note) = &tab.resume_note {
+                            ui.weak(note);
+                        }
                     }
                 });
                 ui.end_row();

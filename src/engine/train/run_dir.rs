@@ -6,9 +6,12 @@ use std::path::PathBuf;
 
 use image::RgbImage;
 
-use crate::engine::checkpoint::{RUN_CHECKPOINT_DIR, resolve_checkpoint_dir};
+use crate::engine::checkpoint::{
+    CheckpointError, RUN_CHECKPOINT_DIR, STATE_FILE, read_ron, resolve_checkpoint_dir,
+};
 use crate::engine::render::{grid, save_png};
-use crate::engine::train::session::{TrainError, TrainingSession};
+use crate::engine::train::config::TrainConfig;
+use crate::engine::train::session::{TrainError, TrainState, TrainingSession};
 
 /// Paths of a run.
 #[derive(Clone, Debug)]
@@ -48,6 +51,13 @@ impl RunDir {
     /// Whether a checkpoint exists (or survives from an interrupted save).
     pub fn has_checkpoint(&self) -> bool {
         resolve_checkpoint_dir(&self.root).is_ok()
+    }
+
+    /// The step and configuration of the run's checkpoint, read from its state file (to show
+    /// a run's settings before resuming it).
+    pub fn checkpoint_config(&self) -> Result<(u64, TrainConfig), CheckpointError> {
+        let state: TrainState = read_ron(&self.checkpoint().join(STATE_FILE))?;
+        Ok((state.step, state.config))
     }
 
     /// Writes the session's fixed-z sample grid for its current step; returns the pictures.
