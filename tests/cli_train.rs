@@ -580,15 +580,7 @@ fn train_can_start_a_fresh_critic_on_resume_only() {
     // DCGAN: its critic has BatchNorm.
     ok(&train(&data, &run, "2", &["--algo", "dcgan"]));
     let copy = tmp.path().join("copy");
-    std::fs::create_dir_all(copy.join("checkpoint")).unwrap();
-    for entry in std::fs::read_dir(run.join("checkpoint")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            copy.join("checkpoint").join(entry.file_name()),
-        )
-        .unwrap();
-    }
+    common::copy_checkpoint(&run, &copy);
     let stderr = ok(&train(&data, &run, "3", &["--resume", "--reset-critic"]));
     assert!(
         stderr.contains("resuming at step 2 with a fresh critic"),

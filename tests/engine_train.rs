@@ -4,7 +4,7 @@ mod common;
 
 use hitogata::checkpoint::load_generator;
 use hitogata::data::Dataset;
-use hitogata::latent::sample_batch;
+use hitogata::latent::{Latent, sample_batch};
 use hitogata::optim::OptimizerConfig;
 use hitogata::train::{Algorithm, TrainConfig, TrainError, TrainingSession};
 
@@ -19,6 +19,42 @@ fn wasserstein_on_fixed_batch(
     let fidx: Vec<usize> = (0..fakes.len).collect();
     let fake = fakes.batch(&fidx, &vec![false; fidx.len()], &dev.device);
     session.critic_mean(real) - session.critic_mean(fake)
+}
+
+/// A tiny DCGAN session trained `steps` steps and saved, to resume from: the device, the
+/// data, the checkpoint folder (keep it alive) and the session itself.
+fn saved_dcgan(
+    steps: usize,
+) -> (
+    hitogata::device::ComputeDevice,
+    std::sync::Arc<Dataset>,
+    tempfile::TempDir,
+    TrainingSession,
+) {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let dir = tempfile::tempdir().unwrap();
+    let mut session =
+        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
+    for _ in 0..steps {
+        session.step().unwrap();
+    }
+    session.save_checkpoint(dir.path()).unwrap();
+    (dev, data, dir, session)
+}
+
+/// What a session's generator (its average) draws for `z`.
+fn draw(
+    session: &TrainingSession,
+    z: &[Latent],
+    dev: &hitogata::device::ComputeDevice,
+) -> Vec<f32> {
+    session
+        .inference_generator()
+        .forward(hitogata::inference::latents_tensor(z, &dev.device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 #[test]
@@ -280,26 +316,12 @@ fn the_learning_rate_can_be_lowered_on_resume_and_is_saved() {
 
 #[test]
 fn a_resumed_session_can_change_its_output_scale() {
-    let dev = common::cpu();
-    let data = common::disc_dataset(8);
-    let dir = tempfile::tempdir().unwrap();
-    let mut a =
-        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
-    a.step().unwrap();
-    a.save_checkpoint(dir.path()).unwrap();
-
+    let (dev, data, dir, a) = saved_dcgan(1);
     let mut b = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
     assert!(b.set_output_scale(2.5).is_err());
     b.set_output_scale(1.5).unwrap();
     let z = sample_batch(3, 4, b.config().model.latent_dim);
-    let plain = dev.device.clone();
-    let draw = |s: &TrainingSession| -> Vec<f32> {
-        s.inference_generator()
-            .forward(hitogata::inference::latents_tensor(&z, &plain))
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
-    };
+    let draw = |s: &TrainingSession| draw(s, &z, &dev);
     // The same weights: every output stretched by the scale (a fresh model stays inside ±1).
     for (x, y) in draw(&a).iter().zip(draw(&b)) {
         assert!((1.5 * x - y).abs() < 1e-5, "{x} → {y}");
@@ -315,24 +337,10 @@ fn a_resumed_session_can_change_its_output_scale() {
 
 #[test]
 fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
-    let dev = common::cpu();
-    let data = common::disc_dataset(8);
-    let dir = tempfile::tempdir().unwrap();
-    let mut a =
-        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
-    for _ in 0..3 {
-        a.step().unwrap();
-    }
-    a.save_checkpoint(dir.path()).unwrap();
+    let (dev, data, dir, a) = saved_dcgan(3);
     let trained = a.critic_parameters();
     let z = sample_batch(5, 4, a.config().model.latent_dim);
-    let draw = |s: &TrainingSession| -> Vec<f32> {
-        s.inference_generator()
-            .forward(hitogata::inference::latents_tensor(&z, &dev.device))
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap()
-    };
+    let draw = |s: &TrainingSession| draw(s, &z, &dev);
 
     let fresh = || {
         let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
@@ -386,13 +394,7 @@ fn a_resumed_session_can_start_a_fresh_critic_reproducibly() {
 #[test]
 fn resume_overrides_change_what_they_name_and_nothing_else() {
     use hitogata::train::{Augment, ResumeOverrides};
-    let dev = common::cpu();
-    let data = common::disc_dataset(8);
-    let dir = tempfile::tempdir().unwrap();
-    let mut a =
-        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
-    a.step().unwrap();
-    a.save_checkpoint(dir.path()).unwrap();
+    let (dev, data, dir, a) = saved_dcgan(1);
     let resume = || TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
 
     let none = ResumeOverrides::default();

@@ -148,12 +148,8 @@ fn readme_training_screenshot() {
     h.state_mut().tab = Tab::Training;
     let target = match &long_run {
         Some(src) => {
+            common::copy_checkpoint(src, &run.path().join("run"));
             let dst = run.path().join("run/checkpoint");
-            std::fs::create_dir_all(&dst).unwrap();
-            for entry in std::fs::read_dir(src.join("checkpoint")).unwrap() {
-                let entry = entry.unwrap();
-                std::fs::copy(entry.path(), dst.join(entry.file_name())).unwrap();
-            }
             let text = std::fs::read_to_string(dst.join("state.ron")).unwrap();
             let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
             state.step + 20

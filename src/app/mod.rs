@@ -3,6 +3,7 @@
 
 mod bookmarks;
 mod explorer;
+mod folder_read;
 mod jitter;
 mod textures;
 mod training;

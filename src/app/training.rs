@@ -7,6 +7,7 @@ use std::time::Instant;
 use egui_plot::{Legend, Line, Plot};
 use image::RgbImage;
 
+use crate::app::folder_read::FolderRead;
 use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
@@ -98,12 +99,10 @@ pub struct TrainingTab {
     /// Ask whether to save before closing.
     pub confirm_close: bool,
     worker: Option<TrainWorker>,
-    scan: Option<(String, std::sync::mpsc::Receiver<ScanResult>)>,
-    scanned_dir: Option<String>,
+    scan: FolderRead<ScanResult>,
     /// What the run folder's checkpoint holds, shown while "resume" is ticked.
     pub resume_note: Option<String>,
-    run_read: Option<(String, std::sync::mpsc::Receiver<RunConfigResult>)>,
-    read_run_dir: Option<String>,
+    run_read: FolderRead<RunConfigResult>,
     shown: Option<(usize, usize)>,
     rate_window: Option<(Instant, u64)>,
     steps_per_sec: f32,
@@ -143,11 +142,9 @@ impl Default for TrainingTab {
             smoothing: 0.9,
             confirm_close: false,
             worker: None,
-            scan: None,
-            scanned_dir: None,
+            scan: FolderRead::default(),
             resume_note: None,
-            run_read: None,
-            read_run_dir: None,
+            run_read: FolderRead::default(),
             shown: None,
             rate_window: None,
             steps_per_sec: 0.0,
@@ -170,100 +167,71 @@ pub fn shipped_dataset(name: &str) -> PathBuf {
 
 /// What a look at a dataset folder found: images, skipped files and a few pictures, or why
 /// it cannot be used.
-type RunConfigResult = Result<(u64, TrainConfig), String>;
 type ScanResult = Result<(usize, Vec<Skipped>, Vec<RgbImage>), String>;
+/// A run folder's checkpoint: its step and settings, or why there is none.
+type RunConfigResult = Result<(u64, TrainConfig), String>;
 
 impl TrainingTab {
-    /// Looks at the dataset folder on a background thread when it changed (and the user is not
-    /// typing in it), so counts, skipped files and a preview show before a run starts.
     /// While "resume" is ticked, reads the run folder's checkpoint settings on a thread and
     /// shows them in the fields, so that what is shown is what the run will keep (or, with
     /// "with these settings", the starting point for changes).
     pub(crate) fn read_run_config(&mut self, ctx: &egui::Context, typing: bool) {
-        if let Some((dir, rx)) = &self.run_read
-            && let Ok(result) = rx.try_recv()
+        if let Some(result) = self.run_read.finished(&self.run_dir)
+            && self.resume
+            && !self.active()
         {
-            if *dir == self.run_dir && self.resume && !self.active() {
-                match result {
-                    Ok((step, config)) => {
-                        self.config = config;
-                        self.resume_note = Some(format!("the checkpoint's settings (step {step})"));
-                    }
-                    Err(e) => self.resume_note = Some(format!("nothing to resume: {e}")),
+            match result {
+                Ok((step, config)) => {
+                    self.config = config;
+                    self.resume_note = Some(format!("the checkpoint's settings (step {step})"));
                 }
+                Err(e) => self.resume_note = Some(format!("nothing to resume: {e}")),
             }
-            self.run_read = None;
         }
         if !self.resume {
-            self.read_run_dir = None;
+            self.run_read.forget();
             self.resume_note = None;
             return;
         }
-        if typing
-            || self.active()
-            || self.run_read.is_some()
-            || self.read_run_dir.as_deref() == Some(self.run_dir.as_str())
-        {
+        if typing || self.active() {
             return;
         }
-        let dir = self.run_dir.clone();
-        self.read_run_dir = Some(dir.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let ctx = ctx.clone();
-        let run = RunDir::new(PathBuf::from(dir.trim()));
-        std::thread::spawn(move || {
-            let _ = tx.send(run.checkpoint_config().map_err(|e| e.to_string()));
-            ctx.request_repaint();
+        self.run_read.start(&self.run_dir, ctx, |dir| {
+            RunDir::new(dir)
+                .checkpoint_config()
+                .map_err(|e| e.to_string())
         });
-        self.run_read = Some((dir, rx));
     }
 
+    /// Looks at the dataset folder on a background thread when it changed (and the user is not
+    /// typing in it), so counts, skipped files and a preview show before a run starts.
     pub(crate) fn scan_dataset(&mut self, ctx: &egui::Context, typing: bool) {
-        if let Some((dir, rx)) = &self.scan
-            && let Ok(result) = rx.try_recv()
-        {
-            if *dir == self.data_dir {
-                match result {
-                    Ok((n, skipped, preview)) => {
-                        self.data_info = Some((n, skipped));
-                        self.preview = upload_all(ctx, "preview", &preview);
-                        self.scan_error = None;
-                    }
-                    Err(e) => {
-                        self.data_info = None;
-                        self.preview.clear();
-                        self.scan_error = Some(e);
-                    }
+        if let Some(result) = self.scan.finished(&self.data_dir) {
+            match result {
+                Ok((n, skipped, preview)) => {
+                    self.data_info = Some((n, skipped));
+                    self.preview = upload_all(ctx, "preview", &preview);
+                    self.scan_error = None;
+                }
+                Err(e) => {
+                    self.data_info = None;
+                    self.preview.clear();
+                    self.scan_error = Some(e);
                 }
             }
-            self.scan = None;
         }
-        if typing
-            || self.scan.is_some()
-            || self.scanned_dir.as_deref() == Some(self.data_dir.as_str())
-        {
+        if typing {
             return;
         }
-        let dir = self.data_dir.clone();
-        self.scanned_dir = Some(dir.clone());
-        let (tx, rx) = std::sync::mpsc::channel();
-        let ctx = ctx.clone();
-        let path = PathBuf::from(dir.trim());
-        std::thread::spawn(move || {
-            let result = crate::engine::data::Dataset::load_folder(
-                &path,
-                crate::engine::data::SquareMode::Pad,
-            )
-            .map(|d| {
-                let n = d.len.min(16);
-                let preview = (0..n).map(|i| d.image(i * d.len / n)).collect();
-                (d.len, d.skipped, preview)
-            })
-            .map_err(|e| e.to_string());
-            let _ = tx.send(result);
-            ctx.request_repaint();
+        self.scan.start(&self.data_dir, ctx, |path| {
+            crate::engine::data::Dataset::load_folder(&path, crate::engine::data::SquareMode::Pad)
+                .map(|d| {
+                    let n = d.len.min(16);
+                    let preview = (0..n).map(|i| d.image(i * d.len / n)).collect();
+                    (d.len, d.skipped, preview)
+                })
+                .map_err(|e| e.to_string())
         });
-        self.scan = Some((dir, rx));
     }
 
     /// Whether a run is active (starting, running or paused).

@@ -169,3 +169,14 @@ pub fn collapsed_history_run(run: &Path) {
     state.step = 250;
     std::fs::write(&path, ron::to_string(&state).unwrap()).unwrap();
 }
+
+/// Copies a run directory's `checkpoint/` into another run directory (created if needed), to
+/// branch a run the way a user would.
+pub fn copy_checkpoint(from_run: &Path, to_run: &Path) {
+    let to = to_run.join("checkpoint");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(from_run.join("checkpoint")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
