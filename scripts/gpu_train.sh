@@ -14,6 +14,9 @@
 # checkpoint), and the pack list is filled in order until PACK_MB is reached, then split into
 # 15 MB parts under $OUT (at most 8 files come back). Snapshots are ranked afterwards with
 # `hitogata eval` on the machine they come back to: the GPU's minutes are for training.
+# A second call on the still-warm machine (it is released after ~30 s idle, so make it at once)
+# can continue a run left in $R: RUNS_TAR=/nonexistent PLAN=/tmp/plan2 PACK=/tmp/pack2 (files
+# written by the command itself; the 2026-11-27 session did this: 27 steps/s for one run alone).
 # History: the 2026-11-26 session ran a first version (no snapshots): both runs drew clean
 # pictures and then collapsed, and only the collapsed last checkpoint came back.
 set -u

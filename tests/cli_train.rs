@@ -396,6 +396,16 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
         &["--resume", "--critic-lr", "3e-5"],
     ));
     assert!(stderr.contains("lr 0.0001 (critic 0.00003)"), "{stderr}");
+
+    // A resumed run can change its batch size (to fill a GPU).
+    let mut args = train_args(&data, &run, "7", &["--resume"]);
+    let at = args.iter().position(|a| *a == "--batch-size").unwrap();
+    args[at + 1] = "3";
+    let stderr = ok(&hitogata(&args));
+    assert!(stderr.contains("batch 3"), "{stderr}");
+    let state: hitogata::train::TrainState =
+        ron::from_str(&std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap()).unwrap();
+    assert_eq!((state.step, state.config.batch_size), (7, 3));
 }
 
 #[test]

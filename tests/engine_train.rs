@@ -408,6 +408,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         lr: Some(1e-4),
         critic_lr: Some(3e-5),
         ema_decay: Some(0.99),
+        batch_size: Some(3),
         augment: Some(Augment::ALL),
         output_scale: Some(1.2),
         reset_critic: true,
@@ -421,6 +422,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
     assert_eq!(config.optimizer_g.lr(), 1e-4);
     assert_eq!(config.optimizer_c.lr(), 3e-5);
     assert_eq!(config.ema_decay, 0.99);
+    assert_eq!(config.batch_size, 3);
     assert_eq!(config.augment, Augment::ALL);
     assert_eq!(config.model.output_scale(), 1.2);
     assert_eq!(config.model.ndf, 6);
@@ -430,6 +432,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         a.config().model.ngf,
         "the generator's shape stays"
     );
+    c.step().expect("a step at the new batch size and critic");
 
     // Without the reset the critic stays, whatever the other changes.
     let mut d = resume();
@@ -451,4 +454,9 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         ..Default::default()
     };
     assert!(bad.apply(&mut resume()).is_err());
+    let empty_batch = ResumeOverrides {
+        batch_size: Some(0),
+        ..Default::default()
+    };
+    assert!(empty_batch.apply(&mut resume()).is_err());
 }

@@ -358,9 +358,11 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
     h.get_by_label("with these settings").click();
     h.get_by_label("fresh critic").click();
     h.get_by_label("augment").click();
+    h.state_mut().training.config.batch_size = 3;
     h.run_steps(2);
     let overrides = h.state().training.resume_overrides();
     assert!(overrides.reset_critic);
+    assert_eq!(overrides.batch_size, Some(3));
     assert_eq!(overrides.augment, Some(hitogata::train::Augment::ALL));
     let critic = std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
     // Stop at the step it is at: the checkpoint is saved at once, without training, so the
@@ -374,6 +376,7 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
     let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
     let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
     assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+    assert_eq!(state.config.batch_size, 3);
     assert_ne!(
         std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap(),
         critic

@@ -251,6 +251,7 @@ impl TrainingTab {
             overrides.lr = Some(self.config.optimizer_g.lr());
             overrides.critic_lr = Some(self.config.optimizer_c.lr());
             overrides.ema_decay = Some(self.config.ema_decay);
+            overrides.batch_size = Some(self.config.batch_size);
             overrides.augment = Some(self.config.augment);
             overrides.output_scale = Some(self.config.model.output_scale());
         }
@@ -526,7 +527,7 @@ fn settings(
                     if tab.resume {
                         ui.checkbox(&mut tab.apply_on_resume, "with these settings")
                             .on_hover_text(
-                                "Apply the learning rates, average, augment and output scale below to the resumed run (otherwise it keeps the checkpoint's; its model shape always stays)",
+                                "Apply the batch size, learning rates, average, augment and output scale below to the resumed run (otherwise it keeps the checkpoint's; its model shape always stays)",
                             );
                         ui.checkbox(&mut tab.reset_critic, "fresh critic").on_hover_text(
                             "Start the critic afresh at the ndf below, keeping the generator: for a discriminator whose loss sits at chance",

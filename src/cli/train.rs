@@ -54,7 +54,7 @@ pub struct TrainArgs {
     /// Training configuration as RON (new runs only); flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Images per batch.
+    /// Images per batch (also on resume: a GPU fits wider batches).
     #[arg(long)]
     batch_size: Option<usize>,
     /// Generator width.
@@ -213,7 +213,6 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     let mut session = if args.resume {
         let overridden = args.config.is_some()
-            || args.batch_size.is_some()
             || args.ngf.is_some()
             || (args.ndf.is_some() && !args.reset_critic)
             || (args.critic_batch_norm.is_some() && !args.reset_critic)
@@ -231,6 +230,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             lr: args.lr,
             critic_lr: args.critic_lr,
             ema_decay: args.ema,
+            batch_size: args.batch_size,
             augment: args.augment.as_deref().map(Augment::from_ops),
             output_scale: args.output_scale,
             reset_critic: args.reset_critic,

@@ -13,6 +13,8 @@ pub struct ResumeOverrides {
     pub critic_lr: Option<f64>,
     /// Decay of the generator weight average (0: off; starts one on a run without).
     pub ema_decay: Option<f32>,
+    /// Images per batch.
+    pub batch_size: Option<usize>,
     /// Augmentation of the critic's inputs.
     pub augment: Option<Augment>,
     /// The generator's output scale (its weights stay).
@@ -44,6 +46,9 @@ impl ResumeOverrides {
                 .or(self.lr)
                 .unwrap_or(session.config().optimizer_c.lr());
             session.set_learning_rates(generator, critic)?;
+        }
+        if let Some(batch_size) = self.batch_size {
+            session.set_batch_size(batch_size)?;
         }
         if let Some(augment) = self.augment {
             session.set_augment(augment);

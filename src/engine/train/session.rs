@@ -281,6 +281,18 @@ impl TrainingSession {
         self.config.augment = augment;
     }
 
+    /// Changes the number of images per batch, e.g. to use a GPU's spare width on a resumed
+    /// run (larger batches steady the critic's estimate). Saved with the next checkpoint.
+    pub fn set_batch_size(&mut self, batch_size: usize) -> Result<(), TrainError> {
+        let config = TrainConfig {
+            batch_size,
+            ..self.config.clone()
+        };
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
+        Ok(())
+    }
+
     /// Changes the generator's output scale (see `ModelConfig::output_scale`), keeping its
     /// weights, e.g. to let a trained model reach the pure white of its data. Saved with the
     /// next checkpoint.
