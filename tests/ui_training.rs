@@ -407,6 +407,15 @@ fn ticking_resume_shows_the_checkpoints_settings() {
     );
     assert_ne!(h.state().training.config.optimizer_g.lr(), 0.01);
 
+    // After the resumed run stops, the note follows the new checkpoint.
+    train_and_stop(&mut h, step + 1);
+    let later = h.state().training.step;
+    assert!(later > step);
+    let note = format!("the checkpoint's settings (step {later})");
+    wait_until(&mut h, "the new checkpoint's settings", move |a| {
+        a.training.resume_note.as_deref() == Some(note.as_str())
+    });
+
     // A folder without a checkpoint says so.
     h.state_mut().training.run_dir = tmp.path().join("empty").display().to_string();
     wait_until(&mut h, "the missing checkpoint", |a| {

@@ -404,6 +404,8 @@ impl TrainingTab {
                     self.step = step;
                     if saved {
                         self.last_checkpoint = Some(step);
+                        // The folder's checkpoint changed: "resume" reads it again.
+                        self.run_read.forget();
                     }
                     self.state = if self.state == RunState::Closing {
                         RunState::Closing
