@@ -557,6 +557,64 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
     );
     assert_eq!(saved(&fresh), hitogata::train::Augment::ALL);
 
+    // Adaptive augmentation: a new run starts at no images augmented; the share is saved;
+    // switched on when resuming it starts at all; 0 turns it off.
+    let state = |run: &Path| -> hitogata::train::TrainState {
+        let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+        ron::from_str(&text).unwrap()
+    };
+    let ada = tmp.path().join("ada");
+    let stderr = ok(&train(
+        &data,
+        &ada,
+        "3",
+        &["--augment", "all", "--ada-target", "0.6"],
+    ));
+    assert!(
+        stderr.contains("(adaptive, target 0.6, share now 0.000)"),
+        "{stderr}"
+    );
+    let s = state(&ada);
+    assert_eq!(s.config.adaptive_augment.map(|a| a.target), Some(0.6));
+    assert!(s.augment_share.is_some());
+    assert!(s.history.iter().all(|m| m.augment_share.is_some()));
+    let stderr = ok(&train(&data, &ada, "4", &["--resume", "--ada-target", "0"]));
+    assert!(
+        stderr.contains("augment color+translation+cutout\n"),
+        "{stderr}"
+    );
+    assert_eq!(state(&ada).config.adaptive_augment, None);
+    let stderr = ok(&train(
+        &data,
+        &ada,
+        "5",
+        &["--resume", "--ada-target", "0.5"],
+    ));
+    assert!(
+        stderr.contains("(adaptive, target 0.5, share now 1.000)"),
+        "{stderr}"
+    );
+    let stderr = ok(&train(
+        &data,
+        &ada,
+        "6",
+        &["--resume", "--ada-target", "0", "--augment-share", "0.25"],
+    ));
+    assert!(
+        stderr.contains("augment color+translation+cutout (share 0.250)"),
+        "{stderr}"
+    );
+    assert_eq!(state(&ada).augment_share, Some(0.25));
+    let bad = train(&data, &ada, "7", &["--resume", "--augment-share", "2"]);
+    assert!(!bad.status.success());
+    let bad = train(&data, &ada, "6", &["--resume", "--ada-target", "1.5"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("target must be in (0, 1)"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+
     let bad = train(
         &data,
         &tmp.path().join("bad"),

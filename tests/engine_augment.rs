@@ -5,7 +5,7 @@ mod common;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use hitogata::latent::seeded_rng;
-use hitogata::train::{Augment, AugmentOp, TrainingSession};
+use hitogata::train::{AdaptiveAugment, Augment, AugmentOp, TrainingSession};
 
 const N: usize = 16;
 const S: usize = 64;
@@ -279,4 +279,156 @@ fn training_with_augmentation_is_reproducible_and_resumes_exactly() {
         }
         drop(whole);
     }
+}
+
+/// Per image: did the augmentation change it?
+fn changed_images(a: &[f32], b: &[f32]) -> Vec<bool> {
+    let per = 3 * S * S;
+    (0..N)
+        .map(|k| a[k * per..(k + 1) * per] != b[k * per..(k + 1) * per])
+        .collect()
+}
+
+#[test]
+fn a_share_of_the_images_is_augmented_and_the_rest_pass_unchanged() {
+    let dev = common::cpu();
+    let input = gradients(&dev.device);
+    let original = values(input.clone());
+    // Share 1 is the plain policy, random numbers and all.
+    let all = values(Augment::ALL.apply_to_share(input.clone(), 1.0, &mut seeded_rng(5)));
+    assert_eq!(
+        all,
+        values(Augment::ALL.apply(input.clone(), &mut seeded_rng(5)))
+    );
+    // Share 0 changes nothing.
+    let none = values(Augment::ALL.apply_to_share(input.clone(), 0.0, &mut seeded_rng(5)));
+    assert_eq!(none, original);
+    // Share 0.5: some images changed, the others bit for bit the same; seeded.
+    let half = values(Augment::ALL.apply_to_share(input.clone(), 0.5, &mut seeded_rng(5)));
+    let changed = changed_images(&half, &original);
+    let n = changed.iter().filter(|c| **c).count();
+    assert!(n > 0 && n < N, "{n} of {N} changed");
+    let again = values(Augment::ALL.apply_to_share(input, 0.5, &mut seeded_rng(5)));
+    assert_eq!(half, again);
+}
+
+#[test]
+fn the_adaptive_share_moves_towards_the_target_at_adas_speed() {
+    let ada = AdaptiveAugment::with_target(0.6);
+    let step = 64.0 / 500_000.0;
+    // A critic surer than the target of real images: more augmentation.
+    assert!((ada.adjust(0.5, 0.9, 64) - (0.5 + step)).abs() < 1e-7);
+    // Less sure: less.
+    assert!((ada.adjust(0.5, 0.2, 64) - (0.5 - step)).abs() < 1e-7);
+    assert_eq!(ada.adjust(0.5, 0.6, 64), 0.5);
+    // Clamped to [0, 1].
+    assert_eq!(ada.adjust(0.0, -1.0, 64), 0.0);
+    assert_eq!(ada.adjust(1.0, 1.0, 64), 1.0);
+    assert!(AdaptiveAugment::with_target(1.5).validate().is_err());
+    assert!(AdaptiveAugment::with_target(0.0).validate().is_err());
+    assert!(ada.validate().is_ok());
+}
+
+#[test]
+fn adaptive_augmentation_follows_the_critic_is_saved_and_resumes_exactly() {
+    let dev = common::cpu();
+    let mut config = common::tiny_dcgan_config();
+    config.augment = Augment::ALL;
+    // A fast speed so a few steps move the share visibly.
+    config.adaptive_augment = Some(AdaptiveAugment {
+        target: 0.6,
+        speed_images: 40,
+    });
+    let data = common::disc_dataset(8);
+    let run = |steps: usize| {
+        let mut s = TrainingSession::new(config.clone(), data.clone(), &dev.device).unwrap();
+        assert_eq!(
+            s.augment_share(),
+            0.0,
+            "a new run starts with no augmentation"
+        );
+        let m: Vec<_> = (0..steps).map(|_| s.step().unwrap()).collect();
+        (s, m)
+    };
+    let (whole, metrics) = run(6);
+    let shares: Vec<f32> = metrics.iter().map(|m| m.augment_share.unwrap()).collect();
+    assert_eq!(shares[0], 0.0);
+    // Each step moves the share by one batch's worth (8 of 40 images), up or down, within [0, 1].
+    let unit = config.batch_size as f32 / 40.0;
+    for pair in shares
+        .windows(2)
+        .chain([[shares[5], whole.augment_share()].as_slice()])
+    {
+        let moved = (pair[1] - pair[0]).abs();
+        assert!(
+            moved < 1e-6 || (moved - unit).abs() < 1e-6 || pair[1] == 0.0 || pair[1] == 1.0,
+            "{shares:?}"
+        );
+    }
+    assert!(
+        shares.iter().any(|s| *s > 0.0),
+        "a critic on 8 images overfits at once, so the share rises: {shares:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let (half, _) = run(3);
+    half.save_checkpoint(dir.path()).unwrap();
+    let mut resumed = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(resumed.augment_share(), shares[3], "the share is saved");
+    let rest: Vec<_> = (0..3).map(|_| resumed.step().unwrap()).collect();
+    let numbers = |m: &[hitogata::train::Metrics]| -> Vec<(f32, f32, f32, Option<f32>)> {
+        m.iter()
+            .map(|m| {
+                (
+                    m.critic_loss,
+                    m.wasserstein,
+                    m.generator_loss,
+                    m.augment_share,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(numbers(&rest), numbers(&metrics[3..]), "exact resume");
+
+    // Switched off, every image is augmented again; switched on in a resumed run, it starts there.
+    resumed.set_adaptive_augment(None).unwrap();
+    assert_eq!(resumed.augment_share(), 1.0);
+    assert!(resumed.step().unwrap().augment_share.is_none());
+    resumed
+        .set_adaptive_augment(Some(AdaptiveAugment::with_target(0.6)))
+        .unwrap();
+    assert_eq!(resumed.augment_share(), 1.0);
+    assert!(
+        resumed
+            .set_adaptive_augment(Some(AdaptiveAugment::with_target(2.0)))
+            .is_err()
+    );
+}
+
+#[test]
+fn a_fixed_share_is_reported_saved_and_resumed() {
+    let dev = common::cpu();
+    let mut config = common::tiny_dcgan_config();
+    config.augment = Augment::ALL;
+    let data = common::disc_dataset(8);
+    let mut s = TrainingSession::new(config, data.clone(), &dev.device).unwrap();
+    assert_eq!(s.augment_share(), 1.0);
+    assert_eq!(
+        s.step().unwrap().augment_share,
+        None,
+        "all images: nothing to report"
+    );
+    assert!(s.set_augment_share(1.5).is_err());
+    assert!(s.set_augment_share(-0.1).is_err());
+    s.set_augment_share(0.3).unwrap();
+    assert_eq!(s.step().unwrap().augment_share, Some(0.3));
+    assert_eq!(
+        s.augment_share(),
+        0.3,
+        "fixed without adaptive augmentation"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    s.save_checkpoint(dir.path()).unwrap();
+    let resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
+    assert_eq!(resumed.augment_share(), 0.3);
 }

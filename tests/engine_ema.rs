@@ -161,7 +161,10 @@ fn state_files_from_before_the_average_still_load() {
     let config = TrainConfig::for_algorithm(Algorithm::Dcgan);
     assert_eq!(config.ema_decay, 0.999, "new runs average by default");
     let text = ron::ser::to_string(&config).unwrap();
-    let old = text.replace(",ema_decay:0.999", "");
+    // Also without the later adaptive augmentation field.
+    let old = text
+        .replace(",ema_decay:0.999", "")
+        .replace(",adaptive_augment:None", "");
     assert_ne!(old, text, "the field was removed for the test");
     let parsed: TrainConfig = ron::from_str(&old).unwrap();
     assert_eq!(parsed.ema_decay, 0.0, "old runs had no average");
@@ -174,9 +177,14 @@ fn state_files_from_before_the_average_still_load() {
         elapsed_seconds: 1.0,
         dataset_len: 8,
         ema_updates: 0,
+        augment_share: None,
     };
     let text = ron::ser::to_string(&state).unwrap();
-    let old = text.replace(",ema_updates:0", "");
+    let old = text
+        .replace(",ema_updates:0", "")
+        .replace(",augment_share:None", "");
     assert_ne!(old, text);
-    assert_eq!(ron::from_str::<TrainState>(&old).unwrap().ema_updates, 0);
+    assert!(!old.contains("augment_share"), "{old}");
+    let parsed = ron::from_str::<TrainState>(&old).unwrap();
+    assert_eq!((parsed.ema_updates, parsed.augment_share), (0, None));
 }

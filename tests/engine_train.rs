@@ -410,6 +410,8 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         ema_decay: Some(0.99),
         batch_size: Some(3),
         augment: Some(Augment::ALL),
+        adaptive_augment: Some(Some(hitogata::train::AdaptiveAugment::with_target(0.7))),
+        augment_share: Some(0.25),
         output_scale: Some(1.2),
         reset_critic: true,
         critic_ndf: Some(6),
@@ -424,6 +426,8 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
     assert_eq!(config.ema_decay, 0.99);
     assert_eq!(config.batch_size, 3);
     assert_eq!(config.augment, Augment::ALL);
+    assert_eq!(config.adaptive_augment.map(|a| a.target), Some(0.7));
+    assert_eq!(c.augment_share(), 0.25);
     assert_eq!(config.model.output_scale(), 1.2);
     assert_eq!(config.model.ndf, 6);
     assert!(!config.model.critic_batch_norm);

@@ -12,8 +12,8 @@ use hitogata::device::{DeviceChoice, select_device};
 use hitogata::model::Upsampling;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
-    Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides, RunDir,
-    TrainConfig, TrainingSession,
+    AdaptiveAugment, Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides,
+    RunDir, TrainConfig, TrainingSession,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -95,6 +95,16 @@ pub struct TrainArgs {
     /// resuming. Helps when the discriminator memorises a small dataset.
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
+    /// Adaptive augmentation (ADA): augment only a share of the critic's images, raised while
+    /// the critic is surer of real images than this target (E[sign D(real)], ADA's 0.6) and
+    /// lowered otherwise. New runs start at none; switched on when resuming it starts at all.
+    /// 0 turns it off. Also applies when resuming.
+    #[arg(long)]
+    ada_target: Option<f32>,
+    /// Share of the critic's images that go through --augment, in [0, 1] (default all): fixed,
+    /// or with --ada-target where it starts. Also applies when resuming.
+    #[arg(long)]
+    augment_share: Option<f32>,
     /// Resumed runs only: start the critic (discriminator) afresh, weights and optimizer,
     /// keeping the generator. For a critic whose loss sits at chance (it no longer tells real
     /// from generated, so the generator stops learning). --ndf and --critic-batch-norm then
@@ -165,6 +175,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(ops) = &args.augment {
         config.augment = Augment::from_ops(ops);
     }
+    if let Some(target) = args.ada_target {
+        config.adaptive_augment = adaptive_augment(target);
+    }
     Ok(config)
 }
 
@@ -232,6 +245,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             ema_decay: args.ema,
             batch_size: args.batch_size,
             augment: args.augment.as_deref().map(Augment::from_ops),
+            adaptive_augment: args.ada_target.map(adaptive_augment),
+            augment_share: args.augment_share,
             output_scale: args.output_scale,
             reset_critic: args.reset_critic,
             critic_ndf: args.ndf,
@@ -249,7 +264,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         s
     } else {
-        TrainingSession::new(build_config(&args)?, data, &device.device)?
+        let mut s = TrainingSession::new(build_config(&args)?, data, &device.device)?;
+        if let Some(share) = args.augment_share {
+            s.set_augment_share(share)?;
+        }
+        s
     };
     let config = session.config().clone();
     eprintln!(
@@ -284,7 +303,18 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         } else {
             "off".to_string()
         },
-        config.augment
+        match config.adaptive_augment {
+            _ if config.augment.is_off() => config.augment.to_string(),
+            Some(a) => format!(
+                "{} (adaptive, target {}, share now {:.3})",
+                config.augment,
+                a.target,
+                session.augment_share()
+            ),
+            None if session.augment_share() < 1.0 =>
+                format!("{} (share {:.3})", config.augment, session.augment_share()),
+            None => config.augment.to_string(),
+        }
     );
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -340,8 +370,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             None => {}
         }
         bar.set_message(format!(
-            "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s",
-            m.wasserstein, m.critic_loss, m.generator_loss, m.images_per_sec
+            "W {:+.4} | D {:+.4} | G {:+.4} | {:.0} img/s{}",
+            m.wasserstein,
+            m.critic_loss,
+            m.generator_loss,
+            m.images_per_sec,
+            m.augment_share
+                .map(|p| format!(" | augment p {p:.3}"))
+                .unwrap_or_default()
         ));
         if args.sample_every > 0 && m.step % args.sample_every == 0 {
             save_samples(&session)?;
@@ -365,4 +401,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         run.generator().display()
     );
     Ok(())
+}
+
+/// `--ada-target`: 0 is off.
+fn adaptive_augment(target: f32) -> Option<AdaptiveAugment> {
+    (target != 0.0).then(|| AdaptiveAugment::with_target(target))
 }

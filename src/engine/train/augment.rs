@@ -30,6 +30,61 @@ pub struct Augment {
     pub cutout: bool,
 }
 
+/// Adaptive augmentation (Karras et al. 2020, "Training Generative Adversarial Networks with
+/// Limited Data", ADA): only a share `p` of the critic's images goes through the policy, and `p`
+/// follows the critic's overfitting. The heuristic `r = E[sign(D(real))]` is ~0 for a critic
+/// that cannot tell real from generated and 1 for one that is sure of every real image: above
+/// `target` raises `p`, below lowers it. A fixed policy either lets the critic win (too little)
+/// or holds it at chance for good (too much); this one keeps it in between.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdaptiveAugment {
+    /// The value of `r` that `p` steers towards (ADA's 0.6).
+    pub target: f32,
+    /// Real images seen while `p` can move from 0 to 1 (ADA's 500k).
+    pub speed_images: u64,
+}
+
+impl AdaptiveAugment {
+    /// ADA's target.
+    pub const DEFAULT_TARGET: f32 = 0.6;
+    /// ADA's speed: `p` can cross [0, 1] in 500k real images.
+    pub const DEFAULT_SPEED_IMAGES: u64 = 500_000;
+
+    /// ADA's settings with another target.
+    pub fn with_target(target: f32) -> Self {
+        Self {
+            target,
+            speed_images: Self::DEFAULT_SPEED_IMAGES,
+        }
+    }
+
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.target > 0.0 && self.target < 1.0) {
+            return Err(format!(
+                "the adaptive augmentation target must be in (0, 1), not {}",
+                self.target
+            ));
+        }
+        if self.speed_images == 0 {
+            return Err("the adaptive augmentation speed must be at least 1 image".into());
+        }
+        Ok(())
+    }
+
+    /// The share after a critic batch of `batch` real images that measured `r`.
+    pub fn adjust(&self, share: f32, r: f32, batch: usize) -> f32 {
+        let direction = if r > self.target {
+            1.0
+        } else if r < self.target {
+            -1.0
+        } else {
+            0.0
+        };
+        (share + direction * batch as f32 / self.speed_images as f32).clamp(0.0, 1.0)
+    }
+}
+
 /// One augmentation, as named on the command line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum AugmentOp {
@@ -88,6 +143,32 @@ impl Augment {
             x = cutout(x, rng);
         }
         x
+    }
+}
+
+impl Augment {
+    /// Applies the policy to a share of the images, each chosen with probability `share`; the
+    /// rest pass unchanged. At `share` 1 (every run without adaptive augmentation) this is
+    /// [`Augment::apply`] exactly, drawing the same random numbers.
+    pub fn apply_to_share<R: Rng + ?Sized>(
+        &self,
+        images: Tensor<4>,
+        share: f32,
+        rng: &mut R,
+    ) -> Tensor<4> {
+        if self.is_off() {
+            return images;
+        }
+        if share >= 1.0 {
+            return self.apply(images, rng);
+        }
+        let n = images.dims()[0];
+        let chosen: Vec<f32> = (0..n)
+            .map(|_| f32::from(u8::from(rng.random::<f32>() < share)))
+            .collect();
+        let mask = per_image(chosen, &images);
+        let augmented = self.apply(images.clone(), rng);
+        augmented * mask.clone() + images * (mask.neg() + 1.0)
     }
 }
 

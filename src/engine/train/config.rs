@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::model::ModelConfig;
 use crate::engine::optim::OptimizerConfig;
-use crate::engine::train::augment::Augment;
+use crate::engine::train::augment::{AdaptiveAugment, Augment};
 
 /// GAN objective.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -52,6 +52,10 @@ pub struct TrainConfig {
     /// existed).
     #[serde(default)]
     pub augment: Augment,
+    /// Augment only a share of the images, steered by the critic's overfitting (absent: every
+    /// image, as before it existed).
+    #[serde(default)]
+    pub adaptive_augment: Option<AdaptiveAugment>,
 }
 
 impl TrainConfig {
@@ -72,6 +76,7 @@ impl TrainConfig {
                 sample_count: 64,
                 ema_decay: 0.999,
                 augment: Augment::default(),
+                adaptive_augment: None,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -87,6 +92,7 @@ impl TrainConfig {
                 sample_count: 64,
                 ema_decay: 0.999,
                 augment: Augment::default(),
+                adaptive_augment: None,
             },
         }
     }
@@ -114,6 +120,9 @@ impl TrainConfig {
         crate::engine::model::check_output_scale(self.model.output_scale())?;
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err("ema_decay must be in [0, 1)".into());
+        }
+        if let Some(adaptive) = &self.adaptive_augment {
+            adaptive.validate()?;
         }
         if self.algorithm == Algorithm::Wgan && !(self.clip > 0.0 && self.clip.is_finite()) {
             return Err("WGAN needs a positive, finite clip value".into());

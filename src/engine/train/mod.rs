@@ -9,7 +9,7 @@ pub mod run_dir;
 pub mod session;
 pub mod worker;
 
-pub use augment::{Augment, AugmentOp};
+pub use augment::{AdaptiveAugment, Augment, AugmentOp};
 pub use collapse::{CollapseChange, CollapseWarning, CollapseWatch};
 pub use config::{Algorithm, TrainConfig};
 pub use ema::GeneratorEma;

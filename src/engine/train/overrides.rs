@@ -1,7 +1,7 @@
 //! What a resumed run may change: its schedule and objective, and a fresh critic — never the
 //! generator's shape or weights. The CLI's flags and the Training tab both fill one of these.
 
-use crate::engine::train::augment::Augment;
+use crate::engine::train::augment::{AdaptiveAugment, Augment};
 use crate::engine::train::session::{TrainError, TrainingSession};
 
 /// Changes applied to a session right after it is resumed; `None` keeps the checkpoint's.
@@ -17,6 +17,10 @@ pub struct ResumeOverrides {
     pub batch_size: Option<usize>,
     /// Augmentation of the critic's inputs.
     pub augment: Option<Augment>,
+    /// Adaptive augmentation on (`Some(Some(..))`) or off (`Some(None)`).
+    pub adaptive_augment: Option<Option<AdaptiveAugment>>,
+    /// Share of the critic's images augmented (applied after `adaptive_augment`).
+    pub augment_share: Option<f32>,
     /// The generator's output scale (its weights stay).
     pub output_scale: Option<f32>,
     /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
@@ -52,6 +56,12 @@ impl ResumeOverrides {
         }
         if let Some(augment) = self.augment {
             session.set_augment(augment);
+        }
+        if let Some(adaptive) = self.adaptive_augment {
+            session.set_adaptive_augment(adaptive)?;
+        }
+        if let Some(share) = self.augment_share {
+            session.set_augment_share(share)?;
         }
         if let Some(scale) = self.output_scale {
             session.set_output_scale(scale)?;

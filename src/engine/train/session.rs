@@ -25,7 +25,7 @@ use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
 use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
-use crate::engine::train::augment::Augment;
+use crate::engine::train::augment::{AdaptiveAugment, Augment};
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 
@@ -44,6 +44,9 @@ pub struct Metrics {
     pub images_per_sec: f32,
     /// Wall time of this step in seconds.
     pub seconds: f32,
+    /// Share of the critic's images augmented in this step, with adaptive augmentation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub augment_share: Option<f32>,
 }
 
 /// Training could not go on.
@@ -90,6 +93,9 @@ pub struct TrainState {
     /// Updates folded into the generator's weight average (0 in older checkpoints).
     #[serde(default)]
     pub ema_updates: u64,
+    /// Share of the critic's images augmented next (adaptive augmentation; absent: all).
+    #[serde(default)]
+    pub augment_share: Option<f32>,
 }
 
 /// One training run in memory.
@@ -106,6 +112,8 @@ pub struct TrainingSession {
     history: Vec<Metrics>,
     elapsed_seconds: f64,
     sample_z: Tensor<2>,
+    /// Share of the critic's images the augmentation policy applies to (1 unless adaptive).
+    augment_share: f32,
 }
 
 /// Mixes the run seed and the step into the seed of that step's RNG, so a resumed run draws
@@ -149,6 +157,7 @@ impl TrainingSession {
         critic: Critic,
         data: Arc<Dataset>,
     ) -> Self {
+        let config_adaptive = config.adaptive_augment.is_some();
         let z: Vec<f32> = sample_batch(
             step_seed(config.seed, u64::MAX, 7),
             config.sample_count,
@@ -178,6 +187,7 @@ impl TrainingSession {
             history: Vec::new(),
             elapsed_seconds: 0.0,
             sample_z,
+            augment_share: if config_adaptive { 0.0 } else { 1.0 },
         }
     }
 
@@ -218,6 +228,7 @@ impl TrainingSession {
         session.step = state.step;
         session.history = state.history;
         session.elapsed_seconds = state.elapsed_seconds;
+        session.augment_share = state.augment_share.unwrap_or(1.0);
         Ok(session)
     }
 
@@ -279,6 +290,45 @@ impl TrainingSession {
     /// whose discriminator has started to memorise the data.
     pub fn set_augment(&mut self, augment: Augment) {
         self.config.augment = augment;
+    }
+
+    /// Switches adaptive augmentation on or off (see [`AdaptiveAugment`]). Switched on, the
+    /// share starts where it is (all images for a run that augmented before, so nothing jumps);
+    /// switched off, every image is augmented again.
+    pub fn set_adaptive_augment(
+        &mut self,
+        adaptive: Option<AdaptiveAugment>,
+    ) -> Result<(), TrainError> {
+        if let Some(a) = &adaptive {
+            a.validate().map_err(TrainError::Config)?;
+        } else {
+            self.augment_share = 1.0;
+        }
+        self.config.adaptive_augment = adaptive;
+        Ok(())
+    }
+
+    /// Share of the critic's images augmented next (1 unless adaptive or set).
+    pub fn augment_share(&self) -> f32 {
+        self.augment_share
+    }
+
+    /// Sets the share of the critic's images that go through the augmentation policy: fixed
+    /// without adaptive augmentation, the starting point with it. Saved with the checkpoint.
+    pub fn set_augment_share(&mut self, share: f32) -> Result<(), TrainError> {
+        if !(0.0..=1.0).contains(&share) {
+            return Err(TrainError::Config(format!(
+                "the augmented share must be in [0, 1], not {share}"
+            )));
+        }
+        self.augment_share = share;
+        Ok(())
+    }
+
+    /// The share, where it means something: adaptive, or set below 1.
+    fn reported_share(&self) -> Option<f32> {
+        (self.config.adaptive_augment.is_some() || self.augment_share < 1.0)
+            .then_some(self.augment_share)
     }
 
     /// Changes the number of images per batch, e.g. to use a GPU's spare width on a resumed
@@ -385,15 +435,22 @@ impl TrainingSession {
         self.data.batch(&indices, &flips, &self.device)
     }
 
-    /// One critic update; returns (critic loss, E[D(real)] − E[D(fake)]) as a device tensor.
+    /// One critic update; returns (critic loss, E[D(real)] − E[D(fake)], E[sign D(real)]) as a
+    /// device tensor.
     fn critic_update(&mut self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<1> {
         let real = self.real_batch(rng);
         let z = self.noise(rng);
         // The generator runs in training mode (batch statistics) but is not updated here.
         let fake = self.generator.forward(z).detach();
-        let augment = self.config.augment;
-        let d_real = self.critic.forward(augment.apply(real, rng));
-        let d_fake = self.critic.forward(augment.apply(fake, rng));
+        let (augment, share) = (self.config.augment, self.augment_share);
+        let d_real = self
+            .critic
+            .forward(augment.apply_to_share(real, share, rng));
+        let d_fake = self
+            .critic
+            .forward(augment.apply_to_share(fake, share, rng));
+        // ADA's overfitting heuristic, read back with the losses.
+        let real_sign = d_real.clone().sign().mean().detach().inner();
         let (loss, gap) = match self.config.algorithm {
             Algorithm::Wgan => {
                 let gap = d_real.mean().sub(d_fake.mean());
@@ -410,7 +467,10 @@ impl TrainingSession {
         let grads = GradientsParams::from_grads(loss.backward(), &self.critic);
         let clip = (self.config.algorithm == Algorithm::Wgan).then_some(self.config.clip);
         self.critic = self.optim_c.step(self.critic.clone(), grads, clip);
-        Tensor::cat(vec![loss.detach().inner(), gap.detach().inner()], 0)
+        Tensor::cat(
+            vec![loss.detach().inner(), gap.detach().inner(), real_sign],
+            0,
+        )
     }
 
     /// One generator update; returns its loss as a device tensor.
@@ -418,7 +478,10 @@ impl TrainingSession {
         let z = self.noise(rng);
         // Freeze the critic so backward computes no gradients for it.
         let frozen = self.critic.clone().no_grad();
-        let fake = self.config.augment.apply(self.generator.forward(z), rng);
+        let fake =
+            self.config
+                .augment
+                .apply_to_share(self.generator.forward(z), self.augment_share, rng);
         let scores = frozen.forward(fake);
         let loss = match self.config.algorithm {
             Algorithm::Wgan => scores.mean().neg(),
@@ -456,7 +519,11 @@ impl TrainingSession {
         let step = self.step + 1;
         let critic_loss = finite(step, "the critic loss", values[0])?;
         let wasserstein = finite(step, "the Wasserstein estimate", values[1])?;
-        let generator_loss = finite(step, "the generator loss", values[2])?;
+        let generator_loss = finite(step, "the generator loss", values[3])?;
+        let augment_share = self.reported_share();
+        if let Some(a) = self.config.adaptive_augment {
+            self.augment_share = a.adjust(self.augment_share, values[2], self.config.batch_size);
+        }
         let generated = (critic_steps + 1) * self.config.batch_size;
         let metrics = Metrics {
             step,
@@ -465,6 +532,7 @@ impl TrainingSession {
             generator_loss,
             images_per_sec: generated as f32 / seconds.max(1e-9),
             seconds,
+            augment_share,
         };
         self.step = step;
         self.elapsed_seconds += seconds as f64;
@@ -525,6 +593,7 @@ impl TrainingSession {
             elapsed_seconds: self.elapsed_seconds,
             dataset_len: self.data.len,
             ema_updates: self.ema.as_ref().map_or(0, |e| e.updates),
+            augment_share: self.reported_share(),
         };
         replace_dir_atomic(dir, |tmp| {
             let wrap = |e: CheckpointError| std::io::Error::other(e.to_string());
