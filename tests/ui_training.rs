@@ -306,10 +306,31 @@ fn the_augment_box_reaches_the_runs_config() {
         h.state().training.config.augment,
         hitogata::train::Augment::ALL
     );
+    assert!(
+        h.query_by_label("adaptive").is_some(),
+        "offered once augment is on"
+    );
+    h.get_by_label("adaptive").click();
+    h.run_steps(2);
     train_and_stop(&mut h, 1);
     let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
     let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
     assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+    assert_eq!(
+        state.config.adaptive_augment.map(|a| a.target),
+        Some(hitogata::train::AdaptiveAugment::DEFAULT_TARGET)
+    );
+    assert!(state.history.iter().all(|m| m.augment_share.is_some()));
+    // The share on screen (a new run starts with none augmented).
+    assert!(
+        h.query_by_label_contains("| augmented ").is_some(),
+        "the share is shown"
+    );
+    // Unticking augment drops the adaptive box and the setting.
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("adaptive").is_none());
+    assert!(h.state().training.config.adaptive_augment.is_none());
 }
 
 #[test]
@@ -363,6 +384,11 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
     let overrides = h.state().training.resume_overrides();
     assert!(overrides.reset_critic);
     assert_eq!(overrides.batch_size, Some(3));
+    assert_eq!(
+        overrides.adaptive_augment,
+        Some(None),
+        "the tab's: not adaptive"
+    );
     assert_eq!(overrides.augment, Some(hitogata::train::Augment::ALL));
     let critic = std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
     // Stop at the step it is at: the checkpoint is saved at once, without training, so the

@@ -16,8 +16,8 @@ use crate::engine::model::{OUTPUT_SCALE_RANGE, Upsampling};
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
-    Algorithm, Augment, CollapseWarning, Metrics, ResumeOverrides, RunDir, TrainCommand,
-    TrainConfig, TrainEvent, TrainJob, TrainWorker,
+    AdaptiveAugment, Algorithm, Augment, CollapseWarning, Metrics, ResumeOverrides, RunDir,
+    TrainCommand, TrainConfig, TrainEvent, TrainJob, TrainWorker,
 };
 
 /// Where a run stands.
@@ -253,6 +253,7 @@ impl TrainingTab {
             overrides.ema_decay = Some(self.config.ema_decay);
             overrides.batch_size = Some(self.config.batch_size);
             overrides.augment = Some(self.config.augment);
+            overrides.adaptive_augment = Some(self.config.adaptive_augment);
             overrides.output_scale = Some(self.config.model.output_scale());
         }
         if self.reset_critic {
@@ -694,8 +695,23 @@ fn settings(
                         tab.config.augment = if augment {
                             Augment::ALL
                         } else {
+                            tab.config.adaptive_augment = None;
                             Augment::default()
                         };
+                    }
+                    if augment {
+                        let mut adaptive = tab.config.adaptive_augment.is_some();
+                        if ui
+                            .checkbox(&mut adaptive, "adaptive")
+                            .on_hover_text(
+                                "ADA: augment only a share of the images, raised while the critic is too sure of real images (E[sign D(real)] above 0.6) and lowered otherwise",
+                            )
+                            .changed()
+                        {
+                            tab.config.adaptive_augment = adaptive.then(|| {
+                                AdaptiveAugment::with_target(AdaptiveAugment::DEFAULT_TARGET)
+                            });
+                        }
                     }
                     if tab.config.algorithm == Algorithm::Wgan {
                         ui.add(
@@ -834,6 +850,9 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 "| {:.2} steps/s | {:.0} img/s",
                 tab.steps_per_sec, m.images_per_sec
             ));
+            if let Some(share) = m.augment_share {
+                ui.label(format!("| augmented {:.0} %", 100.0 * share));
+            }
         }
         let elapsed: f32 = tab.history.iter().map(|m| m.seconds).sum();
         ui.label(format!("| elapsed {:.0} s", elapsed));
