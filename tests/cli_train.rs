@@ -385,8 +385,7 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
         &["--resume", "--lr", "1e-4", "--critic-lr", "2e-5"],
     ));
     assert!(stderr.contains("lr 0.0001 (critic 0.00002)"), "{stderr}");
-    let state: hitogata::train::TrainState =
-        ron::from_str(&std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap()).unwrap();
+    let state = common::saved_state(&run);
     assert_eq!(state.config.optimizer_g.lr(), 1e-4);
     assert_eq!(state.config.optimizer_c.lr(), 2e-5);
     let stderr = ok(&train(
@@ -403,8 +402,7 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
     args[at + 1] = "3";
     let stderr = ok(&hitogata(&args));
     assert!(stderr.contains("batch 3"), "{stderr}");
-    let state: hitogata::train::TrainState =
-        ron::from_str(&std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap()).unwrap();
+    let state = common::saved_state(&run);
     assert_eq!((state.step, state.config.batch_size), (7, 3));
 }
 
@@ -520,13 +518,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
     let data = tmp.path().join("discs");
     common::write_disc_folder(&data, 8);
     let run = tmp.path().join("run");
-    let saved = |run: &Path| -> hitogata::train::Augment {
-        let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
-        ron::from_str::<hitogata::train::TrainState>(&text)
-            .unwrap()
-            .config
-            .augment
-    };
+    let saved = |run: &Path| common::saved_state(run).config.augment;
 
     let stderr = ok(&train(&data, &run, "2", &[]));
     assert!(stderr.contains("augment off"), "{stderr}");
@@ -559,10 +551,6 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
 
     // Adaptive augmentation: a new run starts at no images augmented; the share is saved;
     // switched on when resuming it starts at all; 0 turns it off.
-    let state = |run: &Path| -> hitogata::train::TrainState {
-        let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
-        ron::from_str(&text).unwrap()
-    };
     let ada = tmp.path().join("ada");
     let stderr = ok(&train(
         &data,
@@ -574,7 +562,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         stderr.contains("(adaptive, target 0.6, share now 0.000)"),
         "{stderr}"
     );
-    let s = state(&ada);
+    let s = common::saved_state(&ada);
     assert_eq!(s.config.adaptive_augment.map(|a| a.target), Some(0.6));
     assert!(s.augment_share.is_some());
     assert!(s.history.iter().all(|m| m.augment_share.is_some()));
@@ -583,7 +571,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         stderr.contains("augment color+translation+cutout\n"),
         "{stderr}"
     );
-    assert_eq!(state(&ada).config.adaptive_augment, None);
+    assert_eq!(common::saved_state(&ada).config.adaptive_augment, None);
     let stderr = ok(&train(
         &data,
         &ada,
@@ -604,7 +592,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         stderr.contains("augment color+translation+cutout (share 0.250)"),
         "{stderr}"
     );
-    assert_eq!(state(&ada).augment_share, Some(0.25));
+    assert_eq!(common::saved_state(&ada).augment_share, Some(0.25));
     let bad = train(&data, &ada, "7", &["--resume", "--augment-share", "2"]);
     assert!(!bad.status.success());
     let bad = train(&data, &ada, "6", &["--resume", "--ada-target", "1.5"]);

@@ -427,6 +427,9 @@ fn a_fixed_share_is_reported_saved_and_resumed() {
         0.3,
         "fixed without adaptive augmentation"
     );
+    // "Not adaptive" from a resume override (the Training tab sends it) keeps a fixed share.
+    s.set_adaptive_augment(None).unwrap();
+    assert_eq!(s.augment_share(), 0.3);
     let dir = tempfile::tempdir().unwrap();
     s.save_checkpoint(dir.path()).unwrap();
     let resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();

@@ -234,8 +234,7 @@ fn the_average_field_sets_the_runs_weight_average() {
     assert_eq!(h.state().training.config.ema_decay, 0.95);
 
     train_and_stop(&mut h, 2);
-    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
-    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    let state = common::saved_state(&run);
     assert_eq!(state.config.ema_decay, 0.95);
     assert!(
         state.ema_updates >= 2,
@@ -313,8 +312,7 @@ fn the_augment_box_reaches_the_runs_config() {
     h.get_by_label("adaptive").click();
     h.run_steps(2);
     train_and_stop(&mut h, 1);
-    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
-    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    let state = common::saved_state(&run);
     assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
     assert_eq!(
         state.config.adaptive_augment.map(|a| a.target),
@@ -399,8 +397,7 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
     wait_until(&mut h, "the immediate stop", |a| {
         a.training.state == RunState::Idle
     });
-    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
-    let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
+    let state = common::saved_state(&run);
     assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
     assert_eq!(state.config.batch_size, 3);
     assert_ne!(

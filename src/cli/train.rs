@@ -97,8 +97,8 @@ pub struct TrainArgs {
     augment: Option<Vec<AugmentOp>>,
     /// Adaptive augmentation (ADA): augment only a share of the critic's images, raised while
     /// the critic is surer of real images than this target (E[sign D(real)], ADA's 0.6) and
-    /// lowered otherwise. New runs start at none; switched on when resuming it starts at all.
-    /// 0 turns it off. Also applies when resuming.
+    /// lowered otherwise. New runs start at none; switched on when resuming it starts at the
+    /// run's share (all, unless --augment-share). 0 turns it off (all images again).
     #[arg(long)]
     ada_target: Option<f32>,
     /// Share of the critic's images that go through --augment, in [0, 1] (default all): fixed,

@@ -147,6 +147,12 @@ pub fn exit_without_gpu_teardown() {
     });
 }
 
+/// The training state saved in a run directory's checkpoint (`RUN/checkpoint/state.ron`).
+pub fn saved_state(run: &Path) -> hitogata::train::TrainState {
+    let text = std::fs::read_to_string(run.join("checkpoint/state.ron")).unwrap();
+    ron::from_str(&text).unwrap()
+}
+
 /// A run directory (`run/checkpoint`) of a tiny DCGAN whose recorded history ends with 250
 /// steps of a winning discriminator (loss 1e-4), as a collapsed run's would; its real weights
 /// are fresh, so training it on brings the loss straight back up.
@@ -156,8 +162,7 @@ pub fn collapsed_history_run(run: &Path) {
         TrainingSession::new(tiny_dcgan_config(), disc_dataset(8), &cpu().device).unwrap();
     let checkpoint = run.join("checkpoint");
     session.save_checkpoint(&checkpoint).unwrap();
-    let path = checkpoint.join("state.ron");
-    let mut state: TrainState = ron::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut state: TrainState = saved_state(run);
     state.history = (1..=250)
         .map(|step| Metrics {
             step,
@@ -167,7 +172,11 @@ pub fn collapsed_history_run(run: &Path) {
         })
         .collect();
     state.step = 250;
-    std::fs::write(&path, ron::to_string(&state).unwrap()).unwrap();
+    std::fs::write(
+        checkpoint.join("state.ron"),
+        ron::to_string(&state).unwrap(),
+    )
+    .unwrap();
 }
 
 /// Copies a run directory's `checkpoint/` into another run directory (created if needed), to

@@ -294,15 +294,16 @@ impl TrainingSession {
 
     /// Switches adaptive augmentation on or off (see [`AdaptiveAugment`]). Switched on, the
     /// share starts where it is (all images for a run that augmented before, so nothing jumps);
-    /// switched off, every image is augmented again.
+    /// switched off, every image is augmented again. A run that was not adaptive keeps its
+    /// share (a fixed one stays).
     pub fn set_adaptive_augment(
         &mut self,
         adaptive: Option<AdaptiveAugment>,
     ) -> Result<(), TrainError> {
-        if let Some(a) = &adaptive {
-            a.validate().map_err(TrainError::Config)?;
-        } else {
-            self.augment_share = 1.0;
+        match &adaptive {
+            Some(a) => a.validate().map_err(TrainError::Config)?,
+            None if self.config.adaptive_augment.is_some() => self.augment_share = 1.0,
+            None => {}
         }
         self.config.adaptive_augment = adaptive;
         Ok(())
