@@ -9,7 +9,8 @@
 #                       directory from runs.tar.xz, else the flags of a new run)
 #   .gpu/pack           what comes back, most important first, one per line: NAME snap K (the
 #                       last K snapshots as f16 exports), NAME ckpt (the checkpoint) or NAME log K
-#                       (training history and the last K sample grids)
+#                       (training history and the last K sample grids); NAME may be BEST: the
+#                       run CONTINUE_BEST chose (lines naming no run that exists are skipped)
 # All runs train on wgpu side by side until TRAIN_END seconds, stop with SIGINT (which saves a
 # checkpoint), and the pack list is filled in order until PACK_MB is reached, then split into
 # 15 MB parts under $OUT (at most 8 files come back). Snapshots are ranked afterwards with
@@ -99,7 +100,7 @@ if [ "$CONTINUE_BEST" -gt 0 ]; then
   best=$(grep -A1 "best first" "$OUT/rank.txt" | tail -1 | awk '{print $2}')
   el "ranked ${#snaps[@]} snapshots; best: ${best:-none}"
   if [ -n "$best" ]; then
-    name=$(basename "$(dirname "$(dirname "$best")")")
+    name=$(basename "$(dirname "$(dirname "$best")")"); BEST=$name
     END2=$(( $(date +%s) - T0 + CONTINUE_BEST ))
     unset PIDS; declare -A PIDS
     FLAGS[$name]="--resume"; start "$name" "$DEVICE"
@@ -114,6 +115,8 @@ S=/tmp/stage; rm -rf $S; mkdir -p $S
 fits() { [ $(( $(du -sb $S | cut -f1) + $(du -sb "$1" | cut -f1) )) -le $(( PACK_MB * 1000000 )) ]; }
 while read -r name what k; do
   [ -z "$name" ] || [ "${name:0:1}" = "#" ] && continue
+  [ "$name" = BEST ] && name=${BEST:-}
+  [ -n "$name" ] && [ -d "$R/$name" ] || continue
   mkdir -p "$S/$name"
   case $what in
     log) mkdir -p "$S/$name/samples"; cp "$R/$name/checkpoint/state.ron" "$S/$name/" 2>/dev/null
