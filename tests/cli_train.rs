@@ -423,7 +423,7 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     assert_eq!(both.matches("generated vs real").count(), 2, "{both}");
     let listed = std::fs::read_to_string(&report).unwrap();
     assert!(listed.trim_start().starts_with('['), "{listed}");
-    assert_eq!(listed.matches("swd_generated").count(), 2);
+    assert_eq!(listed.matches("swd_generated:").count(), 2);
 
     // Each row equals what a single evaluation of that checkpoint prints: same real sets.
     let alone = eval(&data, &[&s4], &tmp.path().join("one.ron"));
@@ -452,6 +452,90 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-here"));
+}
+
+/// The part of an eval report this test reads.
+#[derive(serde::Deserialize)]
+struct EvalFigures {
+    seeds: Vec<u64>,
+    swd_generated: Vec<f32>,
+    swd_real_floor: Vec<f32>,
+    swd_generated_per_seed: Vec<f32>,
+    swd_real_floor_per_seed: Vec<f32>,
+}
+
+fn read_eval(path: &Path) -> EvalFigures {
+    ron::Options::default()
+        .without_recursion_limit()
+        .from_str(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn eval_repeats_average_over_consecutive_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 12);
+    ok(&train(&data, &run, "2", &[]));
+    let eval_seeds = |extra: &[&str], name: &str| -> (String, EvalFigures) {
+        let report = tmp.path().join(name);
+        let mut args = vec![
+            "eval",
+            "--data",
+            data.to_str().unwrap(),
+            "--checkpoint",
+            run.to_str().unwrap(),
+            "--count",
+            "6",
+            "--device",
+            "cpu",
+            "--report",
+            report.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let out = hitogata(&args);
+        ok(&out);
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            read_eval(&report),
+        )
+    };
+    let (_, one) = eval_seeds(&["--seed", "5"], "one.ron");
+    let (_, two) = eval_seeds(&["--seed", "6"], "two.ron");
+    let (text, both) = eval_seeds(&["--seed", "5", "--repeats", "2"], "both.ron");
+    assert_eq!(one.seeds, vec![5]);
+    assert_eq!(both.seeds, vec![5, 6]);
+    assert!(text.contains("means over seeds 5, 6"), "{text}");
+    assert!(text.contains("average per seed"), "{text}");
+    assert_eq!(
+        both.swd_generated_per_seed,
+        vec![one.swd_generated[3], two.swd_generated[3]]
+    );
+    assert_eq!(
+        both.swd_real_floor_per_seed,
+        vec![one.swd_real_floor[3], two.swd_real_floor[3]]
+    );
+    for level in 0..4 {
+        let mean = (one.swd_generated[level] + two.swd_generated[level]) / 2.0;
+        assert!((both.swd_generated[level] - mean).abs() < 1e-4);
+    }
+    assert_ne!(
+        one.swd_generated, two.swd_generated,
+        "another seed draws other sets"
+    );
+
+    let out = hitogata(&[
+        "eval",
+        "--data",
+        data.to_str().unwrap(),
+        "--checkpoint",
+        run.to_str().unwrap(),
+        "--repeats",
+        "0",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--repeats"));
 }
 
 /// The discriminator wins within seconds and `train` warns, naming the step, and goes on.

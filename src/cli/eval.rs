@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use burn::tensor::Device;
 use clap::Args;
-use hitogata::checkpoint::load_generator;
+use hitogata::checkpoint::{LoadedGenerator, load_generator};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::eval::{SwdConfig, faint_noise, mean, median, multiscale_swd, nearest_neighbours};
@@ -29,6 +30,11 @@ pub struct EvalArgs {
     /// Seed for the split, the latents, patches and projections.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Evaluate this many times, with seeds SEED, SEED+1, ... (other real halves, latents,
+    /// patches and projections), and report the means: one evaluation's average moves by up to
+    /// ±1 from seed to seed on 1,000 faces, the 16 px level most.
+    #[arg(long, default_value_t = 1)]
+    repeats: usize,
     /// Where to compute the generator.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
@@ -44,6 +50,8 @@ pub struct EvalReport {
     pub checkpoint: PathBuf,
     /// Images per set.
     pub count: usize,
+    /// The eval seeds the SWD figures are means over (`--repeats`).
+    pub seeds: Vec<u64>,
     /// SWD ×1e3 per level (64, 32, 16 px) and average: generated vs real.
     pub swd_generated: Vec<f32>,
     /// Same for two disjoint real halves: the floor.
@@ -53,7 +61,11 @@ pub struct EvalReport {
     /// Same for a real half with invisible noise (±3 levels per channel): how much of the
     /// 64 px level faint noise on flat colours alone explains.
     pub swd_faint_noise_real: Vec<f32>,
-    /// Median nearest-training-image distance (RMS, 0–255) of generated images.
+    /// The average SWD, generated vs real, for each seed: its spread is the measure's noise.
+    pub swd_generated_per_seed: Vec<f32>,
+    /// The same for the floor.
+    pub swd_real_floor_per_seed: Vec<f32>,
+    /// Median nearest-training-image distance (RMS, 0–255) of generated images (first seed).
     pub nn_generated_median: f32,
     /// Smallest such distance.
     pub nn_generated_min: f32,
@@ -76,8 +88,95 @@ fn print_row(name: &str, v: &[f32]) {
     );
 }
 
+/// The figures of one eval seed.
+struct SeedFigures {
+    real_floor: Vec<f32>,
+    blurred_real: Vec<f32>,
+    faint_noise_real: Vec<f32>,
+    /// One row per checkpoint.
+    generated: Vec<Vec<f32>>,
+    /// Nearest-training-image distances: held-out real, then one list per checkpoint.
+    nearest: Option<(Vec<f32>, Vec<Vec<f32>>)>,
+}
+
+/// SWD of every checkpoint and of the references with one seed's split, latents and
+/// projections; with `nearest`, also the memorisation distances.
+fn evaluate_seed(
+    seed: u64,
+    nearest: bool,
+    data: &Dataset,
+    count: usize,
+    loaded: &[LoadedGenerator],
+    device: &Device,
+) -> SeedFigures {
+    let mut order: Vec<usize> = (0..data.len).collect();
+    order.shuffle(&mut seeded_rng(seed));
+    let real_a: Vec<RgbImage> = order[..count].iter().map(|&i| data.image(i)).collect();
+    let real_b: Vec<RgbImage> = order[count..2 * count]
+        .iter()
+        .map(|&i| data.image(i))
+        .collect();
+    let blurred: Vec<RgbImage> = real_b
+        .iter()
+        .map(|i| image::imageops::blur(i, 1.0))
+        .collect();
+    let swd = SwdConfig {
+        seed,
+        ..SwdConfig::default()
+    };
+    eprintln!("computing SWD on {count} images per set (seed {seed})…");
+    let noised: Vec<RgbImage> = real_b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| faint_noise(i, 3, seed ^ k as u64))
+        .collect();
+
+    // Memorisation: generated vs held-out real, each against the rest of the data.
+    let probe = count.min(200);
+    let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
+    let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
+    let distances = |images: &[RgbImage]| -> Vec<f32> {
+        nearest_neighbours(images, &train)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect()
+    };
+
+    let mut generated_rows = Vec::with_capacity(loaded.len());
+    let mut generated_nearest = Vec::new();
+    for generator in loaded {
+        let latents = sample_batch(seed ^ 0x5EED, count, generator.config.latent_dim);
+        let mut generated = Vec::with_capacity(count);
+        for chunk in latents.chunks(64) {
+            generated.extend(generate_images(&generator.generator, chunk, device));
+        }
+        if nearest {
+            generated_nearest.push(distances(&generated[..probe]));
+        }
+        generated_rows.push(with_average(multiscale_swd(&generated, &real_a, &swd)));
+    }
+    SeedFigures {
+        real_floor: with_average(multiscale_swd(&real_b, &real_a, &swd)),
+        blurred_real: with_average(multiscale_swd(&blurred, &real_a, &swd)),
+        faint_noise_real: with_average(multiscale_swd(&noised, &real_a, &swd)),
+        generated: generated_rows,
+        nearest: nearest.then(|| (distances(&heldout), generated_nearest)),
+    }
+}
+
+/// Element-wise mean of equally long rows.
+fn mean_rows<'a>(rows: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
+    let rows: Vec<&Vec<f32>> = rows.collect();
+    (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i]).sum::<f32>() / rows.len() as f32)
+        .collect()
+}
+
 /// Runs `hitogata eval`.
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    if args.repeats == 0 {
+        anyhow::bail!("--repeats must be at least 1");
+    }
     let data = Dataset::load_folder(&args.data, SquareMode::Pad)?;
     if data.len < 4 {
         anyhow::bail!(
@@ -96,63 +195,39 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .map(|path| load_generator(path, &device.device))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut order: Vec<usize> = (0..data.len).collect();
-    order.shuffle(&mut seeded_rng(args.seed));
-    let real_a: Vec<RgbImage> = order[..count].iter().map(|&i| data.image(i)).collect();
-    let real_b: Vec<RgbImage> = order[count..2 * count]
-        .iter()
-        .map(|&i| data.image(i))
+    let seeds: Vec<u64> = (0..args.repeats as u64)
+        .map(|k| args.seed.wrapping_add(k))
         .collect();
-    let blurred: Vec<RgbImage> = real_b
-        .iter()
-        .map(|i| image::imageops::blur(i, 1.0))
-        .collect();
-    let swd = SwdConfig {
-        seed: args.seed,
-        ..SwdConfig::default()
-    };
-    eprintln!("computing SWD on {count} images per set…");
-    let swd_real_floor = with_average(multiscale_swd(&real_b, &real_a, &swd));
-    let swd_blurred_real = with_average(multiscale_swd(&blurred, &real_a, &swd));
-    let noised: Vec<RgbImage> = real_b
+    let figures: Vec<SeedFigures> = seeds
         .iter()
         .enumerate()
-        .map(|(k, i)| faint_noise(i, 3, args.seed ^ k as u64))
+        .map(|(k, &seed)| evaluate_seed(seed, k == 0, &data, count, &loaded, &device.device))
         .collect();
-    let swd_faint_noise_real = with_average(multiscale_swd(&noised, &real_a, &swd));
-
-    // Memorisation: generated vs held-out real, each against the rest of the data.
-    let probe = count.min(200);
-    let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
-    let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
-    let nn_real: Vec<f32> = nearest_neighbours(&heldout, &train)
-        .into_iter()
-        .map(|(d, _)| d)
-        .collect();
+    let (nn_real, nn_generated) = figures[0]
+        .nearest
+        .clone()
+        .expect("the first seed measures memorisation");
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
+    let per_seed = |row: fn(&SeedFigures) -> &Vec<f32>| -> Vec<f32> {
+        figures.iter().map(|f| row(f)[3]).collect()
+    };
 
     let mut reports = Vec::with_capacity(loaded.len());
-    for generator in &loaded {
-        let latents = sample_batch(args.seed ^ 0x5EED, count, generator.config.latent_dim);
-        let mut generated = Vec::with_capacity(count);
-        for chunk in latents.chunks(64) {
-            generated.extend(generate_images(&generator.generator, chunk, &device.device));
-        }
-        let nn_gen: Vec<f32> = nearest_neighbours(&generated[..probe], &train)
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect();
+    for (k, generator) in loaded.iter().enumerate() {
         let report = EvalReport {
             checkpoint: generator.dir.clone(),
             count,
-            nn_generated_median: median(&nn_gen),
-            nn_generated_min: min(&nn_gen),
+            seeds: seeds.clone(),
+            swd_generated: mean_rows(figures.iter().map(|f| &f.generated[k])),
+            swd_real_floor: mean_rows(figures.iter().map(|f| &f.real_floor)),
+            swd_blurred_real: mean_rows(figures.iter().map(|f| &f.blurred_real)),
+            swd_faint_noise_real: mean_rows(figures.iter().map(|f| &f.faint_noise_real)),
+            swd_generated_per_seed: figures.iter().map(|f| f.generated[k][3]).collect(),
+            swd_real_floor_per_seed: per_seed(|f| &f.real_floor),
+            nn_generated_median: median(&nn_generated[k]),
+            nn_generated_min: min(&nn_generated[k]),
             nn_heldout_median: median(&nn_real),
             nn_heldout_min: min(&nn_real),
-            swd_generated: with_average(multiscale_swd(&generated, &real_a, &swd)),
-            swd_real_floor: swd_real_floor.clone(),
-            swd_blurred_real: swd_blurred_real.clone(),
-            swd_faint_noise_real: swd_faint_noise_real.clone(),
         };
         print_report(&report, &args.data);
         reports.push(report);
@@ -177,8 +252,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
 }
 
 fn print_report(report: &EvalReport, data: &std::path::Path) {
+    let seeds = match report.seeds.as_slice() {
+        [_] => String::new(),
+        many => format!(
+            "; means over seeds {}",
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     println!(
-        "checkpoint {} vs {} ({} images per set)",
+        "checkpoint {} vs {} ({} images per set{seeds})",
         report.checkpoint.display(),
         data.display(),
         report.count
@@ -188,6 +273,19 @@ fn print_report(report: &EvalReport, data: &std::path::Path) {
     print_row("real vs real     ", &report.swd_real_floor);
     print_row("blurred vs real  ", &report.swd_blurred_real);
     print_row("noise ±3 vs real ", &report.swd_faint_noise_real);
+    if report.seeds.len() > 1 {
+        let list = |v: &[f32]| {
+            v.iter()
+                .map(|x| format!("{x:.1}"))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        println!(
+            "average per seed: generated {}; real vs real {}",
+            list(&report.swd_generated_per_seed),
+            list(&report.swd_real_floor_per_seed)
+        );
+    }
     println!(
         "nearest training image (RMS 0–255): generated median {:.1} (min {:.1}); held-out real median {:.1} (min {:.1})",
         report.nn_generated_median,
