@@ -18,7 +18,8 @@
 # CONTINUE_BEST=S (all runs on one dataset): after TRAIN_END, rank the last RANK_LAST snapshots
 # of every run with `eval` there (16 cores), then continue the best run alone for S seconds (one
 # run alone is ~2x as fast as each of two: 27 against 13.7 steps/s in the 2026-11-27 session);
-# the ranking comes back as rank.txt.
+# the ranking comes back as rank.txt. RANK_REPEATS=N ranks on the mean of N eval seeds
+# (`eval --repeats`; one seed's figure moves by up to ±1 on the faces).
 # A second call on the still-warm machine (it is released after ~30 s idle, so make it at once)
 # can continue a run left in $R: RUNS_TAR=/nonexistent PLAN=/tmp/plan2 PACK=/tmp/pack2 (files
 # written by the command itself; the 2026-11-27 session did this: 27 steps/s for one run alone).
@@ -95,7 +96,7 @@ if [ "$CONTINUE_BEST" -gt 0 ]; then
     while read -r d; do snaps+=("$d"); done < <(ls -d "$R/$n"/snapshots/step-* 2>/dev/null | tail -n "${RANK_LAST:-2}")
   done
   first=$(printf '%s\n' "${!DATA[@]}" | head -1)
-  "$B" eval --device "$DEVICE" --count "${RANK_COUNT:-1000}" --data "assets/datasets/${DATA[$first]}" \
+  "$B" eval --device "$DEVICE" --count "${RANK_COUNT:-1000}" --repeats "${RANK_REPEATS:-1}" --data "assets/datasets/${DATA[$first]}" \
     --checkpoint "${snaps[@]}" > "$OUT/rank.txt" 2>&1
   best=$(grep -A1 "best first" "$OUT/rank.txt" | tail -1 | awk '{print $2}')
   el "ranked ${#snaps[@]} snapshots; best: ${best:-none}"
