@@ -80,8 +80,9 @@ fn generate(checkpoint: &Path, out: &Path, extra: &[&str]) -> Output {
     hitogata(&args)
 }
 
-/// `hitogata eval` of `checkpoints` on 6 images of `data`, writing `report`; returns stdout.
-fn eval(data: &Path, checkpoints: &[&Path], report: &Path) -> String {
+/// `hitogata eval` of `checkpoints` on 6 images of `data`, writing `report`, with `extra`
+/// arguments; returns stdout.
+fn eval(data: &Path, checkpoints: &[&Path], report: &Path, extra: &[&str]) -> String {
     let mut args = vec!["eval", "--data", data.to_str().unwrap()];
     for c in checkpoints {
         args.extend(["--checkpoint", c.to_str().unwrap()]);
@@ -94,6 +95,7 @@ fn eval(data: &Path, checkpoints: &[&Path], report: &Path) -> String {
         "--report",
         report.to_str().unwrap(),
     ]);
+    args.extend_from_slice(extra);
     let out = hitogata(&args);
     ok(&out);
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -258,7 +260,7 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     common::write_disc_folder(&data, 12);
     ok(&train(&data, &run, "2", &[]));
     let report = tmp.path().join("eval.ron");
-    let text = eval(&data, &[&run], &report);
+    let text = eval(&data, &[&run], &report, &[]);
     assert!(
         text.contains("generated vs real")
             && text.contains("real vs real")
@@ -418,7 +420,7 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
         run.join("snapshots/step-000002"),
         run.join("snapshots/step-000004"),
     );
-    let both = eval(&data, &[&s2, &s4], &report);
+    let both = eval(&data, &[&s2, &s4], &report, &[]);
     assert!(both.contains("best first"), "{both}");
     assert_eq!(both.matches("generated vs real").count(), 2, "{both}");
     let listed = std::fs::read_to_string(&report).unwrap();
@@ -426,7 +428,7 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
     assert_eq!(listed.matches("swd_generated:").count(), 2);
 
     // Each row equals what a single evaluation of that checkpoint prints: same real sets.
-    let alone = eval(&data, &[&s4], &tmp.path().join("one.ron"));
+    let alone = eval(&data, &[&s4], &tmp.path().join("one.ron"), &[]);
     let row = |text: &str, which: &Path| -> String {
         let start = text
             .find(&format!("checkpoint {}", which.display()))
@@ -480,26 +482,8 @@ fn eval_repeats_average_over_consecutive_seeds() {
     ok(&train(&data, &run, "2", &[]));
     let eval_seeds = |extra: &[&str], name: &str| -> (String, EvalFigures) {
         let report = tmp.path().join(name);
-        let mut args = vec![
-            "eval",
-            "--data",
-            data.to_str().unwrap(),
-            "--checkpoint",
-            run.to_str().unwrap(),
-            "--count",
-            "6",
-            "--device",
-            "cpu",
-            "--report",
-            report.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        let out = hitogata(&args);
-        ok(&out);
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            read_eval(&report),
-        )
+        let text = eval(&data, &[&run], &report, extra);
+        (text, read_eval(&report))
     };
     let (_, one) = eval_seeds(&["--seed", "5"], "one.ron");
     let (_, two) = eval_seeds(&["--seed", "6"], "two.ron");
