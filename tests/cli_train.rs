@@ -467,10 +467,7 @@ struct EvalFigures {
 }
 
 fn read_eval(path: &Path) -> EvalFigures {
-    ron::Options::default()
-        .without_recursion_limit()
-        .from_str(&std::fs::read_to_string(path).unwrap())
-        .unwrap()
+    ron::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -131,16 +131,13 @@ fn evaluate_seed(
         .map(|(k, i)| faint_noise(i, 3, seed ^ k as u64))
         .collect();
 
-    // Memorisation: generated vs held-out real, each against the rest of the data.
+    // Memorisation (first seed only): generated vs held-out real, each against the rest.
     let probe = count.min(200);
-    let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
-    let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
-    let distances = |images: &[RgbImage]| -> Vec<f32> {
-        nearest_neighbours(images, &train)
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect()
-    };
+    let pools = nearest.then(|| {
+        let heldout: Vec<RgbImage> = order[..probe].iter().map(|&i| data.image(i)).collect();
+        let train: Vec<RgbImage> = order[probe..].iter().map(|&i| data.image(i)).collect();
+        (heldout, train)
+    });
 
     let mut generated_rows = Vec::with_capacity(loaded.len());
     let mut generated_nearest = Vec::new();
@@ -150,8 +147,8 @@ fn evaluate_seed(
         for chunk in latents.chunks(64) {
             generated.extend(generate_images(&generator.generator, chunk, device));
         }
-        if nearest {
-            generated_nearest.push(distances(&generated[..probe]));
+        if let Some((_, train)) = &pools {
+            generated_nearest.push(nearest_distances(&generated[..probe], train));
         }
         generated_rows.push(with_average(multiscale_swd(&generated, &real_a, &swd)));
     }
@@ -160,8 +157,17 @@ fn evaluate_seed(
         blurred_real: with_average(multiscale_swd(&blurred, &real_a, &swd)),
         faint_noise_real: with_average(multiscale_swd(&noised, &real_a, &swd)),
         generated: generated_rows,
-        nearest: nearest.then(|| (distances(&heldout), generated_nearest)),
+        nearest: pools
+            .map(|(heldout, train)| (nearest_distances(&heldout, &train), generated_nearest)),
     }
+}
+
+/// Each image's distance to its nearest image in `pool`.
+fn nearest_distances(images: &[RgbImage], pool: &[RgbImage]) -> Vec<f32> {
+    nearest_neighbours(images, pool)
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
 }
 
 /// Element-wise mean of equally long rows.
@@ -208,9 +214,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .clone()
         .expect("the first seed measures memorisation");
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
-    let per_seed = |row: fn(&SeedFigures) -> &Vec<f32>| -> Vec<f32> {
-        figures.iter().map(|f| row(f)[3]).collect()
-    };
 
     let mut reports = Vec::with_capacity(loaded.len());
     for (k, generator) in loaded.iter().enumerate() {
@@ -223,7 +226,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             swd_blurred_real: mean_rows(figures.iter().map(|f| &f.blurred_real)),
             swd_faint_noise_real: mean_rows(figures.iter().map(|f| &f.faint_noise_real)),
             swd_generated_per_seed: figures.iter().map(|f| f.generated[k][3]).collect(),
-            swd_real_floor_per_seed: per_seed(|f| &f.real_floor),
+            swd_real_floor_per_seed: figures.iter().map(|f| f.real_floor[3]).collect(),
             nn_generated_median: median(&nn_generated[k]),
             nn_generated_min: min(&nn_generated[k]),
             nn_heldout_median: median(&nn_real),
