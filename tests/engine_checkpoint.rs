@@ -149,3 +149,34 @@ fn f16_exports_are_half_the_size_and_draw_the_same_people() {
     assert!(max_diff < 0.01, "f16 changes the output by {max_diff}");
     assert!(max_diff > 0.0, "the weights really were rounded");
 }
+
+/// A long run's state file keeps one line per history row (it is rewritten at every
+/// checkpoint and travels with the run), and reads back exactly.
+#[test]
+fn training_state_keeps_one_line_per_history_row_and_round_trips() {
+    use hitogata::train::{Metrics, TrainState};
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    common::collapsed_history_run(&run);
+    let mut state: TrainState = common::saved_state(&run);
+    state.history = (1..=1000)
+        .map(|step| Metrics {
+            step,
+            critic_loss: 1.0 / step as f32,
+            wasserstein: -0.5,
+            generator_loss: 0.75,
+            images_per_sec: 180.25,
+            seconds: 0.7,
+            augment_share: None,
+        })
+        .collect();
+    let path = dir.path().join("state.ron");
+    write_ron(&path, &state).unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines = text.lines().count();
+    assert!((1000..1100).contains(&lines), "{lines} lines");
+    let back: TrainState = hitogata::checkpoint::read_ron(&path).unwrap();
+    assert_eq!(back.history, state.history);
+    assert_eq!(back.step, state.step);
+}
