@@ -93,10 +93,11 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
 /// (a training history's rows: 27k of them took 6 MB pretty, about half that so).
 pub fn write_ron<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointError> {
     let pretty = ron::ser::PrettyConfig::default().depth_limit(2);
-    let text = ron::ser::to_string_pretty(value, pretty).map_err(|e| CheckpointError::Malformed {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text =
+        ron::ser::to_string_pretty(value, pretty).map_err(|e| CheckpointError::Malformed {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
     write_atomic(path, text.as_bytes()).map_err(io_err(path))
 }
 
