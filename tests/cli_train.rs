@@ -599,7 +599,8 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         hitogata::train::Augment {
             color: false,
             translation: true,
-            cutout: true
+            cutout: true,
+            color_strength: None,
         }
     );
     let stderr = ok(&train(&data, &run, "4", &["--resume", "--augment", "none"]));
@@ -613,6 +614,28 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         "{stderr}"
     );
     assert_eq!(saved(&fresh), hitogata::train::Augment::ALL);
+    // A milder colour augmentation, on resume; an impossible one is refused.
+    let stderr = ok(&train(
+        &data,
+        &fresh,
+        "3",
+        &["--resume", "--color-strength", "0.5"],
+    ));
+    assert!(
+        stderr.contains("augment color+translation+cutout (colour strength 0.5)"),
+        "{stderr}"
+    );
+    assert_eq!(saved(&fresh).color_strength, Some(0.5));
+    assert!(
+        !train(&data, &fresh, "4", &["--resume", "--color-strength", "2"])
+            .status
+            .success()
+    );
+    assert_eq!(
+        saved(&fresh).color_strength,
+        Some(0.5),
+        "the refused run saved nothing"
+    );
 
     // Adaptive augmentation: a new run starts at no images augmented; the share is saved;
     // switched on when resuming it starts at all; 0 turns it off.

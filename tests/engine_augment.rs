@@ -49,16 +49,19 @@ const TRANSLATION: Augment = Augment {
     color: false,
     translation: true,
     cutout: false,
+    color_strength: None,
 };
 const CUTOUT: Augment = Augment {
     color: false,
     translation: false,
     cutout: true,
+    color_strength: None,
 };
 const COLOR: Augment = Augment {
     color: true,
     translation: false,
     cutout: false,
+    color_strength: None,
 };
 
 #[test]
@@ -232,7 +235,8 @@ fn command_line_names_combine_into_a_policy() {
         Augment {
             color: true,
             translation: false,
-            cutout: true
+            cutout: true,
+            color_strength: Option::None,
         }
     );
     assert!(Augment::from_ops(&[All, None]).is_off());
@@ -434,4 +438,35 @@ fn a_fixed_share_is_reported_saved_and_resumed() {
     s.save_checkpoint(dir.path()).unwrap();
     let resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
     assert_eq!(resumed.augment_share(), 0.3);
+}
+
+#[test]
+fn colour_strength_scales_the_brightness_shift_and_one_is_the_default() {
+    let dev = common::cpu();
+    // Mid-grey images: saturation and contrast leave a flat grey image as it is, so what comes
+    // out is the brightness shift alone.
+    let grey = || batch(vec![0.0; N * 3 * S * S], &dev.device);
+    let full = values(COLOR.apply(grey(), &mut seeded_rng(6)));
+    let half_policy = COLOR.with_color_strength(0.5).unwrap();
+    let half = values(half_policy.apply(grey(), &mut seeded_rng(6)));
+    let largest = |v: &[f32]| v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    assert!(
+        largest(&full) <= 0.5 && largest(&full) > 0.3,
+        "{}",
+        largest(&full)
+    );
+    assert!(largest(&half) <= 0.25, "{}", largest(&half));
+    for (h, f) in half.iter().zip(&full) {
+        assert!((h - 0.5 * f).abs() < 1e-6, "{h} is not half of {f}");
+    }
+
+    assert_eq!(COLOR.with_color_strength(1.0).unwrap(), COLOR);
+    assert_eq!(half_policy.color_strength(), 0.5);
+    assert_eq!(half_policy.to_string(), "color (colour strength 0.5)");
+    for bad in [0.0, -0.5, 1.5, f32::NAN] {
+        assert!(COLOR.with_color_strength(bad).is_err(), "{bad}");
+    }
+    // Configs written before the option existed read as strength 1.
+    let old: Augment = ron::from_str("(color: true, translation: false, cutout: false)").unwrap();
+    assert_eq!(old, COLOR);
 }

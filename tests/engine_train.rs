@@ -410,6 +410,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         ema_decay: Some(0.99),
         batch_size: Some(3),
         augment: Some(Augment::ALL),
+        color_strength: Some(0.25),
         adaptive_augment: Some(Some(hitogata::train::AdaptiveAugment::with_target(0.7))),
         augment_share: Some(0.25),
         output_scale: Some(1.2),
@@ -425,7 +426,10 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
     assert_eq!(config.optimizer_c.lr(), 3e-5);
     assert_eq!(config.ema_decay, 0.99);
     assert_eq!(config.batch_size, 3);
-    assert_eq!(config.augment, Augment::ALL);
+    assert_eq!(
+        config.augment,
+        Augment::ALL.with_color_strength(0.25).unwrap()
+    );
     assert_eq!(config.adaptive_augment.map(|a| a.target), Some(0.7));
     assert_eq!(c.augment_share(), 0.25);
     assert_eq!(config.model.output_scale(), 1.2);
@@ -458,6 +462,11 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         ..Default::default()
     };
     assert!(bad.apply(&mut resume()).is_err());
+    let too_strong = ResumeOverrides {
+        color_strength: Some(1.5),
+        ..Default::default()
+    };
+    assert!(too_strong.apply(&mut resume()).is_err());
     let empty_batch = ResumeOverrides {
         batch_size: Some(0),
         ..Default::default()

@@ -95,6 +95,11 @@ pub struct TrainArgs {
     /// resuming. Helps when the discriminator memorises a small dataset.
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
+    /// How far the `color` augmentation goes, in (0, 1] (default 1, DiffAugment's ranges:
+    /// brightness ±0.5, saturation ×[0, 2], contrast ×[0.5, 1.5]); 0.5 halves each range. Also
+    /// applies when resuming.
+    #[arg(long)]
+    color_strength: Option<f32>,
     /// Adaptive augmentation (ADA): augment only a share of the critic's images, raised while
     /// the critic is surer of real images than this target (E[sign D(real)], ADA's 0.6) and
     /// lowered otherwise. New runs start at none; switched on when resuming it starts at the
@@ -175,6 +180,12 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(ops) = &args.augment {
         config.augment = Augment::from_ops(ops);
     }
+    if let Some(strength) = args.color_strength {
+        config.augment = config
+            .augment
+            .with_color_strength(strength)
+            .map_err(anyhow::Error::msg)?;
+    }
     if let Some(target) = args.ada_target {
         config.adaptive_augment = adaptive_augment(target);
     }
@@ -245,6 +256,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             ema_decay: args.ema,
             batch_size: args.batch_size,
             augment: args.augment.as_deref().map(Augment::from_ops),
+            color_strength: args.color_strength,
             adaptive_augment: args.ada_target.map(adaptive_augment),
             augment_share: args.augment_share,
             output_scale: args.output_scale,

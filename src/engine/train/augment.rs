@@ -20,7 +20,7 @@ const CUTOUT_RATIO: f32 = 0.5;
 
 /// Which augmentations the critic's inputs go through. All off: the critic sees the images as
 /// they are (every run before this existed).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Augment {
     /// Per-image brightness, saturation and contrast.
     pub color: bool,
@@ -28,6 +28,10 @@ pub struct Augment {
     pub translation: bool,
     /// Per-image square of half the size set to zero, centred anywhere in the image.
     pub cutout: bool,
+    /// How far the colour changes go, in (0, 1]: brightness ±0.5·s, saturation ×[1−s, 1+s],
+    /// contrast ×[1−s/2, 1+s/2]. `None` (every run before it existed) is DiffAugment's 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color_strength: Option<f32>,
 }
 
 /// Adaptive augmentation (Karras et al. 2020, "Training Generative Adversarial Networks with
@@ -106,7 +110,27 @@ impl Augment {
         color: true,
         translation: true,
         cutout: true,
+        color_strength: None,
     };
+
+    /// The colour strength in effect (1: DiffAugment's ranges).
+    pub fn color_strength(&self) -> f32 {
+        self.color_strength.unwrap_or(1.0)
+    }
+
+    /// This policy with another colour strength, checked; 1 is stored as absent, like the
+    /// files written before the option existed.
+    pub fn with_color_strength(self, strength: f32) -> Result<Self, String> {
+        if !(strength > 0.0 && strength <= 1.0) {
+            return Err(format!(
+                "the colour augmentation strength must be in (0, 1], not {strength}"
+            ));
+        }
+        Ok(Self {
+            color_strength: (strength != 1.0).then_some(strength),
+            ..self
+        })
+    }
 
     /// The policy the listed operations name (`None` clears what came before it).
     pub fn from_ops(ops: &[AugmentOp]) -> Self {
@@ -125,7 +149,7 @@ impl Augment {
 
     /// True when no augmentation is on.
     pub fn is_off(&self) -> bool {
-        *self == Augment::default()
+        !(self.color || self.translation || self.cutout)
     }
 
     /// Applies the policy to a batch `[N, 3, H, W]` of images in [-1, 1], drawing each image's
@@ -134,7 +158,7 @@ impl Augment {
     pub fn apply<R: Rng + ?Sized>(&self, images: Tensor<4>, rng: &mut R) -> Tensor<4> {
         let mut x = images;
         if self.color {
-            x = color(x, rng);
+            x = color(x, self.color_strength(), rng);
         }
         if self.translation {
             x = translation(x, rng);
@@ -185,7 +209,11 @@ impl fmt::Display for Augment {
         if names.is_empty() {
             write!(f, "off")
         } else {
-            write!(f, "{}", names.join("+"))
+            write!(f, "{}", names.join("+"))?;
+            match self.color_strength {
+                Some(strength) if self.color => write!(f, " (colour strength {strength})"),
+                _ => Ok(()),
+            }
         }
     }
 }
@@ -196,15 +224,31 @@ fn per_image(values: Vec<f32>, like: &Tensor<4>) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [n, 1, 1, 1]), &like.device())
 }
 
-fn color<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
+fn color<R: Rng + ?Sized>(x: Tensor<4>, strength: f32, rng: &mut R) -> Tensor<4> {
     let n = x.dims()[0];
-    // DiffAugment's ranges: brightness ±0.5, saturation ×[0, 2], contrast ×[0.5, 1.5].
-    let brightness = per_image((0..n).map(|_| rng.random::<f32>() - 0.5).collect(), &x);
+    // DiffAugment's ranges (brightness ±0.5, saturation ×[0, 2], contrast ×[0.5, 1.5]) scaled
+    // about their neutral values; written so that strength 1 computes exactly what it always
+    // did (multiplying by 1 and adding 0 are exact).
+    let s = strength;
+    let brightness = per_image(
+        (0..n).map(|_| (rng.random::<f32>() - 0.5) * s).collect(),
+        &x,
+    );
     let x = x + brightness;
-    let saturation = per_image((0..n).map(|_| rng.random::<f32>() * 2.0).collect(), &x);
+    let saturation = per_image(
+        (0..n)
+            .map(|_| rng.random::<f32>() * 2.0 * s + (1.0 - s))
+            .collect(),
+        &x,
+    );
     let grey = x.clone().mean_dim(1);
     let x = (x - grey.clone()) * saturation + grey;
-    let contrast = per_image((0..n).map(|_| rng.random::<f32>() + 0.5).collect(), &x);
+    let contrast = per_image(
+        (0..n)
+            .map(|_| (rng.random::<f32>() + 0.5) * s + (1.0 - s))
+            .collect(),
+        &x,
+    );
     let mean = x.clone().mean_dim(1).mean_dim(2).mean_dim(3);
     (x - mean.clone()) * contrast + mean
 }

@@ -17,6 +17,9 @@ pub struct ResumeOverrides {
     pub batch_size: Option<usize>,
     /// Augmentation of the critic's inputs.
     pub augment: Option<Augment>,
+    /// Strength of the colour augmentation (see [`Augment::color_strength`]), applied after
+    /// `augment`.
+    pub color_strength: Option<f32>,
     /// Adaptive augmentation on (`Some(Some(..))`) or off (`Some(None)`).
     pub adaptive_augment: Option<Option<AdaptiveAugment>>,
     /// Share of the critic's images augmented (applied after `adaptive_augment`).
@@ -56,6 +59,9 @@ impl ResumeOverrides {
         }
         if let Some(augment) = self.augment {
             session.set_augment(augment);
+        }
+        if let Some(strength) = self.color_strength {
+            session.set_color_strength(strength)?;
         }
         if let Some(adaptive) = self.adaptive_augment {
             session.set_adaptive_augment(adaptive)?;

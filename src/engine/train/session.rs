@@ -292,6 +292,16 @@ impl TrainingSession {
         self.config.augment = augment;
     }
 
+    /// Changes how far the colour augmentation goes (in (0, 1]; see [`Augment`]).
+    pub fn set_color_strength(&mut self, strength: f32) -> Result<(), TrainError> {
+        self.config.augment = self
+            .config
+            .augment
+            .with_color_strength(strength)
+            .map_err(TrainError::Config)?;
+        Ok(())
+    }
+
     /// Switches adaptive augmentation on or off (see [`AdaptiveAugment`]). Switched on, the
     /// share starts where it is (all images for a run that augmented before, so nothing jumps);
     /// switched off, every image is augmented again. A run that was not adaptive keeps its
