@@ -194,6 +194,20 @@ fn bad_configs_are_rejected_before_training() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("batch_size"), "{err}");
+
+    // A config file may hold a colour strength that the flag would refuse.
+    let mut config = common::tiny_train_config();
+    config.augment = hitogata::train::Augment {
+        color_strength: Some(3.0),
+        ..hitogata::train::Augment::ALL
+    };
+    let err = TrainingSession::new(config, common::disc_dataset(2), &dev.device)
+        .err()
+        .unwrap();
+    assert!(
+        err.to_string().contains("colour augmentation strength"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -121,15 +121,24 @@ impl Augment {
     /// This policy with another colour strength, checked; 1 is stored as absent, like the
     /// files written before the option existed.
     pub fn with_color_strength(self, strength: f32) -> Result<Self, String> {
-        if !(strength > 0.0 && strength <= 1.0) {
-            return Err(format!(
-                "the colour augmentation strength must be in (0, 1], not {strength}"
-            ));
-        }
-        Ok(Self {
+        let policy = Self {
             color_strength: (strength != 1.0).then_some(strength),
             ..self
-        })
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks the colour strength (a config file may hold any number).
+    pub fn validate(&self) -> Result<(), String> {
+        let strength = self.color_strength();
+        if strength > 0.0 && strength <= 1.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "the colour augmentation strength must be in (0, 1], not {strength}"
+            ))
+        }
     }
 
     /// The policy the listed operations name (`None` clears what came before it).

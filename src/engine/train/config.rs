@@ -121,8 +121,7 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err("ema_decay must be in [0, 1)".into());
         }
-        self.augment
-            .with_color_strength(self.augment.color_strength())?;
+        self.augment.validate()?;
         if let Some(adaptive) = &self.adaptive_augment {
             adaptive.validate()?;
         }
