@@ -824,3 +824,46 @@ fn train_sets_the_output_scale_on_new_and_resumed_runs() {
         );
     }
 }
+
+#[test]
+fn train_can_pass_real_and_generated_images_through_the_critic_as_one_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let joint = |run: &Path| common::saved_state(run).config.joint_critic_batch;
+
+    let stderr = ok(&train(&data, &run, "2", &["--algo", "dcgan"]));
+    assert!(!stderr.contains("in one batch"), "{stderr}");
+    assert!(!joint(&run));
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "3",
+        &["--resume", "--joint-critic-batch", "true"],
+    ));
+    assert!(
+        stderr.contains("ndf 4 (real and generated in one batch)"),
+        "{stderr}"
+    );
+    assert!(joint(&run));
+    // It stays on when resumed without the flag, and goes off when asked.
+    ok(&train(&data, &run, "4", &["--resume"]));
+    assert!(joint(&run));
+    ok(&train(
+        &data,
+        &run,
+        "5",
+        &["--resume", "--joint-critic-batch", "false"],
+    ));
+    assert!(!joint(&run));
+
+    let fresh = tmp.path().join("fresh");
+    ok(&train(
+        &data,
+        &fresh,
+        "2",
+        &["--algo", "dcgan", "--joint-critic-batch", "true"],
+    ));
+    assert!(joint(&fresh));
+}

@@ -121,6 +121,12 @@ pub struct TrainArgs {
     /// statistics, which hides batch-wide differences (colour balance) from the critic.
     #[arg(long)]
     critic_batch_norm: Option<bool>,
+    /// Real and generated images through the critic as one batch (`true`) or each as its own
+    /// (`false`, the default): with one batch its BatchNorm sees shared statistics, so
+    /// batch-wide differences (how often each colour appears) stay visible to it. Also applies
+    /// when resuming (the weights stay).
+    #[arg(long)]
+    joint_critic_batch: Option<bool>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -188,6 +194,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(target) = args.ada_target {
         config.adaptive_augment = adaptive_augment(target);
+    }
+    if let Some(joint) = args.joint_critic_batch {
+        config.joint_critic_batch = joint;
     }
     Ok(config)
 }
@@ -260,6 +269,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             adaptive_augment: args.ada_target.map(adaptive_augment),
             augment_share: args.augment_share,
             output_scale: args.output_scale,
+            joint_critic_batch: args.joint_critic_batch,
             reset_critic: args.reset_critic,
             critic_ndf: args.ndf,
             critic_batch_norm: args.critic_batch_norm,
@@ -292,10 +302,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             Upsampling::Resize => " (resize-convolution)",
         },
         config.model.ndf,
-        if config.model.critic_batch_norm {
-            ""
-        } else {
-            " (no BatchNorm)"
+        match (config.model.critic_batch_norm, config.joint_critic_batch) {
+            (false, _) => " (no BatchNorm)",
+            (true, true) => " (real and generated in one batch)",
+            (true, false) => "",
         },
         config.model.latent_dim,
         config.model.output_scale(),

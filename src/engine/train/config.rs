@@ -56,6 +56,12 @@ pub struct TrainConfig {
     /// image, as before it existed).
     #[serde(default)]
     pub adaptive_augment: Option<AdaptiveAugment>,
+    /// Pass real and generated images through a BatchNorm critic as one batch, so that its
+    /// BatchNorm sees shared statistics and batch-wide differences (how often each colour
+    /// appears) stay visible to it. Absent in configs written before it existed: separate
+    /// batches, DCGAN's usual way.
+    #[serde(default)]
+    pub joint_critic_batch: bool,
 }
 
 impl TrainConfig {
@@ -77,6 +83,7 @@ impl TrainConfig {
                 ema_decay: 0.999,
                 augment: Augment::default(),
                 adaptive_augment: None,
+                joint_critic_batch: false,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -93,6 +100,7 @@ impl TrainConfig {
                 ema_decay: 0.999,
                 augment: Augment::default(),
                 adaptive_augment: None,
+                joint_critic_batch: false,
             },
         }
     }

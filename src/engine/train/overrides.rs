@@ -24,6 +24,9 @@ pub struct ResumeOverrides {
     pub adaptive_augment: Option<Option<AdaptiveAugment>>,
     /// Share of the critic's images augmented (applied after `adaptive_augment`).
     pub augment_share: Option<f32>,
+    /// Real and generated images through the critic as one batch (see
+    /// [`crate::engine::train::TrainConfig::joint_critic_batch`]).
+    pub joint_critic_batch: Option<bool>,
     /// The generator's output scale (its weights stay).
     pub output_scale: Option<f32>,
     /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
@@ -68,6 +71,9 @@ impl ResumeOverrides {
         }
         if let Some(share) = self.augment_share {
             session.set_augment_share(share)?;
+        }
+        if let Some(joint) = self.joint_critic_batch {
+            session.set_joint_critic_batch(joint);
         }
         if let Some(scale) = self.output_scale {
             session.set_output_scale(scale)?;

@@ -292,6 +292,12 @@ impl TrainingSession {
         self.config.augment = augment;
     }
 
+    /// Real and generated images through the critic as one batch, or each as its own (see
+    /// [`TrainConfig::joint_critic_batch`]); the weights stay.
+    pub fn set_joint_critic_batch(&mut self, joint: bool) {
+        self.config.joint_critic_batch = joint;
+    }
+
     /// Changes how far the colour augmentation goes (in (0, 1]; see [`Augment`]).
     pub fn set_color_strength(&mut self, strength: f32) -> Result<(), TrainError> {
         self.config.augment = self
@@ -454,12 +460,16 @@ impl TrainingSession {
         // The generator runs in training mode (batch statistics) but is not updated here.
         let fake = self.generator.forward(z).detach();
         let (augment, share) = (self.config.augment, self.augment_share);
-        let d_real = self
-            .critic
-            .forward(augment.apply_to_share(real, share, rng));
-        let d_fake = self
-            .critic
-            .forward(augment.apply_to_share(fake, share, rng));
+        let real = augment.apply_to_share(real, share, rng);
+        let fake = augment.apply_to_share(fake, share, rng);
+        let (d_real, d_fake) = if self.config.joint_critic_batch {
+            let b = real.dims()[0];
+            let scores = self.critic.forward(Tensor::cat(vec![real, fake], 0));
+            let n = scores.dims()[0];
+            (scores.clone().slice(0..b), scores.slice(b..n))
+        } else {
+            (self.critic.forward(real), self.critic.forward(fake))
+        };
         // ADA's overfitting heuristic, read back with the losses.
         let real_sign = d_real.clone().sign().mean().detach().inner();
         let (loss, gap) = match self.config.algorithm {
@@ -489,11 +499,20 @@ impl TrainingSession {
         let z = self.noise(rng);
         // Freeze the critic so backward computes no gradients for it.
         let frozen = self.critic.clone().no_grad();
-        let fake =
-            self.config
-                .augment
-                .apply_to_share(self.generator.forward(z), self.augment_share, rng);
-        let scores = frozen.forward(fake);
+        let (augment, share) = (self.config.augment, self.augment_share);
+        let fake = augment.apply_to_share(self.generator.forward(z), share, rng);
+        let scores = if self.config.joint_critic_batch {
+            // The critic judges generated images among real ones, as in its own update, so
+            // that its BatchNorm statistics are the ones it learned with.
+            let real = self.real_batch(rng);
+            let real = augment.apply_to_share(real, share, rng);
+            let b = real.dims()[0];
+            let scores = frozen.forward(Tensor::cat(vec![real, fake], 0));
+            let n = scores.dims()[0];
+            scores.slice(b..n)
+        } else {
+            frozen.forward(fake)
+        };
         let loss = match self.config.algorithm {
             Algorithm::Wgan => scores.mean().neg(),
             Algorithm::Dcgan => softplus(scores.neg(), 1.0).mean(),
