@@ -532,4 +532,13 @@ fn one_critic_batch_for_real_and_generated_matters_only_through_batch_norm() {
     // generators differ only where the gradients' signs do.)
     assert!(largest_difference(&critic_c, &critic_d) > 1e-2);
     assert!(largest_difference(&drawn_c, &drawn_d) > 1e-5);
+
+    // The joint batch runs on wgpu too.
+    if let Some(gpu) = common::wgpu() {
+        let mut config = common::tiny_dcgan_config();
+        config.joint_critic_batch = true;
+        let mut s = TrainingSession::new(config, data.clone(), &gpu.device).unwrap();
+        let m = s.step().unwrap();
+        assert!(m.critic_loss.is_finite() && m.generator_loss.is_finite());
+    }
 }
