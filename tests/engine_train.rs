@@ -275,6 +275,10 @@ fn training_configs_round_trip_through_ron() {
     let c = TrainConfig::for_algorithm(Algorithm::Dcgan);
     let text = ron::ser::to_string_pretty(&c, ron::ser::PrettyConfig::default()).unwrap();
     assert_eq!(ron::from_str::<TrainConfig>(&text).unwrap(), c);
+    // Configs written before `joint_critic_batch` existed read as separate batches.
+    let older = text.replace("joint_critic_batch: false,", "");
+    assert_ne!(older, text);
+    assert_eq!(ron::from_str::<TrainConfig>(&older).unwrap(), c);
 }
 
 #[test]

@@ -127,6 +127,19 @@ fn step_seed(seed: u64, step: u64, stream: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The critic's scores for real and generated images passed as one batch (its BatchNorm then
+/// normalises both with shared statistics): (real scores, generated scores).
+fn scores_in_one_batch(
+    critic: &Critic,
+    real: Tensor<4>,
+    fake: Tensor<4>,
+) -> (Tensor<1>, Tensor<1>) {
+    let b = real.dims()[0];
+    let scores = critic.forward(Tensor::cat(vec![real, fake], 0));
+    let n = scores.dims()[0];
+    (scores.clone().slice(0..b), scores.slice(b..n))
+}
+
 fn finite(step: u64, what: &'static str, value: f32) -> Result<f32, TrainError> {
     if value.is_finite() {
         Ok(value)
@@ -463,10 +476,7 @@ impl TrainingSession {
         let real = augment.apply_to_share(real, share, rng);
         let fake = augment.apply_to_share(fake, share, rng);
         let (d_real, d_fake) = if self.config.joint_critic_batch {
-            let b = real.dims()[0];
-            let scores = self.critic.forward(Tensor::cat(vec![real, fake], 0));
-            let n = scores.dims()[0];
-            (scores.clone().slice(0..b), scores.slice(b..n))
+            scores_in_one_batch(&self.critic, real, fake)
         } else {
             (self.critic.forward(real), self.critic.forward(fake))
         };
@@ -506,10 +516,7 @@ impl TrainingSession {
             // that its BatchNorm statistics are the ones it learned with.
             let real = self.real_batch(rng);
             let real = augment.apply_to_share(real, share, rng);
-            let b = real.dims()[0];
-            let scores = frozen.forward(Tensor::cat(vec![real, fake], 0));
-            let n = scores.dims()[0];
-            scores.slice(b..n)
+            scores_in_one_batch(&frozen, real, fake).1
         } else {
             frozen.forward(fake)
         };
