@@ -867,3 +867,100 @@ fn train_can_pass_real_and_generated_images_through_the_critic_as_one_batch() {
     ));
     assert!(joint(&fresh));
 }
+
+#[test]
+fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let first = tmp.path().join("first");
+    ok(&train(&data, &first, "2", &["--algo", "dcgan"]));
+    let export = tmp.path().join("export");
+    ok(&hitogata(&[
+        "export",
+        "--checkpoint",
+        first.to_str().unwrap(),
+        "--out",
+        export.to_str().unwrap(),
+        "--f16",
+    ]));
+
+    // No shape flags: the loaded generator's shapes (z 8, ngf 4) are the run's.
+    let run = tmp.path().join("run");
+    let init = |run: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--steps",
+            "2",
+            "--algo",
+            "dcgan",
+            "--ndf",
+            "4",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--init-generator",
+            export.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        hitogata(&args)
+    };
+    let stderr = ok(&init(&run, &["--critic-warmup", "3"]));
+    assert!(stderr.contains("critic new"), "{stderr}");
+    assert!(stderr.contains("critic warm-up: 3 updates"), "{stderr}");
+    assert!(stderr.contains("ngf 4, ndf 4"), "{stderr}");
+    let state = common::saved_state(&run);
+    assert_eq!(state.step, 2);
+    assert_eq!(state.config.model.latent_dim, 8);
+    assert_eq!(
+        state.config.initial_generator.as_deref(),
+        Some(export.as_path())
+    );
+    ok(&generate(
+        &run,
+        &tmp.path().join("s.png"),
+        &["--count", "2"],
+    ));
+    // Resuming keeps the record of where it started; a warm-up also works on resume.
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "3",
+        &["--resume", "--critic-warmup", "1"],
+    ));
+    assert!(stderr.contains("critic warm-up: 1 updates"), "{stderr}");
+    assert!(common::saved_state(&run).config.initial_generator.is_some());
+
+    // Refused: a shape the loaded generator does not have, resuming with it, no generator.
+    let out = init(&tmp.path().join("wide"), &["--ngf", "6"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ngf 4") && stderr.contains("ngf 6"),
+        "{stderr}"
+    );
+    let out = init(&run, &["--resume"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--init-generator starts a new run"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let none = tmp.path().join("none");
+    let mut args = train_args(&data, &none, "2", &[]);
+    args.extend_from_slice(&["--init-generator", empty.to_str().unwrap()]);
+    let out = hitogata(&args);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("empty"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -8,7 +8,7 @@ use hitogata::checkpoint::load_generator;
 use hitogata::inference::generate_images;
 use hitogata::latent::sample_batch;
 use hitogata::model::Generator;
-use hitogata::train::{Algorithm, TrainConfig, TrainState, TrainingSession};
+use hitogata::train::{Algorithm, GeneratorEma, TrainConfig, TrainState, TrainingSession};
 
 struct Values(Vec<f32>);
 
@@ -187,4 +187,19 @@ fn state_files_from_before_the_average_still_load() {
     assert!(!old.contains("augment_share"), "{old}");
     let parsed = ron::from_str::<TrainState>(&old).unwrap();
     assert_eq!((parsed.ema_updates, parsed.augment_share), (0, None));
+}
+
+#[test]
+fn an_average_started_warm_uses_its_full_decay_at_once() {
+    for decay in [0.5f32, 0.9, 0.999] {
+        let warm = GeneratorEma::warm_updates(decay);
+        let dev = common::cpu();
+        let config = common::tiny_model();
+        let g = config.init_generator(&dev.device);
+        let at = |updates| GeneratorEma::from_saved(decay, updates, g.clone()).effective_decay();
+        assert_eq!(at(warm), decay, "decay {decay}");
+        // Not far past the warm-up's end (its last step may round to `decay` in f32).
+        assert!(at(warm - 2) < decay, "decay {decay}: {warm} is too late");
+    }
+    assert_eq!(GeneratorEma::warm_updates(0.0), 0);
 }

@@ -546,3 +546,127 @@ fn one_critic_batch_for_real_and_generated_matters_only_through_batch_norm() {
         assert!(m.critic_loss.is_finite() && m.generator_loss.is_finite());
     }
 }
+
+#[test]
+fn a_new_run_can_start_from_a_trained_generator() {
+    let (dev, data, dir, trained) = saved_dcgan(3);
+    let z = sample_batch(5, 4, trained.config().model.latent_dim);
+    let draw = |s: &TrainingSession| draw(s, &z, &dev);
+    let raw_draw = |s: &TrainingSession| {
+        s.raw_generator()
+            .forward(hitogata::inference::latents_tensor(&z, &dev.device))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap()
+    };
+    let export = tempfile::tempdir().unwrap();
+    trained.export_generator(export.path()).unwrap();
+    let config = TrainConfig {
+        seed: 11,
+        ..common::tiny_dcgan_config()
+    };
+
+    // From an export and from a training checkpoint (whose weight average it takes): both
+    // start where the trained generator's pictures are, raw weights and average alike.
+    for source in [export.path(), dir.path()] {
+        let s = TrainingSession::from_generator(config.clone(), source, data.clone(), &dev.device)
+            .unwrap();
+        assert_eq!(draw(&s), draw(&trained));
+        assert_eq!(raw_draw(&s), draw(&trained));
+        assert_eq!(s.step_count(), 0);
+        assert!(s.history().is_empty());
+        assert_eq!(s.config().initial_generator.as_deref(), Some(source));
+        assert_ne!(s.critic_parameters(), trained.critic_parameters());
+    }
+
+    // The average starts warm: one step moves it by about 1/1000 of what the raw weights move.
+    let mut b =
+        TrainingSession::from_generator(config.clone(), export.path(), data.clone(), &dev.device)
+            .unwrap();
+    let before = draw(&b);
+    b.step().unwrap();
+    let moved = |after: &[f32]| {
+        after
+            .iter()
+            .zip(&before)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
+    let (average, raw) = (moved(&draw(&b)), moved(&raw_draw(&b)));
+    assert!(raw > 0.0, "the raw weights train");
+    assert!(
+        average < 0.01 * raw,
+        "average moved {average}, raw weights {raw}"
+    );
+
+    // Reproducible, and resumable with where it came from.
+    let mut c =
+        TrainingSession::from_generator(config.clone(), export.path(), data.clone(), &dev.device)
+            .unwrap();
+    assert_eq!(c.step().unwrap().critic_loss, b.history()[0].critic_loss);
+    let saved = tempfile::tempdir().unwrap();
+    b.save_checkpoint(saved.path()).unwrap();
+    let d = TrainingSession::resume(saved.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(d.config().initial_generator.as_deref(), Some(export.path()));
+    assert_eq!(draw(&d), draw(&b));
+
+    // The output scale is the run's; the shapes must be the loaded generator's.
+    let mut scaled = config.clone();
+    scaled.model.output_scale = Some(1.2);
+    let e =
+        TrainingSession::from_generator(scaled, export.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(e.config().model.output_scale(), 1.2);
+    assert_ne!(draw(&e), draw(&trained));
+    for (what, change) in [
+        (
+            "ngf",
+            Box::new(|c: &mut TrainConfig| c.model.ngf = 6) as Box<dyn Fn(&mut _)>,
+        ),
+        ("z", Box::new(|c: &mut TrainConfig| c.model.latent_dim = 9)),
+    ] {
+        let mut wrong = config.clone();
+        change(&mut wrong);
+        match TrainingSession::from_generator(wrong, export.path(), data.clone(), &dev.device) {
+            Err(TrainError::Mismatch(m)) => assert!(m.contains(what), "{m}"),
+            other => panic!("{what}: expected a mismatch, got {:?}", other.err()),
+        }
+    }
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        TrainingSession::from_generator(config, empty.path(), data, &dev.device),
+        Err(TrainError::Checkpoint(_))
+    ));
+}
+
+#[test]
+fn critic_warm_up_trains_the_critic_alone_reproducibly() {
+    let (dev, data, dir, trained) = saved_dcgan(3);
+    let z = sample_batch(5, 4, trained.config().model.latent_dim);
+    let start = || {
+        let mut s = TrainingSession::resume(dir.path(), data.clone(), &dev.device).unwrap();
+        s.reset_critic(None, None).unwrap();
+        s
+    };
+    let (mut a, mut b) = (start(), start());
+    let fresh = a.critic_parameters();
+    let mut seen = vec![fresh.clone()];
+    for _ in 0..3 {
+        let (loss, gap) = a.warm_up_critic().unwrap();
+        assert!(loss.is_finite() && gap.is_finite());
+        let now = a.critic_parameters();
+        assert!(!seen.contains(&now), "each update changes the critic");
+        seen.push(now);
+    }
+    // The generator, its average, the step and the history are untouched.
+    assert_eq!(draw(&a, &z, &dev), draw(&trained, &z, &dev));
+    assert_eq!(a.step_count(), 3);
+    assert_eq!(a.history().len(), 3);
+    // The same warm-up twice gives the same critic, and training then goes on identically.
+    b.train_critic_only(3).unwrap();
+    assert_eq!(a.critic_parameters(), b.critic_parameters());
+    let (ma, mb) = (a.step().unwrap(), b.step().unwrap());
+    assert_eq!(
+        (ma.critic_loss, ma.wasserstein, ma.generator_loss),
+        (mb.critic_loss, mb.wasserstein, mb.generator_loss)
+    );
+}

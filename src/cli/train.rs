@@ -1,15 +1,16 @@
 //! `hitogata train`: train on an image folder, with progress, samples and checkpoints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use hitogata::checkpoint;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::model::Upsampling;
+use hitogata::model::{ModelConfig, Upsampling};
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides,
@@ -127,6 +128,17 @@ pub struct TrainArgs {
     /// when resuming (the weights stay).
     #[arg(long)]
     joint_critic_batch: Option<bool>,
+    /// Start a new run's generator from a trained one instead of random weights: a checkpoint,
+    /// run directory or export (e.g. checkpoints/faces). Its shapes (z, ngf, upsampling, output
+    /// scale) become the run's; the critic and optimizers are new, and the weight average starts
+    /// at the loaded weights. Pair it with --critic-warmup.
+    #[arg(long, value_name = "DIR")]
+    init_generator: Option<PathBuf>,
+    /// Critic-only updates (the generator held still) before the first generator step of this
+    /// invocation: a new critic (--init-generator, --reset-critic) learns to tell the trained
+    /// generator's pictures from real ones before it steers them.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    critic_warmup: u64,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -145,6 +157,15 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
         }
         None => TrainConfig::for_algorithm(args.algo),
     };
+    if let Some(dir) = &args.init_generator {
+        // The loaded generator's shapes, unless flags below ask otherwise (the session then
+        // refuses the mismatch, except for the output scale, which it applies).
+        let loaded = load_model_config(dir)?;
+        config.model.latent_dim = loaded.latent_dim;
+        config.model.ngf = loaded.ngf;
+        config.model.upsampling = loaded.upsampling;
+        config.model.output_scale = loaded.output_scale;
+    }
     config.seed = args.seed;
     if let Some(v) = args.batch_size {
         config.batch_size = v;
@@ -218,6 +239,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
 
+    if args.init_generator.is_some() && args.resume {
+        bail!("--init-generator starts a new run; a resumed run keeps its own generator");
+    }
     if args.reset_critic && !args.resume {
         bail!("--reset-critic applies to --resume only: a new run's critic is fresh anyway");
     }
@@ -286,7 +310,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         s
     } else {
-        let mut s = TrainingSession::new(build_config(&args)?, data, &device.device)?;
+        let config = build_config(&args)?;
+        let mut s = match &args.init_generator {
+            Some(dir) => {
+                let s = TrainingSession::from_generator(config, dir, data, &device.device)?;
+                eprintln!("generator from {}, critic new", dir.display());
+                s
+            }
+            None => TrainingSession::new(config, data, &device.device)?,
+        };
         if let Some(share) = args.augment_share {
             s.set_augment_share(share)?;
         }
@@ -356,6 +388,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     };
     let save_all = |session: &TrainingSession| -> anyhow::Result<()> { Ok(run.save(session)?) };
 
+    if args.critic_warmup > 0 {
+        warm_up_critic(&mut session, args.critic_warmup, &stop)?;
+    }
+
     let start_step = session.step_count();
     let bar = ProgressBar::new(args.steps);
     bar.set_style(
@@ -423,6 +459,43 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         run.generator().display()
     );
     Ok(())
+}
+
+/// `--critic-warmup`: critic-only updates with a progress bar; Ctrl-C ends them early.
+fn warm_up_critic(
+    session: &mut TrainingSession,
+    updates: u64,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
+    let bar = ProgressBar::new(updates);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "critic warm-up {elapsed_precise} [{wide_bar}] {pos}/{len} | {msg}",
+        )?
+        .progress_chars("=> "),
+    );
+    let (mut loss, mut gap) = (f32::NAN, f32::NAN);
+    let mut done = 0;
+    while done < updates && !stop.load(Ordering::SeqCst) {
+        (loss, gap) = session.warm_up_critic().inspect_err(|_| bar.abandon())?;
+        done += 1;
+        bar.set_position(done);
+        bar.set_message(format!("D {loss:+.4} | real − generated {gap:+.4}"));
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "critic warm-up: {done} updates, critic loss {loss:.4}, E[D(real)] − E[D(generated)] {gap:+.4}"
+    );
+    Ok(())
+}
+
+/// The shapes of the generator in a checkpoint, run directory or export.
+fn load_model_config(dir: &Path) -> anyhow::Result<ModelConfig> {
+    let resolved = checkpoint::resolve_checkpoint_dir(dir)?;
+    let path = resolved.join(checkpoint::MODEL_FILE);
+    let config: ModelConfig = checkpoint::read_ron(&path)?;
+    checkpoint::check_config(&config, &path)?;
+    Ok(config)
 }
 
 /// `--ada-target`: 0 is off.

@@ -62,6 +62,10 @@ pub struct TrainConfig {
     /// batches, DCGAN's usual way.
     #[serde(default)]
     pub joint_critic_batch: bool,
+    /// The trained generator this run started from (see `TrainingSession::from_generator`);
+    /// absent: random weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_generator: Option<std::path::PathBuf>,
 }
 
 impl TrainConfig {
@@ -84,6 +88,7 @@ impl TrainConfig {
                 augment: Augment::default(),
                 adaptive_augment: None,
                 joint_critic_batch: false,
+                initial_generator: None,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -101,6 +106,7 @@ impl TrainConfig {
                 augment: Augment::default(),
                 adaptive_augment: None,
                 joint_critic_batch: false,
+                initial_generator: None,
             },
         }
     }

@@ -38,6 +38,19 @@ impl GeneratorEma {
         }
     }
 
+    /// The number of updates after which the warm-up no longer lowers `decay`: an average
+    /// started at weights that are already good (a trained generator) starts there, so that it
+    /// keeps them instead of following the first raw updates.
+    pub fn warm_updates(decay: f32) -> u64 {
+        // (1+t)/(10+t) >= d  <=>  t >= (10d - 1)/(1 - d)
+        let d = f64::from(decay);
+        if d <= 0.1 {
+            0
+        } else {
+            ((10.0 * d - 1.0) / (1.0 - d)).ceil() as u64
+        }
+    }
+
     /// The decay used for the next update: TensorFlow's warm-up `min(decay, (1+t)/(10+t))`, so
     /// the average follows the fast early changes instead of lingering at the initial noise.
     pub fn effective_decay(&self) -> f32 {

@@ -114,7 +114,12 @@ pub struct TrainingSession {
     sample_z: Tensor<2>,
     /// Share of the critic's images the augmentation policy applies to (1 unless adaptive).
     augment_share: f32,
+    /// Critic-only updates run in this session so far (they pick their random streams).
+    critic_only_updates: u64,
 }
+
+/// First random stream of critic-only updates: far above the critic steps of a generator step.
+const CRITIC_ONLY_STREAM: u64 = 1 << 32;
 
 /// Mixes the run seed and the step into the seed of that step's RNG, so a resumed run draws
 /// exactly what an uninterrupted one would, with no RNG state to save.
@@ -163,6 +168,61 @@ impl TrainingSession {
         Ok(Self::assemble(config, device, generator, critic, data))
     }
 
+    /// A new run whose generator starts from a trained one (a checkpoint, run directory or
+    /// export, e.g. `checkpoints/faces`): fine-tuning it further, perhaps on other data, without
+    /// the run it came from. `config.model` must have the loaded generator's shapes (latent
+    /// size, width, upsampling); its output scale is applied to the loaded weights. The critic
+    /// and both optimizers are new, and the weight average starts warm at the loaded weights
+    /// (at its full decay), so the samples start as good as the loaded generator and do not
+    /// follow the raw weights while a fresh critic finds its feet. Give the critic a head
+    /// start with [`warm_up_critic`](Self::warm_up_critic).
+    pub fn from_generator(
+        config: TrainConfig,
+        generator_dir: &Path,
+        data: Arc<Dataset>,
+        device: &Device,
+    ) -> Result<Self, TrainError> {
+        config.validate().map_err(TrainError::Config)?;
+        let dir = checkpoint::resolve_checkpoint_dir(generator_dir)?;
+        let config = TrainConfig {
+            initial_generator: Some(generator_dir.to_path_buf()),
+            ..config
+        };
+        let loaded: ModelConfig = checkpoint::read_ron(&dir.join(MODEL_FILE))?;
+        checkpoint::check_config(&loaded, &dir.join(MODEL_FILE))?;
+        let wanted = &config.model;
+        if (wanted.latent_dim, wanted.ngf, wanted.upsampling())
+            != (loaded.latent_dim, loaded.ngf, loaded.upsampling())
+        {
+            return Err(TrainError::Mismatch(format!(
+                "the generator in {} has z {}, ngf {}, {:?} upsampling; the run asks for z {}, ngf {}, {:?}",
+                dir.display(),
+                loaded.latent_dim,
+                loaded.ngf,
+                loaded.upsampling(),
+                wanted.latent_dim,
+                wanted.ngf,
+                wanted.upsampling()
+            )));
+        }
+        let device = device.clone().autodiff();
+        // A training checkpoint's weight average is the better starting point, as for pictures.
+        let ema_file = dir.join(GENERATOR_EMA_FILE);
+        let file = if ema_file.exists() {
+            ema_file
+        } else {
+            dir.join(GENERATOR_FILE)
+        };
+        let mut generator = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
+        generator.set_output_scale(config.model.output_scale());
+        let critic = seeded_init(config.model.init_critic(&device), !config.seed);
+        let mut session = Self::assemble(config, device, generator, critic, data);
+        if let Some(ema) = &mut session.ema {
+            ema.updates = GeneratorEma::warm_updates(ema.decay);
+        }
+        Ok(session)
+    }
+
     fn assemble(
         config: TrainConfig,
         device: Device,
@@ -201,6 +261,7 @@ impl TrainingSession {
             elapsed_seconds: 0.0,
             sample_z,
             augment_share: if config_adaptive { 0.0 } else { 1.0 },
+            critic_only_updates: 0,
         }
     }
 
@@ -608,16 +669,32 @@ impl TrainingSession {
 
     /// Runs critic updates only (no generator update), for tests and diagnostics.
     pub fn train_critic_only(&mut self, updates: usize) -> Result<(), TrainError> {
-        for k in 0..updates {
-            let mut rng = seeded_rng(step_seed(self.config.seed, self.step, 1000 + k as u64));
-            let out = self
-                .critic_update(&mut rng)
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap_or_default();
-            finite(self.step, "the critic loss", out[0])?;
+        for _ in 0..updates {
+            self.warm_up_critic()?;
         }
         Ok(())
+    }
+
+    /// One critic update with the generator held still: a new critic's head start before it
+    /// steers a trained generator (see [`from_generator`](Self::from_generator) and
+    /// [`reset_critic`](Self::reset_critic)), so that the first generator updates follow a
+    /// critic that already tells real from generated instead of a random one. Not counted as
+    /// a step. Returns (critic loss, E[D(real)] − E[D(fake)]). Reproducible: the n-th such
+    /// update at a given step draws the same batches in every run with that seed.
+    pub fn warm_up_critic(&mut self) -> Result<(f32, f32), TrainError> {
+        let stream = CRITIC_ONLY_STREAM + self.critic_only_updates;
+        let mut rng = seeded_rng(step_seed(self.config.seed, self.step, stream));
+        self.critic_only_updates += 1;
+        let out = self
+            .critic_update(&mut rng)
+            .into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        Ok((
+            finite(self.step, "the critic loss", out[0])?,
+            finite(self.step, "the Wasserstein estimate", out[1])?,
+        ))
     }
 
     /// Writes a full checkpoint (weights, optimizer moments, state) into `dir`, atomically.
