@@ -137,6 +137,8 @@ fn a_real_dcgan_run_whose_discriminator_wins_raises_the_warning() {
             sample_every: 0,
             checkpoint_every: 0,
             max_steps: Some(3_000),
+            init_generator: None,
+            critic_warmup: 0,
         },
         Box::new(|| {}),
     );
@@ -179,6 +181,8 @@ fn the_worker_clears_the_warning_when_the_run_recovers() {
             sample_every: 0,
             checkpoint_every: 0,
             max_steps: Some(500),
+            init_generator: None,
+            critic_warmup: 0,
         },
         Box::new(|| {}),
     );

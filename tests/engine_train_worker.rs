@@ -18,6 +18,8 @@ fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
         sample_every: 2,
         checkpoint_every: 0,
         max_steps: None,
+        init_generator: None,
+        critic_warmup: 0,
     }
 }
 
@@ -254,4 +256,61 @@ fn a_resumed_job_applies_its_overrides_once() {
     let state: hitogata::train::TrainState = ron::from_str(&text).unwrap();
     assert_eq!(state.config.optimizer_c.lr(), 1e-5);
     assert_ne!(critic(), before);
+}
+
+#[test]
+fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    // A trained tiny generator (z 8, ngf 4), exported.
+    let dev = common::cpu();
+    let mut trained = hitogata::train::TrainingSession::new(
+        common::tiny_train_config(),
+        common::disc_dataset(8),
+        &dev.device,
+    )
+    .unwrap();
+    trained.step().unwrap();
+    let export = tmp.path().join("generator");
+    trained.export_generator(&export).unwrap();
+
+    let mut job = job(&data, &tmp.path().join("run"));
+    job.config.model.ngf = 6; // the generator's shapes replace the job's
+    job.init_generator = Some(export.clone());
+    job.critic_warmup = 3;
+    let w = TrainWorker::start(job, Box::new(|| {}));
+    match expect(&w, "start", |e| matches!(e, TrainEvent::Started { .. })) {
+        TrainEvent::Started { step, config, .. } => {
+            assert_eq!(step, 0);
+            assert_eq!(config.model.ngf, 4);
+            assert_eq!(config.initial_generator, Some(export));
+        }
+        _ => unreachable!(),
+    }
+    // Every warm-up update is reported, in order, before the first step.
+    let mut seen = Vec::new();
+    loop {
+        match expect(&w, "warm-up or step", |e| {
+            matches!(e, TrainEvent::CriticWarmUp { .. } | TrainEvent::Progress(_))
+        }) {
+            TrainEvent::CriticWarmUp {
+                done,
+                total,
+                critic_loss,
+            } => {
+                assert_eq!(total, 3);
+                assert!(critic_loss.is_finite());
+                seen.push(done);
+            }
+            TrainEvent::Progress(m) => {
+                assert_eq!(m.step, 1);
+                break;
+            }
+            _ => unreachable!(),
+        }
+    }
+    assert_eq!(seen, vec![1, 2, 3]);
+    w.send(TrainCommand::Stop { save: false });
+    expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. }));
 }

@@ -452,3 +452,64 @@ fn ticking_resume_shows_the_checkpoints_settings() {
     h.run_steps(2);
     assert!(h.state().training.resume_note.is_none());
 }
+
+#[test]
+fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    // A trained tiny generator (z 8, ngf 4), exported; the explorer opens it.
+    let mut trained = hitogata::train::TrainingSession::new(
+        common::tiny_train_config(),
+        common::disc_dataset(8),
+        &common::cpu().device,
+    )
+    .unwrap();
+    trained.step().unwrap();
+    let export = tmp.path().join("generator");
+    trained.export_generator(&export).unwrap();
+    let mut h = common::ui::app_harness(
+        &export,
+        &tmp.path().join("bookmarks.ron"),
+        egui::vec2(1280.0, 900.0),
+    );
+    h.state_mut().tab = Tab::Training;
+    h.step();
+    setup(&mut h, &data, &run);
+    h.state_mut().training.config.model.ngf = 6;
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("critic warm-up").is_none(),
+        "only with a trained generator and a new critic"
+    );
+    h.get_by_label("from the explorer's generator").click();
+    h.run_steps(2);
+    // Long enough to be seen on screen: updates of a tiny critic take milliseconds.
+    h.get_by_label("critic warm-up")
+        .set_value_accesskit(100_000.0);
+    h.run_steps(2);
+    assert_eq!(h.state().training.critic_warmup, 100_000);
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the warm-up", |a| {
+        a.training.warmup_progress.is_some()
+    });
+    assert!(
+        h.query_by_label_contains("critic warm-up: ").is_some(),
+        "its progress is on screen"
+    );
+    // The run took over the generator's shapes.
+    assert_eq!(h.state().training.config.model.ngf, 4);
+    assert_eq!(h.state().training.step, 0);
+    h.get_by_label("Stop").click();
+    wait_until(&mut h, "the stop", |a| {
+        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+    });
+    let state = common::saved_state(&run);
+    assert_eq!(state.step, 0);
+    assert_eq!(state.config.model.ngf, 4);
+    assert_eq!(
+        state.config.initial_generator.as_deref(),
+        Some(export.as_path())
+    );
+}

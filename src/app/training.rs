@@ -58,6 +58,16 @@ pub struct TrainingTab {
     pub apply_on_resume: bool,
     /// When resuming: start the critic afresh (at the width shown).
     pub reset_critic: bool,
+    /// A new run starts from the explorer's generator (fine-tuning it) instead of random
+    /// weights.
+    pub from_explorer: bool,
+    /// The generator the explorer shows (set by the app each frame).
+    pub explorer_checkpoint: Option<PathBuf>,
+    /// Critic-only updates before a new critic steers a trained generator (with
+    /// `from_explorer` or `reset_critic`).
+    pub critic_warmup: u64,
+    /// Critic warm-up progress: (done, total, critic loss), until the first step.
+    pub warmup_progress: Option<(u64, u64, f32)>,
     /// Sample grid interval.
     pub sample_every: u64,
     /// Checkpoint interval.
@@ -121,6 +131,10 @@ impl Default for TrainingTab {
             resume: false,
             apply_on_resume: false,
             reset_critic: false,
+            from_explorer: false,
+            explorer_checkpoint: None,
+            critic_warmup: 100,
+            warmup_progress: None,
             sample_every: 50,
             checkpoint_every: 500,
             target_steps: 0,
@@ -263,12 +277,34 @@ impl TrainingTab {
         overrides
     }
 
+    /// The generator a new run starts from, if it is not random.
+    pub fn initial_generator(&self) -> Option<PathBuf> {
+        (self.from_explorer && !self.resume)
+            .then(|| self.explorer_checkpoint.clone())
+            .flatten()
+    }
+
+    /// Whether the run gets a new critic next to a trained generator (then it warms up first).
+    fn fresh_critic_for_trained_generator(&self) -> bool {
+        if self.resume {
+            self.reset_critic
+        } else {
+            self.initial_generator().is_some()
+        }
+    }
+
     /// Starts a run with the current settings.
     pub fn start(&mut self, ctx: &egui::Context) {
         if self.active() {
             return;
         }
         let job = TrainJob {
+            init_generator: self.initial_generator(),
+            critic_warmup: if self.fresh_critic_for_trained_generator() {
+                self.critic_warmup
+            } else {
+                0
+            },
             data: PathBuf::from(self.data_dir.trim()),
             run: PathBuf::from(self.run_dir.trim()),
             config: self.config.clone(),
@@ -288,6 +324,7 @@ impl TrainingTab {
         self.shown = None;
         self.step = 0;
         self.last_checkpoint = None;
+        self.warmup_progress = None;
         self.state = RunState::Starting;
         let ctx = ctx.clone();
         self.worker = Some(TrainWorker::start(
@@ -352,7 +389,13 @@ impl TrainingTab {
                     self.history = history;
                     self.rate_window = Some((Instant::now(), step));
                 }
+                TrainEvent::CriticWarmUp {
+                    done,
+                    total,
+                    critic_loss,
+                } => self.warmup_progress = Some((done, total, critic_loss)),
                 TrainEvent::Progress(m) => {
+                    self.warmup_progress = None;
                     self.step = m.step;
                     self.history.push(m);
                     if let Some((t0, s0)) = self.rate_window {
@@ -538,6 +581,22 @@ fn settings(
                         if let Some(note) = &tab.resume_note {
                             ui.weak(note);
                         }
+                    } else if let Some(dir) = &tab.explorer_checkpoint {
+                        ui.checkbox(&mut tab.from_explorer, "from the explorer's generator")
+                            .on_hover_text(format!(
+                                "Start from {} instead of random weights (fine-tuning it, perhaps on other pictures), with a new critic; its ngf, z, upsampling and output scale replace the fields below",
+                                dir.display()
+                            ));
+                    }
+                    if tab.fresh_critic_for_trained_generator() {
+                        ui.add(
+                            egui::DragValue::new(&mut tab.critic_warmup)
+                                .range(0..=100_000)
+                                .prefix("critic warm-up "),
+                        )
+                        .on_hover_text(
+                            "Critic-only updates first, the generator held still, so the new critic tells real from generated before it steers a trained generator",
+                        );
                     }
                 });
                 ui.end_row();
@@ -748,6 +807,7 @@ fn settings(
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let files = app.file_sender();
     let tab = &mut app.training;
+    tab.explorer_checkpoint = app.checkpoint_dir.clone();
     settings(tab, &files, ui);
     ui.horizontal(|ui| {
         match tab.state {
@@ -817,6 +877,11 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
     if let Some(n) = &tab.notice {
         ui.colored_label(egui::Color32::from_rgb(210, 120, 0), n);
+    }
+    if let Some((done, total, loss)) = tab.warmup_progress {
+        ui.label(format!(
+            "critic warm-up: {done} / {total} updates, critic loss {loss:.3}"
+        ));
     }
     if let Some(w) = &tab.collapse_warning {
         ui.colored_label(

@@ -25,6 +25,8 @@ pub struct Cli {
     device: hitogata::device::DeviceChoice,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Train a GAN on a folder of images (resumable; Ctrl-C saves a checkpoint).

@@ -1,6 +1,6 @@
 //! `hitogata train`: train on an image folder, with progress, samples and checkpoints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -10,7 +10,7 @@ use clap::Args;
 use hitogata::checkpoint;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::model::{ModelConfig, Upsampling};
+use hitogata::model::Upsampling;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides,
@@ -160,11 +160,7 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(dir) = &args.init_generator {
         // The loaded generator's shapes, unless flags below ask otherwise (the session then
         // refuses the mismatch, except for the output scale, which it applies).
-        let loaded = load_model_config(dir)?;
-        config.model.latent_dim = loaded.latent_dim;
-        config.model.ngf = loaded.ngf;
-        config.model.upsampling = loaded.upsampling;
-        config.model.output_scale = loaded.output_scale;
+        config = config.with_generator_shapes(&checkpoint::read_model_config(dir)?);
     }
     config.seed = args.seed;
     if let Some(v) = args.batch_size {
@@ -487,15 +483,6 @@ fn warm_up_critic(
         "critic warm-up: {done} updates, critic loss {loss:.4}, E[D(real)] − E[D(generated)] {gap:+.4}"
     );
     Ok(())
-}
-
-/// The shapes of the generator in a checkpoint, run directory or export.
-fn load_model_config(dir: &Path) -> anyhow::Result<ModelConfig> {
-    let resolved = checkpoint::resolve_checkpoint_dir(dir)?;
-    let path = resolved.join(checkpoint::MODEL_FILE);
-    let config: ModelConfig = checkpoint::read_ron(&path)?;
-    checkpoint::check_config(&config, &path)?;
-    Ok(config)
 }
 
 /// `--ada-target`: 0 is off.

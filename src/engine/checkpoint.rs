@@ -212,11 +212,18 @@ pub struct LoadedGenerator {
     pub dir: PathBuf,
 }
 
-/// Loads the generator of a checkpoint (or export) onto `device` for inference.
-pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, CheckpointError> {
+/// The model shapes of a checkpoint, run directory or export, checked for sanity.
+pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
     let dir = resolve_checkpoint_dir(path)?;
     let config: ModelConfig = read_ron(&dir.join(MODEL_FILE))?;
     check_config(&config, &dir.join(MODEL_FILE))?;
+    Ok(config)
+}
+
+/// Loads the generator of a checkpoint (or export) onto `device` for inference.
+pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, CheckpointError> {
+    let dir = resolve_checkpoint_dir(path)?;
+    let config = read_model_config(&dir)?;
     let generator = config.init_generator(device);
     // A training checkpoint's averaged weights draw better pictures than its raw ones.
     let ema = dir.join(GENERATOR_EMA_FILE);

@@ -111,6 +111,16 @@ impl TrainConfig {
         }
     }
 
+    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale)
+    /// for a run that starts from it (`TrainingSession::from_generator`); the critic's stay.
+    pub fn with_generator_shapes(mut self, generator: &ModelConfig) -> Self {
+        self.model.latent_dim = generator.latent_dim;
+        self.model.ngf = generator.ngf;
+        self.model.upsampling = generator.upsampling;
+        self.model.output_scale = generator.output_scale;
+        self
+    }
+
     /// Critic updates for the generator step numbered `g_step` (0-based).
     pub fn critic_steps_at(&self, g_step: u64) -> usize {
         if self.algorithm == Algorithm::Wgan

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use image::RgbImage;
 
+use crate::engine::checkpoint;
 use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
 use crate::engine::train::collapse::{CollapseChange, CollapseWarning, CollapseWatch};
@@ -39,6 +40,12 @@ pub struct TrainJob {
     pub checkpoint_every: u64,
     /// Stop (and save) after this many steps in total, if set.
     pub max_steps: Option<u64>,
+    /// A new run's generator starts from this trained one (a checkpoint, run directory or
+    /// export; its shapes replace the config's), with a new critic. Ignored when resuming.
+    pub init_generator: Option<PathBuf>,
+    /// Critic-only updates before the first generator step (see
+    /// [`TrainingSession::warm_up_critic`]).
+    pub critic_warmup: u64,
 }
 
 /// Commands to a running worker.
@@ -60,6 +67,8 @@ pub enum TrainCommand {
 }
 
 /// What the worker reports.
+// `Started` (with the whole configuration) is sent once per run; the others are small.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum TrainEvent {
     /// The dataset loaded.
@@ -81,6 +90,15 @@ pub enum TrainEvent {
         config: TrainConfig,
         /// Metrics so far (when resuming).
         history: Vec<Metrics>,
+    },
+    /// One critic-only warm-up update done (see [`TrainJob::critic_warmup`]).
+    CriticWarmUp {
+        /// Updates done.
+        done: u64,
+        /// Updates asked for.
+        total: u64,
+        /// Its critic loss.
+        critic_loss: f32,
     },
     /// One step done.
     Progress(Metrics),
@@ -233,12 +251,22 @@ fn run(
         overrides.apply(&mut session)?;
         Ok::<_, TrainError>(session)
     };
+    // A new run: random weights, or the generator it starts from.
+    let fresh = |data: Arc<Dataset>| match &job.init_generator {
+        Some(dir) => {
+            let shapes = checkpoint::read_model_config(dir)?;
+            let config = job.config.clone().with_generator_shapes(&shapes);
+            TrainingSession::from_generator(config, dir, data, &device.device)
+        }
+        None => TrainingSession::new(job.config.clone(), data, &device.device),
+    };
     let mut session = if job.resume {
         resume(data.clone(), &job.overrides)
     } else {
-        TrainingSession::new(job.config.clone(), data.clone(), &device.device)
+        fresh(data.clone())
     }
     .map_err(|e| e.to_string())?;
+    let mut warmup_done = 0;
     let mut resumable = job.resume;
     let mut saved_since_start = false;
     send(TrainEvent::Started {
@@ -322,6 +350,19 @@ fn run(
             });
             return Ok(());
         }
+        if warmup_done < job.critic_warmup {
+            busy.store(true, Ordering::SeqCst);
+            let result = session.warm_up_critic();
+            busy.store(false, Ordering::SeqCst);
+            let (critic_loss, _) = result.map_err(|e| e.to_string())?;
+            warmup_done += 1;
+            send(TrainEvent::CriticWarmUp {
+                done: warmup_done,
+                total: job.critic_warmup,
+                critic_loss,
+            });
+            continue;
+        }
         busy.store(true, Ordering::SeqCst);
         let result = session.step().and_then(|m| {
             if m.critic_loss.abs() > EXPLODED {
@@ -373,8 +414,7 @@ fn run(
                     };
                     resume(data.clone(), &overrides).map_err(|e| e.to_string())?
                 } else {
-                    TrainingSession::new(job.config.clone(), data.clone(), &device.device)
-                        .map_err(|e| e.to_string())?
+                    fresh(data.clone()).map_err(|e| e.to_string())?
                 };
                 paused = true;
                 watch = CollapseWatch::over(session.config().algorithm, session.history()).0;
