@@ -23,6 +23,9 @@
 # A second call on the still-warm machine (it is released after ~30 s idle, so make it at once)
 # can continue a run left in $R: RUNS_TAR=/nonexistent PLAN=/tmp/plan2 PACK=/tmp/pack2 (files
 # written by the command itself; the 2026-11-27 session did this: 27 steps/s for one run alone).
+# scripts/gpu/faces-finetune.plan (and .pack) need no runs.tar.xz: they start new runs from the
+# shipped generator (`train --init-generator checkpoints/faces --critic-warmup N`), so a GPU
+# session can go on from the repository alone; its header has the command.
 # History: the 2026-11-26 session ran a first version (no snapshots): both runs drew clean
 # pictures and then collapsed, and only the collapsed last checkpoint came back.
 set -u
