@@ -913,6 +913,11 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     let stderr = ok(&init(&run, &["--critic-warmup", "3"]));
     assert!(stderr.contains("critic new"), "{stderr}");
     assert!(stderr.contains("critic warm-up: 3 updates"), "{stderr}");
+    // Progress lines where there is no terminal for the bar.
+    assert!(
+        stderr.contains("critic warm-up: 2/3, critic loss"),
+        "{stderr}"
+    );
     assert!(stderr.contains("ngf 4, ndf 4"), "{stderr}");
     let state = common::saved_state(&run);
     assert_eq!(state.step, 2);

@@ -477,6 +477,10 @@ fn warm_up_critic(
         done += 1;
         bar.set_position(done);
         bar.set_message(format!("D {loss:+.4} | real − generated {gap:+.4}"));
+        // Without a terminal the bar is hidden: a line every tenth of the way instead.
+        if bar.is_hidden() && done % (updates / 10).max(1) == 0 {
+            eprintln!("critic warm-up: {done}/{updates}, critic loss {loss:.4}");
+        }
     }
     bar.finish_and_clear();
     eprintln!(
