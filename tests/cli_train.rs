@@ -65,6 +65,19 @@ fn train(data: &Path, run: &Path, steps: &str, extra: &[&str]) -> Output {
     hitogata(&train_args(data, run, steps, extra))
 }
 
+/// `hitogata export --checkpoint CHECKPOINT --out OUT EXTRA...`.
+fn export(checkpoint: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "export",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    hitogata(&args)
+}
+
 /// `hitogata generate --checkpoint CHECKPOINT --out OUT --device cpu EXTRA...`.
 fn generate(checkpoint: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
@@ -276,54 +289,28 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     );
 
     let half = tmp.path().join("half");
-    ok(&hitogata(&[
-        "export",
-        "--checkpoint",
-        run.to_str().unwrap(),
-        "--out",
-        half.to_str().unwrap(),
-        "--f16",
-    ]));
+    ok(&export(&run, &half, &["--f16"]));
     let png = tmp.path().join("p.png");
     ok(&generate(&half, &png, &["--seed", "1"]));
     image::open(&png).unwrap();
 
     // The same weights with another output scale; out-of-range scales are refused.
     let scaled = tmp.path().join("scaled");
-    let export = |scale: &str, out: &Path| {
-        hitogata(&[
-            "export",
-            "--checkpoint",
-            half.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--f16",
-            "--output-scale",
-            scale,
-        ])
-    };
-    ok(&export("1.2", &scaled));
+    let export_scaled =
+        |scale: &str, out: &Path| export(&half, out, &["--f16", "--output-scale", scale]);
+    ok(&export_scaled("1.2", &scaled));
     let model = std::fs::read_to_string(scaled.join("model.ron")).unwrap();
     assert!(model.contains("output_scale: Some(1.2)"), "{model}");
     // Scaled back to 1, the copy draws exactly what the original does: the weights are kept.
     let back = tmp.path().join("back");
-    let export_back = hitogata(&[
-        "export",
-        "--checkpoint",
-        scaled.to_str().unwrap(),
-        "--out",
-        back.to_str().unwrap(),
-        "--output-scale",
-        "1",
-    ]);
-    ok(&export_back);
+    ok(&export(&scaled, &back, &["--output-scale", "1"]));
     let again = tmp.path().join("again.png");
     ok(&generate(&back, &again, &["--seed", "1"]));
     assert!(
         std::fs::read(&again).unwrap() == std::fs::read(&png).unwrap(),
         "the round trip changed the pictures"
     );
-    let bad = export("7", &tmp.path().join("bad"));
+    let bad = export_scaled("7", &tmp.path().join("bad"));
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("output_scale"));
     assert!(!tmp.path().join("bad").exists());
@@ -875,15 +862,8 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     common::write_disc_folder(&data, 8);
     let first = tmp.path().join("first");
     ok(&train(&data, &first, "2", &["--algo", "dcgan"]));
-    let export = tmp.path().join("export");
-    ok(&hitogata(&[
-        "export",
-        "--checkpoint",
-        first.to_str().unwrap(),
-        "--out",
-        export.to_str().unwrap(),
-        "--f16",
-    ]));
+    let export_dir = tmp.path().join("export");
+    ok(&export(&first, &export_dir, &["--f16"]));
 
     // No shape flags: the loaded generator's shapes (z 8, ngf 4) are the run's.
     let run = tmp.path().join("run");
@@ -905,7 +885,7 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
             "--device",
             "cpu",
             "--init-generator",
-            export.to_str().unwrap(),
+            export_dir.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
         hitogata(&args)
@@ -924,7 +904,7 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     assert_eq!(state.config.model.latent_dim, 8);
     assert_eq!(
         state.config.initial_generator.as_deref(),
-        Some(export.as_path())
+        Some(export_dir.as_path())
     );
     ok(&generate(
         &run,

@@ -264,16 +264,8 @@ fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
     let data = tmp.path().join("data");
     common::write_disc_folder(&data, 8);
     // A trained tiny generator (z 8, ngf 4), exported.
-    let dev = common::cpu();
-    let mut trained = hitogata::train::TrainingSession::new(
-        common::tiny_train_config(),
-        common::disc_dataset(8),
-        &dev.device,
-    )
-    .unwrap();
-    trained.step().unwrap();
     let export = tmp.path().join("generator");
-    trained.export_generator(&export).unwrap();
+    common::trained_tiny_export(&export);
 
     let mut job = job(&data, &tmp.path().join("run"));
     job.config.model.ngf = 6; // the generator's shapes replace the job's

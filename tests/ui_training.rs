@@ -460,15 +460,8 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     common::write_disc_folder(&data, 8);
     let run = tmp.path().join("run");
     // A trained tiny generator (z 8, ngf 4), exported; the explorer opens it.
-    let mut trained = hitogata::train::TrainingSession::new(
-        common::tiny_train_config(),
-        common::disc_dataset(8),
-        &common::cpu().device,
-    )
-    .unwrap();
-    trained.step().unwrap();
     let export = tmp.path().join("generator");
-    trained.export_generator(&export).unwrap();
+    common::trained_tiny_export(&export);
     let mut h = common::ui::app_harness(
         &export,
         &tmp.path().join("bookmarks.ron"),

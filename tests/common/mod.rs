@@ -189,3 +189,13 @@ pub fn copy_checkpoint(from_run: &Path, to_run: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+/// A tiny WGAN generator (z 8, ngf 4) trained one step and exported into `dir`: a trained
+/// generator to start new runs from.
+pub fn trained_tiny_export(dir: &Path) {
+    let mut session =
+        hitogata::train::TrainingSession::new(tiny_train_config(), disc_dataset(8), &cpu().device)
+            .unwrap();
+    session.step().unwrap();
+    session.export_generator(dir).unwrap();
+}
