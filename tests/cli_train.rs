@@ -861,7 +861,9 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     let data = tmp.path().join("discs");
     common::write_disc_folder(&data, 8);
     let first = tmp.path().join("first");
-    ok(&train(&data, &first, "2", &["--algo", "dcgan"]));
+    let stderr = ok(&train(&data, &first, "2", &["--algo", "dcgan"]));
+    // Without a terminal for the progress bar, a line at each sample grid (every 2 steps here).
+    assert!(stderr.contains("step 2/2 | D "), "{stderr}");
     let export_dir = tmp.path().join("export");
     ok(&export(&first, &export_dir, &["--f16"]));
 

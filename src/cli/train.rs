@@ -405,6 +405,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(w) = already {
         bar.suspend(|| eprintln!("warning: {w}"));
     }
+    let mut last_line = Instant::now();
     while session.step_count() < args.steps && !stop.load(Ordering::SeqCst) {
         let m = match session.step() {
             Ok(m) => m,
@@ -433,7 +434,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 .map(|p| format!(" | augment p {p:.3}"))
                 .unwrap_or_default()
         ));
-        if args.sample_every > 0 && m.step % args.sample_every == 0 {
+        // Without a terminal (scripts, servers, logs) the bar is hidden: a line at each sample
+        // grid and at least once a minute instead.
+        let sampled = args.sample_every > 0 && m.step % args.sample_every == 0;
+        if bar.is_hidden() && (sampled || last_line.elapsed().as_secs() >= 60) {
+            eprintln!(
+                "step {}/{} | D {:.4} | G {:.4} | {:.0} img/s",
+                m.step, args.steps, m.critic_loss, m.generator_loss, m.images_per_sec
+            );
+            last_line = Instant::now();
+        }
+        if sampled {
             save_samples(&session)?;
         }
         if args.checkpoint_every > 0 && m.step % args.checkpoint_every == 0 {
