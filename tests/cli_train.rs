@@ -206,6 +206,17 @@ fn help_is_available_on_every_command() {
 
 #[test]
 fn ctrl_c_saves_a_checkpoint_before_exiting() {
+    stopping_saves_a_checkpoint(libc::SIGINT);
+}
+
+#[test]
+fn a_termination_signal_saves_a_checkpoint_too() {
+    // `kill PID` and the end of a terminal session (SIGHUP) behave like Ctrl-C.
+    stopping_saves_a_checkpoint(libc::SIGTERM);
+    stopping_saves_a_checkpoint(libc::SIGHUP);
+}
+
+fn stopping_saves_a_checkpoint(signal: i32) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("discs");
     let run = tmp.path().join("run");
@@ -226,7 +237,7 @@ fn ctrl_c_saves_a_checkpoint_before_exiting() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     // SAFETY: signalling our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
