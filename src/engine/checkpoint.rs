@@ -220,19 +220,22 @@ pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
     Ok(config)
 }
 
+/// The generator weights to draw with (or start from) in a resolved checkpoint directory: a
+/// training checkpoint's averaged weights draw better pictures than its raw ones.
+pub fn best_generator_file(dir: &Path) -> PathBuf {
+    let ema = dir.join(GENERATOR_EMA_FILE);
+    if ema.exists() {
+        ema
+    } else {
+        dir.join(GENERATOR_FILE)
+    }
+}
+
 /// Loads the generator of a checkpoint (or export) onto `device` for inference.
 pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, CheckpointError> {
     let dir = resolve_checkpoint_dir(path)?;
     let config = read_model_config(&dir)?;
-    let generator = config.init_generator(device);
-    // A training checkpoint's averaged weights draw better pictures than its raw ones.
-    let ema = dir.join(GENERATOR_EMA_FILE);
-    let file = if ema.exists() {
-        ema
-    } else {
-        dir.join(GENERATOR_FILE)
-    };
-    let generator = load_weights(generator, &file)?;
+    let generator = load_weights(config.init_generator(device), &best_generator_file(&dir))?;
     Ok(LoadedGenerator {
         config,
         generator: generator.valid(),

@@ -206,12 +206,7 @@ impl TrainingSession {
         }
         let device = device.clone().autodiff();
         // A training checkpoint's weight average is the better starting point, as for pictures.
-        let ema_file = dir.join(GENERATOR_EMA_FILE);
-        let file = if ema_file.exists() {
-            ema_file
-        } else {
-            dir.join(GENERATOR_FILE)
-        };
+        let file = checkpoint::best_generator_file(&dir);
         let mut generator = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
         generator.set_output_scale(config.model.output_scale());
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
@@ -677,7 +672,9 @@ impl TrainingSession {
         Ok(())
     }
 
-    /// One critic update with the generator held still: a new critic's head start before it
+    /// One critic update with the generator's weights held still (its BatchNorm running
+    /// statistics follow the batches, as in any step; the weight average is untouched): a
+    /// new critic's head start before it
     /// steers a trained generator (see [`from_generator`](Self::from_generator) and
     /// [`reset_critic`](Self::reset_critic)), so that the first generator updates follow a
     /// critic that already tells real from generated instead of a random one. Not counted as
