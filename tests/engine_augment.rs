@@ -50,18 +50,21 @@ const TRANSLATION: Augment = Augment {
     translation: true,
     cutout: false,
     color_strength: None,
+    lowpass: false,
 };
 const CUTOUT: Augment = Augment {
     color: false,
     translation: false,
     cutout: true,
     color_strength: None,
+    lowpass: false,
 };
 const COLOR: Augment = Augment {
     color: true,
     translation: false,
     cutout: false,
     color_strength: None,
+    lowpass: false,
 };
 
 #[test]
@@ -210,12 +213,67 @@ fn gradients_flow_through_every_augmentation() {
     assert_eq!(some, all);
 }
 
+const LOWPASS: Augment = Augment {
+    color: false,
+    translation: false,
+    cutout: false,
+    color_strength: None,
+    lowpass: true,
+};
+
+#[test]
+fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
+    let dev = common::cpu();
+    let input = values(gradients(&dev.device));
+    let mut rng = seeded_rng(5);
+    let out = values(LOWPASS.apply(gradients(&dev.device), &mut rng));
+    let at = |v: &[f32], k: usize, c: usize, y: usize, x: usize| v[((k * 3 + c) * S + y) * S + x];
+    for k in [0, N - 1] {
+        for c in 0..3 {
+            for (by, bx) in [(0, 0), (3, 7), (15, 15)] {
+                let block: Vec<(usize, usize)> =
+                    (0..16).map(|i| (by * 4 + i / 4, bx * 4 + i % 4)).collect();
+                let mean = block
+                    .iter()
+                    .map(|&(y, x)| at(&input, k, c, y, x))
+                    .sum::<f32>()
+                    / 16.0;
+                for &(y, x) in &block {
+                    let got = at(&out, k, c, y, x);
+                    assert!((got - mean).abs() < 1e-5, "({y}, {x}): {got} vs {mean}");
+                }
+            }
+        }
+    }
+    // A single white pixel spreads over its block at 1/16 of its contrast.
+    let spread = values(LOWPASS.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    assert!((at(&spread, 0, 0, 4, 8) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
+    assert!((at(&spread, 0, 0, 7, 11) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
+    assert_eq!(at(&spread, 0, 0, 8, 8), -1.0, "the next block is untouched");
+    // No random numbers: a policy of lowpass alone leaves the stream where it was.
+    let mut fresh = seeded_rng(5);
+    use rand::RngExt;
+    assert_eq!(rng.random::<u64>(), fresh.random::<u64>());
+    // Every pixel still gets a gradient (a sixteenth of its block's).
+    let (some, all) = pixels_with_gradient(LOWPASS);
+    assert_eq!(some, all);
+    assert_eq!(LOWPASS.to_string(), "lowpass");
+    assert_eq!(Augment::from_ops(&[AugmentOp::Lowpass]), LOWPASS);
+    // Old files and policies without it read and write as before.
+    let text = ron::to_string(&Augment::ALL).unwrap();
+    assert!(!text.contains("lowpass"), "{text}");
+}
+
 #[test]
 fn wgpu_and_cpu_augment_alike() {
     let Some(gpu) = common::wgpu() else { return };
     let cpu = common::cpu();
     let on = |dev: &hitogata::device::ComputeDevice| {
-        values(Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(8)))
+        let all = Augment {
+            lowpass: true,
+            ..Augment::ALL
+        };
+        values(all.apply(gradients(&dev.device), &mut seeded_rng(8)))
     };
     let (a, b) = (on(&cpu), on(&gpu));
     let max_diff = a
@@ -237,6 +295,7 @@ fn command_line_names_combine_into_a_policy() {
             translation: false,
             cutout: true,
             color_strength: Option::None,
+            lowpass: false,
         }
     );
     assert!(Augment::from_ops(&[All, None]).is_off());

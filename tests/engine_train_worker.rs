@@ -306,3 +306,49 @@ fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
     w.send(TrainCommand::Stop { save: false });
     expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. }));
 }
+
+#[test]
+fn a_rollback_to_the_start_warms_the_new_critic_up_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let export = tmp.path().join("generator");
+    common::trained_tiny_export(&export);
+
+    let mut job = job(&data, &tmp.path().join("run"));
+    job.init_generator = Some(export);
+    job.critic_warmup = 2;
+    // A NaN learning rate poisons the generator on its first update, after the warm-up.
+    job.config.optimizer_g = hitogata::optim::OptimizerConfig::RmsProp {
+        lr: f64::NAN,
+        alpha: 0.99,
+        epsilon: 1e-8,
+    };
+    let w = TrainWorker::start(job, Box::new(|| {}));
+    let warmed = |w: &TrainWorker| {
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            if let TrainEvent::CriticWarmUp { done, .. } = expect(w, "warm-up", |e| {
+                matches!(e, TrainEvent::CriticWarmUp { .. })
+            }) {
+                seen.push(done);
+            }
+        }
+        seen
+    };
+    assert_eq!(warmed(&w), vec![1, 2]);
+    expect(&w, "the rollback", |e| {
+        matches!(
+            e,
+            TrainEvent::Paused {
+                reason: Some(_),
+                step: 0
+            }
+        )
+    });
+    // The critic is new again (nothing was saved), so resuming warms it up first.
+    w.send(TrainCommand::Resume);
+    assert_eq!(warmed(&w), vec![1, 2]);
+    w.send(TrainCommand::Stop { save: false });
+    expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. }));
+}

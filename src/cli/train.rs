@@ -92,8 +92,10 @@ pub struct TrainArgs {
     #[arg(long)]
     critic_lr: Option<f64>,
     /// Differentiable augmentation of what the critic sees (DiffAugment): a comma-separated list
-    /// of `color`, `translation`, `cutout`, or `all`; `none` turns it off. Also applies when
-    /// resuming. Helps when the discriminator memorises a small dataset.
+    /// of `color`, `translation`, `cutout`, or `all` (those three); `none` turns it off. Also
+    /// applies when resuming. Helps when the discriminator memorises a small dataset.
+    /// `lowpass` (not in `all`) shows the critic 4×4 block averages only, after the others:
+    /// it judges the coarse colour layout, not the detail (for fine-tuning colours).
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
     /// How far the `color` augmentation goes, in (0, 1] (default 1, DiffAugment's ranges:

@@ -32,6 +32,15 @@ pub struct Augment {
     /// contrast ×[1−s/2, 1+s/2]. `None` (every run before it existed) is DiffAugment's 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_strength: Option<f32>,
+    /// Every image replaced by its 4×4 block averages (after the other operations): the critic
+    /// sees only the coarse colour layout (what the 16 px level of `eval` measures), not the
+    /// fine detail. Not DiffAugment's; for fine-tuning a trained generator's colours.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lowpass: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 /// Adaptive augmentation (Karras et al. 2020, "Training Generative Adversarial Networks with
@@ -98,6 +107,8 @@ pub enum AugmentOp {
     Translation,
     /// Random cut-out squares.
     Cutout,
+    /// 4×4 block averages: the critic judges the coarse colour layout only.
+    Lowpass,
     /// All three (DiffAugment's recommended policy).
     All,
     /// None: switch augmentation off.
@@ -111,6 +122,7 @@ impl Augment {
         translation: true,
         cutout: true,
         color_strength: None,
+        lowpass: false,
     };
 
     /// The colour strength in effect (1: DiffAugment's ranges).
@@ -149,6 +161,7 @@ impl Augment {
                 AugmentOp::Color => policy.color = true,
                 AugmentOp::Translation => policy.translation = true,
                 AugmentOp::Cutout => policy.cutout = true,
+                AugmentOp::Lowpass => policy.lowpass = true,
                 AugmentOp::All => policy = Augment::ALL,
                 AugmentOp::None => policy = Augment::default(),
             }
@@ -158,7 +171,7 @@ impl Augment {
 
     /// True when no augmentation is on.
     pub fn is_off(&self) -> bool {
-        !(self.color || self.translation || self.cutout)
+        !(self.color || self.translation || self.cutout || self.lowpass)
     }
 
     /// Applies the policy to a batch `[N, 3, H, W]` of images in [-1, 1], drawing each image's
@@ -174,6 +187,9 @@ impl Augment {
         }
         if self.cutout {
             x = cutout(x, rng);
+        }
+        if self.lowpass {
+            x = block_average(x);
         }
         x
     }
@@ -211,6 +227,7 @@ impl fmt::Display for Augment {
             (self.color, "color"),
             (self.translation, "translation"),
             (self.cutout, "cutout"),
+            (self.lowpass, "lowpass"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -313,4 +330,33 @@ fn cutout<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
     }
     let mask = Tensor::<4>::from_data(TensorData::new(mask, [n, 1, h, w]), &x.device());
     x * mask
+}
+
+/// Side of the blocks [`Augment::lowpass`] averages over: 64 px images keep their 16 px content.
+const LOWPASS_BLOCK: usize = 4;
+
+/// `[1, 1, size, size]`: row `i` averages the block of `LOWPASS_BLOCK` entries holding `i`.
+fn block_average_matrix(size: usize, like: &Tensor<4>) -> Tensor<4> {
+    let weight = 1.0 / LOWPASS_BLOCK as f32;
+    let values: Vec<f32> = (0..size * size)
+        .map(|k| {
+            let (i, j) = (k / size, k % size);
+            if i / LOWPASS_BLOCK == j / LOWPASS_BLOCK {
+                weight
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(values, [1, 1, size, size]), &like.device())
+}
+
+/// Each pixel becomes the mean of its 4×4 block (sizes not divisible by 4 end in a smaller
+/// block, averaged with the same weights: its edge darkens towards 0, which real and generated
+/// images share). Two matrix products, like [`translation`]: differentiable everywhere.
+fn block_average(x: Tensor<4>) -> Tensor<4> {
+    let [_, _, h, w] = x.dims();
+    let rows = block_average_matrix(h, &x);
+    let cols = block_average_matrix(w, &x);
+    rows.matmul(x).matmul(cols)
 }

@@ -416,6 +416,10 @@ fn run(
                 } else {
                     fresh(data.clone()).map_err(|e| e.to_string())?
                 };
+                if !saved_since_start {
+                    // Back to the job's own starting point, critic included: warm it up again.
+                    warmup_done = 0;
+                }
                 paused = true;
                 watch = CollapseWatch::over(session.config().algorithm, session.history()).0;
                 send(TrainEvent::Paused {
