@@ -23,6 +23,18 @@ fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
     }
 }
 
+/// A job in `dir` (8 disc images) whose generator starts from a trained tiny one (z 8, ngf 4),
+/// exported; returns the job and the export's folder.
+fn job_from_trained_generator(dir: &std::path::Path) -> (TrainJob, std::path::PathBuf) {
+    let data = dir.join("data");
+    common::write_disc_folder(&data, 8);
+    let export = dir.join("generator");
+    common::trained_tiny_export(&export);
+    let mut job = job(&data, &dir.join("run"));
+    job.init_generator = Some(export.clone());
+    (job, export)
+}
+
 /// Waits for an event matching `want`, returning it (other events are skipped).
 fn expect(w: &TrainWorker, what: &str, want: impl Fn(&TrainEvent) -> bool) -> TrainEvent {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -261,15 +273,8 @@ fn a_resumed_job_applies_its_overrides_once() {
 #[test]
 fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 8);
-    // A trained tiny generator (z 8, ngf 4), exported.
-    let export = tmp.path().join("generator");
-    common::trained_tiny_export(&export);
-
-    let mut job = job(&data, &tmp.path().join("run"));
+    let (mut job, export) = job_from_trained_generator(tmp.path());
     job.config.model.ngf = 6; // the generator's shapes replace the job's
-    job.init_generator = Some(export.clone());
     job.critic_warmup = 3;
     let w = TrainWorker::start(job, Box::new(|| {}));
     match expect(&w, "start", |e| matches!(e, TrainEvent::Started { .. })) {
@@ -310,13 +315,7 @@ fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
 #[test]
 fn a_rollback_to_the_start_warms_the_new_critic_up_again() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 8);
-    let export = tmp.path().join("generator");
-    common::trained_tiny_export(&export);
-
-    let mut job = job(&data, &tmp.path().join("run"));
-    job.init_generator = Some(export);
+    let (mut job, _) = job_from_trained_generator(tmp.path());
     job.critic_warmup = 2;
     // A NaN learning rate poisons the generator on its first update, after the warm-up.
     job.config.optimizer_g = hitogata::optim::OptimizerConfig::RmsProp {
