@@ -335,25 +335,25 @@ fn cutout<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
 /// Side of the blocks [`Augment::lowpass`] averages over: 64 px images keep their 16 px content.
 const LOWPASS_BLOCK: usize = 4;
 
-/// `[1, 1, size, size]`: row `i` averages the block of `LOWPASS_BLOCK` entries holding `i`.
+/// `[1, 1, size, size]`: row `i` averages the block of `LOWPASS_BLOCK` entries holding `i`
+/// (the last block is shorter when `size` is not a multiple).
 fn block_average_matrix(size: usize, like: &Tensor<4>) -> Tensor<4> {
-    let weight = 1.0 / LOWPASS_BLOCK as f32;
-    let values: Vec<f32> = (0..size * size)
-        .map(|k| {
-            let (i, j) = (k / size, k % size);
-            if i / LOWPASS_BLOCK == j / LOWPASS_BLOCK {
-                weight
-            } else {
-                0.0
+    let mut values = vec![0f32; size * size];
+    for start in (0..size).step_by(LOWPASS_BLOCK) {
+        let block = start..(start + LOWPASS_BLOCK).min(size);
+        let weight = 1.0 / block.len() as f32;
+        for i in block.clone() {
+            for j in block.clone() {
+                values[i * size + j] = weight;
             }
-        })
-        .collect();
+        }
+    }
     Tensor::from_data(TensorData::new(values, [1, 1, size, size]), &like.device())
 }
 
-/// Each pixel becomes the mean of its 4×4 block (sizes not divisible by 4 end in a smaller
-/// block, averaged with the same weights: its edge darkens towards 0, which real and generated
-/// images share). Two matrix products, like [`translation`]: differentiable everywhere.
+/// Each pixel becomes the mean of its 4×4 block (a smaller one at the right and bottom edges
+/// of sizes that are not multiples of 4). Two matrix products, like [`translation`]:
+/// differentiable everywhere.
 fn block_average(x: Tensor<4>) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     let rows = block_average_matrix(h, &x);

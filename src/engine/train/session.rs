@@ -674,8 +674,7 @@ impl TrainingSession {
 
     /// One critic update with the generator's weights held still (its BatchNorm running
     /// statistics follow the batches, as in any step; the weight average is untouched): a
-    /// new critic's head start before it
-    /// steers a trained generator (see [`from_generator`](Self::from_generator) and
+    /// new critic's head start before it steers a trained generator (see [`from_generator`](Self::from_generator) and
     /// [`reset_critic`](Self::reset_critic)), so that the first generator updates follow a
     /// critic that already tells real from generated instead of a random one. Not counted as
     /// a step. Returns (critic loss, E[D(real)] − E[D(fake)]). Reproducible: the n-th such
