@@ -600,6 +600,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
             cutout: true,
             color_strength: None,
             lowpass: false,
+            lowpass_block: None,
         }
     );
     let stderr = ok(&train(&data, &run, "4", &["--resume", "--augment", "none"]));

@@ -51,6 +51,7 @@ const TRANSLATION: Augment = Augment {
     cutout: false,
     color_strength: None,
     lowpass: false,
+    lowpass_block: None,
 };
 const CUTOUT: Augment = Augment {
     color: false,
@@ -58,6 +59,7 @@ const CUTOUT: Augment = Augment {
     cutout: true,
     color_strength: None,
     lowpass: false,
+    lowpass_block: None,
 };
 const COLOR: Augment = Augment {
     color: true,
@@ -65,6 +67,7 @@ const COLOR: Augment = Augment {
     cutout: false,
     color_strength: None,
     lowpass: false,
+    lowpass_block: None,
 };
 
 #[test]
@@ -219,6 +222,7 @@ const LOWPASS: Augment = Augment {
     cutout: false,
     color_strength: None,
     lowpass: true,
+    lowpass_block: None,
 };
 
 #[test]
@@ -266,6 +270,54 @@ fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
     // Old files and policies without it read and write as before.
     let text = ron::to_string(&Augment::ALL).unwrap();
     assert!(!text.contains("lowpass"), "{text}");
+    let text = ron::to_string(&LOWPASS).unwrap();
+    assert!(!text.contains("lowpass_block"), "{text}");
+}
+
+#[test]
+fn lowpass2_averages_two_by_two_blocks() {
+    let dev = common::cpu();
+    let policy = Augment::from_ops(&[AugmentOp::Lowpass2]);
+    assert_eq!(policy.lowpass_block(), 2);
+    assert_eq!(policy.to_string(), "lowpass2");
+    assert_eq!(
+        ron::from_str::<Augment>(&ron::to_string(&policy).unwrap()).unwrap(),
+        policy
+    );
+    // The later of the two names wins.
+    assert_eq!(
+        Augment::from_ops(&[AugmentOp::Lowpass2, AugmentOp::Lowpass]),
+        LOWPASS
+    );
+    let mut rng = seeded_rng(5);
+    let at = |v: &[f32], y: usize, x: usize| v[y * S + x];
+    let spread = values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    // A single white pixel spreads over its 2×2 block at a quarter of its contrast.
+    for (y, x) in [(4, 8), (4, 9), (5, 8), (5, 9)] {
+        assert!(
+            (at(&spread, y, x) - (-1.0 + 2.0 / 4.0)).abs() < 1e-5,
+            "({y}, {x})"
+        );
+    }
+    for (y, x) in [(6, 8), (5, 10), (3, 9), (5, 7)] {
+        assert_eq!(at(&spread, y, x), -1.0, "({y}, {x}) is in another block");
+    }
+    // Every pixel of a real batch gets its block's mean.
+    let input = values(gradients(&dev.device));
+    let out = values(policy.apply(gradients(&dev.device), &mut rng));
+    let (y, x) = (10, 20);
+    let mean =
+        (at(&input, y, x) + at(&input, y + 1, x) + at(&input, y, x + 1) + at(&input, y + 1, x + 1))
+            / 4.0;
+    assert!((at(&out, y + 1, x + 1) - mean).abs() < 1e-5);
+    let (some, all) = pixels_with_gradient(policy);
+    assert_eq!(some, all);
+    // A block side of 0 in a hand-edited file is refused.
+    let broken = Augment {
+        lowpass_block: Some(0),
+        ..policy
+    };
+    assert!(broken.validate().is_err());
 }
 
 #[test]
@@ -300,6 +352,7 @@ fn command_line_names_combine_into_a_policy() {
             cutout: true,
             color_strength: Option::None,
             lowpass: false,
+            lowpass_block: Option::None,
         }
     );
     assert!(Augment::from_ops(&[All, None]).is_off());

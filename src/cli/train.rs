@@ -95,7 +95,8 @@ pub struct TrainArgs {
     /// of `color`, `translation`, `cutout`, or `all` (those three); `none` turns it off. Also
     /// applies when resuming. Helps when the discriminator memorises a small dataset.
     /// `lowpass` (not in `all`) shows the critic 4×4 block averages only, after the others:
-    /// it judges the coarse colour layout, not the detail (for fine-tuning colours).
+    /// it judges the coarse colour layout, not the detail (for fine-tuning colours);
+    /// `lowpass2` the same with 2×2 blocks (the 32 px layout).
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
     /// How far the `color` augmentation goes, in (0, 1] (default 1, DiffAugment's ranges:
