@@ -332,6 +332,43 @@ fn the_augment_box_reaches_the_runs_config() {
 }
 
 #[test]
+fn the_lowpass_box_sets_the_critics_view_next_to_the_augment_box() {
+    use hitogata::train::Augment;
+    let (_tmp, mut h, run) = tiny_run(8);
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    let lowpass_only = Augment {
+        lowpass: true,
+        ..Augment::default()
+    };
+    assert_eq!(h.state().training.config.augment, lowpass_only);
+    assert!(
+        h.query_by_label("adaptive").is_some(),
+        "a lowpass critic can be adaptive too"
+    );
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    let both = Augment {
+        lowpass: true,
+        ..Augment::ALL
+    };
+    assert_eq!(h.state().training.config.augment, both, "the ticks combine");
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().training.config.augment,
+        lowpass_only,
+        "unticking augment keeps lowpass"
+    );
+    train_and_stop(&mut h, 1);
+    assert_eq!(common::saved_state(&run).config.augment, lowpass_only);
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    assert!(h.state().training.config.augment.is_off());
+    assert!(h.query_by_label("adaptive").is_none());
+}
+
+#[test]
 fn a_recovered_run_loses_its_collapse_warning() {
     let (_tmp, mut h, run) = tiny_run(8);
     common::collapsed_history_run(&run);

@@ -743,7 +743,8 @@ fn settings(
                     ) {
                         tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(critic_lr);
                     }
-                    let mut augment = !tab.config.augment.is_off();
+                    let policy = tab.config.augment;
+                    let mut augment = policy.color || policy.translation || policy.cutout;
                     if ui
                         .checkbox(&mut augment, "augment")
                         .on_hover_text(
@@ -751,13 +752,29 @@ fn settings(
                         )
                         .changed()
                     {
-                        tab.config.augment = if augment {
-                            Augment::ALL
-                        } else {
-                            tab.config.adaptive_augment = None;
-                            Augment::default()
+                        // The lowpass view is a separate box and stays as it is.
+                        let ops = if augment { Augment::ALL } else { Augment::default() };
+                        tab.config.augment = Augment {
+                            lowpass: policy.lowpass,
+                            lowpass_block: policy.lowpass_block,
+                            ..ops
                         };
                     }
+                    let mut lowpass = policy.lowpass;
+                    if ui
+                        .checkbox(&mut lowpass, "lowpass")
+                        .on_hover_text(
+                            "The critic sees 4×4 block averages only: it judges the coarse colour layout, not the detail. For fine-tuning a trained generator's colours (with an initial generator and a new critic)",
+                        )
+                        .changed()
+                    {
+                        tab.config.augment.lowpass = lowpass;
+                        tab.config.augment.lowpass_block = None;
+                    }
+                    if tab.config.augment.is_off() {
+                        tab.config.adaptive_augment = None;
+                    }
+                    let augment = !tab.config.augment.is_off();
                     if augment {
                         let mut adaptive = tab.config.adaptive_augment.is_some();
                         if ui
