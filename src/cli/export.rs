@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
 use hitogata::device::{DeviceChoice, select_device};
+use hitogata::standing_stats::recompute_batch_norm_statistics;
 
 /// Arguments of `hitogata export`.
 #[derive(Args, Debug)]
@@ -21,7 +22,18 @@ pub struct ExportArgs {
     /// Write the copy with this output scale (1–2; see `train --output-scale`), same weights.
     #[arg(long)]
     output_scale: Option<f32>,
+    /// Recompute the BatchNorm running statistics from this many generated latent vectors
+    /// ("standing statistics", BigGAN): the weight average's own activation statistics instead
+    /// of the raw weights' blended ones. The weights stay; seeded, so reproducible.
+    #[arg(long, value_name = "SAMPLES")]
+    standing_stats: Option<usize>,
+    /// Seed of the latent vectors --standing-stats draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
+
+/// Latent vectors per pass of --standing-stats.
+const STANDING_STATS_BATCH: usize = 500;
 
 /// Runs `hitogata export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
@@ -34,6 +46,23 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             .with_checked_output_scale(scale)
             .map_err(anyhow::Error::msg)?;
         loaded.generator.set_output_scale(scale);
+    }
+    if let Some(samples) = args.standing_stats {
+        anyhow::ensure!(samples > 0, "--standing-stats needs at least 1 sample");
+        let batch = samples.min(STANDING_STATS_BATCH);
+        let batches = samples.div_ceil(batch);
+        loaded.generator = recompute_batch_norm_statistics(
+            &loaded.generator,
+            batches,
+            batch,
+            args.seed,
+            &device.device,
+        );
+        eprintln!(
+            "BatchNorm statistics recomputed from {} latent vectors (seed {})",
+            batches * batch,
+            args.seed
+        );
     }
     if args.f16 {
         export_generator_f16(&loaded.config, &loaded.generator, &args.out)?;

@@ -12,5 +12,6 @@ pub mod latent;
 pub mod model;
 pub mod optim;
 pub mod render;
+pub mod standing_stats;
 pub mod train;
 pub mod worker;

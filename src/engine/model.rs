@@ -186,6 +186,28 @@ impl Generator {
         self.output_scale = scale;
     }
 
+    /// Sets how far one training-mode forward pass moves every BatchNorm's running statistics
+    /// (1: replace them by the batch's; the layers' default is 0.1).
+    pub fn set_batch_norm_momentum(&mut self, momentum: f64) {
+        for bn in [&mut self.bn1, &mut self.bn2, &mut self.bn3, &mut self.bn4] {
+            bn.momentum = momentum;
+        }
+    }
+
+    /// The BatchNorm running means and variances, layer by layer (for inspection and tests).
+    pub fn batch_norm_statistics(&self) -> Vec<(Vec<f32>, Vec<f32>)> {
+        let read = |t: Tensor<1>| {
+            t.into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default()
+        };
+        [&self.bn1, &self.bn2, &self.bn3, &self.bn4]
+            .into_iter()
+            .map(|bn| (read(bn.running_mean.value()), read(bn.running_var.value())))
+            .collect()
+    }
+
     /// Latent size this generator was built for.
     pub fn latent_dim(&self) -> usize {
         self.up1.weight.shape().dims::<4>()[0]
