@@ -950,6 +950,37 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
         args.extend_from_slice(extra);
         hitogata(&args)
     };
+    // A detail anchor needs the initial generator; with one it is saved and reported.
+    let anchored = tmp.path().join("anchored");
+    let stderr = ok(&init(
+        &anchored,
+        &["--augment", "lowpass", "--detail-anchor", "100"],
+    ));
+    assert!(stderr.contains("detail anchor: weight 100"), "{stderr}");
+    assert_eq!(
+        common::saved_state(&anchored).config.detail_anchor,
+        Some(100.0)
+    );
+    let stderr = ok(&train(
+        &data,
+        &anchored,
+        "3",
+        &["--resume", "--detail-anchor", "10"],
+    ));
+    assert!(stderr.contains("detail anchor: weight 10 "), "{stderr}");
+    let out = train(
+        &data,
+        &tmp.path().join("plain"),
+        "1",
+        &["--detail-anchor", "1"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give --init-generator"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     let stderr = ok(&init(&run, &["--critic-warmup", "3"]));
     assert!(stderr.contains("critic new"), "{stderr}");
     assert!(stderr.contains("critic warm-up: 3 updates"), "{stderr}");

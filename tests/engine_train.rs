@@ -433,6 +433,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         augment_share: Some(0.25),
         output_scale: Some(1.2),
         joint_critic_batch: Some(true),
+        detail_anchor: None,
         reset_critic: true,
         critic_ndf: Some(6),
         critic_batch_norm: Some(false),

@@ -142,6 +142,12 @@ pub struct TrainArgs {
     /// generator's pictures from real ones before it steers them.
     #[arg(long, default_value_t = 0, value_name = "N")]
     critic_warmup: u64,
+    /// With --init-generator: also pull the generator's fine detail (each picture minus its
+    /// 4×4 block averages) towards the initial generator's, with this weight on the mean
+    /// squared difference. For lowpass critics, which cannot see that detail. On --resume,
+    /// changes the weight of a run that has one.
+    #[arg(long, value_name = "WEIGHT")]
+    detail_anchor: Option<f32>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -215,6 +221,7 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(target) = args.ada_target {
         config.adaptive_augment = adaptive_augment(target);
     }
+    config.detail_anchor = args.detail_anchor;
     if let Some(joint) = args.joint_critic_batch {
         config.joint_critic_batch = joint;
     }
@@ -240,6 +247,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     if args.init_generator.is_some() && args.resume {
         bail!("--init-generator starts a new run; a resumed run keeps its own generator");
+    }
+    if args.detail_anchor.is_some() && args.init_generator.is_none() && !args.resume {
+        bail!(
+            "--detail-anchor compares with the generator a run starts from: give --init-generator"
+        );
     }
     if args.reset_critic && !args.resume {
         bail!("--reset-critic applies to --resume only: a new run's critic is fresh anyway");
@@ -293,6 +305,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             augment_share: args.augment_share,
             output_scale: args.output_scale,
             joint_critic_batch: args.joint_critic_batch,
+            detail_anchor: args.detail_anchor,
             reset_critic: args.reset_critic,
             critic_ndf: args.ndf,
             critic_batch_norm: args.critic_batch_norm,
@@ -369,6 +382,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             None => config.augment.to_string(),
         }
     );
+    if let Some(weight) = config.detail_anchor {
+        eprintln!(
+            "detail anchor: weight {weight} on the fine detail's distance from the initial generator"
+        );
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     {

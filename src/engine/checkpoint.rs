@@ -36,6 +36,8 @@ pub const OPTIM_G_FILE: &str = "optimizer_g.safetensors";
 pub const OPTIM_C_FILE: &str = "optimizer_c.safetensors";
 /// Training state.
 pub const STATE_FILE: &str = "state.ron";
+/// The initial generator a detail-anchored run compares with (see `TrainConfig::detail_anchor`).
+pub const ANCHOR_FILE: &str = "anchor.safetensors";
 /// Name of the live checkpoint inside a run directory.
 pub const RUN_CHECKPOINT_DIR: &str = "checkpoint";
 

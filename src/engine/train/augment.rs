@@ -361,7 +361,7 @@ fn cutout<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
 
 /// Default side of the blocks [`Augment::lowpass`] averages over: 64 px images keep their
 /// 16 px content.
-const DEFAULT_LOWPASS_BLOCK: usize = 4;
+pub(crate) const DEFAULT_LOWPASS_BLOCK: usize = 4;
 
 /// `[1, 1, size, size]`: row `i` averages the block of `side` entries holding `i` (the last
 /// block is shorter when `size` is not a multiple).
@@ -382,7 +382,7 @@ fn block_average_matrix(size: usize, side: usize, like: &Tensor<4>) -> Tensor<4>
 /// Each pixel becomes the mean of its `side`×`side` block (a smaller one at the right and
 /// bottom edges of sizes that are not multiples of `side`). Two matrix products, like
 /// [`translation`]: differentiable everywhere.
-fn block_average(x: Tensor<4>, side: usize) -> Tensor<4> {
+pub(crate) fn block_average(x: Tensor<4>, side: usize) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     let rows = block_average_matrix(h, side, &x);
     let cols = block_average_matrix(w, side, &x);

@@ -66,6 +66,13 @@ pub struct TrainConfig {
     /// absent: random weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_generator: Option<std::path::PathBuf>,
+    /// Weight of the detail anchor (runs from a trained generator only): the generator's loss
+    /// also counts the mean squared difference between the fine detail (each image minus its
+    /// 4×4 block averages) of its pictures and the initial generator's for the same latent
+    /// vectors. A lowpass critic cannot see that detail, so without the anchor it drifts.
+    /// Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_anchor: Option<f32>,
 }
 
 impl TrainConfig {
@@ -89,6 +96,7 @@ impl TrainConfig {
                 adaptive_augment: None,
                 joint_critic_batch: false,
                 initial_generator: None,
+                detail_anchor: None,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -107,6 +115,7 @@ impl TrainConfig {
                 adaptive_augment: None,
                 joint_critic_batch: false,
                 initial_generator: None,
+                detail_anchor: None,
             },
         }
     }
@@ -146,6 +155,13 @@ impl TrainConfig {
             return Err("ema_decay must be in [0, 1)".into());
         }
         self.augment.validate()?;
+        if let Some(weight) = self.detail_anchor
+            && !(weight >= 0.0 && weight.is_finite())
+        {
+            return Err(format!(
+                "the detail anchor weight must be finite and at least 0, not {weight}"
+            ));
+        }
         if let Some(adaptive) = &self.adaptive_augment {
             adaptive.validate()?;
         }

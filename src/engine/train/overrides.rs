@@ -29,6 +29,8 @@ pub struct ResumeOverrides {
     pub joint_critic_batch: Option<bool>,
     /// The generator's output scale (its weights stay).
     pub output_scale: Option<f32>,
+    /// Weight of the detail anchor of a run that has one.
+    pub detail_anchor: Option<f32>,
     /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
     pub reset_critic: bool,
     /// Width of the fresh critic.
@@ -77,6 +79,9 @@ impl ResumeOverrides {
         }
         if let Some(scale) = self.output_scale {
             session.set_output_scale(scale)?;
+        }
+        if let Some(weight) = self.detail_anchor {
+            session.set_detail_anchor(weight)?;
         }
         if self.reset_critic {
             session.reset_critic(self.critic_ndf, self.critic_batch_norm)?;

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::atomic::replace_dir_atomic;
 use crate::engine::checkpoint::{
-    self, CRITIC_FILE, CheckpointError, GENERATOR_EMA_FILE, GENERATOR_FILE, MODEL_FILE,
-    OPTIM_C_FILE, OPTIM_G_FILE, STATE_FILE,
+    self, ANCHOR_FILE, CRITIC_FILE, CheckpointError, GENERATOR_EMA_FILE, GENERATOR_FILE,
+    MODEL_FILE, OPTIM_C_FILE, OPTIM_G_FILE, STATE_FILE,
 };
 use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
@@ -25,7 +25,9 @@ use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
 use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
-use crate::engine::train::augment::{AdaptiveAugment, Augment};
+use crate::engine::train::augment::{
+    AdaptiveAugment, Augment, DEFAULT_LOWPASS_BLOCK, block_average,
+};
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 
@@ -116,6 +118,9 @@ pub struct TrainingSession {
     augment_share: f32,
     /// Critic-only updates run in this session so far (they pick their random streams).
     critic_only_updates: u64,
+    /// The initial generator, for the detail anchor (its own copy: clones would share the
+    /// BatchNorm statistics with the trained one).
+    anchor: Option<Generator>,
 }
 
 /// First random stream of critic-only updates: far above the critic steps of a generator step.
@@ -162,6 +167,11 @@ impl TrainingSession {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
+        if config.detail_anchor.is_some() {
+            return Err(TrainError::Config(
+                "the detail anchor needs a run that starts from a trained generator".into(),
+            ));
+        }
         let device = device.clone().autodiff();
         let generator = seeded_init(config.model.init_generator(&device), config.seed);
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
@@ -209,8 +219,16 @@ impl TrainingSession {
         let file = checkpoint::best_generator_file(&dir);
         let mut generator = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
         generator.set_output_scale(config.model.output_scale());
+        let anchor = match config.detail_anchor {
+            Some(_) => Some(checkpoint::load_weights(
+                loaded.init_generator(&device),
+                &file,
+            )?),
+            None => None,
+        };
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
         let mut session = Self::assemble(config, device, generator, critic, data);
+        session.anchor = anchor;
         if let Some(ema) = &mut session.ema {
             ema.updates = GeneratorEma::warm_updates(ema.decay);
         }
@@ -256,6 +274,7 @@ impl TrainingSession {
             sample_z,
             augment_share: if config_adaptive { 0.0 } else { 1.0 },
             critic_only_updates: 0,
+            anchor: None,
         }
     }
 
@@ -275,7 +294,15 @@ impl TrainingSession {
         let generator =
             checkpoint::load_weights(model.init_generator(&device), &dir.join(GENERATOR_FILE))?;
         let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
+        let anchor = match state.config.detail_anchor {
+            Some(_) => Some(checkpoint::load_weights(
+                model.init_generator(&device),
+                &dir.join(ANCHOR_FILE),
+            )?),
+            None => None,
+        };
         let mut session = Self::assemble(state.config, device, generator, critic, data);
+        session.anchor = anchor;
         let plain = session.device.clone().without_autodiff();
         let (gs, cs) = state.optimizer_steps;
         session
@@ -298,6 +325,23 @@ impl TrainingSession {
         session.elapsed_seconds = state.elapsed_seconds;
         session.augment_share = state.augment_share.unwrap_or(1.0);
         Ok(session)
+    }
+
+    /// Changes the weight of the detail anchor (0 switches its effect off); only a run that
+    /// started from a trained generator with one has the initial generator to compare with.
+    pub fn set_detail_anchor(&mut self, weight: f32) -> Result<(), TrainError> {
+        if self.anchor.is_none() {
+            return Err(TrainError::Config(
+                "this run has no detail anchor: start one from a trained generator with it".into(),
+            ));
+        }
+        let config = TrainConfig {
+            detail_anchor: Some(weight),
+            ..self.config.clone()
+        };
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
+        Ok(())
     }
 
     /// The run's configuration.
@@ -568,7 +612,9 @@ impl TrainingSession {
         // Freeze the critic so backward computes no gradients for it.
         let frozen = self.critic.clone().no_grad();
         let (augment, share) = (self.config.augment, self.augment_share);
-        let fake = augment.apply_to_share(self.generator.forward(z), share, rng);
+        let generated = self.generator.forward(z.clone());
+        let anchor_loss = self.detail_anchor_loss(generated.clone(), z);
+        let fake = augment.apply_to_share(generated, share, rng);
         let scores = if self.config.joint_critic_batch {
             // The critic judges generated images among real ones, as in its own update, so
             // that its BatchNorm statistics are the ones it learned with.
@@ -582,9 +628,25 @@ impl TrainingSession {
             Algorithm::Wgan => scores.mean().neg(),
             Algorithm::Dcgan => softplus(scores.neg(), 1.0).mean(),
         };
+        let loss = match anchor_loss {
+            Some(anchor) => loss.add(anchor),
+            None => loss,
+        };
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.generator.clone(), grads, None);
         loss.detach().inner()
+    }
+
+    /// The detail anchor's loss term for generated images `generated` of latents `z`: weight ×
+    /// mean squared difference of their fine detail from the initial generator's. The initial
+    /// generator runs in training mode too (batch statistics), so at the start both match
+    /// exactly and the term and its gradient are 0.
+    fn detail_anchor_loss(&self, generated: Tensor<4>, z: Tensor<2>) -> Option<Tensor<1>> {
+        let (weight, anchor) = (self.config.detail_anchor?, self.anchor.as_ref()?);
+        let target = anchor.clone().no_grad().forward(z).detach();
+        let detail = |x: Tensor<4>| x.clone().sub(block_average(x, DEFAULT_LOWPASS_BLOCK));
+        let difference = detail(generated).sub(detail(target));
+        Some(difference.powi_scalar(2).mean().mul_scalar(weight))
     }
 
     /// Runs one generator iteration: `n_critic` critic updates, then one generator update.
@@ -718,6 +780,9 @@ impl TrainingSession {
             if let Some(ema) = &self.ema {
                 checkpoint::save_weights(ema.model(), &tmp.join(GENERATOR_EMA_FILE))
                     .map_err(wrap)?;
+            }
+            if let Some(anchor) = &self.anchor {
+                checkpoint::save_weights(&anchor.valid(), &tmp.join(ANCHOR_FILE)).map_err(wrap)?;
             }
             write_moments(&self.optim_g, &tmp.join(OPTIM_G_FILE))?;
             write_moments(&self.optim_c, &tmp.join(OPTIM_C_FILE))?;

@@ -1,0 +1,157 @@
+//! The detail anchor: a run from a trained generator whose fine detail is pulled towards the
+//! initial generator's, for critics (lowpass) that cannot see that detail.
+
+mod common;
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use hitogata::checkpoint::load_generator;
+use hitogata::latent::sample_batch;
+use hitogata::model::Generator;
+use hitogata::train::{Augment, TrainConfig, TrainError, TrainingSession};
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+/// A DCGAN run with a lowpass critic and a fast generator (so the detail drifts within a few
+/// steps), from the tiny export in `export`.
+fn config(anchor: Option<f32>) -> TrainConfig {
+    let mut config = TrainConfig {
+        seed: 21,
+        detail_anchor: anchor,
+        augment: Augment {
+            lowpass: true,
+            ..Augment::default()
+        },
+        ..common::tiny_dcgan_config()
+    };
+    config.optimizer_g = config.optimizer_g.clone().with_lr(2e-3);
+    config
+}
+
+/// Root mean square of (picture − its 4×4 block means) between two generators' pictures.
+fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+    let z = sample_batch(3, 16, a.latent_dim());
+    let z = hitogata::inference::latents_tensor(&z, device);
+    let lowpass = Augment {
+        lowpass: true,
+        ..Augment::default()
+    };
+    // In training mode (batch statistics), as the anchor compares them: the running
+    // statistics move with training whatever the weights do.
+    let autodiff = device.clone().autodiff();
+    let detail = |g: &Generator| {
+        let g = g.clone().fork(&autodiff).train().no_grad();
+        let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
+        let coarse = lowpass.apply(x.clone(), &mut hitogata::latent::seeded_rng(0));
+        values(x.sub(coarse))
+    };
+    let (da, db) = (detail(a), detail(b));
+    let sum: f32 = da.iter().zip(&db).map(|(x, y)| (x - y) * (x - y)).sum();
+    (sum / da.len() as f32).sqrt()
+}
+
+#[test]
+fn the_anchor_starts_at_zero_and_holds_the_detail_near_the_initial_generator() {
+    let dev = common::cpu();
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let initial = load_generator(export.path(), &dev.device)
+        .unwrap()
+        .generator;
+    let data = common::disc_dataset(8);
+    let start = |anchor| {
+        TrainingSession::from_generator(config(anchor), export.path(), data.clone(), &dev.device)
+            .unwrap()
+    };
+    let (mut anchored, mut free) = (start(Some(10000.0)), start(None));
+    // Step 1: the generator equals the initial one, so the anchor adds nothing.
+    assert_eq!(anchored.step().unwrap(), {
+        let mut m = free.step().unwrap();
+        m.images_per_sec = anchored.history()[0].images_per_sec;
+        m.seconds = anchored.history()[0].seconds;
+        m
+    });
+    for _ in 0..15 {
+        anchored.step().unwrap();
+        free.step().unwrap();
+    }
+    let held = detail_distance(&anchored.raw_generator(), &initial, &dev.device);
+    let drifted = detail_distance(&free.raw_generator(), &initial, &dev.device);
+    assert!(drifted > 0.0);
+    assert!(
+        held < 0.5 * drifted,
+        "detail distance from the initial generator: {held} anchored, {drifted} free"
+    );
+}
+
+#[test]
+fn an_anchored_run_resumes_exactly_and_can_change_its_weight() {
+    let dev = common::cpu();
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let data = common::disc_dataset(8);
+    let start = || {
+        TrainingSession::from_generator(
+            config(Some(50.0)),
+            export.path(),
+            data.clone(),
+            &dev.device,
+        )
+        .unwrap()
+    };
+    let losses = |s: &mut TrainingSession, n: usize| -> Vec<(f32, f32)> {
+        (0..n)
+            .map(|_| {
+                let m = s.step().unwrap();
+                (m.critic_loss, m.generator_loss)
+            })
+            .collect()
+    };
+    let mut whole = start();
+    let straight = losses(&mut whole, 4);
+
+    let run = tempfile::tempdir().unwrap();
+    let mut first = start();
+    let mut split = losses(&mut first, 2);
+    first.save_checkpoint(run.path()).unwrap();
+    assert!(run.path().join(hitogata::checkpoint::ANCHOR_FILE).exists());
+    let mut resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(resumed.config().detail_anchor, Some(50.0));
+    split.extend(losses(&mut resumed, 2));
+    assert_eq!(split, straight, "resuming is exact, the anchor included");
+
+    // The weight can change on resume; a bad one is refused.
+    let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    again.set_detail_anchor(5.0).unwrap();
+    assert_eq!(again.config().detail_anchor, Some(5.0));
+    assert!(again.set_detail_anchor(f32::NAN).is_err());
+    assert!(again.set_detail_anchor(-1.0).is_err());
+    assert_eq!(again.config().detail_anchor, Some(5.0));
+
+    // A checkpoint that lost its anchor file is an error, not a silent run without it.
+    std::fs::remove_file(run.path().join(hitogata::checkpoint::ANCHOR_FILE)).unwrap();
+    assert!(TrainingSession::resume(run.path(), data, &dev.device).is_err());
+}
+
+#[test]
+fn runs_without_an_initial_generator_cannot_be_anchored() {
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    match TrainingSession::new(config(Some(1.0)), data.clone(), &dev.device) {
+        Err(TrainError::Config(message)) => assert!(message.contains("trained generator")),
+        other => panic!("expected a config error, got {:?}", other.err()),
+    }
+    let mut plain = TrainingSession::new(config(None), data, &dev.device).unwrap();
+    assert!(plain.set_detail_anchor(1.0).is_err());
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let bad = TrainingSession::from_generator(
+        config(Some(-2.0)),
+        export.path(),
+        common::disc_dataset(8),
+        &dev.device,
+    );
+    assert!(matches!(bad, Err(TrainError::Config(_))));
+}
