@@ -155,3 +155,37 @@ fn runs_without_an_initial_generator_cannot_be_anchored() {
     );
     assert!(matches!(bad, Err(TrainError::Config(_))));
 }
+
+#[test]
+fn the_anchor_draws_at_the_runs_output_scale() {
+    // The initial generator's pictures are compared at the run's scale, chosen at the start
+    // or changed later: otherwise the anchor would pull towards other pictures from step 1.
+    let dev = common::cpu();
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let data = common::disc_dataset(8);
+    let first_step = |anchor: Option<f32>, start_scale: f32, later_scale: Option<f32>| {
+        let mut config = config(anchor);
+        config.model = config
+            .model
+            .clone()
+            .with_checked_output_scale(start_scale)
+            .unwrap();
+        let mut s =
+            TrainingSession::from_generator(config, export.path(), data.clone(), &dev.device)
+                .unwrap();
+        if let Some(scale) = later_scale {
+            s.set_output_scale(scale).unwrap();
+        }
+        let m = s.step().unwrap();
+        (m.critic_loss, m.generator_loss)
+    };
+    assert_eq!(
+        first_step(Some(1e4), 1.3, None),
+        first_step(None, 1.3, None)
+    );
+    assert_eq!(
+        first_step(Some(1e4), 1.0, Some(1.4)),
+        first_step(None, 1.0, Some(1.4))
+    );
+}

@@ -774,8 +774,7 @@ fn settings(
                     if tab.config.augment.is_off() {
                         tab.config.adaptive_augment = None;
                     }
-                    let augment = !tab.config.augment.is_off();
-                    if augment {
+                    if !tab.config.augment.is_off() {
                         let mut adaptive = tab.config.adaptive_augment.is_some();
                         if ui
                             .checkbox(&mut adaptive, "adaptive")

@@ -217,15 +217,14 @@ impl TrainingSession {
         let device = device.clone().autodiff();
         // A training checkpoint's weight average is the better starting point, as for pictures.
         let file = checkpoint::best_generator_file(&dir);
-        let mut generator = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
-        generator.set_output_scale(config.model.output_scale());
-        let anchor = match config.detail_anchor {
-            Some(_) => Some(checkpoint::load_weights(
-                loaded.init_generator(&device),
-                &file,
-            )?),
-            None => None,
+        let load = || -> Result<Generator, CheckpointError> {
+            let mut g = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
+            g.set_output_scale(config.model.output_scale());
+            Ok(g)
         };
+        let generator = load()?;
+        // A second load, not a clone: clones share BatchNorm statistics.
+        let anchor = config.detail_anchor.map(|_| load()).transpose()?;
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
         let mut session = Self::assemble(config, device, generator, critic, data);
         session.anchor = anchor;
@@ -294,13 +293,13 @@ impl TrainingSession {
         let generator =
             checkpoint::load_weights(model.init_generator(&device), &dir.join(GENERATOR_FILE))?;
         let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
-        let anchor = match state.config.detail_anchor {
-            Some(_) => Some(checkpoint::load_weights(
-                model.init_generator(&device),
-                &dir.join(ANCHOR_FILE),
-            )?),
-            None => None,
-        };
+        let anchor = state
+            .config
+            .detail_anchor
+            .map(|_| {
+                checkpoint::load_weights(model.init_generator(&device), &dir.join(ANCHOR_FILE))
+            })
+            .transpose()?;
         let mut session = Self::assemble(state.config, device, generator, critic, data);
         session.anchor = anchor;
         let plain = session.device.clone().without_autodiff();
@@ -485,6 +484,10 @@ impl TrainingSession {
         self.generator.set_output_scale(scale);
         if let Some(ema) = &mut self.ema {
             ema.model_mut().set_output_scale(scale);
+        }
+        // The anchor's pictures are compared with the generator's: the same scale for both.
+        if let Some(anchor) = &mut self.anchor {
+            anchor.set_output_scale(scale);
         }
         Ok(())
     }
