@@ -5,7 +5,7 @@ mod common;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use hitogata::latent::seeded_rng;
-use hitogata::train::{AdaptiveAugment, Augment, AugmentOp, TrainingSession};
+use hitogata::train::{AdaptiveAugment, Augment, AugmentOp, ResumeOverrides, TrainingSession};
 
 const N: usize = 16;
 const S: usize = 64;
@@ -585,4 +585,28 @@ fn colour_strength_scales_the_brightness_shift_and_one_is_the_default() {
     // Configs written before the option existed read as strength 1.
     let old: Augment = ron::from_str("(color: true, translation: false, cutout: false)").unwrap();
     assert_eq!(old, COLOR);
+}
+
+#[test]
+fn choosing_the_operations_keeps_the_runs_colour_strength() {
+    let dev = common::cpu();
+    let mut config = common::tiny_dcgan_config();
+    config.augment = Augment::ALL.with_color_strength(0.5).unwrap();
+    let mut s = TrainingSession::new(config, common::disc_dataset(8), &dev.device).unwrap();
+    // `--resume --augment color,lowpass` (or the Training tab's boxes) names operations only.
+    let overrides = ResumeOverrides {
+        augment: Some(Augment::from_ops(&[AugmentOp::Color, AugmentOp::Lowpass])),
+        ..ResumeOverrides::default()
+    };
+    overrides.apply(&mut s).unwrap();
+    assert!(s.config().augment.lowpass && !s.config().augment.translation);
+    assert_eq!(s.config().augment.color_strength(), 0.5);
+    // Changing the strength is its own setting, and 1 goes back to DiffAugment's ranges.
+    let back_to_one = ResumeOverrides {
+        augment: Some(Augment::ALL),
+        color_strength: Some(1.0),
+        ..ResumeOverrides::default()
+    };
+    back_to_one.apply(&mut s).unwrap();
+    assert_eq!(s.config().augment, Augment::ALL);
 }

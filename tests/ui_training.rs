@@ -369,6 +369,52 @@ fn the_lowpass_box_sets_the_critics_view_next_to_the_augment_box() {
 }
 
 #[test]
+fn the_lowpass_critic_can_average_two_by_two_blocks() {
+    use egui::accesskit::Role;
+    let (_tmp, mut h, run) = tiny_run(8);
+    assert!(
+        h.query_by_label("blocks").is_none(),
+        "a block size only for a lowpass critic"
+    );
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    h.get_by_role_and_label(Role::ComboBox, "blocks").click();
+    h.run_steps(2);
+    h.get_by_label("2×2").click();
+    h.run_steps(2);
+    assert_eq!(h.state().training.config.augment.lowpass_block, Some(2));
+    train_and_stop(&mut h, 1);
+    let saved = common::saved_state(&run).config.augment;
+    assert!(saved.lowpass);
+    assert_eq!(saved.lowpass_block, Some(2));
+    // Unticked and ticked again: the default 4×4 view.
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    assert_eq!(h.state().training.config.augment.lowpass_block, None);
+}
+
+#[test]
+fn the_augment_box_keeps_a_runs_colour_strength() {
+    use hitogata::train::Augment;
+    let (_tmp, mut h, _run) = tiny_run(8);
+    let softer = Augment::ALL.with_color_strength(0.5).unwrap();
+    h.state_mut().training.config.augment = softer;
+    h.run_steps(2);
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert!(h.state().training.config.augment.is_off());
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().training.config.augment,
+        softer,
+        "ticked again: the same strength"
+    );
+}
+
+#[test]
 fn a_recovered_run_loses_its_collapse_warning() {
     let (_tmp, mut h, run) = tiny_run(8);
     common::collapsed_history_run(&run);
@@ -518,8 +564,10 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     // Long enough to be seen on screen: updates of a tiny critic take milliseconds.
     h.get_by_label("critic warm-up")
         .set_value_accesskit(100_000.0);
+    h.get_by_label("detail anchor").set_value_accesskit(1000.0);
     h.run_steps(2);
     assert_eq!(h.state().training.critic_warmup, 100_000);
+    assert_eq!(h.state().training.detail_anchor, 1000.0);
     h.get_by_label("Start").click();
     wait_until(&mut h, "the warm-up", |a| {
         a.training.warmup_progress.is_some()
@@ -541,5 +589,24 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     assert_eq!(
         state.config.initial_generator.as_deref(),
         Some(export.as_path())
+    );
+    assert_eq!(state.config.detail_anchor, Some(1000.0));
+    assert!(
+        run.join("checkpoint/anchor.safetensors").is_file(),
+        "the generator it is anchored to is saved with the run"
+    );
+    // A run from random weights has nothing to anchor to: the field goes, and the run starts.
+    h.get_by_label("from the explorer's generator").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("detail anchor").is_none());
+    let fresh = tmp.path().join("fresh");
+    h.state_mut().training.run_dir = fresh.display().to_string();
+    h.state_mut().training.config.model.ngf = 6;
+    train_and_stop(&mut h, 1);
+    let fresh_config = common::saved_state(&fresh).config;
+    assert_eq!(fresh_config.detail_anchor, None);
+    assert_eq!(
+        fresh_config.initial_generator, None,
+        "not the last run's generator"
     );
 }

@@ -66,6 +66,9 @@ pub struct TrainingTab {
     /// Critic-only updates before a new critic steers a trained generator (with
     /// `from_explorer` or `reset_critic`).
     pub critic_warmup: u64,
+    /// With `from_explorer`: weight of the detail anchor (0: none), which holds the fine
+    /// detail near the explorer's generator while a lowpass critic moves the colours.
+    pub detail_anchor: f32,
     /// Critic warm-up progress: (done, total, critic loss), until the first step.
     pub warmup_progress: Option<(u64, u64, f32)>,
     /// Sample grid interval.
@@ -134,6 +137,7 @@ impl Default for TrainingTab {
             from_explorer: false,
             explorer_checkpoint: None,
             critic_warmup: 100,
+            detail_anchor: 0.0,
             warmup_progress: None,
             sample_every: 50,
             checkpoint_every: 500,
@@ -298,6 +302,13 @@ impl TrainingTab {
         if self.active() {
             return;
         }
+        // The fields may still hold the last run's generator and anchor: a new run records its
+        // own (`from_generator` sets the generator), and only one from a trained generator has
+        // one to anchor to.
+        let mut config = self.config.clone();
+        config.initial_generator = None;
+        config.detail_anchor = (self.initial_generator().is_some() && self.detail_anchor > 0.0)
+            .then_some(self.detail_anchor);
         let job = TrainJob {
             init_generator: self.initial_generator(),
             critic_warmup: if self.fresh_critic_for_trained_generator() {
@@ -307,7 +318,7 @@ impl TrainingTab {
             },
             data: PathBuf::from(self.data_dir.trim()),
             run: PathBuf::from(self.run_dir.trim()),
-            config: self.config.clone(),
+            config,
             resume: self.resume,
             overrides: self.resume_overrides(),
             device: self.device,
@@ -598,6 +609,17 @@ fn settings(
                             "Critic-only updates first, the generator held still, so the new critic tells real from generated before it steers a trained generator",
                         );
                     }
+                    if tab.initial_generator().is_some() {
+                        ui.add(
+                            egui::DragValue::new(&mut tab.detail_anchor)
+                                .range(0.0..=100_000.0)
+                                .speed(10.0)
+                                .prefix("detail anchor "),
+                        )
+                        .on_hover_text(
+                            "Pull the fine detail (each picture minus its 4×4 block averages) towards the explorer's generator with this weight (0: off); for a lowpass critic, which cannot see that detail. 1000 held it for 1,250 steps",
+                        );
+                    }
                 });
                 ui.end_row();
                 ui.label("Algorithm");
@@ -755,6 +777,7 @@ fn settings(
                         // The lowpass view is a separate box and stays as it is.
                         let ops = if augment { Augment::ALL } else { Augment::default() };
                         tab.config.augment = Augment {
+                            color_strength: policy.color_strength,
                             lowpass: policy.lowpass,
                             lowpass_block: policy.lowpass_block,
                             ..ops
@@ -770,6 +793,24 @@ fn settings(
                     {
                         tab.config.augment.lowpass = lowpass;
                         tab.config.augment.lowpass_block = None;
+                    }
+                    if tab.config.augment.lowpass {
+                        let block = tab.config.augment.lowpass_block;
+                        let name = |block: Option<usize>| match block {
+                            Some(2) => "2×2",
+                            _ => "4×4",
+                        };
+                        egui::ComboBox::new("lowpass-block", "blocks")
+                            .selected_text(name(block))
+                            .show_ui(ui, |ui| {
+                                let view = &mut tab.config.augment.lowpass_block;
+                                ui.selectable_value(view, None, name(None))
+                                    .on_hover_text("The 16 px layout (eval's coarsest level)");
+                                ui.selectable_value(view, Some(2), name(Some(2)))
+                                    .on_hover_text("The 32 px layout: for a generator whose 16 px layout is settled");
+                            })
+                            .response
+                            .on_hover_text("What the lowpass critic averages over");
                     }
                     if tab.config.augment.is_off() {
                         tab.config.adaptive_augment = None;

@@ -398,9 +398,16 @@ impl TrainingSession {
     }
 
     /// Changes the augmentation of the critic's inputs, e.g. to turn it on for a resumed run
-    /// whose discriminator has started to memorise the data.
+    /// whose discriminator has started to memorise the data. The colour strength is a setting
+    /// of its own (`set_color_strength`): a policy that does not name one keeps the run's.
     pub fn set_augment(&mut self, augment: Augment) {
-        self.config.augment = augment;
+        let color_strength = augment
+            .color_strength
+            .or(self.config.augment.color_strength);
+        self.config.augment = Augment {
+            color_strength,
+            ..augment
+        };
     }
 
     /// Real and generated images through the critic as one batch, or each as its own (see
