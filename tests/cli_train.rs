@@ -22,6 +22,13 @@ fn ok(out: &Output) -> String {
     stderr
 }
 
+/// Asserts that a command failed and said why.
+fn fails_with(out: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should have failed: {stderr}");
+    assert!(stderr.contains(needle), "no {needle:?} in: {stderr}");
+}
+
 const TINY: &[&str] = &[
     "--ngf",
     "4",
@@ -131,8 +138,7 @@ fn train_resume_and_generate_end_to_end() {
 
     // A second run in the same directory must not overwrite it.
     let again = train(&data, &run, "4", &[]);
-    assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("--resume"));
+    fails_with(&again, "--resume");
 
     let stderr = ok(&train(&data, &run, "6", &["--resume"]));
     assert!(stderr.contains("resuming at step 4"), "{stderr}");
@@ -186,8 +192,7 @@ fn errors_are_clear_and_nonzero() {
     );
 
     let out = generate(&empty, Path::new("x.png"), &[]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a checkpoint"));
+    fails_with(&out, "is not a checkpoint");
 }
 
 #[test]
@@ -322,8 +327,7 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
         "the round trip changed the pictures"
     );
     let bad = export_scaled("7", &tmp.path().join("bad"));
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("output_scale"));
+    fails_with(&bad, "output_scale");
     assert!(!tmp.path().join("bad").exists());
 }
 
@@ -368,8 +372,7 @@ fn export_can_recompute_the_batch_norm_statistics() {
         load(&again).batch_norm_statistics()
     );
     let bad = export(&run, &tmp.path().join("bad"), &["--standing-stats", "0"]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("at least 1 sample"));
+    fails_with(&bad, "at least 1 sample");
 }
 
 #[test]
@@ -414,12 +417,7 @@ fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
     image::open(&out).unwrap();
 
     let bad = train(&data, &run, "5", &["--resume", "--ema", "1.5"]);
-    assert!(!bad.status.success());
-    assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("ema_decay"),
-        "{}",
-        String::from_utf8_lossy(&bad.stderr)
-    );
+    fails_with(&bad, "ema_decay");
 
     // Annealing on resume: --lr sets both rates, --critic-lr the critic's alone; both are saved.
     // (TINY's WGAN uses RMSProp; the rates apply all the same.)
@@ -495,8 +493,7 @@ fn eval_ranks_several_checkpoints_against_the_same_real_sets() {
         "--data",
         data.to_str().unwrap(),
     ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing-here"));
+    fails_with(&out, "nothing-here");
 }
 
 /// The part of an eval report this test reads.
@@ -558,8 +555,7 @@ fn eval_repeats_average_over_consecutive_seeds() {
         "--repeats",
         "0",
     ]);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--repeats"));
+    fails_with(&out, "--repeats");
 }
 
 /// The discriminator wins within seconds and `train` warns, naming the step, and goes on.
@@ -617,7 +613,7 @@ fn train_can_use_resize_convolution_and_generate_reads_it() {
         "2",
         &["--upsampling", "bilinear"],
     );
-    assert!(!bad.status.success());
+    fails_with(&bad, "bilinear");
 }
 
 #[test]
@@ -681,6 +677,17 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         Some(0.5),
         "the refused run saved nothing"
     );
+    // Naming the operations again keeps the strength: it is a setting of its own.
+    let stderr = ok(&train(
+        &data,
+        &fresh,
+        "4",
+        &["--resume", "--augment", "color,translation"],
+    ));
+    assert!(
+        stderr.contains("augment color+translation (colour strength 0.5)"),
+        "{stderr}"
+    );
 
     // Adaptive augmentation: a new run starts at no images augmented; the share is saved;
     // switched on when resuming it starts at all; 0 turns it off.
@@ -727,14 +734,9 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
     );
     assert_eq!(common::saved_state(&ada).augment_share, Some(0.25));
     let bad = train(&data, &ada, "7", &["--resume", "--augment-share", "2"]);
-    assert!(!bad.status.success());
+    fails_with(&bad, "share must be in [0, 1]");
     let bad = train(&data, &ada, "6", &["--resume", "--ada-target", "1.5"]);
-    assert!(!bad.status.success());
-    assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("target must be in (0, 1)"),
-        "{}",
-        String::from_utf8_lossy(&bad.stderr)
-    );
+    fails_with(&bad, "target must be in (0, 1)");
 
     let bad = train(
         &data,
@@ -742,12 +744,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
         "2",
         &["--augment", "rotate"],
     );
-    assert!(!bad.status.success());
-    assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("rotate"),
-        "{}",
-        String::from_utf8_lossy(&bad.stderr)
-    );
+    fails_with(&bad, "rotate");
 }
 
 #[test]
@@ -759,13 +756,7 @@ fn train_can_start_a_fresh_critic_on_resume_only() {
     let critic = |run: &Path| std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
 
     let refused = train(&data, &run, "2", &["--reset-critic"]);
-    assert!(!refused.status.success());
-    assert!(
-        String::from_utf8_lossy(&refused.stderr)
-            .contains("--reset-critic applies to --resume only"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
+    fails_with(&refused, "--reset-critic applies to --resume only");
     // DCGAN: its critic has BatchNorm.
     ok(&train(&data, &run, "2", &["--algo", "dcgan"]));
     let copy = tmp.path().join("copy");
@@ -861,12 +852,7 @@ fn train_sets_the_output_scale_on_new_and_resumed_runs() {
             "2",
             &["--output-scale", bad],
         );
-        assert!(!out.status.success());
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("output_scale must be between 1 and 2"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        fails_with(&out, "output_scale must be between 1 and 2");
     }
 }
 
@@ -974,12 +960,7 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
         "1",
         &["--detail-anchor", "1"],
     );
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("give --init-generator"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_with(&out, "give --init-generator");
 
     let stderr = ok(&init(&run, &["--critic-warmup", "3"]));
     assert!(stderr.contains("critic new"), "{stderr}");
@@ -1021,22 +1002,12 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
         "{stderr}"
     );
     let out = init(&run, &["--resume"]);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--init-generator starts a new run"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_with(&out, "--init-generator starts a new run");
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     let none = tmp.path().join("none");
     let mut args = train_args(&data, &none, "2", &[]);
     args.extend_from_slice(&["--init-generator", empty.to_str().unwrap()]);
     let out = hitogata(&args);
-    assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("empty"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    fails_with(&out, "empty");
 }
