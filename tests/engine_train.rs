@@ -610,6 +610,9 @@ fn a_new_run_can_start_from_a_trained_generator() {
     let d = TrainingSession::resume(saved.path(), data.clone(), &dev.device).unwrap();
     assert_eq!(d.config().initial_generator.as_deref(), Some(export.path()));
     assert_eq!(draw(&d), draw(&b));
+    // A run from random weights with that config (as the Training tab reuses it) did not.
+    let fresh = TrainingSession::new(d.config().clone(), data.clone(), &dev.device).unwrap();
+    assert_eq!(fresh.config().initial_generator, None);
 
     // The output scale is the run's; the shapes must be the loaded generator's.
     let mut scaled = config.clone();

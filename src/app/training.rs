@@ -302,11 +302,9 @@ impl TrainingTab {
         if self.active() {
             return;
         }
-        // The fields may still hold the last run's generator and anchor: a new run records its
-        // own (`from_generator` sets the generator), and only one from a trained generator has
-        // one to anchor to.
+        // The fields may still hold the last run's anchor: only a run from a trained generator
+        // has one to anchor to.
         let mut config = self.config.clone();
-        config.initial_generator = None;
         config.detail_anchor = (self.initial_generator().is_some() && self.detail_anchor > 0.0)
             .then_some(self.detail_anchor);
         let job = TrainJob {

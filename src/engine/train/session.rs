@@ -172,6 +172,12 @@ impl TrainingSession {
                 "the detail anchor needs a run that starts from a trained generator".into(),
             ));
         }
+        // Random weights: whatever generator a reused config names, this run did not start from
+        // it (`from_generator` records the one it loads).
+        let config = TrainConfig {
+            initial_generator: None,
+            ..config
+        };
         let device = device.clone().autodiff();
         let generator = seeded_init(config.model.init_generator(&device), config.seed);
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
