@@ -376,6 +376,67 @@ fn export_can_recompute_the_batch_norm_statistics() {
 }
 
 #[test]
+fn export_can_widen_the_generator_and_a_new_run_can_start_from_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 8);
+    ok(&train(&data, &run, "2", &["--algo", "dcgan"]));
+    let narrow = tmp.path().join("narrow");
+    ok(&export(&run, &narrow, &[]));
+    let wide = tmp.path().join("wide");
+    let stderr = ok(&export(&run, &wide, &["--widen-ngf", "8", "--seed", "3"]));
+    assert!(
+        stderr.contains("widened from ngf 4 to 8 (seed 3)"),
+        "{stderr}"
+    );
+    let config = hitogata::checkpoint::read_model_config(&wide).unwrap();
+    assert_eq!((config.ngf, config.latent_dim), (8, 8));
+    // The same pictures (PNG rounding aside).
+    let draw = |dir: &Path, name: &str| {
+        let png = tmp.path().join(name);
+        ok(&generate(dir, &png, &["--seed", "1"]));
+        image::open(&png).unwrap().to_rgb8()
+    };
+    let (before, after) = (draw(&narrow, "a.png"), draw(&wide, "b.png"));
+    let worst = before
+        .as_raw()
+        .iter()
+        .zip(after.as_raw())
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    assert!(worst <= 1, "{worst}");
+    // A new run takes the wider shapes from the export.
+    let wider_run = tmp.path().join("wider-run");
+    let stderr = ok(&hitogata(&[
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        wider_run.to_str().unwrap(),
+        "--steps",
+        "2",
+        "--algo",
+        "dcgan",
+        "--ndf",
+        "4",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--init-generator",
+        wide.to_str().unwrap(),
+    ]));
+    assert!(stderr.contains("ngf 8"), "{stderr}");
+    assert_eq!(common::saved_state(&wider_run).config.model.ngf, 8);
+    fails_with(
+        &export(&run, &tmp.path().join("bad"), &["--widen-ngf", "4"]),
+        "ngf above the current 4",
+    );
+}
+
+#[test]
 fn snapshots_keep_each_generator_and_resume_can_start_an_average() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("discs");

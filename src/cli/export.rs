@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
 use hitogata::device::{DeviceChoice, select_device};
+use hitogata::model::widen_generator;
 use hitogata::standing_stats::recompute_batch_norm_statistics;
 
 /// Arguments of `hitogata export`.
@@ -27,7 +28,12 @@ pub struct ExportArgs {
     /// of the raw weights' blended ones. The weights stay; seeded, so reproducible.
     #[arg(long, value_name = "SAMPLES")]
     standing_stats: Option<usize>,
-    /// Seed of the latent vectors --standing-stats draws.
+    /// Widen the generator to this many feature maps in its last hidden layer (and as many
+    /// times more in the others) without changing what it draws (Net2WiderNet): more capacity
+    /// for a long run to start from (`train --init-generator`).
+    #[arg(long, value_name = "NGF")]
+    widen_ngf: Option<usize>,
+    /// Seed of the latent vectors --standing-stats draws and of --widen-ngf's weight shares.
     #[arg(long, default_value_t = 0)]
     seed: u64,
 }
@@ -61,6 +67,16 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         eprintln!(
             "BatchNorm statistics recomputed from {} latent vectors (seed {})",
             batches * batch,
+            args.seed
+        );
+    }
+    if let Some(ngf) = args.widen_ngf {
+        let old = loaded.config.ngf;
+        (loaded.config, loaded.generator) =
+            widen_generator(&loaded.config, &loaded.generator, ngf, args.seed)
+                .map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "widened from ngf {old} to {ngf} (seed {}): the same pictures",
             args.seed
         );
     }

@@ -9,6 +9,9 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
+mod widen;
+pub use widen::widen_generator;
+
 /// Side of the square images the model draws and reads.
 pub const IMAGE_SIZE: usize = 64;
 /// Colour channels (RGB).
