@@ -1055,12 +1055,22 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     assert!(common::saved_state(&run).config.initial_generator.is_some());
 
     // Refused: a shape the loaded generator does not have, resuming with it, no generator.
-    let out = init(&tmp.path().join("wide"), &["--ngf", "6"]);
-    assert!(!out.status.success());
+    let out = init(&tmp.path().join("narrow"), &["--ngf", "2"]);
+    fails_with(&out, "not narrow it");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("ngf 4") && stderr.contains("ngf 6"),
+        stderr.contains("ngf 4") && stderr.contains("ngf 2"),
         "{stderr}"
+    );
+    // A wider one widens it.
+    let stderr = ok(&init(&tmp.path().join("wide"), &["--ngf", "6"]));
+    assert!(stderr.contains("widened from ngf 4 to 6"), "{stderr}");
+    assert_eq!(
+        common::saved_state(&tmp.path().join("wide"))
+            .config
+            .model
+            .ngf,
+        6
     );
     let out = init(&run, &["--resume"]);
     fails_with(&out, "--init-generator starts a new run");

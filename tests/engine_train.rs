@@ -614,7 +614,8 @@ fn a_new_run_can_start_from_a_trained_generator() {
     let fresh = TrainingSession::new(d.config().clone(), data.clone(), &dev.device).unwrap();
     assert_eq!(fresh.config().initial_generator, None);
 
-    // The output scale is the run's; the shapes must be the loaded generator's.
+    // The output scale is the run's; the shapes must be the loaded generator's (or wider:
+    // engine_widen).
     let mut scaled = config.clone();
     scaled.model.output_scale = Some(1.2);
     let e =
@@ -624,7 +625,7 @@ fn a_new_run_can_start_from_a_trained_generator() {
     for (what, change) in [
         (
             "ngf",
-            Box::new(|c: &mut TrainConfig| c.model.ngf = 6) as Box<dyn Fn(&mut _)>,
+            Box::new(|c: &mut TrainConfig| c.model.ngf = 2) as Box<dyn Fn(&mut _)>,
         ),
         ("z", Box::new(|c: &mut TrainConfig| c.model.latent_dim = 9)),
     ] {

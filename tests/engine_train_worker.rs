@@ -19,6 +19,7 @@ fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
         checkpoint_every: 0,
         max_steps: None,
         init_generator: None,
+        widen_ngf: None,
         critic_warmup: 0,
     }
 }

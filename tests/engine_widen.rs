@@ -5,9 +5,11 @@ mod common;
 
 use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
-use hitogata::checkpoint::{export_generator, load_generator};
+use hitogata::checkpoint::{GENERATOR_FILE, export_generator, load_generator};
+use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
 use hitogata::model::{Generator, ModelConfig, Upsampling, seeded_init, widen_generator};
+use hitogata::train::{TrainConfig, TrainingSession};
 
 fn latents(count: usize, dim: usize, device: &burn::tensor::Device) -> Tensor<2> {
     let z: Vec<f32> = sample_batch(31, count, dim)
@@ -140,4 +142,77 @@ fn widening_refuses_a_width_that_is_not_wider() {
         let err = widen_generator(&config, &g, ngf, 0).unwrap_err();
         assert!(err.contains("ngf above the current 4"), "{err}");
     }
+}
+
+/// Output channel `channel` of `up1.weight` ([z, channels, 4, 4]) in a safetensors file.
+fn first_layer_channel(path: &std::path::Path, channel: usize) -> Vec<u8> {
+    let (_, data) = weights(path)
+        .into_iter()
+        .find(|(name, _)| name == "up1.weight")
+        .expect("up1.weight");
+    let channels = 8 * 8; // 8 × ngf 8
+    let kernel = 16 * 4; // 4×4 f32
+    (0..8)
+        .flat_map(|input| {
+            let start = (input * channels + channel) * kernel;
+            data[start..start + kernel].to_vec()
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_asking_for_more_width_widens_its_start_and_training_separates_the_copies() {
+    let dev = common::cpu();
+    let tmp = tempfile::tempdir().unwrap();
+    let narrow_dir = tmp.path().join("narrow");
+    common::trained_tiny_export(&narrow_dir);
+    let narrow = load_generator(&narrow_dir, &dev.device).unwrap();
+    let config = TrainConfig {
+        model: narrow.config.clone().with_ngf(8),
+        ..common::tiny_dcgan_config()
+    };
+    let mut session =
+        TrainingSession::from_generator(config, &narrow_dir, common::disc_dataset(8), &dev.device)
+            .unwrap();
+    assert_eq!(session.config().model.ngf, 8);
+    let z = sample_batch(4, 6, 8);
+    let narrow_pictures = values(narrow.generator.forward(latents_tensor(&z, &dev.device)));
+    let wide_pictures = values(
+        session
+            .raw_generator()
+            .forward(latents_tensor(&z, &dev.device)),
+    );
+    assert!(max_diff(&narrow_pictures, &wide_pictures) < 1e-7);
+
+    // Channel 32 copies channel 0 (of 32 before); their shares downstream differ, so one
+    // generator step moves them apart.
+    let file = |name: &str| tmp.path().join(name).join(GENERATOR_FILE);
+    session.save_checkpoint(&tmp.path().join("start")).unwrap();
+    assert_eq!(
+        first_layer_channel(&file("start"), 0),
+        first_layer_channel(&file("start"), 32)
+    );
+    session.step().unwrap();
+    session
+        .save_checkpoint(&tmp.path().join("stepped"))
+        .unwrap();
+    assert_ne!(
+        first_layer_channel(&file("stepped"), 0),
+        first_layer_channel(&file("stepped"), 32)
+    );
+    assert_ne!(
+        first_layer_channel(&file("start"), 0),
+        first_layer_channel(&file("stepped"), 0)
+    );
+
+    // Narrower is refused.
+    let config = TrainConfig {
+        model: narrow.config.clone().with_ngf(2),
+        ..common::tiny_dcgan_config()
+    };
+    let err =
+        TrainingSession::from_generator(config, &narrow_dir, common::disc_dataset(8), &dev.device)
+            .err()
+            .expect("refused");
+    assert!(err.to_string().contains("not narrow it"), "{err}");
 }

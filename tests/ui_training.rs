@@ -537,6 +537,43 @@ fn ticking_resume_shows_the_checkpoints_settings() {
 }
 
 #[test]
+fn a_run_from_the_explorers_generator_can_widen_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let export = tmp.path().join("generator");
+    common::trained_tiny_export(&export);
+    let mut h = common::ui::app_harness(
+        &export,
+        &tmp.path().join("bookmarks.ron"),
+        egui::vec2(1280.0, 900.0),
+    );
+    h.state_mut().tab = Tab::Training;
+    h.step();
+    setup(&mut h, &data, &run);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("widen to ngf").is_none(),
+        "only for a run from a trained generator"
+    );
+    h.get_by_label("from the explorer's generator").click();
+    h.run_steps(2);
+    h.get_by_label("critic warm-up").set_value_accesskit(0.0);
+    h.get_by_label("widen to ngf").set_value_accesskit(8.0);
+    h.run_steps(2);
+    assert_eq!(h.state().training.widen_ngf, 8);
+    train_and_stop(&mut h, 1);
+    assert_eq!(h.state().training.config.model.ngf, 8, "the run's width");
+    let state = common::saved_state(&run);
+    assert_eq!(state.config.model.ngf, 8);
+    assert_eq!(
+        state.config.initial_generator.as_deref(),
+        Some(export.as_path())
+    );
+}
+
+#[test]
 fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

@@ -69,6 +69,9 @@ pub struct TrainingTab {
     /// With `from_explorer`: weight of the detail anchor (0: none), which holds the fine
     /// detail near the explorer's generator while a lowpass critic moves the colours.
     pub detail_anchor: f32,
+    /// With `from_explorer`: widen the explorer's generator to this ngf first (0: keep its
+    /// width): the same pictures, more capacity.
+    pub widen_ngf: usize,
     /// Critic warm-up progress: (done, total, critic loss), until the first step.
     pub warmup_progress: Option<(u64, u64, f32)>,
     /// Sample grid interval.
@@ -138,6 +141,7 @@ impl Default for TrainingTab {
             explorer_checkpoint: None,
             critic_warmup: 100,
             detail_anchor: 0.0,
+            widen_ngf: 0,
             warmup_progress: None,
             sample_every: 50,
             checkpoint_every: 500,
@@ -309,6 +313,8 @@ impl TrainingTab {
             .then_some(self.detail_anchor);
         let job = TrainJob {
             init_generator: self.initial_generator(),
+            widen_ngf: (self.initial_generator().is_some() && self.widen_ngf > 0)
+                .then_some(self.widen_ngf),
             critic_warmup: if self.fresh_critic_for_trained_generator() {
                 self.critic_warmup
             } else {
@@ -616,6 +622,21 @@ fn settings(
                         )
                         .on_hover_text(
                             "Pull the fine detail (each picture minus its 4×4 block averages) towards the explorer's generator with this weight (0: off); for a lowpass critic, which cannot see that detail. 1000 held it for 1,250 steps",
+                        );
+                        ui.add(
+                            egui::DragValue::new(&mut tab.widen_ngf)
+                                .range(0..=512)
+                                .custom_formatter(|n, _| {
+                                    if n == 0.0 {
+                                        "keep".into()
+                                    } else {
+                                        format!("{n}")
+                                    }
+                                })
+                                .prefix("widen to ngf "),
+                        )
+                        .on_hover_text(
+                            "Widen the explorer's generator to this width first (keep: its own): it draws the same pictures, with more feature maps for training to use (Net2WiderNet)",
                         );
                     }
                 });

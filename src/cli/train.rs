@@ -133,8 +133,9 @@ pub struct TrainArgs {
     joint_critic_batch: Option<bool>,
     /// Start a new run's generator from a trained one instead of random weights: a checkpoint,
     /// run directory or export (e.g. checkpoints/faces). Its shapes (z, ngf, upsampling, output
-    /// scale) become the run's; the critic and optimizers are new, and the weight average starts
-    /// at the loaded weights. Pair it with --critic-warmup.
+    /// scale) become the run's; a larger --ngf widens it without changing its pictures (more
+    /// capacity). The critic and optimizers are new, and the weight average starts at the loaded
+    /// weights. Pair it with --critic-warmup.
     #[arg(long, value_name = "DIR")]
     init_generator: Option<PathBuf>,
     /// Critic-only updates (the generator held still) before the first generator step of this
@@ -325,8 +326,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         let config = build_config(&args)?;
         let mut s = match &args.init_generator {
             Some(dir) => {
+                let from = checkpoint::read_model_config(dir)?.ngf;
                 let s = TrainingSession::from_generator(config, dir, data, &device.device)?;
-                eprintln!("generator from {}, critic new", dir.display());
+                let widened = s.config().model.ngf;
+                if widened > from {
+                    eprintln!(
+                        "generator from {}, widened from ngf {from} to {widened}, critic new",
+                        dir.display()
+                    );
+                } else {
+                    eprintln!("generator from {}, critic new", dir.display());
+                }
                 s
             }
             None => TrainingSession::new(config, data, &device.device)?,

@@ -22,7 +22,7 @@ use crate::engine::checkpoint::{
 use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
-use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init};
+use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init, widen_generator};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
 use crate::engine::train::augment::{
@@ -186,8 +186,10 @@ impl TrainingSession {
 
     /// A new run whose generator starts from a trained one (a checkpoint, run directory or
     /// export, e.g. `checkpoints/faces`): fine-tuning it further, perhaps on other data, without
-    /// the run it came from. `config.model` must have the loaded generator's shapes (latent
-    /// size, width, upsampling); its output scale is applied to the loaded weights. The critic
+    /// the run it came from. `config.model` must have the loaded generator's latent size and
+    /// upsampling, and its width or more: a wider run widens the loaded generator without
+    /// changing its pictures ([`widen_generator`], shares seeded by the run's seed), for more
+    /// capacity; its output scale is applied to the loaded weights. The critic
     /// and both optimizers are new, and the weight average starts warm at the loaded weights
     /// (at its full decay), so the samples start as good as the loaded generator and do not
     /// follow the raw weights while a fresh critic finds its feet. Give the critic a head
@@ -206,11 +208,11 @@ impl TrainingSession {
         };
         let loaded = checkpoint::read_model_config(&dir)?;
         let wanted = &config.model;
-        if (wanted.latent_dim, wanted.ngf, wanted.upsampling())
-            != (loaded.latent_dim, loaded.ngf, loaded.upsampling())
+        if (wanted.latent_dim, wanted.upsampling()) != (loaded.latent_dim, loaded.upsampling())
+            || wanted.ngf < loaded.ngf
         {
             return Err(TrainError::Mismatch(format!(
-                "the generator in {} has z {}, ngf {}, {:?} upsampling; the run asks for z {}, ngf {}, {:?}",
+                "the generator in {} has z {}, ngf {}, {:?} upsampling; the run asks for z {}, ngf {}, {:?} (a run may widen a generator, not narrow it)",
                 dir.display(),
                 loaded.latent_dim,
                 loaded.ngf,
@@ -223,9 +225,14 @@ impl TrainingSession {
         let device = device.clone().autodiff();
         // A training checkpoint's weight average is the better starting point, as for pictures.
         let file = checkpoint::best_generator_file(&dir);
-        let load = || -> Result<Generator, CheckpointError> {
+        let load = || -> Result<Generator, TrainError> {
             let mut g = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
             g.set_output_scale(config.model.output_scale());
+            if wanted.ngf > loaded.ngf {
+                g = widen_generator(&loaded, &g, wanted.ngf, config.seed)
+                    .map_err(TrainError::Config)?
+                    .1;
+            }
             Ok(g)
         };
         let generator = load()?;

@@ -43,6 +43,9 @@ pub struct TrainJob {
     /// A new run's generator starts from this trained one (a checkpoint, run directory or
     /// export; its shapes replace the config's), with a new critic. Ignored when resuming.
     pub init_generator: Option<PathBuf>,
+    /// With `init_generator`: widen it to this ngf first (the same pictures, more capacity;
+    /// see [`widen_generator`](crate::engine::model::widen_generator)).
+    pub widen_ngf: Option<usize>,
     /// Critic-only updates before the first generator step (see
     /// [`TrainingSession::warm_up_critic`]).
     pub critic_warmup: u64,
@@ -255,7 +258,10 @@ fn run(
     let fresh = |data: Arc<Dataset>| match &job.init_generator {
         Some(dir) => {
             let shapes = checkpoint::read_model_config(dir)?;
-            let config = job.config.clone().with_generator_shapes(&shapes);
+            let mut config = job.config.clone().with_generator_shapes(&shapes);
+            if let Some(ngf) = job.widen_ngf {
+                config.model.ngf = ngf;
+            }
             TrainingSession::from_generator(config, dir, data, &device.device)
         }
         None => TrainingSession::new(job.config.clone(), data, &device.device),
