@@ -632,6 +632,28 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
         run.join("checkpoint/anchor.safetensors").is_file(),
         "the generator it is anchored to is saved with the run"
     );
+    // Resuming shows the run's anchor; "with these settings" lets the field change it.
+    h.state_mut().training.detail_anchor = 0.0;
+    h.get_by_label("resume").click();
+    wait_until(&mut h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
+    assert_eq!(h.state().training.detail_anchor, 1000.0);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("detail anchor").is_none(),
+        "kept unless applied"
+    );
+    h.get_by_label("with these settings").click();
+    h.run_steps(2);
+    h.get_by_label("detail anchor").set_value_accesskit(10.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    assert_eq!(common::saved_state(&run).config.detail_anchor, Some(10.0));
+    h.get_by_label("with these settings").click();
+    h.get_by_label("resume").click();
+    h.run_steps(2);
+
     // A run from random weights has nothing to anchor to: the field goes, and the run starts.
     h.get_by_label("from the explorer's generator").click();
     h.run_steps(2);

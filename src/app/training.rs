@@ -204,6 +204,9 @@ impl TrainingTab {
         {
             match result {
                 Ok((step, config)) => {
+                    if let Some(weight) = config.detail_anchor {
+                        self.detail_anchor = weight;
+                    }
                     self.config = config;
                     self.resume_note = Some(format!("the checkpoint's settings (step {step})"));
                 }
@@ -278,11 +281,19 @@ impl TrainingTab {
             overrides.adaptive_augment = Some(self.config.adaptive_augment);
             overrides.output_scale = Some(self.config.model.output_scale());
         }
+        if self.resumed_anchor_applies() {
+            overrides.detail_anchor = Some(self.detail_anchor);
+        }
         if self.reset_critic {
             overrides.reset_critic = true;
             overrides.critic_ndf = Some(self.config.model.ndf);
         }
         overrides
+    }
+
+    /// Whether the "detail anchor" field changes the resumed run's (which has an anchor).
+    fn resumed_anchor_applies(&self) -> bool {
+        self.resume && self.apply_on_resume && self.config.detail_anchor.is_some()
     }
 
     /// The generator a new run starts from, if it is not random.
@@ -613,7 +624,7 @@ fn settings(
                             "Critic-only updates first, the generator held still, so the new critic tells real from generated before it steers a trained generator",
                         );
                     }
-                    if tab.initial_generator().is_some() {
+                    if tab.initial_generator().is_some() || tab.resumed_anchor_applies() {
                         ui.add(
                             egui::DragValue::new(&mut tab.detail_anchor)
                                 .range(0.0..=100_000.0)
@@ -621,8 +632,10 @@ fn settings(
                                 .prefix("detail anchor "),
                         )
                         .on_hover_text(
-                            "Pull the fine detail (each picture minus its 4×4 block averages) towards the explorer's generator with this weight (0: off); for a lowpass critic, which cannot see that detail. 1000 held it for 1,250 steps",
+                            "Pull the fine detail (each picture minus its 4×4 block averages) towards the starting generator with this weight (0: off); for a lowpass critic, which cannot see that detail. 1000 held it for 1,250 steps",
                         );
+                    }
+                    if tab.initial_generator().is_some() {
                         ui.add(
                             egui::DragValue::new(&mut tab.widen_ngf)
                                 .range(0..=512)
