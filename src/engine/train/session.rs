@@ -73,7 +73,7 @@ pub enum TrainError {
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     /// The checkpoint was made for other shapes or another algorithm.
-    #[error("cannot resume: {0}")]
+    #[error("the checkpoint does not fit this run: {0}")]
     Mismatch(String),
 }
 
