@@ -100,6 +100,38 @@ fn generate(checkpoint: &Path, out: &Path, extra: &[&str]) -> Output {
     hitogata(&args)
 }
 
+/// `hitogata train` of a new tiny DCGAN run of 2 steps on `data` into `run`, its generator
+/// starting from `generator` (shapes taken from it unless `extra` says otherwise).
+fn train_from(data: &Path, run: &Path, generator: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--steps",
+        "2",
+        "--algo",
+        "dcgan",
+        "--ndf",
+        "4",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--init-generator",
+        generator.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    hitogata(&args)
+}
+
+/// The picture `generate --seed 1` draws from `checkpoint`, written to `png`.
+fn draw_seed_one(checkpoint: &Path, png: &Path) -> image::RgbImage {
+    ok(&generate(checkpoint, png, &["--seed", "1"]));
+    image::open(png).unwrap().to_rgb8()
+}
+
 /// `hitogata eval` of `checkpoints` on 6 images of `data`, writing `report`, with `extra`
 /// arguments; returns stdout.
 fn eval(data: &Path, checkpoints: &[&Path], report: &Path, extra: &[&str]) -> String {
@@ -347,11 +379,7 @@ fn export_can_recompute_the_batch_norm_statistics() {
         "{stderr}"
     );
     // Same weights, other statistics: the pictures change, a little.
-    let draw = |dir: &Path, name: &str| {
-        let png = tmp.path().join(name);
-        ok(&generate(dir, &png, &["--seed", "1"]));
-        image::open(&png).unwrap().to_rgb8()
-    };
+    let draw = |dir: &Path, name: &str| draw_seed_one(dir, &tmp.path().join(name));
     let (before, after) = (draw(&plain, "a.png"), draw(&standing, "b.png"));
     assert_ne!(before, after);
     let device = common::cpu().device;
@@ -393,11 +421,7 @@ fn export_can_widen_the_generator_and_a_new_run_can_start_from_it() {
     let config = hitogata::checkpoint::read_model_config(&wide).unwrap();
     assert_eq!((config.ngf, config.latent_dim), (8, 8));
     // The same pictures (PNG rounding aside).
-    let draw = |dir: &Path, name: &str| {
-        let png = tmp.path().join(name);
-        ok(&generate(dir, &png, &["--seed", "1"]));
-        image::open(&png).unwrap().to_rgb8()
-    };
+    let draw = |dir: &Path, name: &str| draw_seed_one(dir, &tmp.path().join(name));
     let (before, after) = (draw(&narrow, "a.png"), draw(&wide, "b.png"));
     let worst = before
         .as_raw()
@@ -409,25 +433,7 @@ fn export_can_widen_the_generator_and_a_new_run_can_start_from_it() {
     assert!(worst <= 1, "{worst}");
     // A new run takes the wider shapes from the export.
     let wider_run = tmp.path().join("wider-run");
-    let stderr = ok(&hitogata(&[
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--run",
-        wider_run.to_str().unwrap(),
-        "--steps",
-        "2",
-        "--algo",
-        "dcgan",
-        "--ndf",
-        "4",
-        "--batch-size",
-        "8",
-        "--device",
-        "cpu",
-        "--init-generator",
-        wide.to_str().unwrap(),
-    ]));
+    let stderr = ok(&train_from(&data, &wider_run, &wide, &[]));
     assert!(stderr.contains("ngf 8"), "{stderr}");
     assert_eq!(common::saved_state(&wider_run).config.model.ngf, 8);
     fails_with(
@@ -974,29 +980,7 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
 
     // No shape flags: the loaded generator's shapes (z 8, ngf 4) are the run's.
     let run = tmp.path().join("run");
-    let init = |run: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--data",
-            data.to_str().unwrap(),
-            "--run",
-            run.to_str().unwrap(),
-            "--steps",
-            "2",
-            "--algo",
-            "dcgan",
-            "--ndf",
-            "4",
-            "--batch-size",
-            "8",
-            "--device",
-            "cpu",
-            "--init-generator",
-            export_dir.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        hitogata(&args)
-    };
+    let init = |run: &Path, extra: &[&str]| train_from(&data, run, &export_dir, extra);
     // A detail anchor needs the initial generator; with one it is saved and reported.
     let anchored = tmp.path().join("anchored");
     let stderr = ok(&init(

@@ -14,10 +14,6 @@ fn batch(values: Vec<f32>, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(values, [N, 3, S, S]), device)
 }
 
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
 /// N images, black (-1) except one white (1) pixel at (y, x) in every channel.
 fn single_pixel(y: usize, x: usize, device: &Device) -> Tensor<4> {
     let mut v = vec![-1f32; N * 3 * S * S];
@@ -76,7 +72,7 @@ fn off_leaves_images_untouched_and_draws_no_random_numbers() {
     let input = gradients(&dev.device);
     let mut rng = seeded_rng(3);
     let out = Augment::default().apply(input.clone(), &mut rng);
-    assert_eq!(values(out), values(input));
+    assert_eq!(common::values(out), common::values(input));
     // The RNG was not advanced: runs without augmentation draw what they always drew.
     let mut fresh = seeded_rng(3);
     use rand::RngExt;
@@ -86,7 +82,8 @@ fn off_leaves_images_untouched_and_draws_no_random_numbers() {
 #[test]
 fn translation_moves_each_image_by_at_most_an_eighth_and_fills_with_grey() {
     let dev = common::cpu();
-    let out = values(TRANSLATION.apply(single_pixel(30, 33, &dev.device), &mut seeded_rng(1)));
+    let out =
+        common::values(TRANSLATION.apply(single_pixel(30, 33, &dev.device), &mut seeded_rng(1)));
     let mut positions = std::collections::HashSet::new();
     for k in 0..N {
         let plane = &out[k * 3 * S * S..(k * 3 + 1) * S * S];
@@ -117,7 +114,7 @@ fn translation_moves_each_image_by_at_most_an_eighth_and_fills_with_grey() {
 fn cutout_zeroes_one_clipped_square_of_half_the_size_per_image() {
     let dev = common::cpu();
     let ones = batch(vec![1f32; N * 3 * S * S], &dev.device);
-    let out = values(CUTOUT.apply(ones, &mut seeded_rng(2)));
+    let out = common::values(CUTOUT.apply(ones, &mut seeded_rng(2)));
     let mut areas = std::collections::HashSet::new();
     for k in 0..N {
         let plane = &out[k * 3 * S * S..(k * 3 + 1) * S * S];
@@ -148,8 +145,8 @@ fn cutout_zeroes_one_clipped_square_of_half_the_size_per_image() {
 fn color_changes_each_image_differently_but_keeps_its_shapes() {
     let dev = common::cpu();
     let input = gradients(&dev.device);
-    let before = values(input.clone());
-    let after = values(COLOR.apply(input, &mut seeded_rng(4)));
+    let before = common::values(input.clone());
+    let after = common::values(COLOR.apply(input, &mut seeded_rng(4)));
     assert!(after.iter().all(|v| v.is_finite()));
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
     let plane = 3 * S * S;
@@ -181,7 +178,8 @@ fn color_changes_each_image_differently_but_keeps_its_shapes() {
 #[test]
 fn the_same_seed_gives_the_same_augmentation() {
     let dev = common::cpu();
-    let run = |seed| values(Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(seed)));
+    let run =
+        |seed| common::values(Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(seed)));
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6));
 }
@@ -228,9 +226,9 @@ const LOWPASS: Augment = Augment {
 #[test]
 fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
     let dev = common::cpu();
-    let input = values(gradients(&dev.device));
+    let input = common::values(gradients(&dev.device));
     let mut rng = seeded_rng(5);
-    let out = values(LOWPASS.apply(gradients(&dev.device), &mut rng));
+    let out = common::values(LOWPASS.apply(gradients(&dev.device), &mut rng));
     let at = |v: &[f32], k: usize, c: usize, y: usize, x: usize| v[((k * 3 + c) * S + y) * S + x];
     for k in [0, N - 1] {
         for c in 0..3 {
@@ -250,7 +248,7 @@ fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
         }
     }
     // A single white pixel spreads over its block at 1/16 of its contrast.
-    let spread = values(LOWPASS.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    let spread = common::values(LOWPASS.apply(single_pixel(5, 9, &dev.device), &mut rng));
     assert!((at(&spread, 0, 0, 4, 8) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
     assert!((at(&spread, 0, 0, 7, 11) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
     assert_eq!(at(&spread, 0, 0, 8, 8), -1.0, "the next block is untouched");
@@ -265,7 +263,7 @@ fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
     assert_eq!(Augment::from_ops(&[AugmentOp::Lowpass]), LOWPASS);
     // Sizes that are not multiples of 4 end in a smaller block, still a true mean.
     let ones = Tensor::<4>::ones([1, 3, 6, 6], &dev.device);
-    let out = values(LOWPASS.apply(ones, &mut rng));
+    let out = common::values(LOWPASS.apply(ones, &mut rng));
     assert!(out.iter().all(|v| (v - 1.0).abs() < 1e-6), "{out:?}");
     // Old files and policies without it read and write as before.
     let text = ron::to_string(&Augment::ALL).unwrap();
@@ -291,7 +289,7 @@ fn lowpass2_averages_two_by_two_blocks() {
     );
     let mut rng = seeded_rng(5);
     let at = |v: &[f32], y: usize, x: usize| v[y * S + x];
-    let spread = values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    let spread = common::values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
     // A single white pixel spreads over its 2×2 block at a quarter of its contrast.
     for (y, x) in [(4, 8), (4, 9), (5, 8), (5, 9)] {
         assert!(
@@ -303,8 +301,8 @@ fn lowpass2_averages_two_by_two_blocks() {
         assert_eq!(at(&spread, y, x), -1.0, "({y}, {x}) is in another block");
     }
     // Every pixel of a real batch gets its block's mean.
-    let input = values(gradients(&dev.device));
-    let out = values(policy.apply(gradients(&dev.device), &mut rng));
+    let input = common::values(gradients(&dev.device));
+    let out = common::values(policy.apply(gradients(&dev.device), &mut rng));
     let (y, x) = (10, 20);
     let mean =
         (at(&input, y, x) + at(&input, y + 1, x) + at(&input, y, x + 1) + at(&input, y + 1, x + 1))
@@ -329,7 +327,7 @@ fn wgpu_and_cpu_augment_alike() {
             lowpass: true,
             ..Augment::ALL
         };
-        values(all.apply(gradients(&dev.device), &mut seeded_rng(8)))
+        common::values(all.apply(gradients(&dev.device), &mut seeded_rng(8)))
     };
     let (a, b) = (on(&cpu), on(&gpu));
     let max_diff = a
@@ -413,22 +411,22 @@ fn changed_images(a: &[f32], b: &[f32]) -> Vec<bool> {
 fn a_share_of_the_images_is_augmented_and_the_rest_pass_unchanged() {
     let dev = common::cpu();
     let input = gradients(&dev.device);
-    let original = values(input.clone());
+    let original = common::values(input.clone());
     // Share 1 is the plain policy, random numbers and all.
-    let all = values(Augment::ALL.apply_to_share(input.clone(), 1.0, &mut seeded_rng(5)));
+    let all = common::values(Augment::ALL.apply_to_share(input.clone(), 1.0, &mut seeded_rng(5)));
     assert_eq!(
         all,
-        values(Augment::ALL.apply(input.clone(), &mut seeded_rng(5)))
+        common::values(Augment::ALL.apply(input.clone(), &mut seeded_rng(5)))
     );
     // Share 0 changes nothing.
-    let none = values(Augment::ALL.apply_to_share(input.clone(), 0.0, &mut seeded_rng(5)));
+    let none = common::values(Augment::ALL.apply_to_share(input.clone(), 0.0, &mut seeded_rng(5)));
     assert_eq!(none, original);
     // Share 0.5: some images changed, the others bit for bit the same; seeded.
-    let half = values(Augment::ALL.apply_to_share(input.clone(), 0.5, &mut seeded_rng(5)));
+    let half = common::values(Augment::ALL.apply_to_share(input.clone(), 0.5, &mut seeded_rng(5)));
     let changed = changed_images(&half, &original);
     let n = changed.iter().filter(|c| **c).count();
     assert!(n > 0 && n < N, "{n} of {N} changed");
-    let again = values(Augment::ALL.apply_to_share(input, 0.5, &mut seeded_rng(5)));
+    let again = common::values(Augment::ALL.apply_to_share(input, 0.5, &mut seeded_rng(5)));
     assert_eq!(half, again);
 }
 
@@ -562,9 +560,9 @@ fn colour_strength_scales_the_brightness_shift_and_one_is_the_default() {
     // Mid-grey images: saturation and contrast leave a flat grey image as it is, so what comes
     // out is the brightness shift alone.
     let grey = || batch(vec![0.0; N * 3 * S * S], &dev.device);
-    let full = values(COLOR.apply(grey(), &mut seeded_rng(6)));
+    let full = common::values(COLOR.apply(grey(), &mut seeded_rng(6)));
     let half_policy = COLOR.with_color_strength(0.5).unwrap();
-    let half = values(half_policy.apply(grey(), &mut seeded_rng(6)));
+    let half = common::values(half_policy.apply(grey(), &mut seeded_rng(6)));
     let largest = |v: &[f32]| v.iter().fold(0f32, |m, x| m.max(x.abs()));
     assert!(
         largest(&full) <= 0.5 && largest(&full) > 0.3,

@@ -4,15 +4,10 @@
 mod common;
 
 use burn::module::Module;
-use burn::tensor::Tensor;
 use hitogata::checkpoint::load_generator;
 use hitogata::latent::sample_batch;
 use hitogata::model::Generator;
 use hitogata::train::{Augment, TrainConfig, TrainError, TrainingSession};
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
 
 /// A DCGAN run with a lowpass critic and a fast generator (so the detail drifts within a few
 /// steps), from the tiny export in `export`.
@@ -45,7 +40,7 @@ fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) 
         let g = g.clone().fork(&autodiff).train().no_grad();
         let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
         let coarse = lowpass.apply(x.clone(), &mut hitogata::latent::seeded_rng(0));
-        values(x.sub(coarse))
+        common::values(x.sub(coarse))
     };
     let (da, db) = (detail(a), detail(b));
     let sum: f32 = da.iter().zip(&db).map(|(x, y)| (x - y) * (x - y)).sum();

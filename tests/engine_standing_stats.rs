@@ -4,36 +4,22 @@
 mod common;
 
 use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use hitogata::checkpoint::load_generator;
+use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
 use hitogata::model::Generator;
 use hitogata::standing_stats::recompute_batch_norm_statistics;
 
 fn latents(seed: u64, count: usize, dim: usize, device: &burn::tensor::Device) -> Tensor<2> {
-    let z: Vec<f32> = sample_batch(seed, count, dim)
-        .into_iter()
-        .flat_map(|l| l.0)
-        .collect();
-    Tensor::from_data(TensorData::new(z, [count, dim]), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    latents_tensor(&sample_batch(seed, count, dim), device)
 }
 
 /// What the generator draws for `z` in training mode: normalised by the batch's statistics.
 fn training_mode_output(g: &Generator, z: Tensor<2>, device: &burn::tensor::Device) -> Vec<f32> {
     let autodiff = device.clone().autodiff();
     let g = g.clone().fork(&autodiff).train();
-    values(
+    common::values(
         g.no_grad()
             .forward(z.to_device(&autodiff))
             .without_autodiff(),
@@ -52,10 +38,10 @@ fn recomputed_statistics_make_inference_match_training_mode_on_a_large_batch() {
 
     let z = latents(99, 512, dim, &dev.device);
     let target = training_mode_output(&g, z.clone(), &dev.device);
-    let old_gap = max_diff(&values(g.forward(z.clone())), &target);
+    let old_gap = common::max_diff(&common::values(g.forward(z.clone())), &target);
 
     let standing = recompute_batch_norm_statistics(&g, 8, 256, 5, &dev.device);
-    let new_gap = max_diff(&values(standing.forward(z)), &target);
+    let new_gap = common::max_diff(&common::values(standing.forward(z)), &target);
     assert!(
         new_gap < old_gap / 4.0,
         "inference vs training mode: {old_gap} before, {new_gap} after"

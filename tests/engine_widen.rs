@@ -4,7 +4,7 @@
 mod common;
 
 use burn::module::Module;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::Tensor;
 use hitogata::checkpoint::{GENERATOR_FILE, export_generator, load_generator};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
@@ -12,22 +12,7 @@ use hitogata::model::{Generator, ModelConfig, Upsampling, seeded_init, widen_gen
 use hitogata::train::{TrainConfig, TrainingSession};
 
 fn latents(count: usize, dim: usize, device: &burn::tensor::Device) -> Tensor<2> {
-    let z: Vec<f32> = sample_batch(31, count, dim)
-        .into_iter()
-        .flat_map(|l| l.0)
-        .collect();
-    Tensor::from_data(TensorData::new(z, [count, dim]), device)
-}
-
-fn values(t: Tensor<4>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
-}
-
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+    latents_tensor(&sample_batch(31, count, dim), device)
 }
 
 /// Inference mode (running statistics) and training mode (the batch's statistics).
@@ -38,7 +23,10 @@ fn both_modes(g: &Generator, z: &Tensor<2>, device: &burn::tensor::Device) -> (V
         .no_grad()
         .forward(z.clone().to_device(&autodiff))
         .without_autodiff();
-    (values(g.forward(z.clone())), values(trained))
+    (
+        common::values(g.forward(z.clone())),
+        common::values(trained),
+    )
 }
 
 fn assert_draws_the_same(config: &ModelConfig, g: &Generator, ngf: usize) {
@@ -63,7 +51,7 @@ fn assert_draws_the_same(config: &ModelConfig, g: &Generator, ngf: usize) {
         (&narrow_inference, &wide_inference),
         (&narrow_training, &wide_training),
     ] {
-        let (range, difference) = (range(narrow), max_diff(narrow, wide));
+        let (range, difference) = (range(narrow), common::max_diff(narrow, wide));
         assert!(range > 1e-4, "the pictures are not blank: {range}");
         assert!(
             difference < 1e-5 * range.max(1.0),
@@ -71,7 +59,7 @@ fn assert_draws_the_same(config: &ModelConfig, g: &Generator, ngf: usize) {
         );
     }
     let spread = range(&narrow_inference);
-    assert!(max_diff(&narrow_inference, &narrow_training) > 1e-3 * spread);
+    assert!(common::max_diff(&narrow_inference, &narrow_training) > 1e-3 * spread);
 }
 
 #[test]
@@ -128,9 +116,9 @@ fn the_shares_come_from_the_seed_and_do_not_change_the_pictures() {
     let draw = |name: &str| {
         let g = load_generator(&tmp.path().join(name), &dev.device).unwrap();
         assert_eq!(g.config.ngf, 8);
-        values(g.generator.forward(z.clone()))
+        common::values(g.generator.forward(z.clone()))
     };
-    assert!(max_diff(&draw("a"), &draw("other")) < 1e-5);
+    assert!(common::max_diff(&draw("a"), &draw("other")) < 1e-5);
 }
 
 #[test]
@@ -176,13 +164,13 @@ fn a_run_asking_for_more_width_widens_its_start_and_training_separates_the_copie
             .unwrap();
     assert_eq!(session.config().model.ngf, 8);
     let z = sample_batch(4, 6, 8);
-    let narrow_pictures = values(narrow.generator.forward(latents_tensor(&z, &dev.device)));
-    let wide_pictures = values(
+    let narrow_pictures = common::values(narrow.generator.forward(latents_tensor(&z, &dev.device)));
+    let wide_pictures = common::values(
         session
             .raw_generator()
             .forward(latents_tensor(&z, &dev.device)),
     );
-    assert!(max_diff(&narrow_pictures, &wide_pictures) < 1e-7);
+    assert!(common::max_diff(&narrow_pictures, &wide_pictures) < 1e-7);
 
     // Channel 32 copies channel 0 (of 32 before); their shares downstream differ, so one
     // generator step moves them apart.

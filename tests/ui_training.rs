@@ -536,8 +536,15 @@ fn ticking_resume_shows_the_checkpoints_settings() {
     assert!(h.state().training.resume_note.is_none());
 }
 
-#[test]
-fn a_run_from_the_explorers_generator_can_widen_it() {
+/// A temporary folder with 8 disc pictures in `data/` and a trained tiny generator (z 8, ngf 4)
+/// exported to `generator/`, which the explorer opens; the app on the Training tab set up for a
+/// tiny CPU run into `run/`. Returns (folder, harness, run directory, export).
+fn explorer_generator_run() -> (
+    tempfile::TempDir,
+    AppHarness,
+    std::path::PathBuf,
+    std::path::PathBuf,
+) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     common::write_disc_folder(&data, 8);
@@ -552,6 +559,12 @@ fn a_run_from_the_explorers_generator_can_widen_it() {
     h.state_mut().tab = Tab::Training;
     h.step();
     setup(&mut h, &data, &run);
+    (tmp, h, run, export)
+}
+
+#[test]
+fn a_run_from_the_explorers_generator_can_widen_it() {
+    let (_tmp, mut h, run, export) = explorer_generator_run();
     h.run_steps(2);
     assert!(
         h.query_by_label("widen to ngf").is_none(),
@@ -575,21 +588,7 @@ fn a_run_from_the_explorers_generator_can_widen_it() {
 
 #[test]
 fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    common::write_disc_folder(&data, 8);
-    let run = tmp.path().join("run");
-    // A trained tiny generator (z 8, ngf 4), exported; the explorer opens it.
-    let export = tmp.path().join("generator");
-    common::trained_tiny_export(&export);
-    let mut h = common::ui::app_harness(
-        &export,
-        &tmp.path().join("bookmarks.ron"),
-        egui::vec2(1280.0, 900.0),
-    );
-    h.state_mut().tab = Tab::Training;
-    h.step();
-    setup(&mut h, &data, &run);
+    let (tmp, mut h, run, export) = explorer_generator_run();
     h.state_mut().training.config.model.ngf = 6;
     h.run_steps(2);
     assert!(

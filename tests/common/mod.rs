@@ -199,3 +199,16 @@ pub fn trained_tiny_export(dir: &Path) {
     session.step().unwrap();
     session.export_generator(dir).unwrap();
 }
+
+/// A tensor's values as f32, row-major.
+pub fn values(t: burn::tensor::Tensor<4>) -> Vec<f32> {
+    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+}
+
+/// The largest absolute difference between two equally long lists.
+pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
