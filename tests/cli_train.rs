@@ -1066,3 +1066,89 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
     let out = hitogata(&args);
     fails_with(&out, "empty");
 }
+
+#[test]
+fn train_and_export_can_give_the_generator_an_output_palette() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let stderr = ok(&train(
+        &data,
+        &run,
+        "2",
+        &["--palette-size", "3", "--palette-width", "5"],
+    ));
+    assert!(
+        stderr.contains("output palette: the 3 most frequent colours of the data"),
+        "{stderr}"
+    );
+    let palette = hitogata::checkpoint::read_model_config(&run.join("generator"))
+        .unwrap()
+        .output_palette
+        .expect("the run's generator has a palette");
+    assert_eq!((palette.colors.len(), palette.width), (3, 5.0));
+    assert_eq!(palette.colors[0], [255, 255, 255]);
+    fails_with(
+        &train(&data, &run, "3", &["--resume", "--palette-size", "4"]),
+        "a resumed run keeps its own",
+    );
+    // A new run from that generator keeps its palette unless told otherwise.
+    let from = tmp.path().join("from");
+    let stderr = ok(&train_from(&data, &from, &run, &[]));
+    assert!(
+        stderr.contains("output palette: 3 colours, width 5"),
+        "{stderr}"
+    );
+    let dropped = tmp.path().join("dropped");
+    ok(&train_from(&data, &dropped, &run, &["--palette-size", "0"]));
+    assert_eq!(
+        common::saved_state(&dropped).config.model.output_palette,
+        None
+    );
+
+    // export adds, replaces or removes a palette; the pictures follow it.
+    let plain = tmp.path().join("plain");
+    ok(&export(&run, &plain, &["--palette-size", "0"]));
+    assert_eq!(
+        hitogata::checkpoint::read_model_config(&plain)
+            .unwrap()
+            .output_palette,
+        None
+    );
+    let wide = tmp.path().join("wide");
+    let stderr = ok(&export(
+        &plain,
+        &wide,
+        &[
+            "--palette-from",
+            data.to_str().unwrap(),
+            "--palette-size",
+            "2",
+            "--palette-width",
+            "100",
+        ],
+    ));
+    assert!(
+        stderr.contains("the 2 most frequent colours of 8 images"),
+        "{stderr}"
+    );
+    let (a, b) = (
+        draw_seed_one(&plain, &tmp.path().join("a.png")),
+        draw_seed_one(&wide, &tmp.path().join("b.png")),
+    );
+    assert_ne!(a, b, "a palette this wide moves every pixel");
+    fails_with(
+        &export(
+            &plain,
+            &tmp.path().join("bad"),
+            &[
+                "--palette-from",
+                data.to_str().unwrap(),
+                "--palette-width",
+                "0",
+            ],
+        ),
+        "palette width",
+    );
+}

@@ -677,6 +677,7 @@ fn settings(
                         fresh.model.latent_dim = tab.config.model.latent_dim;
                         fresh.model.upsampling = tab.config.model.upsampling;
                         fresh.model.output_scale = tab.config.model.output_scale;
+                        fresh.model.output_palette = tab.config.model.output_palette.clone();
                         fresh.seed = tab.config.seed;
                         fresh.augment = tab.config.augment;
                         tab.config = fresh;

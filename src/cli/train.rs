@@ -10,7 +10,7 @@ use clap::Args;
 use hitogata::checkpoint;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::model::Upsampling;
+use hitogata::model::{DEFAULT_PALETTE_WIDTH, OutputPalette, Upsampling};
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides,
@@ -76,6 +76,14 @@ pub struct TrainArgs {
     /// weights are kept).
     #[arg(long)]
     output_scale: Option<f32>,
+    /// New runs: end the generator with an output palette of the data's N most frequent
+    /// colours (pixels near one are pulled onto it: flat areas come out flat; see
+    /// `OutputPalette`); 0 drops the palette of an --init-generator.
+    #[arg(long, value_name = "N")]
+    palette_size: Option<usize>,
+    /// New runs: reach of the palette's pull in 0–255 levels (default 6).
+    #[arg(long, value_name = "LEVELS")]
+    palette_width: Option<f32>,
     /// Critic updates per generator update.
     #[arg(long)]
     n_critic: Option<usize>,
@@ -229,6 +237,34 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     Ok(config)
 }
 
+/// Applies --palette-size and --palette-width to a new run's model, the palette made from
+/// the run's data.
+fn set_palette(args: &TrainArgs, data: &Dataset, config: &mut TrainConfig) -> anyhow::Result<()> {
+    let palette = &mut config.model.output_palette;
+    match (args.palette_size, args.palette_width) {
+        (Some(0), _) => *palette = None,
+        (Some(size), width) => {
+            let width = width
+                .or(palette.as_ref().map(|p| p.width))
+                .unwrap_or(DEFAULT_PALETTE_WIDTH);
+            let made = OutputPalette::most_frequent(&data.pixels, size, width)
+                .map_err(anyhow::Error::msg)?;
+            eprintln!(
+                "output palette: the {} most frequent colours of the data ({:.1} % of its pixels), width {width}",
+                made.colors.len(),
+                100.0 * made.coverage(&data.pixels)
+            );
+            *palette = Some(made);
+        }
+        (None, Some(width)) => match palette {
+            Some(p) => p.width = width,
+            None => bail!("--palette-width changes a palette: give --palette-size too"),
+        },
+        (None, None) => {}
+    }
+    Ok(())
+}
+
 /// Runs `hitogata train`.
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     let run = RunDir::new(&args.run);
@@ -252,6 +288,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.detail_anchor.is_some() && args.init_generator.is_none() && !args.resume {
         bail!(
             "--detail-anchor compares with the generator a run starts from: give --init-generator"
+        );
+    }
+    if args.resume && (args.palette_size.is_some() || args.palette_width.is_some()) {
+        bail!(
+            "--palette-size and --palette-width shape a new run's generator; a resumed run keeps its own"
         );
     }
     if args.reset_critic && !args.resume {
@@ -323,7 +364,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
         s
     } else {
-        let config = build_config(&args)?;
+        let mut config = build_config(&args)?;
+        set_palette(&args, &data, &mut config)?;
         let mut s = match &args.init_generator {
             Some(dir) => {
                 let from = checkpoint::read_model_config(dir)?.ngf;
@@ -392,6 +434,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             None => config.augment.to_string(),
         }
     );
+    if let (Some(palette), None) = (&config.model.output_palette, args.palette_size) {
+        eprintln!(
+            "output palette: {} colours, width {}",
+            palette.colors.len(),
+            palette.width
+        );
+    }
     if let Some(weight) = config.detail_anchor {
         eprintln!(
             "detail anchor: weight {weight} on the fine detail's distance from the initial generator"

@@ -257,7 +257,11 @@ pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointE
     if config.ngf == 0 || config.ngf > 1024 || config.ndf == 0 || config.ndf > 1024 {
         return Err(bad("ngf and ndf must be between 1 and 1024"));
     }
-    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))
+    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))?;
+    match &config.output_palette {
+        Some(palette) => palette.validate().map_err(|m| bad(&m)),
+        None => Ok(()),
+    }
 }
 
 /// Loads a critic saved next to a generator.

@@ -9,7 +9,9 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
+mod palette;
 mod widen;
+pub use palette::{DEFAULT_PALETTE_SIZE, DEFAULT_PALETTE_WIDTH, MAX_PALETTE_COLORS, OutputPalette};
 pub use widen::widen_generator;
 
 /// Side of the square images the model draws and reads.
@@ -39,6 +41,9 @@ pub struct ModelConfig {
     /// become reachable with finite weights (plain tanh only approaches them, which leaves a
     /// faint noise on the datasets' white backgrounds). `None` (older checkpoints) is 1.
     pub output_scale: Option<f32>,
+    /// Colours the generator's last step pulls nearby pixels onto (see [`OutputPalette`]);
+    /// `None` (older checkpoints): no such step.
+    pub output_palette: Option<OutputPalette>,
 }
 
 /// How the generator goes from 4×4 to 64×64.
@@ -162,6 +167,9 @@ pub struct Generator {
     /// See [`ModelConfig::output_scale`]; part of model.ron, not of the weights.
     #[module(skip)]
     output_scale: f32,
+    /// See [`ModelConfig::output_palette`]; part of model.ron, not of the weights.
+    #[module(skip)]
+    palette: Option<OutputPalette>,
 }
 
 impl Generator {
@@ -177,11 +185,20 @@ impl Generator {
         let x = up_step(&self.up4, &self.resize4, x);
         let x = activation::relu(self.bn4.forward(x));
         let y = activation::tanh(up_step(&self.up5, &self.resize5, x));
-        if self.output_scale == 1.0 {
+        let y = if self.output_scale == 1.0 {
             y
         } else {
             y.mul_scalar(self.output_scale).clamp(-1.0, 1.0)
+        };
+        match &self.palette {
+            Some(palette) => palette.snap(y),
+            None => y,
         }
+    }
+
+    /// Changes the output palette (see [`ModelConfig::output_palette`]); the weights stay.
+    pub fn set_output_palette(&mut self, palette: Option<OutputPalette>) {
+        self.palette = palette;
     }
 
     /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.
@@ -273,6 +290,7 @@ impl ModelConfig {
             up5: transposed(g, CHANNELS),
             resize5: resized(g, CHANNELS),
             output_scale: self.output_scale(),
+            palette: self.output_palette.clone(),
         }
     }
 

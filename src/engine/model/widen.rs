@@ -61,6 +61,7 @@ pub fn widen_generator(
         up5: transposed(&g.up5, 4, &mut rng),
         resize5: resized(&g.resize5, 4, &mut rng),
         output_scale: g.output_scale,
+        palette: g.palette.clone(),
     };
     let config = ModelConfig {
         ngf,

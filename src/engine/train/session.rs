@@ -228,6 +228,7 @@ impl TrainingSession {
         let load = || -> Result<Generator, TrainError> {
             let mut g = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
             g.set_output_scale(config.model.output_scale());
+            g.set_output_palette(config.model.output_palette.clone());
             if wanted.ngf > loaded.ngf {
                 g = widen_generator(&loaded, &g, wanted.ngf, config.seed)
                     .map_err(TrainError::Config)?
