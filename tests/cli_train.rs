@@ -1080,7 +1080,7 @@ fn train_and_export_can_give_the_generator_an_output_palette() {
         &["--palette-size", "3", "--palette-width", "5"],
     ));
     assert!(
-        stderr.contains("output palette: the 3 most frequent colours of the data"),
+        stderr.contains("output palette: the 3 most frequent colours of 8 images"),
         "{stderr}"
     );
     let palette = hitogata::checkpoint::read_model_config(&run.join("generator"))
@@ -1150,5 +1150,9 @@ fn train_and_export_can_give_the_generator_an_output_palette() {
             ],
         ),
         "palette width",
+    );
+    fails_with(
+        &export(&plain, &tmp.path().join("bad"), &["--palette-width", "7"]),
+        "shape the palette --palette-from makes",
     );
 }

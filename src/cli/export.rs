@@ -6,9 +6,7 @@ use clap::Args;
 use hitogata::checkpoint::{export_generator, export_generator_f16, load_generator};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::model::{
-    DEFAULT_PALETTE_SIZE, DEFAULT_PALETTE_WIDTH, OutputPalette, widen_generator,
-};
+use hitogata::model::{DEFAULT_PALETTE_SIZE, DEFAULT_PALETTE_WIDTH, widen_generator};
 use hitogata::standing_stats::recompute_batch_norm_statistics;
 
 /// Arguments of `hitogata export`.
@@ -40,12 +38,13 @@ pub struct ExportArgs {
     /// colours of this image folder (the training data).
     #[arg(long, value_name = "DIR")]
     palette_from: Option<PathBuf>,
-    /// Colours in the palette --palette-from makes; 0 removes a generator's palette.
-    #[arg(long, default_value_t = DEFAULT_PALETTE_SIZE)]
-    palette_size: usize,
-    /// Reach of the palette's pull, in 0–255 levels.
-    #[arg(long, default_value_t = DEFAULT_PALETTE_WIDTH)]
-    palette_width: f32,
+    /// Colours in the palette --palette-from makes (default 32); 0 removes a generator's
+    /// palette.
+    #[arg(long, value_name = "N")]
+    palette_size: Option<usize>,
+    /// Reach of the palette's pull, in 0–255 levels (default 6), with --palette-from.
+    #[arg(long, value_name = "LEVELS")]
+    palette_width: Option<f32>,
     /// Seed of the latent vectors --standing-stats draws and of --widen-ngf's weight shares.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -93,29 +92,25 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             args.seed
         );
     }
-    if let Some(dir) = &args.palette_from {
-        let data = Dataset::load_folder(dir, SquareMode::Pad)?;
-        let palette = (args.palette_size > 0)
-            .then(|| {
-                OutputPalette::most_frequent(&data.pixels, args.palette_size, args.palette_width)
-            })
-            .transpose()
-            .map_err(anyhow::Error::msg)?;
-        if let Some(palette) = &palette {
-            eprintln!(
-                "output palette: the {} most frequent colours of {} images in {} ({:.1} % of their pixels), width {}",
-                palette.colors.len(),
-                data.len,
-                dir.display(),
-                100.0 * palette.coverage(&data.pixels),
-                palette.width
-            );
+    match (&args.palette_from, args.palette_size) {
+        (_, Some(0)) => {
+            loaded.config.output_palette = None;
+            loaded.generator.set_output_palette(None);
         }
-        loaded.config.output_palette = palette.clone();
-        loaded.generator.set_output_palette(palette);
-    } else if args.palette_size == 0 {
-        loaded.config.output_palette = None;
-        loaded.generator.set_output_palette(None);
+        (Some(dir), size) => {
+            let data = Dataset::load_folder(dir, SquareMode::Pad)?;
+            let palette = super::data_palette(
+                &data,
+                size.unwrap_or(DEFAULT_PALETTE_SIZE),
+                args.palette_width.unwrap_or(DEFAULT_PALETTE_WIDTH),
+            )?;
+            loaded.config.output_palette = Some(palette.clone());
+            loaded.generator.set_output_palette(Some(palette));
+        }
+        (None, _) => anyhow::ensure!(
+            args.palette_size.is_none() && args.palette_width.is_none(),
+            "--palette-size and --palette-width shape the palette --palette-from makes (or --palette-size 0 removes one)"
+        ),
     }
     if args.f16 {
         export_generator_f16(&loaded.config, &loaded.generator, &args.out)?;

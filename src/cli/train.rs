@@ -10,7 +10,7 @@ use clap::Args;
 use hitogata::checkpoint;
 use hitogata::data::{Dataset, SquareMode, summarize_skipped};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::model::{DEFAULT_PALETTE_WIDTH, OutputPalette, Upsampling};
+use hitogata::model::{DEFAULT_PALETTE_WIDTH, Upsampling};
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, AugmentOp, CollapseChange, CollapseWatch, ResumeOverrides,
@@ -247,14 +247,7 @@ fn set_palette(args: &TrainArgs, data: &Dataset, config: &mut TrainConfig) -> an
             let width = width
                 .or(palette.as_ref().map(|p| p.width))
                 .unwrap_or(DEFAULT_PALETTE_WIDTH);
-            let made = OutputPalette::most_frequent(&data.pixels, size, width)
-                .map_err(anyhow::Error::msg)?;
-            eprintln!(
-                "output palette: the {} most frequent colours of the data ({:.1} % of its pixels), width {width}",
-                made.colors.len(),
-                100.0 * made.coverage(&data.pixels)
-            );
-            *palette = Some(made);
+            *palette = Some(super::data_palette(data, size, width)?);
         }
         (None, Some(width)) => match palette {
             Some(p) => p.width = width,

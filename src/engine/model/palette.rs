@@ -79,26 +79,34 @@ impl OutputPalette {
         let k = self.colors.len();
         let n = batch * h * w;
         // Per channel: the pixels [n, 1] and the palette's values [1, k], in [-1, 1].
-        let pixel = |c: usize| images.clone().narrow(1, c, 1).reshape([n, 1]);
-        let colour = |c: usize| {
-            let values: Vec<f32> = self
-                .colors
-                .iter()
-                .map(|p| p[c] as f32 / 127.5 - 1.0)
-                .collect();
-            Tensor::<2>::from_data(TensorData::new(values, [1, k]), &device)
-        };
-        let squared = (0..channels)
-            .map(|c| (pixel(c) - colour(c)).powi_scalar(2))
+        let pixels: Vec<Tensor<2>> = (0..channels)
+            .map(|c| images.clone().narrow(1, c, 1).reshape([n, 1]))
+            .collect();
+        let colours: Vec<Tensor<2>> = (0..channels)
+            .map(|c| {
+                let values: Vec<f32> = self
+                    .colors
+                    .iter()
+                    .map(|p| p[c] as f32 / 127.5 - 1.0)
+                    .collect();
+                Tensor::from_data(TensorData::new(values, [1, k]), &device)
+            })
+            .collect();
+        let squared = pixels
+            .iter()
+            .zip(&colours)
+            .map(|(x, p)| (x.clone() - p.clone()).powi_scalar(2))
             .reduce(|a, b| a + b)
-            .expect("three channels");
+            .expect("an image has channels");
         let sigma = self.width / 127.5;
         let pull = squared.div_scalar(-2.0 * sigma * sigma).exp();
         let pull = pull.clone() / pull.sum_dim(1).clamp_min(1.0);
         let kept = pull.clone().sum_dim(1).neg().add_scalar(1.0);
-        let snapped = (0..channels)
-            .map(|c| {
-                let moved = pixel(c) * kept.clone() + (pull.clone() * colour(c)).sum_dim(1);
+        let snapped = pixels
+            .into_iter()
+            .zip(colours)
+            .map(|(x, p)| {
+                let moved = x * kept.clone() + (pull.clone() * p).sum_dim(1);
                 moved.reshape([batch, 1, h, w])
             })
             .collect();
