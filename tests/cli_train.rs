@@ -1156,3 +1156,52 @@ fn train_and_export_can_give_the_generator_an_output_palette() {
         "shape the palette --palette-from makes",
     );
 }
+
+#[test]
+fn train_can_put_a_latent_mapping_in_front_of_the_generator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let plain = tmp.path().join("plain");
+    ok(&train(&data, &plain, "2", &[]));
+    let mapped = tmp.path().join("mapped");
+    let stderr = ok(&train_from(
+        &data,
+        &mapped,
+        &plain.join("generator"),
+        &["--latent-mapping", "8"],
+    ));
+    assert!(
+        stderr.contains("latent mapping: z + MLP(z), two hidden layers of 8"),
+        "{stderr}"
+    );
+    let model = |dir: &Path| hitogata::checkpoint::read_model_config(dir).unwrap();
+    assert_eq!(model(&mapped.join("generator")).latent_mapping, Some(8));
+    let picture = draw_seed_one(&mapped.join("generator"), &tmp.path().join("a.png"));
+    assert_eq!(picture.dimensions(), (64, 64));
+    fails_with(
+        &train(&data, &mapped, "3", &["--resume", "--latent-mapping", "8"]),
+        "a resumed run keeps its own",
+    );
+    // A new run from it keeps the mapping unless told otherwise; 0 drops it.
+    let kept = tmp.path().join("kept");
+    ok(&train_from(&data, &kept, &mapped.join("generator"), &[]));
+    assert_eq!(model(&kept.join("generator")).latent_mapping, Some(8));
+    let dropped = tmp.path().join("dropped");
+    ok(&train_from(
+        &data,
+        &dropped,
+        &mapped.join("generator"),
+        &["--latent-mapping", "0"],
+    ));
+    assert_eq!(model(&dropped.join("generator")).latent_mapping, None);
+    fails_with(
+        &train_from(
+            &data,
+            &tmp.path().join("resized"),
+            &mapped.join("generator"),
+            &["--latent-mapping", "16"],
+        ),
+        "latent mapping 8 wide",
+    );
+}

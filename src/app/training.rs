@@ -678,6 +678,7 @@ fn settings(
                         fresh.model.upsampling = tab.config.model.upsampling;
                         fresh.model.output_scale = tab.config.model.output_scale;
                         fresh.model.output_palette = tab.config.model.output_palette.clone();
+                        fresh.model.latent_mapping = tab.config.model.latent_mapping;
                         fresh.seed = tab.config.seed;
                         fresh.augment = tab.config.augment;
                         tab.config = fresh;

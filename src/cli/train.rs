@@ -84,6 +84,11 @@ pub struct TrainArgs {
     /// New runs: reach of the palette's pull in 0–255 levels (default 6).
     #[arg(long, value_name = "LEVELS")]
     palette_width: Option<f32>,
+    /// New runs: put a latent mapping (z + MLP(z), two hidden layers this wide) in front of
+    /// the generator, so it can squeeze the latent regions that draw blends between the data's
+    /// discrete looks; added to an --init-generator as the identity. 0 drops a loaded one.
+    #[arg(long, value_name = "WIDTH")]
+    latent_mapping: Option<usize>,
     /// Critic updates per generator update.
     #[arg(long)]
     n_critic: Option<usize>,
@@ -202,6 +207,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(v) = args.output_scale {
         config.model.output_scale = Some(v);
     }
+    if let Some(v) = args.latent_mapping {
+        config.model.latent_mapping = (v > 0).then_some(v);
+    }
     if let Some(v) = args.n_critic {
         config.n_critic = v;
     }
@@ -283,9 +291,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             "--detail-anchor compares with the generator a run starts from: give --init-generator"
         );
     }
-    if args.resume && (args.palette_size.is_some() || args.palette_width.is_some()) {
+    if args.resume
+        && (args.palette_size.is_some()
+            || args.palette_width.is_some()
+            || args.latent_mapping.is_some())
+    {
         bail!(
-            "--palette-size and --palette-width shape a new run's generator; a resumed run keeps its own"
+            "--palette-size, --palette-width and --latent-mapping shape a new run's generator; a resumed run keeps its own"
         );
     }
     if args.reset_critic && !args.resume {
@@ -433,6 +445,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             palette.colors.len(),
             palette.width
         );
+    }
+    if let Some(width) = config.model.latent_mapping {
+        eprintln!("latent mapping: z + MLP(z), two hidden layers of {width}");
     }
     if let Some(weight) = config.detail_anchor {
         eprintln!(

@@ -258,6 +258,9 @@ pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointE
         return Err(bad("ngf and ndf must be between 1 and 1024"));
     }
     crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))?;
+    if let Some(width) = config.latent_mapping {
+        crate::engine::model::check_mapping_width(width).map_err(|m| bad(&m))?;
+    }
     match &config.output_palette {
         Some(palette) => palette.validate().map_err(|m| bad(&m)),
         None => Ok(()),

@@ -9,8 +9,10 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
+mod mapping;
 mod palette;
 mod widen;
+pub use mapping::{LatentMapping, MAX_MAPPING_WIDTH, check_mapping_width};
 pub use palette::{DEFAULT_PALETTE_SIZE, DEFAULT_PALETTE_WIDTH, MAX_PALETTE_COLORS, OutputPalette};
 pub use widen::widen_generator;
 
@@ -44,6 +46,9 @@ pub struct ModelConfig {
     /// Colours the generator's last step pulls nearby pixels onto (see [`OutputPalette`]);
     /// `None` (older checkpoints): no such step.
     pub output_palette: Option<OutputPalette>,
+    /// Hidden width of a [`LatentMapping`] in front of the generator (z' = z + f(z)); `None`
+    /// (older checkpoints): z goes straight in.
+    pub latent_mapping: Option<usize>,
 }
 
 /// How the generator goes from 4×4 to 64×64.
@@ -170,11 +175,14 @@ pub struct Generator {
     /// See [`ModelConfig::output_palette`]; part of model.ron, not of the weights.
     #[module(skip)]
     palette: Option<OutputPalette>,
+    /// See [`ModelConfig::latent_mapping`].
+    mapping: Option<LatentMapping>,
 }
 
 impl Generator {
     /// `z`: [batch, latent] → images [batch, 3, 64, 64] in [-1, 1].
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let z = self.mapped_latents(z);
         let [batch, latent] = z.dims();
         let x = z.reshape([batch, latent, 1, 1]);
         let x = activation::relu(self.bn1.forward(self.up1.forward(x)));
@@ -199,6 +207,25 @@ impl Generator {
     /// Changes the output palette (see [`ModelConfig::output_palette`]); the weights stay.
     pub fn set_output_palette(&mut self, palette: Option<OutputPalette>) {
         self.palette = palette;
+    }
+
+    /// What the convolutions receive for latents `z`: `z` itself, or the latent mapping's
+    /// output.
+    pub fn mapped_latents(&self, z: Tensor<2>) -> Tensor<2> {
+        match &self.mapping {
+            Some(mapping) => mapping.forward(z),
+            None => z,
+        }
+    }
+
+    /// Puts a latent mapping in front (or removes it with `None`); the other weights stay.
+    pub fn set_latent_mapping(&mut self, mapping: Option<LatentMapping>) {
+        self.mapping = mapping;
+    }
+
+    /// Hidden width of the latent mapping, if there is one.
+    pub fn latent_mapping_width(&self) -> Option<usize> {
+        self.mapping.as_ref().map(LatentMapping::width)
     }
 
     /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.
@@ -291,6 +318,9 @@ impl ModelConfig {
             resize5: resized(g, CHANNELS),
             output_scale: self.output_scale(),
             palette: self.output_palette.clone(),
+            mapping: self
+                .latent_mapping
+                .map(|width| LatentMapping::new(self.latent_dim, width, device)),
         }
     }
 
@@ -314,8 +344,9 @@ impl ModelConfig {
     }
 }
 
-/// Re-draws every convolution weight from N(0, 0.02) and zeroes every bias, from `seed` and
-/// the parameter's path alone. burn's own initialisers draw from one global RNG per backend,
+/// Re-draws every convolution weight from N(0, 0.02), every linear weight (the latent
+/// mapping's) from He's N(0, 2/fan-in) except the mapping's output layer, which is zeroed, and
+/// zeroes every bias, from `seed` and the parameter's path alone. burn's own initialisers draw from one global RNG per backend,
 /// which concurrent threads (other sessions, tests) advance unpredictably; this makes a seed
 /// reproduce the same initial weights on every backend and in every process.
 pub fn seeded_init<M: Module>(module: M, seed: u64) -> M {
@@ -351,15 +382,18 @@ impl burn::module::ModuleMapper for SeededInit {
         param: burn::module::Param<Tensor<D>>,
     ) -> burn::module::Param<Tensor<D>> {
         let name = self.path.last().map(String::as_str).unwrap_or("");
+        let layer = self.path.iter().rev().nth(1).map(String::as_str);
+        let shape = param.shape();
         let std = match name {
             "weight" if D == 4 => Some(0.02f32),
+            "weight" if D == 2 && layer == Some("output") => Some(0.0),
+            "weight" if D == 2 => Some((2.0f32 / shape[0] as f32).sqrt()),
             "bias" => Some(0.0),
             _ => None,
         };
         let Some(std) = std else { return param };
         let (id, tensor, mapper) = param.consume();
         let require_grad = tensor.is_require_grad();
-        let shape = tensor.shape();
         let device = tensor.device();
         let mut rng =
             crate::engine::latent::seeded_rng(self.seed ^ stable_hash(&self.path.join(".")));

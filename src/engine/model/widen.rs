@@ -62,6 +62,7 @@ pub fn widen_generator(
         resize5: resized(&g.resize5, 4, &mut rng),
         output_scale: g.output_scale,
         palette: g.palette.clone(),
+        mapping: g.mapping.clone(),
     };
     let config = ModelConfig {
         ngf,

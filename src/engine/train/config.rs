@@ -120,15 +120,16 @@ impl TrainConfig {
         }
     }
 
-    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale and
-    /// palette) for a run that starts from it (`TrainingSession::from_generator`); the critic's
-    /// stay.
+    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale,
+    /// palette and latent mapping) for a run that starts from it
+    /// (`TrainingSession::from_generator`); the critic's stay.
     pub fn with_generator_shapes(mut self, generator: &ModelConfig) -> Self {
         self.model.latent_dim = generator.latent_dim;
         self.model.ngf = generator.ngf;
         self.model.upsampling = generator.upsampling;
         self.model.output_scale = generator.output_scale;
         self.model.output_palette = generator.output_palette.clone();
+        self.model.latent_mapping = generator.latent_mapping;
         self
     }
 
@@ -155,6 +156,9 @@ impl TrainConfig {
         crate::engine::model::check_output_scale(self.model.output_scale())?;
         if let Some(palette) = &self.model.output_palette {
             palette.validate()?;
+        }
+        if let Some(width) = self.model.latent_mapping {
+            crate::engine::model::check_mapping_width(width)?;
         }
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err("ema_decay must be in [0, 1)".into());

@@ -22,7 +22,9 @@ use crate::engine::checkpoint::{
 use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
-use crate::engine::model::{Critic, Generator, ModelConfig, seeded_init, widen_generator};
+use crate::engine::model::{
+    Critic, Generator, LatentMapping, ModelConfig, seeded_init, widen_generator,
+};
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
 use crate::engine::train::augment::{
@@ -189,7 +191,9 @@ impl TrainingSession {
     /// the run it came from. `config.model` must have the loaded generator's latent size and
     /// upsampling, and its width or more: a wider run widens the loaded generator without
     /// changing its pictures ([`widen_generator`], shares seeded by the run's seed), for more
-    /// capacity; its output scale is applied to the loaded weights. The critic
+    /// capacity; its output scale and palette are applied to the loaded weights, and a latent
+    /// mapping the loaded generator lacks is added as the identity (one it has is kept, or
+    /// dropped if the run has none). The critic
     /// and both optimizers are new, and the weight average starts warm at the loaded weights
     /// (at its full decay), so the samples start as good as the loaded generator and do not
     /// follow the raw weights while a fresh critic finds its feet. Give the critic a head
@@ -222,6 +226,14 @@ impl TrainingSession {
                 wanted.upsampling()
             )));
         }
+        if let (Some(have), Some(want)) = (loaded.latent_mapping, wanted.latent_mapping)
+            && have != want
+        {
+            return Err(TrainError::Mismatch(format!(
+                "the generator in {} has a latent mapping {have} wide; the run asks for {want} (drop it first, or keep its width)",
+                dir.display()
+            )));
+        }
         let device = device.clone().autodiff();
         // A training checkpoint's weight average is the better starting point, as for pictures.
         let file = checkpoint::best_generator_file(&dir);
@@ -229,6 +241,14 @@ impl TrainingSession {
             let mut g = checkpoint::load_weights(loaded.init_generator(&device), &file)?;
             g.set_output_scale(config.model.output_scale());
             g.set_output_palette(config.model.output_palette.clone());
+            if loaded.latent_mapping != wanted.latent_mapping {
+                // A new mapping starts as the identity (its output layer is zero): the loaded
+                // generator's pictures stay until training moves it.
+                let fresh = wanted
+                    .latent_mapping
+                    .map(|width| LatentMapping::new(wanted.latent_dim, width, &device));
+                g.set_latent_mapping(fresh.map(|m| seeded_init(m, config.seed)));
+            }
             if wanted.ngf > loaded.ngf {
                 g = widen_generator(&loaded, &g, wanted.ngf, config.seed)
                     .map_err(TrainError::Config)?
