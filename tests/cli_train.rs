@@ -1169,10 +1169,10 @@ fn train_can_put_a_latent_mapping_in_front_of_the_generator() {
         &data,
         &mapped,
         &plain.join("generator"),
-        &["--latent-mapping", "8"],
+        &["--latent-mapping", "8", "--mapping-lr", "0.01"],
     ));
     assert!(
-        stderr.contains("latent mapping: z + MLP(z), two hidden layers of 8"),
+        stderr.contains("latent mapping: z + MLP(z), two hidden layers of 8, lr 0.01"),
         "{stderr}"
     );
     let model = |dir: &Path| hitogata::checkpoint::read_model_config(dir).unwrap();
@@ -1183,6 +1183,26 @@ fn train_can_put_a_latent_mapping_in_front_of_the_generator() {
         &train(&data, &mapped, "3", &["--resume", "--latent-mapping", "8"]),
         "a resumed run keeps its own",
     );
+    // Its rate can change on --resume; a run without a mapping has no such rate.
+    let resume_with = |run: &Path, lr: &str| {
+        hitogata(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--run",
+            run.to_str().unwrap(),
+            "--steps",
+            "3",
+            "--resume",
+            "--mapping-lr",
+            lr,
+            "--device",
+            "cpu",
+        ])
+    };
+    ok(&resume_with(&mapped, "0.001"));
+    assert_eq!(common::saved_state(&mapped).config.mapping_lr, Some(0.001));
+    fails_with(&resume_with(&plain, "0.001"), "the model has none");
     // A new run from it keeps the mapping unless told otherwise; 0 drops it.
     let kept = tmp.path().join("kept");
     ok(&train_from(&data, &kept, &mapped.join("generator"), &[]));

@@ -10,7 +10,7 @@ use hitogata::checkpoint::{
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
 use hitogata::model::{Generator, widen_generator};
-use hitogata::train::{TrainConfig, TrainError, TrainingSession};
+use hitogata::train::{ResumeOverrides, TrainConfig, TrainError, TrainingSession};
 
 const WIDTH: usize = 16;
 
@@ -60,15 +60,77 @@ fn a_new_mapping_starts_as_the_identity_and_training_moves_it() {
         assert!(metrics.generator_loss.is_finite());
     }
     // (Compared on the latents: a tiny generator's pictures hardly move in 3 steps.)
-    let z = latents_tensor(&sample_batch(5, 6, 8), &dev.device);
-    let values = |t: burn::tensor::Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
-    assert_eq!(values(start.mapped_latents(z.clone())), values(z.clone()));
-    let mapped = values(session.raw_generator().mapped_latents(z.clone()));
-    let moved = common::max_diff(&mapped, &values(z));
+    assert_eq!(displacement(&start), 0.0);
+    let moved = displacement(&session.raw_generator());
     assert!(
         moved > 1e-5,
         "training moved the mapping off the identity: {moved}"
     );
+}
+
+/// How far the mapping moves latents (largest change over a batch).
+fn displacement(g: &Generator) -> f32 {
+    let dev = common::cpu();
+    let z = latents_tensor(&sample_batch(5, 6, 8), &dev.device);
+    let values = |t: burn::tensor::Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+    common::max_diff(&values(g.mapped_latents(z.clone())), &values(z))
+}
+
+#[test]
+fn the_mapping_learns_at_its_own_rate_which_a_resumed_run_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(dir.path());
+    let dev = common::cpu();
+    let data = common::disc_dataset(8);
+    let session = |mapping_lr: Option<f64>| {
+        let config = TrainConfig {
+            mapping_lr,
+            ..mapped_config()
+        };
+        TrainingSession::from_generator(config, dir.path(), data.clone(), &dev.device).unwrap()
+    };
+    let (mut slow, mut fast) = (session(None), session(Some(1e-2)));
+    for _ in 0..2 {
+        slow.step().unwrap();
+        fast.step().unwrap();
+    }
+    let (slow_moved, fast_moved) = (
+        displacement(&slow.raw_generator()),
+        displacement(&fast.raw_generator()),
+    );
+    assert!(
+        fast_moved > 10.0 * slow_moved,
+        "rate 1e-2 moves the mapping further than the generator's 5e-5: {fast_moved} vs {slow_moved}"
+    );
+
+    let run = tempfile::tempdir().unwrap();
+    fast.save_checkpoint(&run.path().join("checkpoint"))
+        .unwrap();
+    let mut resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(resumed.config().mapping_lr, Some(1e-2));
+    fast.step().unwrap();
+    resumed.step().unwrap();
+    assert_eq!(
+        drawn(&resumed.raw_generator(), &dev.device),
+        drawn(&fast.raw_generator(), &dev.device),
+        "a resumed run goes on exactly, its mapping's rate included"
+    );
+    ResumeOverrides {
+        mapping_lr: Some(3e-3),
+        ..Default::default()
+    }
+    .apply(&mut resumed)
+    .unwrap();
+    assert_eq!(resumed.config().mapping_lr, Some(3e-3));
+
+    // No mapping, no mapping rate.
+    let mut plain = common::tiny_train_config();
+    plain.mapping_lr = Some(1e-3);
+    let refused = TrainingSession::new(plain.clone(), data.clone(), &dev.device);
+    assert!(matches!(refused, Err(TrainError::Config(m)) if m.contains("latent mapping")));
+    plain.mapping_lr = None;
+    let mut plain = TrainingSession::new(plain, data, &dev.device).unwrap();
+    assert!(plain.set_mapping_lr(1e-3).is_err());
 }
 
 #[test]

@@ -425,6 +425,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
     let all = ResumeOverrides {
         lr: Some(1e-4),
         critic_lr: Some(3e-5),
+        mapping_lr: None,
         ema_decay: Some(0.99),
         batch_size: Some(3),
         augment: Some(Augment::ALL),

@@ -89,6 +89,9 @@ pub struct TrainArgs {
     /// discrete looks; added to an --init-generator as the identity. 0 drops a loaded one.
     #[arg(long, value_name = "WIDTH")]
     latent_mapping: Option<usize>,
+    /// Learning rate of the latent mapping (default: the generator's); also on --resume.
+    #[arg(long, value_name = "LR")]
+    mapping_lr: Option<f64>,
     /// Critic updates per generator update.
     #[arg(long)]
     n_critic: Option<usize>,
@@ -209,6 +212,9 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     }
     if let Some(v) = args.latent_mapping {
         config.model.latent_mapping = (v > 0).then_some(v);
+    }
+    if let Some(v) = args.mapping_lr {
+        config.mapping_lr = Some(v);
     }
     if let Some(v) = args.n_critic {
         config.n_critic = v;
@@ -344,6 +350,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         ResumeOverrides {
             lr: args.lr,
             critic_lr: args.critic_lr,
+            mapping_lr: args.mapping_lr,
             ema_decay: args.ema,
             batch_size: args.batch_size,
             augment: args.augment.as_deref().map(Augment::from_ops),
@@ -447,7 +454,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(width) = config.model.latent_mapping {
-        eprintln!("latent mapping: z + MLP(z), two hidden layers of {width}");
+        eprintln!(
+            "latent mapping: z + MLP(z), two hidden layers of {width}, lr {}",
+            config.mapping_lr.unwrap_or(config.optimizer_g.lr())
+        );
     }
     if let Some(weight) = config.detail_anchor {
         eprintln!(

@@ -80,6 +80,9 @@ pub struct Optimizer {
     pub config: Option<OptimizerConfig>,
     /// Number of updates applied.
     pub steps: u64,
+    /// Another learning rate for the parameters under one path prefix (e.g. `mapping` for the
+    /// generator's latent mapping); everything else uses the config's.
+    pub prefix_lr: Option<(String, f64)>,
     moments: BTreeMap<String, Vec<Tensor<1>>>,
 }
 
@@ -89,6 +92,7 @@ impl Optimizer {
         Self {
             config: Some(config),
             steps: 0,
+            prefix_lr: None,
             moments: BTreeMap::new(),
         }
     }
@@ -109,6 +113,7 @@ impl Optimizer {
             step: self.steps,
             moments: &mut self.moments,
             clip,
+            prefix_lr: self.prefix_lr.as_ref(),
         };
         module.map(&mut mapper)
     }
@@ -160,6 +165,7 @@ struct UpdateMapper<'a> {
     step: u64,
     moments: &'a mut BTreeMap<String, Vec<Tensor<1>>>,
     clip: Option<f32>,
+    prefix_lr: Option<&'a (String, f64)>,
 }
 
 impl ModuleMapper for UpdateMapper<'_> {
@@ -183,8 +189,13 @@ impl ModuleMapper for UpdateMapper<'_> {
         let grad = grad.inner().reshape([n]);
         let path = self.path.join(".");
         let state = self.moments.remove(&path);
+        let prefix_lr = self
+            .prefix_lr
+            .filter(|(prefix, _)| self.path.first() == Some(prefix))
+            .map(|(_, lr)| lr);
         let (mut value, state) = match &self.config {
             OptimizerConfig::RmsProp { lr, alpha, epsilon } => {
+                let lr = prefix_lr.unwrap_or(lr);
                 let sq = grad.clone().powi_scalar(2);
                 let v = match state.and_then(|mut s| s.pop()) {
                     Some(v) => v.mul_scalar(*alpha).add(sq.mul_scalar(1.0 - alpha)),
@@ -199,6 +210,7 @@ impl ModuleMapper for UpdateMapper<'_> {
                 beta2,
                 epsilon,
             } => {
+                let lr = prefix_lr.unwrap_or(lr);
                 let (m, v) = match state {
                     Some(mut s) if s.len() == 2 => {
                         let v = s.pop().unwrap();

@@ -73,6 +73,11 @@ pub struct TrainConfig {
     /// Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_anchor: Option<f32>,
+    /// Learning rate of the generator's latent mapping (`model.latent_mapping`), which a
+    /// fine-tune adds fresh to trained convolutions and may want to move faster than them.
+    /// Absent: the generator's rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping_lr: Option<f64>,
 }
 
 impl TrainConfig {
@@ -97,6 +102,7 @@ impl TrainConfig {
                 joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
+                mapping_lr: None,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -116,6 +122,7 @@ impl TrainConfig {
                 joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
+                mapping_lr: None,
             },
         }
     }
@@ -159,6 +166,14 @@ impl TrainConfig {
         }
         if let Some(width) = self.model.latent_mapping {
             crate::engine::model::check_mapping_width(width)?;
+        }
+        if let Some(lr) = self.mapping_lr {
+            if self.model.latent_mapping.is_none() {
+                return Err("mapping_lr is the latent mapping's rate: the model has none".into());
+            }
+            if !(lr > 0.0 && lr.is_finite()) {
+                return Err("a learning rate must be positive".into());
+            }
         }
         if !(0.0..1.0).contains(&self.ema_decay) {
             return Err("ema_decay must be in [0, 1)".into());

@@ -11,6 +11,8 @@ pub struct ResumeOverrides {
     pub lr: Option<f64>,
     /// Learning rate of the critic alone.
     pub critic_lr: Option<f64>,
+    /// Learning rate of the generator's latent mapping (a run that has one).
+    pub mapping_lr: Option<f64>,
     /// Decay of the generator weight average (0: off; starts one on a run without).
     pub ema_decay: Option<f32>,
     /// Images per batch.
@@ -58,6 +60,9 @@ impl ResumeOverrides {
                 .or(self.lr)
                 .unwrap_or(session.config().optimizer_c.lr());
             session.set_learning_rates(generator, critic)?;
+        }
+        if let Some(lr) = self.mapping_lr {
+            session.set_mapping_lr(lr)?;
         }
         if let Some(batch_size) = self.batch_size {
             session.set_batch_size(batch_size)?;

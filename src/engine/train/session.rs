@@ -127,6 +127,8 @@ pub struct TrainingSession {
 
 /// First random stream of critic-only updates: far above the critic steps of a generator step.
 const CRITIC_ONLY_STREAM: u64 = 1 << 32;
+/// Where the generator's latent mapping's parameters live (see `Generator`).
+const MAPPING_PATH: &str = "mapping";
 
 /// Mixes the run seed and the step into the seed of that step's RNG, so a resumed run draws
 /// exactly what an uninterrupted one would, with no RNG state to save.
@@ -292,8 +294,10 @@ impl TrainingSession {
         let ema = (config.ema_decay > 0.0).then(|| {
             GeneratorEma::new(config.ema_decay, &generator.valid(), &config.model, &plain)
         });
+        let mut optim_g = Optimizer::new(config.optimizer_g.clone());
+        optim_g.prefix_lr = config.mapping_lr.map(|lr| (MAPPING_PATH.to_string(), lr));
         Self {
-            optim_g: Optimizer::new(config.optimizer_g.clone()),
+            optim_g,
             optim_c: Optimizer::new(config.optimizer_c.clone()),
             config,
             device,
@@ -386,6 +390,19 @@ impl TrainingSession {
     /// a run (annealing) calms the oscillation that precedes a collapse.
     pub fn set_learning_rate(&mut self, lr: f64) -> Result<(), TrainError> {
         self.set_learning_rates(lr, lr)
+    }
+
+    /// Sets the learning rate of the generator's latent mapping, keeping the optimizer's
+    /// moments; refused for a run without a mapping.
+    pub fn set_mapping_lr(&mut self, lr: f64) -> Result<(), TrainError> {
+        let config = TrainConfig {
+            mapping_lr: Some(lr),
+            ..self.config.clone()
+        };
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
+        self.optim_g.prefix_lr = Some((MAPPING_PATH.to_string(), lr));
+        Ok(())
     }
 
     /// Sets the generator's and the critic's learning rates apart, keeping the optimizers'
