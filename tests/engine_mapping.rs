@@ -4,9 +4,7 @@
 
 mod common;
 
-use hitogata::checkpoint::{
-    MODEL_FILE, export_generator, export_generator_f16, load_generator, write_ron,
-};
+use hitogata::checkpoint::{MODEL_FILE, load_generator, write_ron};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
 use hitogata::model::{Generator, widen_generator};
@@ -159,11 +157,7 @@ fn the_mapping_is_saved_in_f32_and_f16_and_a_run_resumes_with_it() {
     let before = drawn(&generator, &dev.device);
     for half in [false, true] {
         let out = tempfile::tempdir().unwrap();
-        if half {
-            export_generator_f16(&config, &generator, out.path()).unwrap();
-        } else {
-            export_generator(&config, &generator, out.path()).unwrap();
-        }
+        common::export_as(half, &config, &generator, out.path());
         let loaded = load_generator(out.path(), &dev.device).unwrap();
         assert_eq!(loaded.config.latent_mapping, Some(WIDTH));
         let diff = common::max_diff(&before, &drawn(&loaded.generator, &dev.device));

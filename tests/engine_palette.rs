@@ -3,7 +3,7 @@
 
 mod common;
 
-use hitogata::checkpoint::{MODEL_FILE, export_generator, export_generator_f16, load_generator};
+use hitogata::checkpoint::{MODEL_FILE, load_generator};
 use hitogata::inference::latents_tensor;
 use hitogata::latent::sample_batch;
 use hitogata::model::{Generator, OutputPalette};
@@ -117,11 +117,7 @@ fn the_palette_is_saved_with_the_generator_in_f32_and_f16() {
     let drawn = pixels(&generator, 8, &dev.device);
     for half in [false, true] {
         let out = tempfile::tempdir().unwrap();
-        if half {
-            export_generator_f16(&config, &generator, out.path()).unwrap();
-        } else {
-            export_generator(&config, &generator, out.path()).unwrap();
-        }
+        common::export_as(half, &config, &generator, out.path());
         let loaded = load_generator(out.path(), &dev.device).unwrap();
         assert_eq!(loaded.config.output_palette.as_ref(), Some(&palette));
         let again = pixels(&loaded.generator, 8, &dev.device);

@@ -212,3 +212,17 @@ pub fn max_diff(a: &[f32], b: &[f32]) -> f32 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// Exports `generator` into `dir`, in f16 when `half`, else in f32.
+pub fn export_as(
+    half: bool,
+    config: &ModelConfig,
+    generator: &hitogata::model::Generator,
+    dir: &Path,
+) {
+    if half {
+        hitogata::checkpoint::export_generator_f16(config, generator, dir).unwrap();
+    } else {
+        hitogata::checkpoint::export_generator(config, generator, dir).unwrap();
+    }
+}
