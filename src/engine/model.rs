@@ -346,9 +346,10 @@ impl ModelConfig {
 
 /// Re-draws every convolution weight from N(0, 0.02), every linear weight (the latent
 /// mapping's) from He's N(0, 2/fan-in) except the mapping's output layer, which is zeroed, and
-/// zeroes every bias, from `seed` and the parameter's path alone. burn's own initialisers draw from one global RNG per backend,
-/// which concurrent threads (other sessions, tests) advance unpredictably; this makes a seed
-/// reproduce the same initial weights on every backend and in every process.
+/// zeroes every bias, from `seed` and the parameter's path alone. burn's own initialisers draw
+/// from one global RNG per backend, which concurrent threads (other sessions, tests) advance
+/// unpredictably; this makes a seed reproduce the same initial weights on every backend and in
+/// every process.
 pub fn seeded_init<M: Module>(module: M, seed: u64) -> M {
     module.map(&mut SeededInit {
         seed,
