@@ -7,7 +7,9 @@ use clap::Args;
 use hitogata::checkpoint::{LoadedGenerator, load_generator};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::eval::{SwdConfig, faint_noise, mean, median, multiscale_swd, nearest_neighbours};
+use hitogata::eval::{
+    SwdConfig, faint_noise, mean, median, multiscale_swd_many, nearest_neighbours,
+};
 use hitogata::inference::generate_images;
 use hitogata::latent::{sample_batch, seeded_rng};
 use image::RgbImage;
@@ -139,7 +141,7 @@ fn evaluate_seed(
         (heldout, train)
     });
 
-    let mut generated_rows = Vec::with_capacity(loaded.len());
+    let mut generated_sets = Vec::with_capacity(loaded.len());
     let mut generated_nearest = Vec::new();
     for generator in loaded {
         let latents = sample_batch(seed ^ 0x5EED, count, generator.config.latent_dim);
@@ -150,13 +152,20 @@ fn evaluate_seed(
         if let Some((_, train)) = &pools {
             generated_nearest.push(nearest_distances(&generated[..probe], train));
         }
-        generated_rows.push(with_average(multiscale_swd(&generated, &real_a, &swd)));
+        generated_sets.push(generated);
     }
+    // Every set against the same real half in one pass: its projections are made once.
+    let mut others: Vec<&[RgbImage]> = vec![&real_b, &blurred, &noised];
+    others.extend(generated_sets.iter().map(Vec::as_slice));
+    let mut rows = multiscale_swd_many(&real_a, &others, &swd)
+        .into_iter()
+        .map(with_average);
+    let mut next = || rows.next().expect("one row per set");
     SeedFigures {
-        real_floor: with_average(multiscale_swd(&real_b, &real_a, &swd)),
-        blurred_real: with_average(multiscale_swd(&blurred, &real_a, &swd)),
-        faint_noise_real: with_average(multiscale_swd(&noised, &real_a, &swd)),
-        generated: generated_rows,
+        real_floor: next(),
+        blurred_real: next(),
+        faint_noise_real: next(),
+        generated: rows.collect(),
         nearest: pools
             .map(|(heldout, train)| (nearest_distances(&heldout, &train), generated_nearest)),
     }
