@@ -112,12 +112,22 @@ fn several_sets_against_one_reference_score_as_they_do_pair_by_pair() {
     let blurred: Vec<_> = b.iter().map(|i| image::imageops::blur(i, 1.0)).collect();
     // A smaller set too: its pair compares the reference's first descriptors.
     let small = &rest[..50];
-    let together =
-        hitogata::eval::multiscale_swd_many(a, &[b, blurred.as_slice(), small, a], &config);
+    let noisy: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| noised(i, k as u32))
+        .collect();
+    // Five sets: more than one pass holds.
+    let together = hitogata::eval::multiscale_swd_many(
+        a,
+        &[b, blurred.as_slice(), small, a, noisy.as_slice()],
+        &config,
+    );
     assert_eq!(together[0], multiscale_swd(b, a, &config));
     assert_eq!(together[1], multiscale_swd(&blurred, a, &config));
     assert_eq!(together[2], multiscale_swd(small, a, &config));
     assert_eq!(together[3], vec![0.0; 3], "the reference against itself");
+    assert_eq!(together[4], multiscale_swd(&noisy, a, &config));
     assert!(mean(&together[1]) > mean(&together[0]));
     // The distance does not depend on which set is the reference.
     assert_eq!(multiscale_swd(a, b, &config), multiscale_swd(b, a, &config));

@@ -324,24 +324,36 @@ pub fn multiscale_swd_many(
     config: &SwdConfig,
 ) -> Vec<Vec<f32>> {
     let mut reference_descriptors = descriptors(reference, config, PATCH_SALT);
-    let mut other_descriptors: Vec<Vec<Vec<f32>>> = others
-        .iter()
-        .map(|o| descriptors(o, config, PATCH_SALT))
-        .collect();
+    for level in &mut reference_descriptors {
+        normalize(level);
+    }
     let mut rows = vec![Vec::with_capacity(config.levels); others.len()];
-    for l in 0..config.levels {
-        normalize(&mut reference_descriptors[l]);
-        for d in &mut other_descriptors {
-            normalize(&mut d[l]);
-        }
-        let sets: Vec<&[f32]> = other_descriptors.iter().map(|d| d[l].as_slice()).collect();
-        let distances = sliced_wasserstein_many(&reference_descriptors[l], &sets, config, l);
-        for (row, distance) in rows.iter_mut().zip(distances) {
-            row.push(distance * 1e3);
+    // A few sets at a time: each set's descriptors take ~230 MB at 1,000 images.
+    for (group, sets) in rows
+        .chunks_mut(SETS_PER_PASS)
+        .zip(others.chunks(SETS_PER_PASS))
+    {
+        let mut other_descriptors: Vec<Vec<Vec<f32>>> = sets
+            .iter()
+            .map(|o| descriptors(o, config, PATCH_SALT))
+            .collect();
+        for l in 0..config.levels {
+            for d in &mut other_descriptors {
+                normalize(&mut d[l]);
+            }
+            let level: Vec<&[f32]> = other_descriptors.iter().map(|d| d[l].as_slice()).collect();
+            let distances = sliced_wasserstein_many(&reference_descriptors[l], &level, config, l);
+            for (row, distance) in group.iter_mut().zip(distances) {
+                row.push(distance * 1e3);
+            }
         }
     }
     rows
 }
+
+/// How many sets [`multiscale_swd_many`] holds in memory besides the reference (eval's three
+/// reference sets and one checkpoint fit in one pass).
+const SETS_PER_PASS: usize = 4;
 
 /// Mean of a list.
 pub fn mean(values: &[f32]) -> f32 {
