@@ -273,13 +273,15 @@ fn sliced_wasserstein_many(
                     .iter()
                     .zip(&sizes)
                     .map(|(other, &n)| {
-                        if !reference_by_size.iter().any(|(size, _)| *size == n) {
-                            reference_by_size.push((n, sorted_projections(reference, n, block)));
-                        }
-                        let (_, pr) = reference_by_size
-                            .iter()
-                            .find(|(size, _)| *size == n)
-                            .expect("just added");
+                        let at = match reference_by_size.iter().position(|(size, _)| *size == n) {
+                            Some(at) => at,
+                            None => {
+                                reference_by_size
+                                    .push((n, sorted_projections(reference, n, block)));
+                                reference_by_size.len() - 1
+                            }
+                        };
+                        let pr = &reference_by_size[at].1;
                         sorted_projections(other, n, block)
                             .iter()
                             .zip(pr)

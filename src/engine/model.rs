@@ -151,6 +151,10 @@ fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
         .init(device)
 }
 
+/// The [`Generator`] field holding its latent mapping: the mapping's parameter paths start
+/// with it (the optimizer gives them their own rate).
+pub const LATENT_MAPPING_FIELD: &str = "mapping";
+
 /// G(z): z ∈ R^latent → 3×64×64 image in [-1, 1]. Steps 2–5 each hold either `upN` (a
 /// transposed convolution) or `resizeN` (resize-convolution), per [`Upsampling`]; Option fields
 /// keep the weight names (`up2.weight`...) that checkpoints have always used.
@@ -387,7 +391,7 @@ impl burn::module::ModuleMapper for SeededInit {
         let shape = param.shape();
         let std = match name {
             "weight" if D == 4 => Some(0.02f32),
-            "weight" if D == 2 && layer == Some("output") => Some(0.0),
+            "weight" if D == 2 && layer == Some(mapping::OUTPUT_LAYER) => Some(0.0),
             "weight" if D == 2 => Some((2.0f32 / shape[0] as f32).sqrt()),
             "bias" => Some(0.0),
             _ => None,

@@ -12,6 +12,9 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, activation};
 
+/// The field of [`LatentMapping`] that starts at zero; `seeded_init` finds it by this name.
+pub(crate) const OUTPUT_LAYER: &str = "output";
+
 /// Largest hidden width a mapping may have.
 pub const MAX_MAPPING_WIDTH: usize = 4096;
 

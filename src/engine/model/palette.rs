@@ -100,8 +100,10 @@ impl OutputPalette {
             .expect("an image has channels");
         let sigma = self.width / 127.5;
         let pull = squared.div_scalar(-2.0 * sigma * sigma).exp();
-        let pull = pull.clone() / pull.sum_dim(1).clamp_min(1.0);
-        let kept = pull.clone().sum_dim(1).neg().add_scalar(1.0);
+        let total = pull.clone().sum_dim(1);
+        // Shares summing past 1 are scaled to 1; what is left of 1 stays with the pixel.
+        let pull = pull / total.clone().clamp_min(1.0);
+        let kept = total.clamp_max(1.0).neg().add_scalar(1.0);
         let snapped = pixels
             .into_iter()
             .zip(colours)

@@ -23,7 +23,8 @@ use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
 use crate::engine::model::{
-    Critic, Generator, LatentMapping, ModelConfig, seeded_init, widen_generator,
+    Critic, Generator, LATENT_MAPPING_FIELD, LatentMapping, ModelConfig, seeded_init,
+    widen_generator,
 };
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
@@ -127,8 +128,6 @@ pub struct TrainingSession {
 
 /// First random stream of critic-only updates: far above the critic steps of a generator step.
 const CRITIC_ONLY_STREAM: u64 = 1 << 32;
-/// Where the generator's latent mapping's parameters live (see `Generator`).
-const MAPPING_PATH: &str = "mapping";
 
 /// Mixes the run seed and the step into the seed of that step's RNG, so a resumed run draws
 /// exactly what an uninterrupted one would, with no RNG state to save.
@@ -295,7 +294,9 @@ impl TrainingSession {
             GeneratorEma::new(config.ema_decay, &generator.valid(), &config.model, &plain)
         });
         let mut optim_g = Optimizer::new(config.optimizer_g.clone());
-        optim_g.prefix_lr = config.mapping_lr.map(|lr| (MAPPING_PATH.to_string(), lr));
+        optim_g.prefix_lr = config
+            .mapping_lr
+            .map(|lr| (LATENT_MAPPING_FIELD.to_string(), lr));
         Self {
             optim_g,
             optim_c: Optimizer::new(config.optimizer_c.clone()),
@@ -401,7 +402,7 @@ impl TrainingSession {
         };
         config.validate().map_err(TrainError::Config)?;
         self.config = config;
-        self.optim_g.prefix_lr = Some((MAPPING_PATH.to_string(), lr));
+        self.optim_g.prefix_lr = Some((LATENT_MAPPING_FIELD.to_string(), lr));
         Ok(())
     }
 
