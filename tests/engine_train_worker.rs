@@ -20,6 +20,7 @@ fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
         max_steps: None,
         init_generator: None,
         widen_ngf: None,
+        palette: None,
         critic_warmup: 0,
     }
 }

@@ -668,3 +668,95 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
         "not the last run's generator"
     );
 }
+
+/// The palette a run on `data` with these settings gets: the data's most frequent colours.
+fn data_palette(data: &Path, size: usize, width: f32) -> hitogata::model::OutputPalette {
+    let dataset =
+        hitogata::data::Dataset::load_folder(data, hitogata::data::SquareMode::Pad).unwrap();
+    hitogata::model::OutputPalette::most_frequent(&dataset.pixels, size, width).unwrap()
+}
+
+#[test]
+fn a_new_run_can_have_a_latent_mapping_with_its_own_rate_and_an_output_palette() {
+    let (tmp, mut h, run) = tiny_run(8);
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("mapping lr").is_none(),
+        "no mapping, no rate for it"
+    );
+    assert!(h.query_by_label("palette width").is_none());
+    h.get_by_label("latent mapping").set_value_accesskit(8.0);
+    h.get_by_label("palette").set_value_accesskit(4.0);
+    h.run_steps(2);
+    h.get_by_label("mapping lr").set_value_accesskit(0.001);
+    h.get_by_label("palette width").set_value_accesskit(3.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    let config = common::saved_state(&run).config;
+    assert_eq!(config.model.latent_mapping, Some(8));
+    assert_eq!(config.mapping_lr, Some(0.001));
+    let data = tmp.path().join("data");
+    assert_eq!(
+        config.model.output_palette,
+        Some(data_palette(&data, 4, 3.0)),
+        "the data's four most frequent colours"
+    );
+    assert_eq!(
+        h.state().training.palette_size,
+        4,
+        "the run's palette shown"
+    );
+    let exported = std::fs::read_to_string(run.join("generator/model.ron")).unwrap();
+    assert!(exported.contains("latent_mapping: Some(8)"), "{exported}");
+
+    // A resumed run takes a new mapping rate "with these settings".
+    h.get_by_label("resume").click();
+    wait_until(&mut h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
+    h.get_by_label("with these settings").click();
+    h.run_steps(2);
+    h.get_by_label("mapping lr").set_value_accesskit(0.002);
+    h.run_steps(2);
+    train_and_stop(&mut h, 2);
+    assert_eq!(common::saved_state(&run).config.mapping_lr, Some(0.002));
+    h.get_by_label("with these settings").click();
+    h.get_by_label("resume").click();
+    h.run_steps(2);
+
+    // Both set back to none: the next run has neither (not the last run's).
+    h.get_by_label("latent mapping").set_value_accesskit(0.0);
+    h.get_by_label("palette").set_value_accesskit(0.0);
+    h.run_steps(2);
+    assert!(h.query_by_label("mapping lr").is_none());
+    let plain = tmp.path().join("plain");
+    h.state_mut().training.run_dir = plain.display().to_string();
+    train_and_stop(&mut h, 1);
+    let config = common::saved_state(&plain).config;
+    assert_eq!(config.model.latent_mapping, None);
+    assert_eq!(config.mapping_lr, None);
+    assert_eq!(config.model.output_palette, None);
+}
+
+#[test]
+fn a_run_from_the_explorers_generator_can_add_a_latent_mapping_and_a_palette() {
+    let (tmp, mut h, run, _export) = explorer_generator_run();
+    h.get_by_label("from the explorer's generator").click();
+    h.run_steps(2);
+    h.get_by_label("critic warm-up").set_value_accesskit(0.0);
+    h.get_by_label("latent mapping").set_value_accesskit(6.0);
+    h.get_by_label("palette").set_value_accesskit(2.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    let config = common::saved_state(&run).config;
+    assert_eq!(config.model.ngf, 4, "the explorer generator's width");
+    assert_eq!(config.model.latent_mapping, Some(6), "added to it");
+    assert_eq!(
+        config.model.output_palette,
+        Some(data_palette(
+            &tmp.path().join("data"),
+            2,
+            hitogata::model::DEFAULT_PALETTE_WIDTH
+        ))
+    );
+}

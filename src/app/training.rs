@@ -12,7 +12,9 @@ use crate::app::textures::{upload, upload_all};
 use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::device::DeviceChoice;
-use crate::engine::model::{OUTPUT_SCALE_RANGE, Upsampling};
+use crate::engine::model::{
+    DEFAULT_PALETTE_WIDTH, MAX_MAPPING_WIDTH, MAX_PALETTE_COLORS, OUTPUT_SCALE_RANGE, Upsampling,
+};
 use crate::engine::render::save_gif;
 use crate::engine::train::run_dir::sample_grid;
 use crate::engine::train::{
@@ -72,6 +74,11 @@ pub struct TrainingTab {
     /// With `from_explorer`: widen the explorer's generator to this ngf first (0: keep its
     /// width): the same pictures, more capacity.
     pub widen_ngf: usize,
+    /// A new run's generator ends with an output palette of the data's this many most frequent
+    /// colours (0: none; with `from_explorer`, the generator's own).
+    pub palette_size: usize,
+    /// Reach of that palette's pull, in 0–255 levels.
+    pub palette_width: f32,
     /// Critic warm-up progress: (done, total, critic loss), until the first step.
     pub warmup_progress: Option<(u64, u64, f32)>,
     /// Sample grid interval.
@@ -142,6 +149,8 @@ impl Default for TrainingTab {
             critic_warmup: 100,
             detail_anchor: 0.0,
             widen_ngf: 0,
+            palette_size: 0,
+            palette_width: DEFAULT_PALETTE_WIDTH,
             warmup_progress: None,
             sample_every: 50,
             checkpoint_every: 500,
@@ -280,6 +289,9 @@ impl TrainingTab {
             overrides.augment = Some(self.config.augment);
             overrides.adaptive_augment = Some(self.config.adaptive_augment);
             overrides.output_scale = Some(self.config.model.output_scale());
+            if self.config.model.latent_mapping.is_some() {
+                overrides.mapping_lr = self.config.mapping_lr;
+            }
         }
         if self.resumed_anchor_applies() {
             overrides.detail_anchor = Some(self.detail_anchor);
@@ -322,10 +334,18 @@ impl TrainingTab {
         let mut config = self.config.clone();
         config.detail_anchor = (self.initial_generator().is_some() && self.detail_anchor > 0.0)
             .then_some(self.detail_anchor);
+        // Likewise the last run's palette: a new one is made from the data when asked for.
+        if self.initial_generator().is_none() {
+            config.model.output_palette = None;
+        }
+        if config.model.latent_mapping.is_none() {
+            config.mapping_lr = None;
+        }
         let job = TrainJob {
             init_generator: self.initial_generator(),
             widen_ngf: (self.initial_generator().is_some() && self.widen_ngf > 0)
                 .then_some(self.widen_ngf),
+            palette: (self.palette_size > 0).then_some((self.palette_size, self.palette_width)),
             critic_warmup: if self.fresh_critic_for_trained_generator() {
                 self.critic_warmup
             } else {
@@ -411,6 +431,12 @@ impl TrainingTab {
                     self.state = RunState::Running;
                     self.step = step;
                     self.device_name = Some(device);
+                    if let Some(palette) = &config.model.output_palette {
+                        self.palette_size = palette.colors.len();
+                        self.palette_width = palette.width;
+                    } else {
+                        self.palette_size = 0;
+                    }
                     self.config = config;
                     self.history = history;
                     self.rate_window = Some((Instant::now(), step));
@@ -551,6 +577,56 @@ fn lr_field(ui: &mut egui::Ui, lr: &mut f64, prefix: &str, hover: &str) -> bool 
     .changed()
 }
 
+/// A "0 is none" number field's text.
+fn zero_is(none: &'static str) -> impl Fn(f64, std::ops::RangeInclusive<usize>) -> String {
+    move |n, _| {
+        if n == 0.0 {
+            none.into()
+        } else {
+            format!("{n}")
+        }
+    }
+}
+
+/// The generator's optional parts: the latent mapping in front, the output palette behind.
+fn generator_extras(tab: &mut TrainingTab, ui: &mut egui::Ui) {
+    let mut mapping = tab.config.model.latent_mapping.unwrap_or(0);
+    if ui
+        .add(
+            egui::DragValue::new(&mut mapping)
+                .range(0..=MAX_MAPPING_WIDTH)
+                .speed(4.0)
+                .custom_formatter(zero_is("none"))
+                .prefix("latent mapping "),
+        )
+        .on_hover_text(
+            "z + MLP(z) in front of the generator, two hidden layers this wide (none: 0), so it can squeeze the latent regions that draw blends between the data's discrete looks; added to a trained generator as the identity",
+        )
+        .changed()
+    {
+        tab.config.model.latent_mapping = (mapping > 0).then_some(mapping);
+    }
+    ui.add(
+        egui::DragValue::new(&mut tab.palette_size)
+            .range(0..=MAX_PALETTE_COLORS)
+            .custom_formatter(zero_is(if tab.from_explorer { "keep" } else { "none" }))
+            .prefix("palette "),
+    )
+    .on_hover_text(
+        "End the generator with an output palette of the data's this many most frequent colours: pixels near one are pulled onto it, so flat areas come out flat",
+    );
+    if tab.palette_size > 0 {
+        ui.add(
+            egui::DragValue::new(&mut tab.palette_width)
+                .range(0.5..=64.0)
+                .speed(0.1)
+                .max_decimals(1)
+                .prefix("palette width "),
+        )
+        .on_hover_text("Reach of the palette's pull, in 0–255 levels");
+    }
+}
+
 fn settings(
     tab: &mut TrainingTab,
     app_files: &std::sync::mpsc::Sender<FileEvent>,
@@ -639,13 +715,7 @@ fn settings(
                         ui.add(
                             egui::DragValue::new(&mut tab.widen_ngf)
                                 .range(0..=512)
-                                .custom_formatter(|n, _| {
-                                    if n == 0.0 {
-                                        "keep".into()
-                                    } else {
-                                        format!("{n}")
-                                    }
-                                })
+                                .custom_formatter(zero_is("keep"))
                                 .prefix("widen to ngf "),
                         )
                         .on_hover_text(
@@ -752,6 +822,9 @@ fn settings(
                     }
                 });
                 ui.end_row();
+                ui.label("");
+                ui.horizontal(|ui| generator_extras(tab, ui));
+                ui.end_row();
                 ui.label("Optimisation");
                 ui.horizontal(|ui| {
                     ui.add(
@@ -798,6 +871,17 @@ fn settings(
                         "Learning rate of the critic alone: a slower critic helps when the discriminator keeps winning",
                     ) {
                         tab.config.optimizer_c = tab.config.optimizer_c.clone().with_lr(critic_lr);
+                    }
+                    if tab.config.model.latent_mapping.is_some() {
+                        let mut mapping_lr = tab.config.mapping_lr.unwrap_or(lr);
+                        if lr_field(
+                            ui,
+                            &mut mapping_lr,
+                            "mapping lr ",
+                            "Learning rate of the latent mapping alone (it starts as the generator's); a mapping added to a trained generator moves little at a fine-tuning rate",
+                        ) {
+                            tab.config.mapping_lr = Some(mapping_lr);
+                        }
                     }
                     let policy = tab.config.augment;
                     let mut augment = policy.color || policy.translation || policy.cutout;

@@ -13,6 +13,7 @@ use image::RgbImage;
 use crate::engine::checkpoint;
 use crate::engine::data::{Dataset, Skipped, SquareMode};
 use crate::engine::device::{DeviceChoice, select_device};
+use crate::engine::model::OutputPalette;
 use crate::engine::train::collapse::{CollapseChange, CollapseWarning, CollapseWatch};
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::overrides::ResumeOverrides;
@@ -41,11 +42,16 @@ pub struct TrainJob {
     /// Stop (and save) after this many steps in total, if set.
     pub max_steps: Option<u64>,
     /// A new run's generator starts from this trained one (a checkpoint, run directory or
-    /// export; its shapes replace the config's), with a new critic. Ignored when resuming.
+    /// export; its shapes replace the config's, except that the config's latent mapping is
+    /// added to a generator that has none), with a new critic. Ignored when resuming.
     pub init_generator: Option<PathBuf>,
     /// With `init_generator`: widen it to this ngf first (the same pictures, more capacity;
     /// see [`widen_generator`](crate::engine::model::widen_generator)).
     pub widen_ngf: Option<usize>,
+    /// A new run's generator ends with an output palette of the data's N most frequent colours,
+    /// this wide (see [`OutputPalette`]), made once the data is loaded; for `init_generator`
+    /// it replaces the loaded generator's. Ignored when resuming.
+    pub palette: Option<(usize, f32)>,
     /// Critic-only updates before the first generator step (see
     /// [`TrainingSession::warm_up_critic`]).
     pub critic_warmup: u64,
@@ -255,16 +261,35 @@ fn run(
         Ok::<_, TrainError>(session)
     };
     // A new run: random weights, or the generator it starts from.
-    let fresh = |data: Arc<Dataset>| match &job.init_generator {
-        Some(dir) => {
-            let shapes = checkpoint::read_model_config(dir)?;
-            let mut config = job.config.clone().with_generator_shapes(&shapes);
-            if let Some(ngf) = job.widen_ngf {
-                config.model.ngf = ngf;
+    let fresh = |data: Arc<Dataset>| {
+        let palette = job
+            .palette
+            .map(|(size, width)| OutputPalette::most_frequent(&data.pixels, size, width))
+            .transpose()
+            .map_err(TrainError::Config)?;
+        match &job.init_generator {
+            Some(dir) => {
+                let shapes = checkpoint::read_model_config(dir)?;
+                let mut config = job.config.clone().with_generator_shapes(&shapes);
+                if let Some(ngf) = job.widen_ngf {
+                    config.model.ngf = ngf;
+                }
+                if shapes.latent_mapping.is_none() {
+                    config.model.latent_mapping = job.config.model.latent_mapping;
+                }
+                if palette.is_some() {
+                    config.model.output_palette = palette;
+                }
+                TrainingSession::from_generator(config, dir, data, &device.device)
             }
-            TrainingSession::from_generator(config, dir, data, &device.device)
+            None => {
+                let mut config = job.config.clone();
+                if palette.is_some() {
+                    config.model.output_palette = palette;
+                }
+                TrainingSession::new(config, data, &device.device)
+            }
         }
-        None => TrainingSession::new(job.config.clone(), data, &device.device),
     };
     let mut session = if job.resume {
         resume(data.clone(), &job.overrides)
