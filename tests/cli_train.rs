@@ -1225,3 +1225,20 @@ fn train_can_put_a_latent_mapping_in_front_of_the_generator() {
         "latent mapping 8 wide",
     );
 }
+
+#[test]
+fn train_can_add_a_layout_term_and_change_it_on_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    common::write_disc_folder(&data, 8);
+    let run = tmp.path().join("run");
+    let stderr = ok(&train(&data, &run, "2", &["--layout-sw", "50"]));
+    assert!(stderr.contains("layout term: weight 50 "), "{stderr}");
+    assert_eq!(common::saved_state(&run).config.layout_sw, Some(50.0));
+    ok(&train(&data, &run, "3", &["--resume", "--layout-sw", "0"]));
+    let state = common::saved_state(&run);
+    assert_eq!((state.step, state.config.layout_sw), (3, Some(0.0)));
+    let out = train(&data, &run, "4", &["--resume", "--layout-sw=-1"]);
+    fails_with(&out, "layout term's weight must be finite and at least 0");
+    assert_eq!(common::saved_state(&run).step, 3, "the checkpoint stays");
+}

@@ -435,6 +435,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         output_scale: Some(1.2),
         joint_critic_batch: Some(true),
         detail_anchor: None,
+        layout_sw: Some(2.5),
         reset_critic: true,
         critic_ndf: Some(6),
         critic_batch_norm: Some(false),
@@ -457,6 +458,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
     assert_eq!(config.model.ndf, 6);
     assert!(!config.model.critic_batch_norm);
     assert!(config.joint_critic_batch);
+    assert_eq!(config.layout_sw, Some(2.5));
     assert_eq!(
         config.model.ngf,
         a.config().model.ngf,

@@ -165,6 +165,11 @@ pub struct TrainArgs {
     /// changes the weight of a run that has one.
     #[arg(long, value_name = "WEIGHT")]
     detail_anchor: Option<f32>,
+    /// Add WEIGHT × the sliced Wasserstein distance between the generated batch's colour
+    /// layouts (4×4 block averages) and a real batch's to the generator's loss: a direct pull
+    /// on how often each coarse look appears. Also on --resume (0 switches it off).
+    #[arg(long, value_name = "WEIGHT")]
+    layout_sw: Option<f32>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
     #[arg(long)]
     warmup: bool,
@@ -245,6 +250,7 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
         config.adaptive_augment = adaptive_augment(target);
     }
     config.detail_anchor = args.detail_anchor;
+    config.layout_sw = args.layout_sw;
     if let Some(joint) = args.joint_critic_batch {
         config.joint_critic_batch = joint;
     }
@@ -360,6 +366,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             output_scale: args.output_scale,
             joint_critic_batch: args.joint_critic_batch,
             detail_anchor: args.detail_anchor,
+            layout_sw: args.layout_sw,
             reset_critic: args.reset_critic,
             critic_ndf: args.ndf,
             critic_batch_norm: args.critic_batch_norm,
@@ -462,6 +469,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if let Some(weight) = config.detail_anchor {
         eprintln!(
             "detail anchor: weight {weight} on the fine detail's distance from the initial generator"
+        );
+    }
+
+    if let Some(weight) = config.layout_sw {
+        eprintln!(
+            "layout term: weight {weight} on the sliced Wasserstein distance of 4×4 block averages to a real batch's"
         );
     }
 

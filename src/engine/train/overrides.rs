@@ -33,6 +33,8 @@ pub struct ResumeOverrides {
     pub output_scale: Option<f32>,
     /// Weight of the detail anchor of a run that has one.
     pub detail_anchor: Option<f32>,
+    /// Weight of the layout term (see [`crate::engine::train::TrainConfig::layout_sw`]).
+    pub layout_sw: Option<f32>,
     /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
     pub reset_critic: bool,
     /// Width of the fresh critic.
@@ -87,6 +89,9 @@ impl ResumeOverrides {
         }
         if let Some(weight) = self.detail_anchor {
             session.set_detail_anchor(weight)?;
+        }
+        if let Some(weight) = self.layout_sw {
+            session.set_layout_sw(weight)?;
         }
         if self.reset_critic {
             session.reset_critic(self.critic_ndf, self.critic_batch_norm)?;

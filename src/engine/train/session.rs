@@ -9,6 +9,8 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::activation::softplus;
+use burn::tensor::module::avg_pool2d;
+use burn::tensor::ops::AvgPoolOptions;
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
 use rand::RngExt;
@@ -33,6 +35,12 @@ use crate::engine::train::augment::{
 };
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
+
+/// Random directions the layout term projects on per step.
+pub const LAYOUT_DIRECTIONS: usize = 128;
+
+/// Random stream of the layout term within a step (the critic's updates use 1, 2, ...).
+const LAYOUT_STREAM: u64 = 1 << 32;
 
 /// What one step measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -382,6 +390,18 @@ impl TrainingSession {
         Ok(())
     }
 
+    /// Changes the weight of the layout term (see [`TrainConfig::layout_sw`]; 0 switches it
+    /// off).
+    pub fn set_layout_sw(&mut self, weight: f32) -> Result<(), TrainError> {
+        let config = TrainConfig {
+            layout_sw: Some(weight),
+            ..self.config.clone()
+        };
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
+        Ok(())
+    }
+
     /// The run's configuration.
     pub fn config(&self) -> &TrainConfig {
         &self.config
@@ -676,6 +696,7 @@ impl TrainingSession {
         let (augment, share) = (self.config.augment, self.augment_share);
         let generated = self.generator.forward(z.clone());
         let anchor_loss = self.detail_anchor_loss(generated.clone(), z);
+        let layout_loss = self.layout_sw_loss(generated.clone());
         let fake = augment.apply_to_share(generated, share, rng);
         let scores = if self.config.joint_critic_batch {
             // The critic judges generated images among real ones, as in its own update, so
@@ -690,10 +711,10 @@ impl TrainingSession {
             Algorithm::Wgan => scores.mean().neg(),
             Algorithm::Dcgan => softplus(scores.neg(), 1.0).mean(),
         };
-        let loss = match anchor_loss {
-            Some(anchor) => loss.add(anchor),
-            None => loss,
-        };
+        let loss = [anchor_loss, layout_loss]
+            .into_iter()
+            .flatten()
+            .fold(loss, |loss, term| loss.add(term));
         let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
         self.generator = self.optim_g.step(self.generator.clone(), grads, None);
         loss.detach().inner()
@@ -709,6 +730,51 @@ impl TrainingSession {
         let detail = |x: Tensor<4>| x.clone().sub(block_average(x, DEFAULT_LOWPASS_BLOCK));
         let difference = detail(generated).sub(detail(target));
         Some(difference.powi_scalar(2).mean().mul_scalar(weight))
+    }
+
+    /// The layout term for generated images `generated` (see [`TrainConfig::layout_sw`]):
+    /// weight × the mean over [`LAYOUT_DIRECTIONS`] random unit directions of the mean squared
+    /// difference between the sorted projections of the batch's 4×4 block averages and a real
+    /// batch's. Its random numbers come from their own stream, so the rest of a step draws
+    /// what it would without the term.
+    fn layout_sw_loss(&self, generated: Tensor<4>) -> Option<Tensor<1>> {
+        let weight = self.config.layout_sw?;
+        let mut rng = seeded_rng(step_seed(self.config.seed, self.step, LAYOUT_STREAM));
+        let real = self.real_batch(&mut rng);
+        let layout = |x: Tensor<4>| {
+            let [b, ..] = x.dims();
+            let side = DEFAULT_LOWPASS_BLOCK;
+            avg_pool2d(x, AvgPoolOptions::new([side, side])).reshape([b as i32, -1])
+        };
+        let (generated, real) = (layout(generated), layout(real).detach());
+        let [_, features] = generated.dims();
+        let mut directions = normal_vec(&mut rng, features * LAYOUT_DIRECTIONS);
+        for j in 0..LAYOUT_DIRECTIONS {
+            let norm = (0..features)
+                .map(|i| directions[i * LAYOUT_DIRECTIONS + j].powi(2))
+                .sum::<f32>()
+                .sqrt()
+                .max(1e-12);
+            for i in 0..features {
+                directions[i * LAYOUT_DIRECTIONS + j] /= norm;
+            }
+        }
+        let directions = Tensor::<2>::from_data(
+            TensorData::new(directions, [features, LAYOUT_DIRECTIONS]),
+            &self.device,
+        );
+        let real_sorted = real.matmul(directions.clone()).sort(0);
+        let projected = generated.matmul(directions);
+        // Sorting by gather keeps the gradient flowing to each projection from its rank.
+        let order = projected.clone().detach().argsort(0);
+        let generated_sorted = projected.gather(0, order);
+        Some(
+            generated_sorted
+                .sub(real_sorted)
+                .powi_scalar(2)
+                .mean()
+                .mul_scalar(weight),
+        )
     }
 
     /// Runs one generator iteration: `n_critic` critic updates, then one generator update.
