@@ -80,9 +80,10 @@ pub struct TrainConfig {
     pub mapping_lr: Option<f64>,
     /// Weight of the layout term: the generator's loss also counts the sliced Wasserstein
     /// distance (Deshpande et al. 2018) between its batch's colour layouts (4×4 block averages,
-    /// 16×16 at 64 px) and a real batch's, over random directions drawn each step. A direct
-    /// pull on how often each coarse look (a hair colour, a hair style) appears, which a critic
-    /// near chance does not give. Absent: none.
+    /// 16×16 at 64 px) and a real batch's, region by region (16 regions of 16×16 pixels), over
+    /// random directions drawn each step. A direct pull on how often each coarse look (a hair
+    /// colour at the top of the head) appears where it does, which a critic near chance does
+    /// not give. Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layout_sw: Option<f32>,
 }

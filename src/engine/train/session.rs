@@ -25,7 +25,7 @@ use crate::engine::data::Dataset;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch, seeded_rng};
 use crate::engine::model::{
-    Critic, Generator, LATENT_MAPPING_FIELD, LatentMapping, ModelConfig, seeded_init,
+    Critic, Generator, IMAGE_SIZE, LATENT_MAPPING_FIELD, LatentMapping, ModelConfig, seeded_init,
     widen_generator,
 };
 use crate::engine::optim::Optimizer;
@@ -36,8 +36,11 @@ use crate::engine::train::augment::{
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 
-/// Random directions the layout term projects on per step.
-pub const LAYOUT_DIRECTIONS: usize = 128;
+/// Random directions the layout term projects each region on per step.
+pub const LAYOUT_DIRECTIONS: usize = 64;
+
+/// Side of the layout term's regions, in 4×4 block averages (16 image pixels).
+const LAYOUT_REGION: usize = 4;
 
 /// Random stream of the layout term within a step (the critic's updates use 1, 2, ...).
 const LAYOUT_STREAM: u64 = 1 << 32;
@@ -733,21 +736,29 @@ impl TrainingSession {
     }
 
     /// The layout term for generated images `generated` (see [`TrainConfig::layout_sw`]):
-    /// weight × the mean over [`LAYOUT_DIRECTIONS`] random unit directions of the mean squared
-    /// difference between the sorted projections of the batch's 4×4 block averages and a real
-    /// batch's. Its random numbers come from their own stream, so the rest of a step draws
-    /// what it would without the term.
+    /// weight × the mean, over the layout's regions (4×4 of its 4×4 block averages each, so
+    /// each region holds 16×16 pixels of the image) and [`LAYOUT_DIRECTIONS`] random unit
+    /// directions, of the mean squared difference between the sorted projections of the
+    /// batch's regions and a real batch's at the same place. Per region, because a look that
+    /// occupies one place (a hair colour at the top of the head) is a small share of a
+    /// whole-image projection and drowns in the sampling noise of a batch. Its random numbers
+    /// come from their own stream, so the rest of a step draws what it would without it.
     fn layout_sw_loss(&self, generated: Tensor<4>) -> Option<Tensor<1>> {
         let weight = self.config.layout_sw?;
         let mut rng = seeded_rng(step_seed(self.config.seed, self.step, LAYOUT_STREAM));
         let real = self.real_batch(&mut rng);
-        let layout = |x: Tensor<4>| {
+        let (side, region) = (DEFAULT_LOWPASS_BLOCK, LAYOUT_REGION);
+        let regions = IMAGE_SIZE / side / region;
+        let features = 3 * region * region;
+        // [b, 3, 64, 64] → [regions², b, 3·region²]: each region's block averages.
+        let by_region = |x: Tensor<4>| {
             let [b, ..] = x.dims();
-            let side = DEFAULT_LOWPASS_BLOCK;
-            avg_pool2d(x, AvgPoolOptions::new([side, side])).reshape([b as i32, -1])
+            avg_pool2d(x, AvgPoolOptions::new([side, side]))
+                .reshape([b, 3, regions, region, regions, region])
+                .permute([2, 4, 0, 1, 3, 5])
+                .reshape([regions * regions, b, features])
         };
-        let (generated, real) = (layout(generated), layout(real).detach());
-        let [_, features] = generated.dims();
+        let (generated, real) = (by_region(generated), by_region(real).detach());
         let mut directions = normal_vec(&mut rng, features * LAYOUT_DIRECTIONS);
         for j in 0..LAYOUT_DIRECTIONS {
             let norm = (0..features)
@@ -759,15 +770,16 @@ impl TrainingSession {
                 directions[i * LAYOUT_DIRECTIONS + j] /= norm;
             }
         }
-        let directions = Tensor::<2>::from_data(
-            TensorData::new(directions, [features, LAYOUT_DIRECTIONS]),
+        let directions = Tensor::<3>::from_data(
+            TensorData::new(directions, [1, features, LAYOUT_DIRECTIONS]),
             &self.device,
-        );
-        let real_sorted = real.matmul(directions.clone()).sort(0);
+        )
+        .repeat_dim(0, regions * regions);
+        let real_sorted = real.matmul(directions.clone()).sort(1);
         let projected = generated.matmul(directions);
         // Sorting by gather keeps the gradient flowing to each projection from its rank.
-        let order = projected.clone().detach().argsort(0);
-        let generated_sorted = projected.gather(0, order);
+        let order = projected.clone().detach().argsort(1);
+        let generated_sorted = projected.gather(1, order);
         Some(
             generated_sorted
                 .sub(real_sorted)
