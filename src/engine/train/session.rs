@@ -11,7 +11,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::activation::softplus;
 use burn::tensor::module::avg_pool2d;
 use burn::tensor::ops::AvgPoolOptions;
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use image::RgbImage;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,9 @@ use crate::engine::train::ema::GeneratorEma;
 
 /// Random directions the layout term projects each region on per step.
 pub const LAYOUT_DIRECTIONS: usize = 64;
+
+/// Real images the layout term compares each batch with (at least the batch).
+const LAYOUT_REFERENCE: usize = 512;
 
 /// Side of the layout term's regions, in 4×4 block averages (16 image pixels).
 const LAYOUT_REGION: usize = 4;
@@ -641,7 +644,11 @@ impl TrainingSession {
     }
 
     fn real_batch(&self, rng: &mut rand::rngs::ChaCha8Rng) -> Tensor<4> {
-        let b = self.config.batch_size;
+        self.real_images(rng, self.config.batch_size)
+    }
+
+    /// `b` training images drawn at random (with replacement), flipped as the config says.
+    fn real_images(&self, rng: &mut rand::rngs::ChaCha8Rng, b: usize) -> Tensor<4> {
         let indices: Vec<usize> = (0..b).map(|_| rng.random_range(0..self.data.len)).collect();
         let flips: Vec<bool> = (0..b)
             .map(|_| self.config.hflip && rng.random_bool(0.5))
@@ -739,14 +746,17 @@ impl TrainingSession {
     /// weight × the mean, over the layout's regions (4×4 of its 4×4 block averages each, so
     /// each region holds 16×16 pixels of the image) and [`LAYOUT_DIRECTIONS`] random unit
     /// directions, of the mean squared difference between the sorted projections of the
-    /// batch's regions and a real batch's at the same place. Per region, because a look that
+    /// batch's regions and the same quantiles of [`LAYOUT_REFERENCE`] real images' at the same
+    /// place. Per region, because a look that
     /// occupies one place (a hair colour at the top of the head) is a small share of a
     /// whole-image projection and drowns in the sampling noise of a batch. Its random numbers
     /// come from their own stream, so the rest of a step draws what it would without it.
     fn layout_sw_loss(&self, generated: Tensor<4>) -> Option<Tensor<1>> {
         let weight = self.config.layout_sw?;
         let mut rng = seeded_rng(step_seed(self.config.seed, self.step, LAYOUT_STREAM));
-        let real = self.real_batch(&mut rng);
+        let batch = self.config.batch_size;
+        let reference = batch.max(LAYOUT_REFERENCE);
+        let real = self.real_images(&mut rng, reference);
         let (side, region) = (DEFAULT_LOWPASS_BLOCK, LAYOUT_REGION);
         let regions = IMAGE_SIZE / side / region;
         let features = 3 * region * region;
@@ -775,7 +785,14 @@ impl TrainingSession {
             &self.device,
         )
         .repeat_dim(0, regions * regions);
-        let real_sorted = real.matmul(directions.clone()).sort(1);
+        // The real quantiles at the generated ranks: a reference larger than the batch halves
+        // the sampling noise the term would otherwise pull towards.
+        let quantiles: Vec<i64> = (0..batch)
+            .map(|i| ((2 * i + 1) * reference / (2 * batch)) as i64)
+            .collect();
+        let quantiles =
+            Tensor::<1, Int>::from_data(TensorData::new(quantiles, [batch]), &self.device);
+        let real_sorted = real.matmul(directions.clone()).sort(1).select(1, quantiles);
         let projected = generated.matmul(directions);
         // Sorting by gather keeps the gradient flowing to each projection from its rank.
         let order = projected.clone().detach().argsort(1);
