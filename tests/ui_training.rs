@@ -760,3 +760,24 @@ fn a_run_from_the_explorers_generator_can_add_a_latent_mapping_and_a_palette() {
         ))
     );
 }
+
+#[test]
+fn the_layout_term_field_reaches_a_new_run_and_a_resumed_one() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    h.run_steps(2);
+    h.get_by_label("layout term").set_value_accesskit(20.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    assert_eq!(common::saved_state(&run).config.layout_sw, Some(20.0));
+    // Switched off on resume "with these settings".
+    h.get_by_label("resume").click();
+    wait_until(&mut h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
+    h.get_by_label("with these settings").click();
+    h.run_steps(2);
+    h.get_by_label("layout term").set_value_accesskit(0.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 2);
+    assert_eq!(common::saved_state(&run).config.layout_sw, Some(0.0));
+}

@@ -292,6 +292,7 @@ impl TrainingTab {
             if self.config.model.latent_mapping.is_some() {
                 overrides.mapping_lr = self.config.mapping_lr;
             }
+            overrides.layout_sw = self.config.layout_sw;
         }
         if self.resumed_anchor_applies() {
             overrides.detail_anchor = Some(self.detail_anchor);
@@ -341,6 +342,7 @@ impl TrainingTab {
         if config.model.latent_mapping.is_none() {
             config.mapping_lr = None;
         }
+        config.layout_sw = config.layout_sw.filter(|&weight| weight > 0.0);
         let job = TrainJob {
             init_generator: self.initial_generator(),
             widen_ngf: (self.initial_generator().is_some() && self.widen_ngf > 0)
@@ -882,6 +884,23 @@ fn settings(
                         ) {
                             tab.config.mapping_lr = Some(mapping_lr);
                         }
+                    }
+                    let mut layout = tab.config.layout_sw.unwrap_or(0.0);
+                    if ui
+                        .add(
+                            egui::DragValue::new(&mut layout)
+                                .range(0.0..=100_000.0)
+                                .speed(1.0)
+                                .prefix("layout term "),
+                        )
+                        .on_hover_text(
+                            "Weight of the sliced Wasserstein distance between the generated and real colour layouts (4×4 block averages), region by region, in the generator's loss (0: off): a direct pull on how often each coarse look appears where it does",
+                        )
+                        .changed()
+                    {
+                        // 0 stays a value once set, so that a resumed run can switch it off.
+                        tab.config.layout_sw =
+                            (layout > 0.0 || tab.config.layout_sw.is_some()).then_some(layout);
                     }
                     let policy = tab.config.augment;
                     let mut augment = policy.color || policy.translation || policy.cutout;
