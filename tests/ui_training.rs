@@ -44,6 +44,23 @@ fn train_and_stop(h: &mut AppHarness, steps: u64) {
     });
 }
 
+/// Ticks "resume", waits for the checkpoint's settings, and ticks "with these settings".
+fn resume_with_these_settings(h: &mut AppHarness) {
+    h.get_by_label("resume").click();
+    wait_until(h, "the checkpoint's settings", |a| {
+        a.training.resume_note.is_some()
+    });
+    h.get_by_label("with these settings").click();
+    h.run_steps(2);
+}
+
+/// Unticks both again, for a new run.
+fn back_to_a_new_run(h: &mut AppHarness) {
+    h.get_by_label("with these settings").click();
+    h.get_by_label("resume").click();
+    h.run_steps(2);
+}
+
 /// A temporary folder with `images` disc pictures in `data/`, and the app on the Training tab
 /// set up for a tiny CPU run into `run/`. Returns (folder, harness, run directory).
 fn tiny_run(images: u32) -> (tempfile::TempDir, AppHarness, std::path::PathBuf) {
@@ -453,11 +470,7 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
         h.query_by_label("with these settings").is_none(),
         "only when resuming"
     );
-    h.get_by_label("resume").click();
-    wait_until(&mut h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
-    });
-    h.get_by_label("with these settings").click();
+    resume_with_these_settings(&mut h);
     h.get_by_label("fresh critic").click();
     h.get_by_label("augment").click();
     h.state_mut().training.config.batch_size = 3;
@@ -649,9 +662,7 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     h.run_steps(2);
     train_and_stop(&mut h, 1);
     assert_eq!(common::saved_state(&run).config.detail_anchor, Some(10.0));
-    h.get_by_label("with these settings").click();
-    h.get_by_label("resume").click();
-    h.run_steps(2);
+    back_to_a_new_run(&mut h);
 
     // A run from random weights has nothing to anchor to: the field goes, and the run starts.
     h.get_by_label("from the explorer's generator").click();
@@ -710,19 +721,12 @@ fn a_new_run_can_have_a_latent_mapping_with_its_own_rate_and_an_output_palette()
     assert!(exported.contains("latent_mapping: Some(8)"), "{exported}");
 
     // A resumed run takes a new mapping rate "with these settings".
-    h.get_by_label("resume").click();
-    wait_until(&mut h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
-    });
-    h.get_by_label("with these settings").click();
-    h.run_steps(2);
+    resume_with_these_settings(&mut h);
     h.get_by_label("mapping lr").set_value_accesskit(0.002);
     h.run_steps(2);
     train_and_stop(&mut h, 2);
     assert_eq!(common::saved_state(&run).config.mapping_lr, Some(0.002));
-    h.get_by_label("with these settings").click();
-    h.get_by_label("resume").click();
-    h.run_steps(2);
+    back_to_a_new_run(&mut h);
 
     // Both set back to none: the next run has neither (not the last run's).
     h.get_by_label("latent mapping").set_value_accesskit(0.0);
@@ -770,12 +774,7 @@ fn the_layout_term_field_reaches_a_new_run_and_a_resumed_one() {
     train_and_stop(&mut h, 1);
     assert_eq!(common::saved_state(&run).config.layout_sw, Some(20.0));
     // Switched off on resume "with these settings".
-    h.get_by_label("resume").click();
-    wait_until(&mut h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
-    });
-    h.get_by_label("with these settings").click();
-    h.run_steps(2);
+    resume_with_these_settings(&mut h);
     h.get_by_label("layout term").set_value_accesskit(0.0);
     h.run_steps(2);
     train_and_stop(&mut h, 2);
