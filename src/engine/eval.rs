@@ -234,7 +234,8 @@ fn sorted_projections(set: &[f32], n: usize, directions: &[Vec<f32>]) -> Vec<Vec
         }
     }
     for projected in &mut out {
-        projected.sort_unstable_by(|x, y| x.total_cmp(y));
+        // The same order as `f32::total_cmp`, so the distances are the same bits.
+        radsort::sort(projected);
     }
     out
 }
