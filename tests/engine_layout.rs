@@ -101,7 +101,8 @@ fn the_layout_term_changes_only_the_generator_update_and_is_seeded() {
     let cpu = common::cpu();
     let new = |weight| TrainingSession::new(config(weight), data.clone(), &cpu.device).unwrap();
     let (mut plain, mut with, mut again) = (new(None), new(Some(10.0)), new(Some(10.0)));
-    for session in [&mut plain, &mut with, &mut again] {
+    let mut off = new(Some(0.0));
+    for session in [&mut plain, &mut with, &mut again, &mut off] {
         session.step().unwrap();
     }
     // The first critic update comes before any generator update, and the term draws its own
@@ -112,6 +113,11 @@ fn the_layout_term_changes_only_the_generator_update_and_is_seeded() {
         plain.generate(&latents),
         with.generate(&latents),
         "the term moved the generator"
+    );
+    assert_eq!(
+        plain.generate(&latents),
+        off.generate(&latents),
+        "weight 0 is no term"
     );
     for session in [&mut with, &mut again] {
         session.step().unwrap();

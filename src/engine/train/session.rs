@@ -747,12 +747,12 @@ impl TrainingSession {
     /// each region holds 16×16 pixels of the image) and [`LAYOUT_DIRECTIONS`] random unit
     /// directions, of the mean squared difference between the sorted projections of the
     /// batch's regions and the same quantiles of [`LAYOUT_REFERENCE`] real images' at the same
-    /// place. Per region, because a look that
-    /// occupies one place (a hair colour at the top of the head) is a small share of a
-    /// whole-image projection and drowns in the sampling noise of a batch. Its random numbers
-    /// come from their own stream, so the rest of a step draws what it would without it.
+    /// place. Per region, because a look that occupies one place (a hair colour at the top of
+    /// the head) is a small share of a whole-image projection and drowns in the sampling noise
+    /// of a batch. Its random numbers come from their own stream, so the rest of a step draws
+    /// what it would without it. Weight 0 (switched off on resume) costs nothing.
     fn layout_sw_loss(&self, generated: Tensor<4>) -> Option<Tensor<1>> {
-        let weight = self.config.layout_sw?;
+        let weight = self.config.layout_sw.filter(|&weight| weight > 0.0)?;
         let mut rng = seeded_rng(step_seed(self.config.seed, self.step, LAYOUT_STREAM));
         let batch = self.config.batch_size;
         let reference = batch.max(LAYOUT_REFERENCE);
