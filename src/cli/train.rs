@@ -166,8 +166,9 @@ pub struct TrainArgs {
     #[arg(long, value_name = "WEIGHT")]
     detail_anchor: Option<f32>,
     /// Add WEIGHT × the sliced Wasserstein distance between the generated batch's colour
-    /// layouts (4×4 block averages) and a real batch's to the generator's loss: a direct pull
-    /// on how often each coarse look appears. Also on --resume (0 switches it off).
+    /// layouts (4×4 block averages) and 512 real images', region by region (16×16 pixels), to
+    /// the generator's loss: a direct pull on how often each coarse look appears where it does.
+    /// Also on --resume (0 switches it off).
     #[arg(long, value_name = "WEIGHT")]
     layout_sw: Option<f32>,
     /// Use the WGAN paper's 100-critic-step warm-up schedule.
@@ -474,7 +475,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
 
     if let Some(weight) = config.layout_sw {
         eprintln!(
-            "layout term: weight {weight} on the sliced Wasserstein distance of 4×4 block averages to a real batch's"
+            "layout term: weight {weight} on the sliced Wasserstein distance of the 4×4 block averages to 512 real images', region by region"
         );
     }
 

@@ -45,8 +45,9 @@ const LAYOUT_REFERENCE: usize = 512;
 /// Side of the layout term's regions, in 4×4 block averages (16 image pixels).
 const LAYOUT_REGION: usize = 4;
 
-/// Random stream of the layout term within a step (the critic's updates use 1, 2, ...).
-const LAYOUT_STREAM: u64 = 1 << 32;
+/// Random stream of the layout term within a step: apart from the critic's updates (1, 2, ...)
+/// and from the critic-only ones (counting up from [`CRITIC_ONLY_STREAM`]).
+const LAYOUT_STREAM: u64 = 1 << 48;
 
 /// What one step measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

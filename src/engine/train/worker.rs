@@ -267,28 +267,23 @@ fn run(
             .map(|(size, width)| OutputPalette::most_frequent(&data.pixels, size, width))
             .transpose()
             .map_err(TrainError::Config)?;
+        let mut config = job.config.clone();
+        if let Some(dir) = &job.init_generator {
+            let shapes = checkpoint::read_model_config(dir)?;
+            config = config.with_generator_shapes(&shapes);
+            if let Some(ngf) = job.widen_ngf {
+                config.model.ngf = ngf;
+            }
+            if shapes.latent_mapping.is_none() {
+                config.model.latent_mapping = job.config.model.latent_mapping;
+            }
+        }
+        if palette.is_some() {
+            config.model.output_palette = palette;
+        }
         match &job.init_generator {
-            Some(dir) => {
-                let shapes = checkpoint::read_model_config(dir)?;
-                let mut config = job.config.clone().with_generator_shapes(&shapes);
-                if let Some(ngf) = job.widen_ngf {
-                    config.model.ngf = ngf;
-                }
-                if shapes.latent_mapping.is_none() {
-                    config.model.latent_mapping = job.config.model.latent_mapping;
-                }
-                if palette.is_some() {
-                    config.model.output_palette = palette;
-                }
-                TrainingSession::from_generator(config, dir, data, &device.device)
-            }
-            None => {
-                let mut config = job.config.clone();
-                if palette.is_some() {
-                    config.model.output_palette = palette;
-                }
-                TrainingSession::new(config, data, &device.device)
-            }
+            Some(dir) => TrainingSession::from_generator(config, dir, data, &device.device),
+            None => TrainingSession::new(config, data, &device.device),
         }
     };
     let mut session = if job.resume {
