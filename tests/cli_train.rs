@@ -327,12 +327,17 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
             && text.contains("real vs real")
             && text.contains("blurred vs real")
             && text.contains("noise ±3 vs real")
+            && text.contains("moved ≤1 px vs real")
+            && text.contains("moved ≤3 px vs real")
             && text.contains("nearest training image"),
         "{text}"
     );
     let saved = std::fs::read_to_string(&report).unwrap();
     assert!(
-        saved.contains("swd_generated") && saved.contains("swd_faint_noise_real"),
+        saved.contains("swd_generated")
+            && saved.contains("swd_faint_noise_real")
+            && saved.contains("swd_moved_1px_real")
+            && saved.contains("swd_moved_3px_real"),
         "{saved}"
     );
 
@@ -709,6 +714,7 @@ fn train_can_augment_the_critics_inputs_and_change_it_on_resume() {
             color_strength: None,
             lowpass: false,
             lowpass_block: None,
+            highpass: false,
         }
     );
     let stderr = ok(&train(&data, &run, "4", &["--resume", "--augment", "none"]));
@@ -1006,6 +1012,38 @@ fn train_can_start_a_new_run_from_a_trained_generator_with_a_critic_warm_up() {
         &["--detail-anchor", "1"],
     );
     fails_with(&out, "give --init-generator");
+    // Its counterpart for a highpass critic: the layout anchor.
+    let detail_critic = tmp.path().join("detail-critic");
+    let stderr = ok(&init(
+        &detail_critic,
+        &["--augment", "highpass", "--layout-anchor", "300"],
+    ));
+    assert!(stderr.contains("augment highpass"), "{stderr}");
+    assert!(stderr.contains("layout anchor: weight 300"), "{stderr}");
+    let saved = common::saved_state(&detail_critic).config;
+    assert_eq!(saved.layout_anchor, Some(300.0));
+    assert!(saved.augment.highpass && saved.detail_anchor.is_none());
+    let stderr = ok(&train(
+        &data,
+        &detail_critic,
+        "3",
+        &["--resume", "--layout-anchor", "30"],
+    ));
+    assert!(stderr.contains("layout anchor: weight 30 "), "{stderr}");
+    let out = train(
+        &data,
+        &tmp.path().join("plain"),
+        "1",
+        &["--layout-anchor", "1"],
+    );
+    fails_with(&out, "give --init-generator");
+    let out = train(
+        &data,
+        &detail_critic,
+        "4",
+        &["--resume", "--augment", "lowpass,highpass"],
+    );
+    fails_with(&out, "lowpass and highpass together");
 
     let stderr = ok(&init(&run, &["--critic-warmup", "3"]));
     assert!(stderr.contains("critic new"), "{stderr}");

@@ -48,6 +48,7 @@ const TRANSLATION: Augment = Augment {
     color_strength: None,
     lowpass: false,
     lowpass_block: None,
+    highpass: false,
 };
 const CUTOUT: Augment = Augment {
     color: false,
@@ -56,6 +57,7 @@ const CUTOUT: Augment = Augment {
     color_strength: None,
     lowpass: false,
     lowpass_block: None,
+    highpass: false,
 };
 const COLOR: Augment = Augment {
     color: true,
@@ -64,6 +66,7 @@ const COLOR: Augment = Augment {
     color_strength: None,
     lowpass: false,
     lowpass_block: None,
+    highpass: false,
 };
 
 #[test]
@@ -221,6 +224,7 @@ const LOWPASS: Augment = Augment {
     color_strength: None,
     lowpass: true,
     lowpass_block: None,
+    highpass: false,
 };
 
 #[test]
@@ -313,9 +317,71 @@ fn lowpass2_averages_two_by_two_blocks() {
     // A block side of 0 in a hand-edited file is refused.
     let broken = Augment {
         lowpass_block: Some(0),
+        highpass: false,
         ..policy
     };
     assert!(broken.validate().is_err());
+}
+
+#[test]
+fn highpass_keeps_each_pixels_difference_from_its_four_by_four_block_mean() {
+    let dev = common::cpu();
+    let policy = Augment::from_ops(&[AugmentOp::Highpass]);
+    assert!(policy.highpass && !policy.lowpass);
+    assert_eq!(policy.to_string(), "highpass");
+    assert_eq!(
+        ron::from_str::<Augment>(&ron::to_string(&policy).unwrap()).unwrap(),
+        policy
+    );
+    assert!(!ron::to_string(&Augment::ALL).unwrap().contains("highpass"));
+    let mut rng = seeded_rng(5);
+    let at = |v: &[f32], y: usize, x: usize| v[y * S + x];
+    // A single white pixel on black: +2 − 2/16 at it, −2/16 in the rest of its block, 0 in
+    // the next block.
+    let detail = common::values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    assert!((at(&detail, 5, 9) - (2.0 - 2.0 / 16.0)).abs() < 1e-5);
+    assert!((at(&detail, 4, 8) + 2.0 / 16.0).abs() < 1e-5);
+    assert!(at(&detail, 8, 8).abs() < 1e-6, "another block");
+    // Picture = layout + detail: lowpass and highpass add up to the input.
+    let input = common::values(gradients(&dev.device));
+    let coarse = common::values(LOWPASS.apply(gradients(&dev.device), &mut rng));
+    let fine = common::values(policy.apply(gradients(&dev.device), &mut rng));
+    for i in (0..input.len()).step_by(97) {
+        assert!((coarse[i] + fine[i] - input[i]).abs() < 1e-5, "pixel {i}");
+    }
+    // A flat picture has no detail.
+    let flat = Tensor::<4>::ones([1, 3, 8, 8], &dev.device).mul_scalar(0.3);
+    let out = common::values(policy.apply(flat, &mut rng));
+    assert!(out.iter().all(|v| v.abs() < 1e-6), "{out:?}");
+    // Gradients reach every pixel (of the detail's energy: the detail itself sums to 0 in
+    // each block, so its plain sum has none).
+    let autodiff = dev.device.clone().autodiff();
+    let x = gradients(&autodiff).require_grad();
+    let energy = policy.apply(x.clone(), &mut rng).powi_scalar(2).sum();
+    let grad = common::values(x.grad(&energy.backward()).unwrap());
+    assert!(grad.iter().all(|g| g.is_finite() && g.abs() > 1e-9));
+    // Both views at once would leave nothing: refused, also on resume.
+    let both = Augment::from_ops(&[AugmentOp::Lowpass, AugmentOp::Highpass]);
+    assert!(
+        both.validate()
+            .unwrap_err()
+            .contains("lowpass and highpass")
+    );
+    let (dir, data) = (tempfile::tempdir().unwrap(), common::disc_dataset(8));
+    let mut session =
+        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
+    session.step().unwrap();
+    session.save_checkpoint(dir.path()).unwrap();
+    let mut resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
+    let overrides = ResumeOverrides {
+        augment: Some(both),
+        ..ResumeOverrides::default()
+    };
+    assert!(overrides.apply(&mut resumed).is_err());
+    assert!(
+        !resumed.config().augment.lowpass,
+        "the refused policy is not set"
+    );
 }
 
 #[test]
@@ -329,7 +395,14 @@ fn wgpu_and_cpu_augment_alike() {
         };
         common::values(all.apply(gradients(&dev.device), &mut seeded_rng(8)))
     };
-    let (a, b) = (on(&cpu), on(&gpu));
+    let detail = |dev: &hitogata::device::ComputeDevice| {
+        let policy = Augment::from_ops(&[AugmentOp::All, AugmentOp::Highpass]);
+        common::values(policy.apply(gradients(&dev.device), &mut seeded_rng(8)))
+    };
+    let (a, b) = (
+        [on(&cpu), detail(&cpu)].concat(),
+        [on(&gpu), detail(&gpu)].concat(),
+    );
     let max_diff = a
         .iter()
         .zip(&b)
@@ -351,6 +424,7 @@ fn command_line_names_combine_into_a_policy() {
             color_strength: Option::None,
             lowpass: false,
             lowpass_block: Option::None,
+            highpass: false,
         }
     );
     assert!(Augment::from_ops(&[All, None]).is_off());

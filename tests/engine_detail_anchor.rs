@@ -1,5 +1,5 @@
-//! The detail anchor: a run from a trained generator whose fine detail is pulled towards the
-//! initial generator's, for critics (lowpass) that cannot see that detail.
+//! The anchors: a run from a trained generator whose fine detail (or colour layout) is pulled
+//! towards the initial generator's, for critics (lowpass, highpass) that cannot see it.
 
 mod common;
 
@@ -183,4 +183,137 @@ fn the_anchor_draws_at_the_runs_output_scale() {
         first_step(Some(1e4), 1.0, Some(1.4)),
         first_step(None, 1.0, Some(1.4))
     );
+}
+
+/// A DCGAN run with a highpass critic and a fast generator, from the tiny export.
+fn highpass_config(layout_anchor: Option<f32>) -> TrainConfig {
+    let mut config = TrainConfig {
+        seed: 22,
+        layout_anchor,
+        augment: Augment {
+            highpass: true,
+            ..Augment::default()
+        },
+        ..common::tiny_dcgan_config()
+    };
+    config.optimizer_g = config.optimizer_g.clone().with_lr(2e-3);
+    config
+}
+
+/// Root mean square of the difference of two generators' 4×4 block averages, in training
+/// mode as the anchor compares them.
+fn layout_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+    let z = sample_batch(3, 16, a.latent_dim());
+    let z = hitogata::inference::latents_tensor(&z, device);
+    let lowpass = Augment {
+        lowpass: true,
+        ..Augment::default()
+    };
+    let autodiff = device.clone().autodiff();
+    let layout = |g: &Generator| {
+        let g = g.clone().fork(&autodiff).train().no_grad();
+        let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
+        common::values(lowpass.apply(x, &mut hitogata::latent::seeded_rng(0)))
+    };
+    let (la, lb) = (layout(a), layout(b));
+    let sum: f32 = la.iter().zip(&lb).map(|(x, y)| (x - y) * (x - y)).sum();
+    (sum / la.len() as f32).sqrt()
+}
+
+#[test]
+fn the_layout_anchor_holds_the_colours_near_the_initial_generator_under_a_highpass_critic() {
+    let dev = common::cpu();
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let initial = load_generator(export.path(), &dev.device)
+        .unwrap()
+        .generator;
+    let data = common::disc_dataset(8);
+    let start = |anchor| {
+        TrainingSession::from_generator(
+            highpass_config(anchor),
+            export.path(),
+            data.clone(),
+            &dev.device,
+        )
+        .unwrap()
+    };
+    let (mut anchored, mut free) = (start(Some(10000.0)), start(None));
+    // Step 1: the generator equals the initial one, so the anchor adds nothing.
+    let first = anchored.step().unwrap();
+    let mut other = free.step().unwrap();
+    other.images_per_sec = first.images_per_sec;
+    other.seconds = first.seconds;
+    assert_eq!(first, other);
+    for _ in 0..15 {
+        anchored.step().unwrap();
+        free.step().unwrap();
+    }
+    let held = layout_distance(&anchored.raw_generator(), &initial, &dev.device);
+    let drifted = layout_distance(&free.raw_generator(), &initial, &dev.device);
+    assert!(drifted > 0.0);
+    assert!(
+        held < 0.5 * drifted,
+        "layout distance from the initial generator: {held} anchored, {drifted} free"
+    );
+    // The detail is free to move: the anchored run's detail left the initial generator's.
+    assert!(detail_distance(&anchored.raw_generator(), &initial, &dev.device) > 0.0);
+}
+
+#[test]
+fn a_layout_anchored_run_resumes_exactly_and_can_change_its_weights() {
+    let dev = common::cpu();
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let data = common::disc_dataset(8);
+    let start = || {
+        TrainingSession::from_generator(
+            highpass_config(Some(50.0)),
+            export.path(),
+            data.clone(),
+            &dev.device,
+        )
+        .unwrap()
+    };
+    let losses = |s: &mut TrainingSession, n: usize| -> Vec<(f32, f32)> {
+        (0..n)
+            .map(|_| {
+                let m = s.step().unwrap();
+                (m.critic_loss, m.generator_loss)
+            })
+            .collect()
+    };
+    let mut whole = start();
+    let straight = losses(&mut whole, 4);
+    let run = tempfile::tempdir().unwrap();
+    let mut first = start();
+    let mut split = losses(&mut first, 2);
+    first.save_checkpoint(run.path()).unwrap();
+    assert!(run.path().join(hitogata::checkpoint::ANCHOR_FILE).exists());
+    let mut resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    assert_eq!(resumed.config().layout_anchor, Some(50.0));
+    assert_eq!(resumed.config().detail_anchor, None);
+    split.extend(losses(&mut resumed, 2));
+    assert_eq!(
+        split, straight,
+        "resuming is exact, the layout anchor included"
+    );
+
+    // Its weight can change on resume, and the same initial generator serves a detail anchor.
+    let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    again.set_layout_anchor(5.0).unwrap();
+    assert!(again.set_layout_anchor(f32::INFINITY).is_err());
+    assert!(again.set_layout_anchor(-1.0).is_err());
+    again.set_detail_anchor(7.0).unwrap();
+    assert_eq!(again.config().layout_anchor, Some(5.0));
+    assert_eq!(again.config().detail_anchor, Some(7.0));
+    again.step().unwrap();
+
+    // Without an initial generator there is nothing to anchor to.
+    match TrainingSession::new(highpass_config(Some(1.0)), data.clone(), &dev.device) {
+        Err(TrainError::Config(message)) => assert!(message.contains("trained generator")),
+        other => panic!("expected a config error, got {:?}", other.err()),
+    }
+    let mut plain = TrainingSession::new(highpass_config(None), data, &dev.device).unwrap();
+    assert!(plain.set_layout_anchor(1.0).is_err());
 }

@@ -1,7 +1,7 @@
 //! The quality metric itself: identical sets score ~0, degraded copies score worse.
 
 use hitogata::data::{Dataset, SquareMode};
-use hitogata::eval::{SwdConfig, mean, multiscale_swd, nearest_neighbours};
+use hitogata::eval::{SwdConfig, mean, moved, moved_at_most, multiscale_swd, nearest_neighbours};
 use image::RgbImage;
 
 fn faces() -> Vec<RgbImage> {
@@ -100,6 +100,89 @@ fn invisible_noise_shows_at_the_finest_level_only() {
     assert_eq!(
         hitogata::eval::faint_noise(&b[0], 3, 9),
         hitogata::eval::faint_noise(&b[0], 3, 9)
+    );
+}
+
+#[test]
+fn copies_moved_by_a_few_pixels_keep_every_colour_yet_score_worse() {
+    let all = faces();
+    let b = &all[120..];
+    let img = &b[0];
+    assert_eq!(&moved(img, 0, 0), img);
+    let right = moved(img, 1, 0);
+    let up = moved(img, 0, -1);
+    for y in 0..64 {
+        for x in 1..64 {
+            assert_eq!(right.get_pixel(x, y), img.get_pixel(x - 1, y));
+            if y > 0 {
+                assert_eq!(up.get_pixel(x, y - 1), img.get_pixel(x, y));
+            }
+        }
+        // The uncovered column repeats the edge: the plain white background.
+        assert_eq!(right.get_pixel(0, y), img.get_pixel(0, y));
+    }
+    assert_eq!(up.get_pixel(10, 63), img.get_pixel(10, 63));
+
+    // The effect shows where the real halves share many identical patches: larger sets.
+    let data = Dataset::load_folder(
+        std::path::Path::new("assets/datasets/faces"),
+        SquareMode::Pad,
+    )
+    .unwrap();
+    let all: Vec<RgbImage> = (0..2000).map(|i| data.image(i)).collect();
+    let (a, b) = all.split_at(1000);
+    // Eval's own patches and projections: the real halves' shared patches need them to show.
+    let config = SwdConfig::default();
+    let shifted: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| moved_at_most(i, 1, k as u64))
+        .collect();
+    // Seeded, and most copies did move (8 of 9 offsets do).
+    assert_eq!(shifted[5], moved_at_most(&b[5], 1, 5));
+    let moved_count = b.iter().zip(&shifted).filter(|(x, y)| x != y).count();
+    assert!(moved_count > 800, "{moved_count} of 1000 moved");
+    // On the faces (white background) a move keeps every pixel's colour, so each colour's
+    // count is unchanged: only positions differ.
+    let counts = |set: &[RgbImage]| {
+        let mut c = std::collections::HashMap::<[u8; 3], usize>::new();
+        for i in set {
+            for p in i.pixels() {
+                *c.entry(p.0).or_default() += 1;
+            }
+        }
+        c
+    };
+    let white = |set: &[RgbImage]| counts(set).get(&[255, 255, 255]).copied().unwrap_or(0);
+    let mut before = counts(b);
+    let mut after = counts(&shifted);
+    before.remove(&[255, 255, 255]);
+    after.remove(&[255, 255, 255]);
+    let drift: usize = before
+        .iter()
+        .map(|(k, &n)| n.abs_diff(after.get(k).copied().unwrap_or(0)))
+        .sum();
+    // Figures touching the frame's edge (shoulders at the bottom) repeat or lose a row.
+    assert!(
+        drift * 100 < white(b),
+        "non-white pixels changed by {drift} (white {})",
+        white(b)
+    );
+
+    let further: Vec<_> = b
+        .iter()
+        .enumerate()
+        .map(|(k, i)| moved_at_most(i, 3, k as u64))
+        .collect();
+    let rows = hitogata::eval::multiscale_swd_many(a, &[b, &shifted, &further], &config);
+    let (clean, one, three) = (&rows[0], &rows[1], &rows[2]);
+    println!("clean {clean:?}, ≤1 px {one:?}, ≤3 px {three:?}");
+    // The 32 px level sees positions most; further moves cost more there and at 16 px.
+    assert!(one[1] > 1.25 * clean[1], "≤1 px {one:?} vs clean {clean:?}");
+    assert!(three[1] > 1.25 * one[1], "≤3 px {three:?} vs ≤1 px {one:?}");
+    assert!(
+        three[2] > 1.25 * clean[2],
+        "≤3 px {three:?} vs clean {clean:?}"
     );
 }
 

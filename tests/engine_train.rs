@@ -435,6 +435,7 @@ fn resume_overrides_change_what_they_name_and_nothing_else() {
         output_scale: Some(1.2),
         joint_critic_batch: Some(true),
         detail_anchor: None,
+        layout_anchor: None,
         layout_sw: Some(2.5),
         reset_critic: true,
         critic_ndf: Some(6),

@@ -680,6 +680,52 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
     );
 }
 
+#[test]
+fn a_highpass_critic_with_a_layout_anchor_fine_tunes_the_explorers_generator() {
+    use hitogata::train::Augment;
+    let (_tmp, mut h, run, _export) = explorer_generator_run();
+    // The highpass and lowpass views exclude each other; the augment box keeps either.
+    h.get_by_label("lowpass").click();
+    h.run_steps(2);
+    h.get_by_label("highpass").click();
+    h.run_steps(2);
+    let highpass_only = Augment {
+        highpass: true,
+        ..Augment::default()
+    };
+    assert_eq!(h.state().training.config.augment, highpass_only);
+    h.get_by_label("augment").click();
+    h.get_by_label("augment").click();
+    h.run_steps(2);
+    assert_eq!(h.state().training.config.augment, highpass_only);
+    assert!(
+        h.query_by_label("layout anchor").is_none(),
+        "only with a generator to anchor to"
+    );
+    h.get_by_label("from the explorer's generator").click();
+    h.run_steps(2);
+    h.get_by_label("critic warm-up").set_value_accesskit(2.0);
+    h.get_by_label("layout anchor").set_value_accesskit(500.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 1);
+    let config = common::saved_state(&run).config;
+    assert_eq!(config.augment, highpass_only);
+    assert_eq!(config.layout_anchor, Some(500.0));
+    assert_eq!(config.detail_anchor, None, "the detail field was 0");
+    assert!(run.join("checkpoint/anchor.safetensors").is_file());
+
+    // Resumed "with these settings": the field shows the run's weight and changes it.
+    h.state_mut().training.layout_anchor = 0.0;
+    resume_with_these_settings(&mut h);
+    assert_eq!(h.state().training.layout_anchor, 500.0);
+    h.get_by_label("layout anchor").set_value_accesskit(50.0);
+    h.run_steps(2);
+    train_and_stop(&mut h, 2);
+    let config = common::saved_state(&run).config;
+    assert_eq!(config.layout_anchor, Some(50.0));
+    assert_eq!(config.detail_anchor, None, "still none");
+}
+
 /// The palette a run on `data` with these settings gets: the data's most frequent colours.
 fn data_palette(data: &Path, size: usize, width: f32) -> hitogata::model::OutputPalette {
     let dataset =

@@ -71,6 +71,9 @@ pub struct TrainingTab {
     /// With `from_explorer`: weight of the detail anchor (0: none), which holds the fine
     /// detail near the explorer's generator while a lowpass critic moves the colours.
     pub detail_anchor: f32,
+    /// With `from_explorer`: weight of the layout anchor (0: none), which holds the colour
+    /// layout near the explorer's generator while a highpass critic moves the detail.
+    pub layout_anchor: f32,
     /// With `from_explorer`: widen the explorer's generator to this ngf first (0: keep its
     /// width): the same pictures, more capacity.
     pub widen_ngf: usize,
@@ -148,6 +151,7 @@ impl Default for TrainingTab {
             explorer_checkpoint: None,
             critic_warmup: 100,
             detail_anchor: 0.0,
+            layout_anchor: 0.0,
             widen_ngf: 0,
             palette_size: 0,
             palette_width: DEFAULT_PALETTE_WIDTH,
@@ -215,6 +219,9 @@ impl TrainingTab {
                 Ok((step, config)) => {
                     if let Some(weight) = config.detail_anchor {
                         self.detail_anchor = weight;
+                    }
+                    if let Some(weight) = config.layout_anchor {
+                        self.layout_anchor = weight;
                     }
                     self.config = config;
                     self.resume_note = Some(format!("the checkpoint's settings (step {step})"));
@@ -295,7 +302,13 @@ impl TrainingTab {
             overrides.layout_sw = self.config.layout_sw;
         }
         if self.resumed_anchor_applies() {
-            overrides.detail_anchor = Some(self.detail_anchor);
+            // Each anchor the run has, or one switched on now (both use its initial generator).
+            overrides.detail_anchor = (self.config.detail_anchor.is_some()
+                || self.detail_anchor > 0.0)
+                .then_some(self.detail_anchor);
+            overrides.layout_anchor = (self.config.layout_anchor.is_some()
+                || self.layout_anchor > 0.0)
+                .then_some(self.layout_anchor);
         }
         if self.reset_critic {
             overrides.reset_critic = true;
@@ -304,9 +317,10 @@ impl TrainingTab {
         overrides
     }
 
-    /// Whether the "detail anchor" field changes the resumed run's (which has an anchor).
+    /// Whether the anchor fields change the resumed run's (which has an anchor, so keeps its
+    /// initial generator).
     fn resumed_anchor_applies(&self) -> bool {
-        self.resume && self.apply_on_resume && self.config.detail_anchor.is_some()
+        self.resume && self.apply_on_resume && self.config.anchored()
     }
 
     /// The generator a new run starts from, if it is not random.
@@ -330,11 +344,13 @@ impl TrainingTab {
         if self.active() {
             return;
         }
-        // The fields may still hold the last run's anchor: only a run from a trained generator
-        // has one to anchor to.
+        // The fields may still hold the last run's anchors: only a run from a trained
+        // generator has one to anchor to.
         let mut config = self.config.clone();
-        config.detail_anchor = (self.initial_generator().is_some() && self.detail_anchor > 0.0)
-            .then_some(self.detail_anchor);
+        let anchor =
+            |weight: f32| (self.initial_generator().is_some() && weight > 0.0).then_some(weight);
+        config.detail_anchor = anchor(self.detail_anchor);
+        config.layout_anchor = anchor(self.layout_anchor);
         // Likewise the last run's palette: a new one is made from the data when asked for.
         if self.initial_generator().is_none() {
             config.model.output_palette = None;
@@ -712,6 +728,15 @@ fn settings(
                         .on_hover_text(
                             "Pull the fine detail (each picture minus its 4×4 block averages) towards the starting generator with this weight (0: off); for a lowpass critic, which cannot see that detail. 1000 held it for 1,250 steps",
                         );
+                        ui.add(
+                            egui::DragValue::new(&mut tab.layout_anchor)
+                                .range(0.0..=100_000.0)
+                                .speed(10.0)
+                                .prefix("layout anchor "),
+                        )
+                        .on_hover_text(
+                            "Pull the colour layout (each picture's 4×4 block averages) towards the starting generator with this weight (0: off); for a highpass critic, which cannot see the layout",
+                        );
                     }
                     if tab.initial_generator().is_some() {
                         ui.add(
@@ -911,12 +936,13 @@ fn settings(
                         )
                         .changed()
                     {
-                        // The lowpass view is a separate box and stays as it is.
+                        // The lowpass and highpass views are separate boxes and stay as they are.
                         let ops = if augment { Augment::ALL } else { Augment::default() };
                         tab.config.augment = Augment {
                             color_strength: policy.color_strength,
                             lowpass: policy.lowpass,
                             lowpass_block: policy.lowpass_block,
+                            highpass: policy.highpass,
                             ..ops
                         };
                     }
@@ -930,6 +956,19 @@ fn settings(
                     {
                         tab.config.augment.lowpass = lowpass;
                         tab.config.augment.lowpass_block = None;
+                        // One view or the other: both would leave the critic nothing.
+                        tab.config.augment.highpass &= !lowpass;
+                    }
+                    let mut highpass = tab.config.augment.highpass;
+                    if ui
+                        .checkbox(&mut highpass, "highpass")
+                        .on_hover_text(
+                            "The critic sees each picture minus its 4×4 block averages: it judges edges and texture, not the colour layout. For fine-tuning a trained generator's detail (with a layout anchor)",
+                        )
+                        .changed()
+                    {
+                        tab.config.augment.highpass = highpass;
+                        tab.config.augment.lowpass &= !highpass;
                     }
                     if tab.config.augment.lowpass {
                         let block = tab.config.augment.lowpass_block;

@@ -8,7 +8,7 @@ use hitogata::checkpoint::{LoadedGenerator, load_generator};
 use hitogata::data::{Dataset, SquareMode};
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::eval::{
-    SwdConfig, faint_noise, mean, median, multiscale_swd_many, nearest_neighbours,
+    SwdConfig, faint_noise, mean, median, moved_at_most, multiscale_swd_many, nearest_neighbours,
 };
 use hitogata::inference::generate_images;
 use hitogata::latent::{sample_batch, seeded_rng};
@@ -63,6 +63,11 @@ pub struct EvalReport {
     /// Same for a real half with invisible noise (±3 levels per channel): how much of the
     /// 64 px level faint noise on flat colours alone explains.
     pub swd_faint_noise_real: Vec<f32>,
+    /// Same for a real half with each image moved by at most one pixel (no colour changed):
+    /// what an invisible change of position costs on pixel-aligned data.
+    pub swd_moved_1px_real: Vec<f32>,
+    /// The same, moved by at most three pixels.
+    pub swd_moved_3px_real: Vec<f32>,
     /// The average SWD, generated vs real, for each seed: its spread is the measure's noise.
     pub swd_generated_per_seed: Vec<f32>,
     /// The same for the floor.
@@ -85,7 +90,7 @@ fn with_average(mut levels: Vec<f32>) -> Vec<f32> {
 
 fn print_row(name: &str, v: &[f32]) {
     println!(
-        "{name} | {:6.1} | {:6.1} | {:6.1} | {:6.1}",
+        "{name:<19} | {:6.1} | {:6.1} | {:6.1} | {:6.1}",
         v[0], v[1], v[2], v[3]
     );
 }
@@ -95,6 +100,8 @@ struct SeedFigures {
     real_floor: Vec<f32>,
     blurred_real: Vec<f32>,
     faint_noise_real: Vec<f32>,
+    moved_1px_real: Vec<f32>,
+    moved_3px_real: Vec<f32>,
     /// One row per checkpoint.
     generated: Vec<Vec<f32>>,
     /// Nearest-training-image distances: held-out real, then one list per checkpoint.
@@ -132,6 +139,14 @@ fn evaluate_seed(
         .enumerate()
         .map(|(k, i)| faint_noise(i, 3, seed ^ k as u64))
         .collect();
+    let moved = |max_px: u32| -> Vec<RgbImage> {
+        real_b
+            .iter()
+            .enumerate()
+            .map(|(k, i)| moved_at_most(i, max_px, (seed << 32) ^ k as u64))
+            .collect()
+    };
+    let (moved_1px, moved_3px) = (moved(1), moved(3));
 
     // Memorisation (first seed only): generated vs held-out real, each against the rest.
     let probe = count.min(200);
@@ -155,7 +170,7 @@ fn evaluate_seed(
         generated_sets.push(generated);
     }
     // Every set against the same real half in one pass: its projections are made once.
-    let mut others: Vec<&[RgbImage]> = vec![&real_b, &blurred, &noised];
+    let mut others: Vec<&[RgbImage]> = vec![&real_b, &blurred, &noised, &moved_1px, &moved_3px];
     others.extend(generated_sets.iter().map(Vec::as_slice));
     let mut rows = multiscale_swd_many(&real_a, &others, &swd)
         .into_iter()
@@ -165,6 +180,8 @@ fn evaluate_seed(
         real_floor: next(),
         blurred_real: next(),
         faint_noise_real: next(),
+        moved_1px_real: next(),
+        moved_3px_real: next(),
         generated: rows.collect(),
         nearest: pools
             .map(|(heldout, train)| (nearest_distances(&heldout, &train), generated_nearest)),
@@ -234,6 +251,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             swd_real_floor: mean_rows(figures.iter().map(|f| &f.real_floor)),
             swd_blurred_real: mean_rows(figures.iter().map(|f| &f.blurred_real)),
             swd_faint_noise_real: mean_rows(figures.iter().map(|f| &f.faint_noise_real)),
+            swd_moved_1px_real: mean_rows(figures.iter().map(|f| &f.moved_1px_real)),
+            swd_moved_3px_real: mean_rows(figures.iter().map(|f| &f.moved_3px_real)),
             swd_generated_per_seed: figures.iter().map(|f| f.generated[k][3]).collect(),
             swd_real_floor_per_seed: figures.iter().map(|f| f.real_floor[3]).collect(),
             nn_generated_median: median(&nn_generated[k]),
@@ -280,11 +299,13 @@ fn print_report(report: &EvalReport, data: &std::path::Path) {
         data.display(),
         report.count
     );
-    println!("SWD ×1e3          |  64 px |  32 px |  16 px |    avg");
+    println!("{:<19} |  64 px |  32 px |  16 px |    avg", "SWD ×1e3");
     print_row("generated vs real", &report.swd_generated);
-    print_row("real vs real     ", &report.swd_real_floor);
-    print_row("blurred vs real  ", &report.swd_blurred_real);
-    print_row("noise ±3 vs real ", &report.swd_faint_noise_real);
+    print_row("real vs real", &report.swd_real_floor);
+    print_row("blurred vs real", &report.swd_blurred_real);
+    print_row("noise ±3 vs real", &report.swd_faint_noise_real);
+    print_row("moved ≤1 px vs real", &report.swd_moved_1px_real);
+    print_row("moved ≤3 px vs real", &report.swd_moved_3px_real);
     if report.seeds.len() > 1 {
         let list = |v: &[f32]| {
             v.iter()

@@ -112,7 +112,9 @@ pub struct TrainArgs {
     /// applies when resuming. Helps when the discriminator memorises a small dataset.
     /// `lowpass` (not in `all`) shows the critic 4×4 block averages only, after the others:
     /// it judges the coarse colour layout, not the detail (for fine-tuning colours);
-    /// `lowpass2` the same with 2×2 blocks (the 32 px layout).
+    /// `lowpass2` the same with 2×2 blocks (the 32 px layout); `highpass` the opposite, each
+    /// picture minus its 4×4 block averages: edges and texture, not the layout (for fine-tuning
+    /// detail, with --layout-anchor).
     #[arg(long, value_enum, value_delimiter = ',')]
     augment: Option<Vec<AugmentOp>>,
     /// How far the `color` augmentation goes, in (0, 1] (default 1, DiffAugment's ranges:
@@ -165,6 +167,12 @@ pub struct TrainArgs {
     /// changes the weight of a run that has one.
     #[arg(long, value_name = "WEIGHT")]
     detail_anchor: Option<f32>,
+    /// With --init-generator: also pull the generator's colour layout (each picture's 4×4
+    /// block averages) towards the initial generator's, with this weight on the mean squared
+    /// difference. For a highpass critic, which cannot see the layout. On --resume, changes
+    /// the weight of a run that has an anchor.
+    #[arg(long, value_name = "WEIGHT")]
+    layout_anchor: Option<f32>,
     /// Add WEIGHT × the sliced Wasserstein distance between the generated batch's colour
     /// layouts (4×4 block averages) and 512 real images', region by region (16×16 pixels), to
     /// the generator's loss: a direct pull on how often each coarse look appears where it does.
@@ -251,6 +259,7 @@ fn build_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
         config.adaptive_augment = adaptive_augment(target);
     }
     config.detail_anchor = args.detail_anchor;
+    config.layout_anchor = args.layout_anchor;
     config.layout_sw = args.layout_sw;
     if let Some(joint) = args.joint_critic_batch {
         config.joint_critic_batch = joint;
@@ -299,9 +308,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     if args.init_generator.is_some() && args.resume {
         bail!("--init-generator starts a new run; a resumed run keeps its own generator");
     }
-    if args.detail_anchor.is_some() && args.init_generator.is_none() && !args.resume {
+    if (args.detail_anchor.is_some() || args.layout_anchor.is_some())
+        && args.init_generator.is_none()
+        && !args.resume
+    {
         bail!(
-            "--detail-anchor compares with the generator a run starts from: give --init-generator"
+            "--detail-anchor and --layout-anchor compare with the generator a run starts from: give --init-generator"
         );
     }
     if args.resume
@@ -367,6 +379,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
             output_scale: args.output_scale,
             joint_critic_batch: args.joint_critic_batch,
             detail_anchor: args.detail_anchor,
+            layout_anchor: args.layout_anchor,
             layout_sw: args.layout_sw,
             reset_critic: args.reset_critic,
             critic_ndf: args.ndf,
@@ -473,6 +486,11 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         );
     }
 
+    if let Some(weight) = config.layout_anchor {
+        eprintln!(
+            "layout anchor: weight {weight} on the colour layout's distance from the initial generator"
+        );
+    }
     if let Some(weight) = config.layout_sw {
         eprintln!(
             "layout term: weight {weight} on the sliced Wasserstein distance of the 4×4 block averages to 512 real images', region by region"

@@ -415,3 +415,26 @@ pub fn faint_noise(img: &RgbImage, amplitude: u8, seed: u64) -> RgbImage {
     }
     out
 }
+
+/// A copy of `img` moved by `dx`, `dy` whole pixels, the uncovered border filled by repeating
+/// the nearest edge pixel (the plain background, or a figure cut by the frame continuing). No
+/// pixel changes its colour, so a moved copy looks exactly as good as the original; yet on
+/// pixel-aligned vector renders, whose real halves share many identical patches, the SWD
+/// counts positions. Eval's "moved" rows show how strict the real-vs-real floor is.
+pub fn moved(img: &RgbImage, dx: i32, dy: i32) -> RgbImage {
+    let (w, h) = (img.width() as i32, img.height() as i32);
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let sx = (x as i32 - dx).clamp(0, w - 1);
+        let sy = (y as i32 - dy).clamp(0, h - 1);
+        *img.get_pixel(sx as u32, sy as u32)
+    })
+}
+
+/// `moved` by a seeded random offset of −`max_px` to `max_px` whole pixels on each axis.
+pub fn moved_at_most(img: &RgbImage, max_px: u32, seed: u64) -> RgbImage {
+    let mut rng = seeded_rng(seed);
+    let m = max_px as i32;
+    let dx = rng.random_range(-m..=m);
+    let dy = rng.random_range(-m..=m);
+    moved(img, dx, dy)
+}

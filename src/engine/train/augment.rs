@@ -41,6 +41,12 @@ pub struct Augment {
     /// 2 keeps the 32 px layout: a finer critic for a generator whose 16 px layout is settled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lowpass_block: Option<usize>,
+    /// Every image replaced by its fine detail, the image minus its 4×4 block averages (after
+    /// the other operations): the critic sees edges and texture (the 64 and 32 px levels of
+    /// `eval`), not the colour layout. The counterpart of `lowpass`, for fine-tuning a trained
+    /// generator's detail while a layout anchor holds its colours.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub highpass: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -115,6 +121,8 @@ pub enum AugmentOp {
     Lowpass,
     /// 2×2 block averages: the critic judges the 32 px layout, not the finest detail.
     Lowpass2,
+    /// Each image minus its 4×4 block averages: the critic judges edges and texture only.
+    Highpass,
     /// All three (DiffAugment's recommended policy).
     All,
     /// None: switch augmentation off.
@@ -130,6 +138,7 @@ impl Augment {
         color_strength: None,
         lowpass: false,
         lowpass_block: None,
+        highpass: false,
     };
 
     /// The colour strength in effect (1: DiffAugment's ranges).
@@ -158,6 +167,11 @@ impl Augment {
         if self.lowpass_block() == 0 {
             return Err("the lowpass block side must be at least 1 pixel".into());
         }
+        if self.lowpass && self.highpass {
+            return Err(
+                "lowpass and highpass together leave the critic nothing to see: choose one".into(),
+            );
+        }
         let strength = self.color_strength();
         if strength > 0.0 && strength <= 1.0 {
             Ok(())
@@ -184,6 +198,7 @@ impl Augment {
                     policy.lowpass = true;
                     policy.lowpass_block = Some(2);
                 }
+                AugmentOp::Highpass => policy.highpass = true,
                 AugmentOp::All => policy = Augment::ALL,
                 AugmentOp::None => policy = Augment::default(),
             }
@@ -193,7 +208,7 @@ impl Augment {
 
     /// True when no augmentation is on.
     pub fn is_off(&self) -> bool {
-        !(self.color || self.translation || self.cutout || self.lowpass)
+        !(self.color || self.translation || self.cutout || self.lowpass || self.highpass)
     }
 
     /// Applies the policy to a batch `[N, 3, H, W]` of images in [-1, 1], drawing each image's
@@ -212,6 +227,9 @@ impl Augment {
         }
         if self.lowpass {
             x = block_average(x, self.lowpass_block());
+        }
+        if self.highpass {
+            x = fine_detail(x);
         }
         x
     }
@@ -255,6 +273,7 @@ impl fmt::Display for Augment {
             (self.translation, "translation".to_string()),
             (self.cutout, "cutout".to_string()),
             (self.lowpass, lowpass),
+            (self.highpass, "highpass".to_string()),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -377,6 +396,12 @@ fn block_average_matrix(size: usize, side: usize, like: &Tensor<4>) -> Tensor<4>
         }
     }
     Tensor::from_data(TensorData::new(values, [1, 1, size, size]), &like.device())
+}
+
+/// Each image minus its 4×4 block averages: the detail the 64 and 32 px levels of `eval` see,
+/// without the colour layout of the 16 px one.
+pub(crate) fn fine_detail(x: Tensor<4>) -> Tensor<4> {
+    x.clone().sub(block_average(x, DEFAULT_LOWPASS_BLOCK))
 }
 
 /// Each pixel becomes the mean of its `side`×`side` block (a smaller one at the right and

@@ -73,6 +73,11 @@ pub struct TrainConfig {
     /// Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_anchor: Option<f32>,
+    /// Weight of the layout anchor (runs from a trained generator only): the counterpart of
+    /// the detail anchor, on the colour layout (each image's 4×4 block averages). A highpass
+    /// critic cannot see the layout, so without the anchor it drifts. Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout_anchor: Option<f32>,
     /// Learning rate of the generator's latent mapping (`model.latent_mapping`), which a
     /// fine-tune adds fresh to trained convolutions and may want to move faster than them.
     /// Absent: the generator's rate.
@@ -110,6 +115,7 @@ impl TrainConfig {
                 joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
+                layout_anchor: None,
                 mapping_lr: None,
                 layout_sw: None,
             },
@@ -131,6 +137,7 @@ impl TrainConfig {
                 joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
+                layout_anchor: None,
                 mapping_lr: None,
                 layout_sw: None,
             },
@@ -196,6 +203,13 @@ impl TrainConfig {
                 "the detail anchor weight must be finite and at least 0, not {weight}"
             ));
         }
+        if let Some(weight) = self.layout_anchor
+            && !(weight >= 0.0 && weight.is_finite())
+        {
+            return Err(format!(
+                "the layout anchor weight must be finite and at least 0, not {weight}"
+            ));
+        }
         if let Some(weight) = self.layout_sw
             && !(weight >= 0.0 && weight.is_finite())
         {
@@ -210,6 +224,14 @@ impl TrainConfig {
             return Err("WGAN needs a positive, finite clip value".into());
         }
         Ok(())
+    }
+}
+
+impl TrainConfig {
+    /// Whether the run compares with its initial generator (a detail or layout anchor), so
+    /// keeps a copy of it.
+    pub fn anchored(&self) -> bool {
+        self.detail_anchor.is_some() || self.layout_anchor.is_some()
     }
 }
 

@@ -33,6 +33,8 @@ pub struct ResumeOverrides {
     pub output_scale: Option<f32>,
     /// Weight of the detail anchor of a run that has one.
     pub detail_anchor: Option<f32>,
+    /// Weight of the layout anchor of a run that has an anchor.
+    pub layout_anchor: Option<f32>,
     /// Weight of the layout term (see [`crate::engine::train::TrainConfig::layout_sw`]).
     pub layout_sw: Option<f32>,
     /// Start the critic afresh (see [`TrainingSession::reset_critic`]).
@@ -70,7 +72,7 @@ impl ResumeOverrides {
             session.set_batch_size(batch_size)?;
         }
         if let Some(augment) = self.augment {
-            session.set_augment(augment);
+            session.set_augment(augment)?;
         }
         if let Some(strength) = self.color_strength {
             session.set_color_strength(strength)?;
@@ -89,6 +91,9 @@ impl ResumeOverrides {
         }
         if let Some(weight) = self.detail_anchor {
             session.set_detail_anchor(weight)?;
+        }
+        if let Some(weight) = self.layout_anchor {
+            session.set_layout_anchor(weight)?;
         }
         if let Some(weight) = self.layout_sw {
             session.set_layout_sw(weight)?;

@@ -31,7 +31,7 @@ use crate::engine::model::{
 use crate::engine::optim::Optimizer;
 use crate::engine::render::tensor_to_images;
 use crate::engine::train::augment::{
-    AdaptiveAugment, Augment, DEFAULT_LOWPASS_BLOCK, block_average,
+    AdaptiveAugment, Augment, DEFAULT_LOWPASS_BLOCK, block_average, fine_detail,
 };
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
@@ -185,9 +185,10 @@ impl TrainingSession {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
-        if config.detail_anchor.is_some() {
+        if config.detail_anchor.is_some() || config.layout_anchor.is_some() {
             return Err(TrainError::Config(
-                "the detail anchor needs a run that starts from a trained generator".into(),
+                "an anchor (detail or layout) needs a run that starts from a trained generator"
+                    .into(),
             ));
         }
         // Random weights: whatever generator a reused config names, this run did not start from
@@ -274,7 +275,7 @@ impl TrainingSession {
         };
         let generator = load()?;
         // A second load, not a clone: clones share BatchNorm statistics.
-        let anchor = config.detail_anchor.map(|_| load()).transpose()?;
+        let anchor = config.anchored().then(load).transpose()?;
         let critic = seeded_init(config.model.init_critic(&device), !config.seed);
         let mut session = Self::assemble(config, device, generator, critic, data);
         session.anchor = anchor;
@@ -349,8 +350,8 @@ impl TrainingSession {
         let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
         let anchor = state
             .config
-            .detail_anchor
-            .map(|_| {
+            .anchored()
+            .then(|| {
                 checkpoint::load_weights(model.init_generator(&device), &dir.join(ANCHOR_FILE))
             })
             .transpose()?;
@@ -390,6 +391,24 @@ impl TrainingSession {
         }
         let config = TrainConfig {
             detail_anchor: Some(weight),
+            ..self.config.clone()
+        };
+        config.validate().map_err(TrainError::Config)?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Changes the weight of the layout anchor (see [`TrainConfig::layout_anchor`]; 0 switches
+    /// its effect off); only a run that started from a trained generator with an anchor has the
+    /// initial generator to compare with.
+    pub fn set_layout_anchor(&mut self, weight: f32) -> Result<(), TrainError> {
+        if self.anchor.is_none() {
+            return Err(TrainError::Config(
+                "this run has no anchor: start one from a trained generator with it".into(),
+            ));
+        }
+        let config = TrainConfig {
+            layout_anchor: Some(weight),
             ..self.config.clone()
         };
         config.validate().map_err(TrainError::Config)?;
@@ -479,14 +498,17 @@ impl TrainingSession {
     /// Changes the augmentation of the critic's inputs, e.g. to turn it on for a resumed run
     /// whose discriminator has started to memorise the data. The colour strength is a setting
     /// of its own (`set_color_strength`): a policy that does not name one keeps the run's.
-    pub fn set_augment(&mut self, augment: Augment) {
+    pub fn set_augment(&mut self, augment: Augment) -> Result<(), TrainError> {
         let color_strength = augment
             .color_strength
             .or(self.config.augment.color_strength);
-        self.config.augment = Augment {
+        let augment = Augment {
             color_strength,
             ..augment
         };
+        augment.validate().map_err(TrainError::Config)?;
+        self.config.augment = augment;
+        Ok(())
     }
 
     /// Real and generated images through the critic as one batch, or each as its own (see
@@ -706,7 +728,7 @@ impl TrainingSession {
         let frozen = self.critic.clone().no_grad();
         let (augment, share) = (self.config.augment, self.augment_share);
         let generated = self.generator.forward(z.clone());
-        let anchor_loss = self.detail_anchor_loss(generated.clone(), z);
+        let anchor_loss = self.anchor_loss(generated.clone(), z);
         let layout_loss = self.layout_sw_loss(generated.clone());
         let fake = augment.apply_to_share(generated, share, rng);
         let scores = if self.config.joint_critic_batch {
@@ -731,16 +753,34 @@ impl TrainingSession {
         loss.detach().inner()
     }
 
-    /// The detail anchor's loss term for generated images `generated` of latents `z`: weight ×
-    /// mean squared difference of their fine detail from the initial generator's. The initial
+    /// The anchors' loss term for generated images `generated` of latents `z`: the detail
+    /// anchor's weight × the mean squared difference of their fine detail from the initial
+    /// generator's, plus the layout anchor's × that of their 4×4 block averages. The initial
     /// generator runs in training mode too (batch statistics), so at the start both match
     /// exactly and the term and its gradient are 0.
-    fn detail_anchor_loss(&self, generated: Tensor<4>, z: Tensor<2>) -> Option<Tensor<1>> {
-        let (weight, anchor) = (self.config.detail_anchor?, self.anchor.as_ref()?);
+    fn anchor_loss(&self, generated: Tensor<4>, z: Tensor<2>) -> Option<Tensor<1>> {
+        let anchor = self.anchor.as_ref()?;
+        let (detail, layout) = (self.config.detail_anchor, self.config.layout_anchor);
+        if detail.is_none() && layout.is_none() {
+            return None;
+        }
         let target = anchor.clone().no_grad().forward(z).detach();
-        let detail = |x: Tensor<4>| x.clone().sub(block_average(x, DEFAULT_LOWPASS_BLOCK));
-        let difference = detail(generated).sub(detail(target));
-        Some(difference.powi_scalar(2).mean().mul_scalar(weight))
+        let coarse = |x: Tensor<4>| block_average(x, DEFAULT_LOWPASS_BLOCK);
+        let squared = |a: Tensor<4>, b: Tensor<4>, weight: f32| {
+            a.sub(b).powi_scalar(2).mean().mul_scalar(weight)
+        };
+        let detail = detail.map(|weight| {
+            squared(
+                fine_detail(generated.clone()),
+                fine_detail(target.clone()),
+                weight,
+            )
+        });
+        let layout = layout.map(|weight| squared(coarse(generated), coarse(target), weight));
+        [detail, layout]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| a.add(b))
     }
 
     /// The layout term for generated images `generated` (see [`TrainConfig::layout_sw`]):
