@@ -9,76 +9,152 @@ use hitogata::latent::sample_batch;
 use hitogata::model::Generator;
 use hitogata::train::{Augment, TrainConfig, TrainError, TrainingSession};
 
-/// A DCGAN run with a lowpass critic and a fast generator (so the detail drifts within a few
-/// steps), from the tiny export in `export`.
-fn config(anchor: Option<f32>) -> TrainConfig {
+/// A DCGAN run whose critic sees `augment` only, with a fast generator (so what the critic
+/// cannot see drifts within a few steps), from the tiny export in `export`.
+fn fast_config(augment: Augment, seed: u64) -> TrainConfig {
     let mut config = TrainConfig {
-        seed: 21,
-        detail_anchor: anchor,
-        augment: Augment {
-            lowpass: true,
-            ..Augment::default()
-        },
+        seed,
+        augment,
         ..common::tiny_dcgan_config()
     };
     config.optimizer_g = config.optimizer_g.clone().with_lr(2e-3);
     config
 }
 
-/// Root mean square of (picture − its 4×4 block means) between two generators' pictures.
-fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
-    let z = sample_batch(3, 16, a.latent_dim());
-    let z = hitogata::inference::latents_tensor(&z, device);
+/// A lowpass critic, with a detail anchor of this weight.
+fn config(anchor: Option<f32>) -> TrainConfig {
     let lowpass = Augment {
         lowpass: true,
         ..Augment::default()
     };
-    // In training mode (batch statistics), as the anchor compares them: the running
-    // statistics move with training whatever the weights do.
+    TrainConfig {
+        detail_anchor: anchor,
+        ..fast_config(lowpass, 21)
+    }
+}
+
+/// A highpass critic, with a layout anchor of this weight.
+fn highpass_config(layout_anchor: Option<f32>) -> TrainConfig {
+    let highpass = Augment {
+        highpass: true,
+        ..Augment::default()
+    };
+    TrainConfig {
+        layout_anchor,
+        ..fast_config(highpass, 22)
+    }
+}
+
+/// Root mean square of the difference between two generators' pictures seen through `view`
+/// (lowpass: the 4×4 block means; highpass: the picture minus them), in training mode
+/// (batch statistics), as the anchors compare them: the running statistics move with
+/// training whatever the weights do.
+fn distance_in(view: Augment, a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+    let z = sample_batch(3, 16, a.latent_dim());
+    let z = hitogata::inference::latents_tensor(&z, device);
     let autodiff = device.clone().autodiff();
-    let detail = |g: &Generator| {
+    let seen = |g: &Generator| {
         let g = g.clone().fork(&autodiff).train().no_grad();
         let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
-        let coarse = lowpass.apply(x.clone(), &mut hitogata::latent::seeded_rng(0));
-        common::values(x.sub(coarse))
+        common::values(view.apply(x, &mut hitogata::latent::seeded_rng(0)))
     };
-    let (da, db) = (detail(a), detail(b));
+    let (da, db) = (seen(a), seen(b));
     let sum: f32 = da.iter().zip(&db).map(|(x, y)| (x - y) * (x - y)).sum();
     (sum / da.len() as f32).sqrt()
+}
+
+/// Root mean square of (picture − its 4×4 block means) between two generators' pictures.
+fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+    let highpass = Augment {
+        highpass: true,
+        ..Augment::default()
+    };
+    distance_in(highpass, a, b, device)
+}
+
+/// Root mean square of the difference of two generators' 4×4 block averages.
+fn layout_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+    let lowpass = Augment {
+        lowpass: true,
+        ..Augment::default()
+    };
+    distance_in(lowpass, a, b, device)
+}
+
+/// The initial generator, and the raw generators of two runs from it after 16 steps: one
+/// with `with_anchor`, one with `without` (the same run without the anchor). Checks that at
+/// step 1 the anchor adds nothing: the generator still equals the initial one.
+fn anchored_and_free(
+    with_anchor: TrainConfig,
+    without: TrainConfig,
+    device: &burn::tensor::Device,
+) -> (Generator, Generator, Generator) {
+    let export = tempfile::tempdir().unwrap();
+    common::trained_tiny_export(export.path());
+    let initial = load_generator(export.path(), device).unwrap().generator;
+    let data = common::disc_dataset(8);
+    let start = |config| {
+        TrainingSession::from_generator(config, export.path(), data.clone(), device).unwrap()
+    };
+    let (mut anchored, mut free) = (start(with_anchor), start(without));
+    let first = anchored.step().unwrap();
+    let mut other = free.step().unwrap();
+    other.images_per_sec = first.images_per_sec;
+    other.seconds = first.seconds;
+    assert_eq!(first, other, "step 1: the anchor adds nothing");
+    for _ in 0..15 {
+        anchored.step().unwrap();
+        free.step().unwrap();
+    }
+    (initial, anchored.raw_generator(), free.raw_generator())
 }
 
 #[test]
 fn the_anchor_starts_at_zero_and_holds_the_detail_near_the_initial_generator() {
     let dev = common::cpu();
-    let export = tempfile::tempdir().unwrap();
-    common::trained_tiny_export(export.path());
-    let initial = load_generator(export.path(), &dev.device)
-        .unwrap()
-        .generator;
-    let data = common::disc_dataset(8);
-    let start = |anchor| {
-        TrainingSession::from_generator(config(anchor), export.path(), data.clone(), &dev.device)
-            .unwrap()
-    };
-    let (mut anchored, mut free) = (start(Some(10000.0)), start(None));
-    // Step 1: the generator equals the initial one, so the anchor adds nothing.
-    assert_eq!(anchored.step().unwrap(), {
-        let mut m = free.step().unwrap();
-        m.images_per_sec = anchored.history()[0].images_per_sec;
-        m.seconds = anchored.history()[0].seconds;
-        m
-    });
-    for _ in 0..15 {
-        anchored.step().unwrap();
-        free.step().unwrap();
-    }
-    let held = detail_distance(&anchored.raw_generator(), &initial, &dev.device);
-    let drifted = detail_distance(&free.raw_generator(), &initial, &dev.device);
+    let (initial, anchored, free) =
+        anchored_and_free(config(Some(10000.0)), config(None), &dev.device);
+    let held = detail_distance(&anchored, &initial, &dev.device);
+    let drifted = detail_distance(&free, &initial, &dev.device);
     assert!(drifted > 0.0);
     assert!(
         held < 0.5 * drifted,
         "detail distance from the initial generator: {held} anchored, {drifted} free"
     );
+}
+
+/// Critic and generator losses of the next `n` steps.
+fn losses(s: &mut TrainingSession, n: usize) -> Vec<(f32, f32)> {
+    (0..n)
+        .map(|_| {
+            let m = s.step().unwrap();
+            (m.critic_loss, m.generator_loss)
+        })
+        .collect()
+}
+
+/// Trains a run from `export` with `config` for 4 steps straight and for 2 + 2 with a
+/// checkpoint between; asserts both give the same losses and that the initial generator was
+/// saved. Returns the run directory (at step 2).
+fn assert_resumes_exactly(
+    config: TrainConfig,
+    export: &std::path::Path,
+    data: &std::sync::Arc<hitogata::data::Dataset>,
+    device: &burn::tensor::Device,
+) -> tempfile::TempDir {
+    let start =
+        || TrainingSession::from_generator(config.clone(), export, data.clone(), device).unwrap();
+    let straight = losses(&mut start(), 4);
+    let run = tempfile::tempdir().unwrap();
+    let mut first = start();
+    let mut split = losses(&mut first, 2);
+    first.save_checkpoint(run.path()).unwrap();
+    assert!(run.path().join(hitogata::checkpoint::ANCHOR_FILE).exists());
+    let mut resumed = TrainingSession::resume(run.path(), data.clone(), device).unwrap();
+    assert_eq!(resumed.config(), first.config());
+    split.extend(losses(&mut resumed, 2));
+    assert_eq!(split, straight, "resuming is exact, the anchors included");
+    run
 }
 
 #[test]
@@ -87,35 +163,7 @@ fn an_anchored_run_resumes_exactly_and_can_change_its_weight() {
     let export = tempfile::tempdir().unwrap();
     common::trained_tiny_export(export.path());
     let data = common::disc_dataset(8);
-    let start = || {
-        TrainingSession::from_generator(
-            config(Some(50.0)),
-            export.path(),
-            data.clone(),
-            &dev.device,
-        )
-        .unwrap()
-    };
-    let losses = |s: &mut TrainingSession, n: usize| -> Vec<(f32, f32)> {
-        (0..n)
-            .map(|_| {
-                let m = s.step().unwrap();
-                (m.critic_loss, m.generator_loss)
-            })
-            .collect()
-    };
-    let mut whole = start();
-    let straight = losses(&mut whole, 4);
-
-    let run = tempfile::tempdir().unwrap();
-    let mut first = start();
-    let mut split = losses(&mut first, 2);
-    first.save_checkpoint(run.path()).unwrap();
-    assert!(run.path().join(hitogata::checkpoint::ANCHOR_FILE).exists());
-    let mut resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
-    assert_eq!(resumed.config().detail_anchor, Some(50.0));
-    split.extend(losses(&mut resumed, 2));
-    assert_eq!(split, straight, "resuming is exact, the anchor included");
+    let run = assert_resumes_exactly(config(Some(50.0)), export.path(), &data, &dev.device);
 
     // The weight can change on resume; a bad one is refused.
     let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
@@ -185,79 +233,23 @@ fn the_anchor_draws_at_the_runs_output_scale() {
     );
 }
 
-/// A DCGAN run with a highpass critic and a fast generator, from the tiny export.
-fn highpass_config(layout_anchor: Option<f32>) -> TrainConfig {
-    let mut config = TrainConfig {
-        seed: 22,
-        layout_anchor,
-        augment: Augment {
-            highpass: true,
-            ..Augment::default()
-        },
-        ..common::tiny_dcgan_config()
-    };
-    config.optimizer_g = config.optimizer_g.clone().with_lr(2e-3);
-    config
-}
-
-/// Root mean square of the difference of two generators' 4×4 block averages, in training
-/// mode as the anchor compares them.
-fn layout_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
-    let z = sample_batch(3, 16, a.latent_dim());
-    let z = hitogata::inference::latents_tensor(&z, device);
-    let lowpass = Augment {
-        lowpass: true,
-        ..Augment::default()
-    };
-    let autodiff = device.clone().autodiff();
-    let layout = |g: &Generator| {
-        let g = g.clone().fork(&autodiff).train().no_grad();
-        let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
-        common::values(lowpass.apply(x, &mut hitogata::latent::seeded_rng(0)))
-    };
-    let (la, lb) = (layout(a), layout(b));
-    let sum: f32 = la.iter().zip(&lb).map(|(x, y)| (x - y) * (x - y)).sum();
-    (sum / la.len() as f32).sqrt()
-}
-
 #[test]
 fn the_layout_anchor_holds_the_colours_near_the_initial_generator_under_a_highpass_critic() {
     let dev = common::cpu();
-    let export = tempfile::tempdir().unwrap();
-    common::trained_tiny_export(export.path());
-    let initial = load_generator(export.path(), &dev.device)
-        .unwrap()
-        .generator;
-    let data = common::disc_dataset(8);
-    let start = |anchor| {
-        TrainingSession::from_generator(
-            highpass_config(anchor),
-            export.path(),
-            data.clone(),
-            &dev.device,
-        )
-        .unwrap()
-    };
-    let (mut anchored, mut free) = (start(Some(10000.0)), start(None));
-    // Step 1: the generator equals the initial one, so the anchor adds nothing.
-    let first = anchored.step().unwrap();
-    let mut other = free.step().unwrap();
-    other.images_per_sec = first.images_per_sec;
-    other.seconds = first.seconds;
-    assert_eq!(first, other);
-    for _ in 0..15 {
-        anchored.step().unwrap();
-        free.step().unwrap();
-    }
-    let held = layout_distance(&anchored.raw_generator(), &initial, &dev.device);
-    let drifted = layout_distance(&free.raw_generator(), &initial, &dev.device);
+    let (initial, anchored, free) = anchored_and_free(
+        highpass_config(Some(10000.0)),
+        highpass_config(None),
+        &dev.device,
+    );
+    let held = layout_distance(&anchored, &initial, &dev.device);
+    let drifted = layout_distance(&free, &initial, &dev.device);
     assert!(drifted > 0.0);
     assert!(
         held < 0.5 * drifted,
         "layout distance from the initial generator: {held} anchored, {drifted} free"
     );
     // The detail is free to move: the anchored run's detail left the initial generator's.
-    assert!(detail_distance(&anchored.raw_generator(), &initial, &dev.device) > 0.0);
+    assert!(detail_distance(&anchored, &initial, &dev.device) > 0.0);
 }
 
 #[test]
@@ -266,38 +258,15 @@ fn a_layout_anchored_run_resumes_exactly_and_can_change_its_weights() {
     let export = tempfile::tempdir().unwrap();
     common::trained_tiny_export(export.path());
     let data = common::disc_dataset(8);
-    let start = || {
-        TrainingSession::from_generator(
-            highpass_config(Some(50.0)),
-            export.path(),
-            data.clone(),
-            &dev.device,
-        )
-        .unwrap()
-    };
-    let losses = |s: &mut TrainingSession, n: usize| -> Vec<(f32, f32)> {
-        (0..n)
-            .map(|_| {
-                let m = s.step().unwrap();
-                (m.critic_loss, m.generator_loss)
-            })
-            .collect()
-    };
-    let mut whole = start();
-    let straight = losses(&mut whole, 4);
-    let run = tempfile::tempdir().unwrap();
-    let mut first = start();
-    let mut split = losses(&mut first, 2);
-    first.save_checkpoint(run.path()).unwrap();
-    assert!(run.path().join(hitogata::checkpoint::ANCHOR_FILE).exists());
-    let mut resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
+    let run = assert_resumes_exactly(
+        highpass_config(Some(50.0)),
+        export.path(),
+        &data,
+        &dev.device,
+    );
+    let resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
     assert_eq!(resumed.config().layout_anchor, Some(50.0));
     assert_eq!(resumed.config().detail_anchor, None);
-    split.extend(losses(&mut resumed, 2));
-    assert_eq!(
-        split, straight,
-        "resuming is exact, the layout anchor included"
-    );
 
     // Its weight can change on resume, and the same initial generator serves a detail anchor.
     let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
