@@ -169,7 +169,7 @@ impl Augment {
         }
         if self.lowpass && self.highpass {
             return Err(
-                "lowpass and highpass together leave the critic nothing to see: choose one".into(),
+                "lowpass and highpass together are opposite views of the critic: choose one".into(),
             );
         }
         let strength = self.color_strength();

@@ -169,6 +169,12 @@ impl TrainConfig {
         }
     }
 
+    /// Whether the run compares with its initial generator (a detail or layout anchor), so
+    /// keeps a copy of it.
+    pub fn anchored(&self) -> bool {
+        self.detail_anchor.is_some() || self.layout_anchor.is_some()
+    }
+
     /// Checks values that would otherwise fail deep inside a step.
     pub fn validate(&self) -> Result<(), String> {
         if self.batch_size == 0 {
@@ -224,14 +230,6 @@ impl TrainConfig {
             return Err("WGAN needs a positive, finite clip value".into());
         }
         Ok(())
-    }
-}
-
-impl TrainConfig {
-    /// Whether the run compares with its initial generator (a detail or layout anchor), so
-    /// keeps a copy of it.
-    pub fn anchored(&self) -> bool {
-        self.detail_anchor.is_some() || self.layout_anchor.is_some()
     }
 }
 

@@ -185,7 +185,7 @@ impl TrainingSession {
         device: &Device,
     ) -> Result<Self, TrainError> {
         config.validate().map_err(TrainError::Config)?;
-        if config.detail_anchor.is_some() || config.layout_anchor.is_some() {
+        if config.anchored() {
             return Err(TrainError::Config(
                 "an anchor (detail or layout) needs a run that starts from a trained generator"
                     .into(),
@@ -382,35 +382,28 @@ impl TrainingSession {
     }
 
     /// Changes the weight of the detail anchor (0 switches its effect off); only a run that
-    /// started from a trained generator with one has the initial generator to compare with.
+    /// started from a trained generator with an anchor has the initial generator to compare
+    /// with.
     pub fn set_detail_anchor(&mut self, weight: f32) -> Result<(), TrainError> {
-        if self.anchor.is_none() {
-            return Err(TrainError::Config(
-                "this run has no detail anchor: start one from a trained generator with it".into(),
-            ));
-        }
-        let config = TrainConfig {
-            detail_anchor: Some(weight),
-            ..self.config.clone()
-        };
-        config.validate().map_err(TrainError::Config)?;
-        self.config = config;
-        Ok(())
+        self.change_anchor(|config| config.detail_anchor = Some(weight))
     }
 
     /// Changes the weight of the layout anchor (see [`TrainConfig::layout_anchor`]; 0 switches
-    /// its effect off); only a run that started from a trained generator with an anchor has the
-    /// initial generator to compare with.
+    /// its effect off), under the same condition.
     pub fn set_layout_anchor(&mut self, weight: f32) -> Result<(), TrainError> {
+        self.change_anchor(|config| config.layout_anchor = Some(weight))
+    }
+
+    /// Applies `change` to the config of a run that keeps its initial generator, if the result
+    /// is valid.
+    fn change_anchor(&mut self, change: impl FnOnce(&mut TrainConfig)) -> Result<(), TrainError> {
         if self.anchor.is_none() {
             return Err(TrainError::Config(
-                "this run has no anchor: start one from a trained generator with it".into(),
+                "this run has no anchor: start one from a trained generator with --detail-anchor or --layout-anchor".into(),
             ));
         }
-        let config = TrainConfig {
-            layout_anchor: Some(weight),
-            ..self.config.clone()
-        };
+        let mut config = self.config.clone();
+        change(&mut config);
         config.validate().map_err(TrainError::Config)?;
         self.config = config;
         Ok(())
