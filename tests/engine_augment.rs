@@ -4,8 +4,9 @@
 mod common;
 
 use burn::tensor::{Device, Tensor, TensorData};
+use hitogata::data::Dataset;
 use hitogata::latent::seeded_rng;
-use hitogata::train::{AdaptiveAugment, Augment, AugmentOp, ResumeOverrides, TrainingSession};
+use hitogata::train::{AdaptiveAugment, Augment, CriticView, RunChanges, TrainingSession};
 
 const N: usize = 16;
 const S: usize = 64;
@@ -46,27 +47,18 @@ const TRANSLATION: Augment = Augment {
     translation: true,
     cutout: false,
     color_strength: None,
-    lowpass: false,
-    lowpass_block: None,
-    highpass: false,
 };
 const CUTOUT: Augment = Augment {
     color: false,
     translation: false,
     cutout: true,
     color_strength: None,
-    lowpass: false,
-    lowpass_block: None,
-    highpass: false,
 };
 const COLOR: Augment = Augment {
     color: true,
     translation: false,
     cutout: false,
     color_strength: None,
-    lowpass: false,
-    lowpass_block: None,
-    highpass: false,
 };
 
 #[test]
@@ -217,22 +209,13 @@ fn gradients_flow_through_every_augmentation() {
     assert_eq!(some, all);
 }
 
-const LOWPASS: Augment = Augment {
-    color: false,
-    translation: false,
-    cutout: false,
-    color_strength: None,
-    lowpass: true,
-    lowpass_block: None,
-    highpass: false,
-};
+const LOWPASS: CriticView = CriticView::Lowpass(4);
 
 #[test]
-fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
+fn a_lowpass_view_replaces_every_pixel_by_its_four_by_four_block_mean() {
     let dev = common::cpu();
     let input = common::values(gradients(&dev.device));
-    let mut rng = seeded_rng(5);
-    let out = common::values(LOWPASS.apply(gradients(&dev.device), &mut rng));
+    let out = common::values(LOWPASS.apply(gradients(&dev.device)));
     let at = |v: &[f32], k: usize, c: usize, y: usize, x: usize| v[((k * 3 + c) * S + y) * S + x];
     for k in [0, N - 1] {
         for c in 0..3 {
@@ -252,48 +235,38 @@ fn lowpass_replaces_every_pixel_by_its_four_by_four_block_mean() {
         }
     }
     // A single white pixel spreads over its block at 1/16 of its contrast.
-    let spread = common::values(LOWPASS.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    let spread = common::values(LOWPASS.apply(single_pixel(5, 9, &dev.device)));
     assert!((at(&spread, 0, 0, 4, 8) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
     assert!((at(&spread, 0, 0, 7, 11) - (-1.0 + 2.0 / 16.0)).abs() < 1e-5);
     assert_eq!(at(&spread, 0, 0, 8, 8), -1.0, "the next block is untouched");
-    // No random numbers: a policy of lowpass alone leaves the stream where it was.
-    let mut fresh = seeded_rng(5);
-    use rand::RngExt;
-    assert_eq!(rng.random::<u64>(), fresh.random::<u64>());
     // Every pixel still gets a gradient (a sixteenth of its block's).
-    let (some, all) = pixels_with_gradient(LOWPASS);
-    assert_eq!(some, all);
-    assert_eq!(LOWPASS.to_string(), "lowpass");
-    assert_eq!(Augment::from_ops(&[AugmentOp::Lowpass]), LOWPASS);
+    let autodiff = dev.device.clone().autodiff();
+    let x = gradients(&autodiff).require_grad();
+    let sum = LOWPASS.apply(x.clone()).sum();
+    let grad = common::values(x.grad(&sum.backward()).unwrap());
+    assert!(
+        grad.iter().all(|g| (g - 1.0).abs() < 1e-5),
+        "each pixel's share sums to 1"
+    );
     // Sizes that are not multiples of 4 end in a smaller block, still a true mean.
     let ones = Tensor::<4>::ones([1, 3, 6, 6], &dev.device);
-    let out = common::values(LOWPASS.apply(ones, &mut rng));
+    let out = common::values(LOWPASS.apply(ones));
     assert!(out.iter().all(|v| (v - 1.0).abs() < 1e-6), "{out:?}");
-    // Old files and policies without it read and write as before.
-    let text = ron::to_string(&Augment::ALL).unwrap();
-    assert!(!text.contains("lowpass"), "{text}");
-    let text = ron::to_string(&LOWPASS).unwrap();
-    assert!(!text.contains("lowpass_block"), "{text}");
+    // The full view changes nothing; a block side of 0 in a hand-edited file is refused.
+    assert_eq!(
+        common::values(CriticView::Full.apply(gradients(&dev.device))),
+        input
+    );
+    assert!(CriticView::Lowpass(0).validate().is_err());
+    assert_eq!(LOWPASS.to_string(), "lowpass 4×4");
 }
 
 #[test]
-fn lowpass2_averages_two_by_two_blocks() {
+fn a_two_by_two_view_averages_two_by_two_blocks() {
     let dev = common::cpu();
-    let policy = Augment::from_ops(&[AugmentOp::Lowpass2]);
-    assert_eq!(policy.lowpass_block(), 2);
-    assert_eq!(policy.to_string(), "lowpass2");
-    assert_eq!(
-        ron::from_str::<Augment>(&ron::to_string(&policy).unwrap()).unwrap(),
-        policy
-    );
-    // The later of the two names wins.
-    assert_eq!(
-        Augment::from_ops(&[AugmentOp::Lowpass2, AugmentOp::Lowpass]),
-        LOWPASS
-    );
-    let mut rng = seeded_rng(5);
+    let view = CriticView::Lowpass(2);
     let at = |v: &[f32], y: usize, x: usize| v[y * S + x];
-    let spread = common::values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
+    let spread = common::values(view.apply(single_pixel(5, 9, &dev.device)));
     // A single white pixel spreads over its 2×2 block at a quarter of its contrast.
     for (y, x) in [(4, 8), (4, 9), (5, 8), (5, 9)] {
         assert!(
@@ -304,84 +277,71 @@ fn lowpass2_averages_two_by_two_blocks() {
     for (y, x) in [(6, 8), (5, 10), (3, 9), (5, 7)] {
         assert_eq!(at(&spread, y, x), -1.0, "({y}, {x}) is in another block");
     }
-    // Every pixel of a real batch gets its block's mean.
-    let input = common::values(gradients(&dev.device));
-    let out = common::values(policy.apply(gradients(&dev.device), &mut rng));
-    let (y, x) = (10, 20);
-    let mean =
-        (at(&input, y, x) + at(&input, y + 1, x) + at(&input, y, x + 1) + at(&input, y + 1, x + 1))
-            / 4.0;
-    assert!((at(&out, y + 1, x + 1) - mean).abs() < 1e-5);
-    let (some, all) = pixels_with_gradient(policy);
-    assert_eq!(some, all);
-    // A block side of 0 in a hand-edited file is refused.
-    let broken = Augment {
-        lowpass_block: Some(0),
-        highpass: false,
-        ..policy
+    assert_eq!(
+        ron::from_str::<CriticView>(&ron::to_string(&view).unwrap()).unwrap(),
+        view
+    );
+}
+
+/// `n` pictures whose 4×4 blocks are flat in `a`; in `b` the same block means with a
+/// checkerboard of ±16 levels inside every block: only the fine detail differs.
+fn same_layout_other_detail(n: u32) -> (std::sync::Arc<Dataset>, std::sync::Arc<Dataset>) {
+    let flat = |i: u32| {
+        image::RgbImage::from_fn(64, 64, |x, y| {
+            let v = (40 + 5 * (x / 4) + 4 * (y / 4) + 3 * i) as u8;
+            image::Rgb([v, 255 - v, v / 2 + 60])
+        })
     };
-    assert!(broken.validate().is_err());
+    let detailed = |i: u32| {
+        let mut img = flat(i);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let d: i16 = if (x + y) % 2 == 0 { 16 } else { -16 };
+            for c in p.0.iter_mut() {
+                *c = (*c as i16 + d) as u8;
+            }
+        }
+        img
+    };
+    let a: Vec<_> = (0..n).map(flat).collect();
+    let b: Vec<_> = (0..n).map(detailed).collect();
+    (
+        std::sync::Arc::new(Dataset::from_images(&a)),
+        std::sync::Arc::new(Dataset::from_images(&b)),
+    )
 }
 
 #[test]
-fn highpass_keeps_each_pixels_difference_from_its_four_by_four_block_mean() {
+fn the_critic_view_applies_to_every_picture_not_only_the_augmented_share() {
     let dev = common::cpu();
-    let policy = Augment::from_ops(&[AugmentOp::Highpass]);
-    assert!(policy.highpass && !policy.lowpass);
-    assert_eq!(policy.to_string(), "highpass");
-    assert_eq!(
-        ron::from_str::<Augment>(&ron::to_string(&policy).unwrap()).unwrap(),
-        policy
-    );
-    assert!(!ron::to_string(&Augment::ALL).unwrap().contains("highpass"));
-    let mut rng = seeded_rng(5);
-    let at = |v: &[f32], y: usize, x: usize| v[y * S + x];
-    // A single white pixel on black: +2 − 2/16 at it, −2/16 in the rest of its block, 0 in
-    // the next block.
-    let detail = common::values(policy.apply(single_pixel(5, 9, &dev.device), &mut rng));
-    assert!((at(&detail, 5, 9) - (2.0 - 2.0 / 16.0)).abs() < 1e-5);
-    assert!((at(&detail, 4, 8) + 2.0 / 16.0).abs() < 1e-5);
-    assert!(at(&detail, 8, 8).abs() < 1e-6, "another block");
-    // Picture = layout + detail: lowpass and highpass add up to the input.
-    let input = common::values(gradients(&dev.device));
-    let coarse = common::values(LOWPASS.apply(gradients(&dev.device), &mut rng));
-    let fine = common::values(policy.apply(gradients(&dev.device), &mut rng));
-    for i in (0..input.len()).step_by(97) {
-        assert!((coarse[i] + fine[i] - input[i]).abs() < 1e-5, "pixel {i}");
-    }
-    // A flat picture has no detail.
-    let flat = Tensor::<4>::ones([1, 3, 8, 8], &dev.device).mul_scalar(0.3);
-    let out = common::values(policy.apply(flat, &mut rng));
-    assert!(out.iter().all(|v| v.abs() < 1e-6), "{out:?}");
-    // Gradients reach every pixel (of the detail's energy: the detail itself sums to 0 in
-    // each block, so its plain sum has none).
-    let autodiff = dev.device.clone().autodiff();
-    let x = gradients(&autodiff).require_grad();
-    let energy = policy.apply(x.clone(), &mut rng).powi_scalar(2).sum();
-    let grad = common::values(x.grad(&energy.backward()).unwrap());
-    assert!(grad.iter().all(|g| g.is_finite() && g.abs() > 1e-9));
-    // Both views at once would leave nothing: refused, also on resume.
-    let both = Augment::from_ops(&[AugmentOp::Lowpass, AugmentOp::Highpass]);
-    assert!(
-        both.validate()
-            .unwrap_err()
-            .contains("lowpass and highpass")
-    );
-    let (dir, data) = (tempfile::tempdir().unwrap(), common::disc_dataset(8));
-    let mut session =
-        TrainingSession::new(common::tiny_dcgan_config(), data.clone(), &dev.device).unwrap();
-    session.step().unwrap();
-    session.save_checkpoint(dir.path()).unwrap();
-    let mut resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
-    let overrides = ResumeOverrides {
-        augment: Some(both),
-        ..ResumeOverrides::default()
+    let (a, b) = same_layout_other_detail(8);
+    // A lowpass critic with adaptive augmentation: a new run augments none of its images at
+    // first, yet the critic must still see only block averages.
+    let mut config = common::tiny_dcgan_config();
+    config.augment = Augment::ALL;
+    config.adaptive_augment = Some(AdaptiveAugment::with_target(0.6));
+    config.critic_view = LOWPASS;
+    let critic_after = |data, view| {
+        let config = hitogata::train::TrainConfig {
+            critic_view: view,
+            ..config.clone()
+        };
+        let mut s = TrainingSession::new(config, data, &dev.device).unwrap();
+        assert_eq!(s.augment_share(), 0.0);
+        s.train_critic_only(3).unwrap();
+        s.critic_parameters()
     };
-    assert!(overrides.apply(&mut resumed).is_err());
-    assert!(
-        !resumed.config().augment.lowpass,
-        "the refused policy is not set"
+    let (seen_a, seen_b) = (
+        critic_after(a.clone(), LOWPASS),
+        critic_after(b.clone(), LOWPASS),
     );
+    let diff = common::max_diff(&seen_a, &seen_b);
+    assert!(diff < 1e-4, "a lowpass critic saw the detail: {diff}");
+    // The full view does see it: the test can tell.
+    let full = common::max_diff(
+        &critic_after(a, CriticView::Full),
+        &critic_after(b, CriticView::Full),
+    );
+    assert!(full > 1e-3, "{full}");
 }
 
 #[test]
@@ -389,20 +349,10 @@ fn wgpu_and_cpu_augment_alike() {
     let Some(gpu) = common::wgpu() else { return };
     let cpu = common::cpu();
     let on = |dev: &hitogata::device::ComputeDevice| {
-        let all = Augment {
-            lowpass: true,
-            ..Augment::ALL
-        };
-        common::values(all.apply(gradients(&dev.device), &mut seeded_rng(8)))
+        let augmented = Augment::ALL.apply(gradients(&dev.device), &mut seeded_rng(8));
+        common::values(LOWPASS.apply(augmented))
     };
-    let detail = |dev: &hitogata::device::ComputeDevice| {
-        let policy = Augment::from_ops(&[AugmentOp::All, AugmentOp::Highpass]);
-        common::values(policy.apply(gradients(&dev.device), &mut seeded_rng(8)))
-    };
-    let (a, b) = (
-        [on(&cpu), detail(&cpu)].concat(),
-        [on(&gpu), detail(&gpu)].concat(),
-    );
+    let (a, b) = (on(&cpu), on(&gpu));
     let max_diff = a
         .iter()
         .zip(&b)
@@ -412,24 +362,10 @@ fn wgpu_and_cpu_augment_alike() {
 }
 
 #[test]
-fn command_line_names_combine_into_a_policy() {
-    use AugmentOp::*;
-    assert_eq!(Augment::from_ops(&[All]), Augment::ALL);
-    assert_eq!(
-        Augment::from_ops(&[Color, Cutout]),
-        Augment {
-            color: true,
-            translation: false,
-            cutout: true,
-            color_strength: Option::None,
-            lowpass: false,
-            lowpass_block: Option::None,
-            highpass: false,
-        }
-    );
-    assert!(Augment::from_ops(&[All, None]).is_off());
+fn a_policy_names_its_operations() {
     assert_eq!(Augment::ALL.to_string(), "color+translation+cutout");
     assert_eq!(Augment::default().to_string(), "off");
+    assert!(Augment::default().is_off());
 }
 
 #[test]
@@ -583,17 +519,27 @@ fn adaptive_augmentation_follows_the_critic_is_saved_and_resumes_exactly() {
     assert_eq!(numbers(&rest), numbers(&metrics[3..]), "exact resume");
 
     // Switched off, every image is augmented again; switched on in a resumed run, it starts there.
-    resumed.set_adaptive_augment(None).unwrap();
+    let adaptive = |a: Option<AdaptiveAugment>| RunChanges {
+        adaptive_augment: Some(a),
+        ..RunChanges::default()
+    };
+    resumed.apply(&adaptive(None)).unwrap();
     assert_eq!(resumed.augment_share(), 1.0);
     assert!(resumed.step().unwrap().augment_share.is_none());
     resumed
-        .set_adaptive_augment(Some(AdaptiveAugment::with_target(0.6)))
+        .apply(&adaptive(Some(AdaptiveAugment::with_target(0.6))))
         .unwrap();
     assert_eq!(resumed.augment_share(), 1.0);
+    let before = resumed.config().clone();
     assert!(
         resumed
-            .set_adaptive_augment(Some(AdaptiveAugment::with_target(2.0)))
+            .apply(&adaptive(Some(AdaptiveAugment::with_target(2.0))))
             .is_err()
+    );
+    assert_eq!(
+        resumed.config(),
+        &before,
+        "a refused change changes nothing"
     );
 }
 
@@ -610,9 +556,13 @@ fn a_fixed_share_is_reported_saved_and_resumed() {
         None,
         "all images: nothing to report"
     );
-    assert!(s.set_augment_share(1.5).is_err());
-    assert!(s.set_augment_share(-0.1).is_err());
-    s.set_augment_share(0.3).unwrap();
+    let share = |p: f32| RunChanges {
+        augment_share: Some(p),
+        ..RunChanges::default()
+    };
+    assert!(s.apply(&share(1.5)).is_err());
+    assert!(s.apply(&share(-0.1)).is_err());
+    s.apply(&share(0.3)).unwrap();
     assert_eq!(s.step().unwrap().augment_share, Some(0.3));
     assert_eq!(
         s.augment_share(),
@@ -620,7 +570,11 @@ fn a_fixed_share_is_reported_saved_and_resumed() {
         "fixed without adaptive augmentation"
     );
     // "Not adaptive" from a resume override (the Training tab sends it) keeps a fixed share.
-    s.set_adaptive_augment(None).unwrap();
+    s.apply(&RunChanges {
+        adaptive_augment: Some(None),
+        ..RunChanges::default()
+    })
+    .unwrap();
     assert_eq!(s.augment_share(), 0.3);
     let dir = tempfile::tempdir().unwrap();
     s.save_checkpoint(dir.path()).unwrap();
@@ -665,20 +619,20 @@ fn choosing_the_operations_keeps_the_runs_colour_strength() {
     let mut config = common::tiny_dcgan_config();
     config.augment = Augment::ALL.with_color_strength(0.5).unwrap();
     let mut s = TrainingSession::new(config, common::disc_dataset(8), &dev.device).unwrap();
-    // `--resume --augment color,lowpass` (or the Training tab's boxes) names operations only.
-    let overrides = ResumeOverrides {
-        augment: Some(Augment::from_ops(&[AugmentOp::Color, AugmentOp::Lowpass])),
-        ..ResumeOverrides::default()
+    // `--resume --augment color` (or the Training tab's box) names operations only.
+    let changes = RunChanges {
+        augment: Some(COLOR),
+        ..RunChanges::default()
     };
-    overrides.apply(&mut s).unwrap();
-    assert!(s.config().augment.lowpass && !s.config().augment.translation);
+    s.apply(&changes).unwrap();
+    assert!(s.config().augment.color && !s.config().augment.translation);
     assert_eq!(s.config().augment.color_strength(), 0.5);
     // Changing the strength is its own setting, and 1 goes back to DiffAugment's ranges.
-    let back_to_one = ResumeOverrides {
+    let back_to_one = RunChanges {
         augment: Some(Augment::ALL),
         color_strength: Some(1.0),
-        ..ResumeOverrides::default()
+        ..RunChanges::default()
     };
-    back_to_one.apply(&mut s).unwrap();
+    s.apply(&back_to_one).unwrap();
     assert_eq!(s.config().augment, Augment::ALL);
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use hitogata::device::DeviceChoice;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
 use hitogata::train::{
-    Algorithm, CollapseChange, CollapseWatch, Metrics, TrainEvent, TrainJob, TrainWorker,
+    Algorithm, CollapseChange, CollapseWatch, Metrics, RunSpec, TrainEvent, TrainJob, TrainWorker,
 };
 
 /// A healthy DCGAN discriminator loss: mostly 0.01–0.05 with spikes to 0.5 and dips to 0.004,
@@ -128,19 +128,11 @@ fn a_real_dcgan_run_whose_discriminator_wins_raises_the_warning() {
     let config = common::winning_discriminator_config();
     let worker = TrainWorker::start(
         TrainJob {
-            data,
-            run: dir.path().join("run"),
-            config,
-            resume: false,
-            overrides: Default::default(),
             device: DeviceChoice::Cpu,
             sample_every: 0,
             checkpoint_every: 0,
             max_steps: Some(3_000),
-            init_generator: None,
-            widen_ngf: None,
-            palette: None,
-            critic_warmup: 0,
+            ..TrainJob::new(data, dir.path().join("run"), RunSpec::new(config))
         },
         Box::new(|| {}),
     );
@@ -174,19 +166,11 @@ fn the_worker_clears_the_warning_when_the_run_recovers() {
     common::collapsed_history_run(&run);
     let worker = TrainWorker::start(
         TrainJob {
-            data,
-            run,
-            config: common::tiny_dcgan_config(),
-            resume: true,
-            overrides: Default::default(),
             device: DeviceChoice::Cpu,
             sample_every: 0,
             checkpoint_every: 0,
             max_steps: Some(500),
-            init_generator: None,
-            widen_ngf: None,
-            palette: None,
-            critic_warmup: 0,
+            ..TrainJob::new(data, run, RunSpec::resume(Default::default()))
         },
         Box::new(|| {}),
     );

@@ -1,5 +1,5 @@
-//! The anchors: a run from a trained generator whose fine detail (or colour layout) is pulled
-//! towards the initial generator's, for critics (lowpass, highpass) that cannot see it.
+//! The detail anchor: a run from a trained generator whose fine detail is pulled towards the
+//! initial generator's, for a lowpass critic that cannot see it.
 
 mod common;
 
@@ -7,78 +7,43 @@ use burn::module::Module;
 use hitogata::checkpoint::load_generator;
 use hitogata::latent::sample_batch;
 use hitogata::model::Generator;
-use hitogata::train::{Augment, TrainConfig, TrainError, TrainingSession};
+use hitogata::train::{CriticView, RunChanges, TrainConfig, TrainError, TrainingSession};
 
-/// A DCGAN run whose critic sees `augment` only, with a fast generator (so what the critic
-/// cannot see drifts within a few steps), from the tiny export in `export`.
-fn fast_config(augment: Augment, seed: u64) -> TrainConfig {
+/// A DCGAN run whose critic sees 4×4 block averages only, with a fast generator (so the
+/// detail the critic cannot see drifts within a few steps), and a detail anchor of this weight.
+fn config(anchor: Option<f32>) -> TrainConfig {
     let mut config = TrainConfig {
-        seed,
-        augment,
+        seed: 21,
+        critic_view: CriticView::Lowpass(4),
+        detail_anchor: anchor,
         ..common::tiny_dcgan_config()
     };
     config.optimizer_g = config.optimizer_g.clone().with_lr(2e-3);
     config
 }
 
-/// A lowpass critic, with a detail anchor of this weight.
-fn config(anchor: Option<f32>) -> TrainConfig {
-    let lowpass = Augment {
-        lowpass: true,
-        ..Augment::default()
-    };
-    TrainConfig {
-        detail_anchor: anchor,
-        ..fast_config(lowpass, 21)
+fn anchor_weight(weight: f32) -> RunChanges {
+    RunChanges {
+        detail_anchor: Some(weight),
+        ..RunChanges::default()
     }
 }
 
-/// A highpass critic, with a layout anchor of this weight.
-fn highpass_config(layout_anchor: Option<f32>) -> TrainConfig {
-    let highpass = Augment {
-        highpass: true,
-        ..Augment::default()
-    };
-    TrainConfig {
-        layout_anchor,
-        ..fast_config(highpass, 22)
-    }
-}
-
-/// Root mean square of the difference between two generators' pictures seen through `view`
-/// (lowpass: the 4×4 block means; highpass: the picture minus them), in training mode
-/// (batch statistics), as the anchors compare them: the running statistics move with
-/// training whatever the weights do.
-fn distance_in(view: Augment, a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
+/// Root mean square of (picture − its 4×4 block means) between two generators' pictures, in
+/// training mode (batch statistics), as the anchor compares them: the running statistics move
+/// with training whatever the weights do.
+fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
     let z = sample_batch(3, 16, a.latent_dim());
     let z = hitogata::inference::latents_tensor(&z, device);
     let autodiff = device.clone().autodiff();
     let seen = |g: &Generator| {
         let g = g.clone().fork(&autodiff).train().no_grad();
         let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
-        common::values(view.apply(x, &mut hitogata::latent::seeded_rng(0)))
+        common::values(hitogata::train::losses::fine_detail(x))
     };
     let (da, db) = (seen(a), seen(b));
     let sum: f32 = da.iter().zip(&db).map(|(x, y)| (x - y) * (x - y)).sum();
     (sum / da.len() as f32).sqrt()
-}
-
-/// Root mean square of (picture − its 4×4 block means) between two generators' pictures.
-fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
-    let highpass = Augment {
-        highpass: true,
-        ..Augment::default()
-    };
-    distance_in(highpass, a, b, device)
-}
-
-/// Root mean square of the difference of two generators' 4×4 block averages.
-fn layout_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) -> f32 {
-    let lowpass = Augment {
-        lowpass: true,
-        ..Augment::default()
-    };
-    distance_in(lowpass, a, b, device)
 }
 
 /// The initial generator, and the raw generators of two runs from it after 16 steps: one
@@ -167,10 +132,10 @@ fn an_anchored_run_resumes_exactly_and_can_change_its_weight() {
 
     // The weight can change on resume; a bad one is refused.
     let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
-    again.set_detail_anchor(5.0).unwrap();
+    again.apply(&anchor_weight(5.0)).unwrap();
     assert_eq!(again.config().detail_anchor, Some(5.0));
-    assert!(again.set_detail_anchor(f32::NAN).is_err());
-    assert!(again.set_detail_anchor(-1.0).is_err());
+    assert!(again.apply(&anchor_weight(f32::NAN)).is_err());
+    assert!(again.apply(&anchor_weight(-1.0)).is_err());
     assert_eq!(again.config().detail_anchor, Some(5.0));
 
     // A checkpoint that lost its anchor file is an error, not a silent run without it.
@@ -187,7 +152,7 @@ fn runs_without_an_initial_generator_cannot_be_anchored() {
         other => panic!("expected a config error, got {:?}", other.err()),
     }
     let mut plain = TrainingSession::new(config(None), data, &dev.device).unwrap();
-    assert!(plain.set_detail_anchor(1.0).is_err());
+    assert!(plain.apply(&anchor_weight(1.0)).is_err());
     let export = tempfile::tempdir().unwrap();
     common::trained_tiny_export(export.path());
     let bad = TrainingSession::from_generator(
@@ -201,24 +166,26 @@ fn runs_without_an_initial_generator_cannot_be_anchored() {
 
 #[test]
 fn the_anchor_draws_at_the_runs_output_scale() {
-    // The initial generator's pictures are compared at the run's scale, chosen at the start
-    // or changed later: otherwise the anchor would pull towards other pictures from step 1.
+    // The initial generator's pictures are compared at the run's scale, whenever it changes:
+    // otherwise the anchor would pull towards other pictures from step 1.
     let dev = common::cpu();
     let export = tempfile::tempdir().unwrap();
     common::trained_tiny_export(export.path());
     let data = common::disc_dataset(8);
     let first_step = |anchor: Option<f32>, start_scale: f32, later_scale: Option<f32>| {
-        let mut config = config(anchor);
-        config.model = config
-            .model
-            .clone()
-            .with_checked_output_scale(start_scale)
-            .unwrap();
-        let mut s =
-            TrainingSession::from_generator(config, export.path(), data.clone(), &dev.device)
-                .unwrap();
-        if let Some(scale) = later_scale {
-            s.set_output_scale(scale).unwrap();
+        let mut s = TrainingSession::from_generator(
+            config(anchor),
+            export.path(),
+            data.clone(),
+            &dev.device,
+        )
+        .unwrap();
+        for scale in [Some(start_scale), later_scale].into_iter().flatten() {
+            let change = RunChanges {
+                output_scale: Some(scale),
+                ..RunChanges::default()
+            };
+            s.apply(&change).unwrap();
         }
         let m = s.step().unwrap();
         (m.critic_loss, m.generator_loss)
@@ -231,58 +198,4 @@ fn the_anchor_draws_at_the_runs_output_scale() {
         first_step(Some(1e4), 1.0, Some(1.4)),
         first_step(None, 1.0, Some(1.4))
     );
-}
-
-#[test]
-fn the_layout_anchor_holds_the_colours_near_the_initial_generator_under_a_highpass_critic() {
-    let dev = common::cpu();
-    let (initial, anchored, free) = anchored_and_free(
-        highpass_config(Some(10000.0)),
-        highpass_config(None),
-        &dev.device,
-    );
-    let held = layout_distance(&anchored, &initial, &dev.device);
-    let drifted = layout_distance(&free, &initial, &dev.device);
-    assert!(drifted > 0.0);
-    assert!(
-        held < 0.5 * drifted,
-        "layout distance from the initial generator: {held} anchored, {drifted} free"
-    );
-    // The detail is free to move: the anchored run's detail left the initial generator's.
-    assert!(detail_distance(&anchored, &initial, &dev.device) > 0.0);
-}
-
-#[test]
-fn a_layout_anchored_run_resumes_exactly_and_can_change_its_weights() {
-    let dev = common::cpu();
-    let export = tempfile::tempdir().unwrap();
-    common::trained_tiny_export(export.path());
-    let data = common::disc_dataset(8);
-    let run = assert_resumes_exactly(
-        highpass_config(Some(50.0)),
-        export.path(),
-        &data,
-        &dev.device,
-    );
-    let resumed = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
-    assert_eq!(resumed.config().layout_anchor, Some(50.0));
-    assert_eq!(resumed.config().detail_anchor, None);
-
-    // Its weight can change on resume, and the same initial generator serves a detail anchor.
-    let mut again = TrainingSession::resume(run.path(), data.clone(), &dev.device).unwrap();
-    again.set_layout_anchor(5.0).unwrap();
-    assert!(again.set_layout_anchor(f32::INFINITY).is_err());
-    assert!(again.set_layout_anchor(-1.0).is_err());
-    again.set_detail_anchor(7.0).unwrap();
-    assert_eq!(again.config().layout_anchor, Some(5.0));
-    assert_eq!(again.config().detail_anchor, Some(7.0));
-    again.step().unwrap();
-
-    // Without an initial generator there is nothing to anchor to.
-    match TrainingSession::new(highpass_config(Some(1.0)), data.clone(), &dev.device) {
-        Err(TrainError::Config(message)) => assert!(message.contains("trained generator")),
-        other => panic!("expected a config error, got {:?}", other.err()),
-    }
-    let mut plain = TrainingSession::new(highpass_config(None), data, &dev.device).unwrap();
-    assert!(plain.set_layout_anchor(1.0).is_err());
 }

@@ -138,7 +138,7 @@ fn a_run_saved_without_an_average_can_start_one_on_resume() {
 
     let mut resumed = TrainingSession::resume(dir.path(), data, &dev.device).unwrap();
     assert_eq!(resumed.config().ema_decay, 0.0);
-    resumed.set_ema_decay(0.999).unwrap();
+    resumed.apply(&average(0.999)).unwrap();
     assert_eq!(
         values(&resumed.inference_generator()),
         values(&resumed.raw_generator()),
@@ -150,10 +150,10 @@ fn a_run_saved_without_an_average_can_start_one_on_resume() {
         values(&resumed.raw_generator())
     );
     assert!(
-        resumed.set_ema_decay(1.0).is_err(),
+        resumed.apply(&average(1.0)).is_err(),
         "decay 1 would never move"
     );
-    assert!(resumed.set_ema_decay(f32::NAN).is_err());
+    assert!(resumed.apply(&average(f32::NAN)).is_err());
 }
 
 #[test]
@@ -202,4 +202,11 @@ fn an_average_started_warm_uses_its_full_decay_at_once() {
         assert!(at(warm - 2) < decay, "decay {decay}: {warm} is too late");
     }
     assert_eq!(GeneratorEma::warm_updates(0.0), 0);
+}
+
+fn average(decay: f32) -> hitogata::train::RunChanges {
+    hitogata::train::RunChanges {
+        ema_decay: Some(decay),
+        ..Default::default()
+    }
 }

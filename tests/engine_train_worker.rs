@@ -5,24 +5,33 @@ mod common;
 use std::time::{Duration, Instant};
 
 use hitogata::device::DeviceChoice;
-use hitogata::train::{TrainCommand, TrainEvent, TrainJob, TrainWorker};
+use hitogata::train::{
+    DivergencePolicy, RunChanges, RunSpec, RunStart, TrainCommand, TrainEvent, TrainJob,
+    TrainWorker,
+};
 
 fn job(data: &std::path::Path, run: &std::path::Path) -> TrainJob {
     TrainJob {
-        data: data.to_path_buf(),
-        run: run.to_path_buf(),
-        config: common::tiny_train_config(),
-        resume: false,
-        overrides: Default::default(),
         device: DeviceChoice::Cpu,
         sample_every: 2,
         checkpoint_every: 0,
-        max_steps: None,
-        init_generator: None,
-        widen_ngf: None,
-        palette: None,
-        critic_warmup: 0,
+        on_divergence: DivergencePolicy::RollBackAndPause,
+        ..TrainJob::new(data, run, RunSpec::new(common::tiny_train_config()))
     }
+}
+
+/// The job's new-run config, to change it.
+fn config_of(job: &mut TrainJob) -> &mut hitogata::train::TrainConfig {
+    match &mut job.spec.start {
+        RunStart::New(config) | RunStart::FromGenerator { config, .. } => config,
+        RunStart::Resume => panic!("a resumed job has no config"),
+    }
+}
+
+/// A learning rate so large that one update sends the generator's weights to ~1e38: its next
+/// pictures overflow, and the losses become NaN.
+fn poisoned_rate(config: &mut hitogata::train::TrainConfig) {
+    config.optimizer_g = config.optimizer_g.clone().with_lr(1e38);
 }
 
 /// A job in `dir` (8 disc images) whose generator starts from a trained tiny one (z 8, ngf 4),
@@ -33,7 +42,7 @@ fn job_from_trained_generator(dir: &std::path::Path) -> (TrainJob, std::path::Pa
     let export = dir.join("generator");
     common::trained_tiny_export(&export);
     let mut job = job(&data, &dir.join("run"));
-    job.init_generator = Some(export.clone());
+    job.spec = RunSpec::from_generator(common::tiny_train_config(), &export);
     (job, export)
 }
 
@@ -107,7 +116,7 @@ fn commands_drive_the_run_and_events_report_it() {
     );
     w.send(TrainCommand::Stop { save: true });
     let stopped_at = match expect(&w, "stop", |e| matches!(e, TrainEvent::Stopped { .. })) {
-        TrainEvent::Stopped { step, saved } => {
+        TrainEvent::Stopped { step, saved, .. } => {
             assert!(saved);
             step
         }
@@ -122,7 +131,7 @@ fn commands_drive_the_run_and_events_report_it() {
 
     // Resume continues from the saved step.
     let mut again = job(&data, &run);
-    again.resume = true;
+    again.spec = RunSpec::resume(RunChanges::default());
     let w = TrainWorker::start(again, Box::new(|| {}));
     expect(
         &w,
@@ -178,7 +187,8 @@ fn a_run_stops_by_itself_at_max_steps() {
             e,
             TrainEvent::Stopped {
                 step: 3,
-                saved: true
+                saved: true,
+                ..
             }
         )
     });
@@ -196,12 +206,7 @@ fn divergence_pauses_and_rolls_back_to_the_last_checkpoint() {
     common::write_disc_folder(&data, 6);
     let run = tmp.path().join("run");
     let mut j = job(&data, &run);
-    // A NaN learning rate poisons the generator on its first update.
-    j.config.optimizer_g = hitogata::optim::OptimizerConfig::RmsProp {
-        lr: f64::NAN,
-        alpha: 0.99,
-        epsilon: 1e-8,
-    };
+    poisoned_rate(config_of(&mut j));
     let w = TrainWorker::start(j, Box::new(|| {}));
     match expect(&w, "an automatic pause", |e| {
         matches!(
@@ -242,15 +247,14 @@ fn a_resumed_job_applies_its_overrides_once() {
     let before = critic();
 
     let mut again = job(&data, &run);
-    again.resume = true;
     // Already there: it saves at once, so the saved critic differs only by the reset.
     again.max_steps = Some(2);
-    again.overrides = hitogata::train::ResumeOverrides {
+    again.spec = RunSpec::resume(RunChanges {
         lr: Some(1e-5),
         augment: Some(hitogata::train::Augment::ALL),
         reset_critic: true,
         ..Default::default()
-    };
+    });
     let w = TrainWorker::start(again, Box::new(|| {}));
     match expect(&w, "the resumed start", |e| {
         matches!(e, TrainEvent::Started { .. })
@@ -276,7 +280,7 @@ fn a_resumed_job_applies_its_overrides_once() {
 fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut job, export) = job_from_trained_generator(tmp.path());
-    job.config.model.ngf = 6; // the generator's shapes replace the job's
+    config_of(&mut job).model.ngf = 6; // the generator's shapes replace the job's
     job.critic_warmup = 3;
     let w = TrainWorker::start(job, Box::new(|| {}));
     match expect(&w, "start", |e| matches!(e, TrainEvent::Started { .. })) {
@@ -297,6 +301,7 @@ fn a_job_can_start_from_a_trained_generator_after_a_critic_warm_up() {
                 done,
                 total,
                 critic_loss,
+                ..
             } => {
                 assert_eq!(total, 3);
                 assert!(critic_loss.is_finite());
@@ -319,12 +324,8 @@ fn a_rollback_to_the_start_warms_the_new_critic_up_again() {
     let tmp = tempfile::tempdir().unwrap();
     let (mut job, _) = job_from_trained_generator(tmp.path());
     job.critic_warmup = 2;
-    // A NaN learning rate poisons the generator on its first update, after the warm-up.
-    job.config.optimizer_g = hitogata::optim::OptimizerConfig::RmsProp {
-        lr: f64::NAN,
-        alpha: 0.99,
-        epsilon: 1e-8,
-    };
+    // The generator's first update, after the warm-up, poisons it.
+    poisoned_rate(config_of(&mut job));
     let w = TrainWorker::start(job, Box::new(|| {}));
     let warmed = |w: &TrainWorker| {
         let mut seen = Vec::new();

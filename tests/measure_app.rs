@@ -10,7 +10,6 @@ use common::ui::AppHarness;
 use egui_kittest::kittest::Queryable;
 use hitogata::app::{RunState, Tab};
 use hitogata::data::{Dataset, SquareMode};
-use hitogata::device::DeviceChoice;
 use hitogata::train::{TrainConfig, TrainingSession};
 
 fn app(checkpoint: Option<std::path::PathBuf>) -> AppHarness {
@@ -61,7 +60,7 @@ fn explorer_slider_to_pixels_latency() {
 #[test]
 #[ignore]
 fn training_in_the_app_vs_directly() {
-    let data_dir = hitogata::app::TrainingTab::default().data_dir;
+    let data_dir = hitogata::app::RunForm::default().data_dir;
     let mut config = TrainConfig::default();
     config.model = config.model.with_ngf(32).with_ndf(32);
     let steps = 6;
@@ -80,31 +79,40 @@ fn training_in_the_app_vs_directly() {
     let run = tempfile::tempdir().unwrap();
     let mut h = app(None);
     h.state_mut().tab = Tab::Training;
-    {
-        let t = &mut h.state_mut().training;
-        t.data_dir = data_dir.clone();
-        t.run_dir = run.path().join("run").display().to_string();
-        t.config = config;
-        t.device = DeviceChoice::Cpu;
-        t.sample_every = 1000;
-        t.checkpoint_every = 0;
+    h.step();
+    common::ui::type_into(&mut h, "Dataset", &data_dir);
+    common::ui::type_into(
+        &mut h,
+        "Run folder",
+        run.path().join("run").to_str().unwrap(),
+    );
+    common::ui::choose(&mut h, "device", "cpu");
+    common::ui::advanced(&mut h);
+    for (label, value) in [
+        ("ngf", 32.0),
+        ("ndf", 32.0),
+        ("samples every", 1000.0),
+        ("checkpoint every", 0.0),
+    ] {
+        common::ui::set_number(&mut h, label, value);
     }
-    h.state_mut().training.start(&egui::Context::default());
+    assert_eq!(h.state().training.form().config.model, config.model);
+    h.get_by_label("Start").click();
     let mut frames = Vec::new();
-    while h.state().training.history.len() < steps + 1 {
+    while h.state().training.history().len() < steps + 1 {
         let t = Instant::now();
         h.step();
         frames.push(t.elapsed().as_secs_f32() * 1e3);
         std::thread::sleep(Duration::from_millis(16));
     }
-    let in_app: Vec<f32> = h.state().training.history[1..]
+    let in_app: Vec<f32> = h.state().training.history()[1..]
         .iter()
         .map(|m| m.images_per_sec)
         .collect();
     h.state_mut()
         .training
         .command(hitogata::train::TrainCommand::Stop { save: false });
-    while h.state().training.state != RunState::Idle {
+    while h.state().training.state() != RunState::Idle {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -156,24 +164,31 @@ fn readme_training_screenshot() {
         }
         None => 80,
     };
-    {
-        let t = &mut h.state_mut().training;
-        t.config = TrainConfig::for_algorithm(hitogata::train::Algorithm::Dcgan);
-        t.config.model = t.config.model.clone().with_ngf(16).with_ndf(16);
-        t.config.batch_size = 32;
-        t.run_dir = run.path().join("run").display().to_string();
-        t.resume = long_run.is_some();
-        t.device = DeviceChoice::Cpu;
-        t.sample_every = 10;
-        t.checkpoint_every = 0;
-        t.target_steps = target;
-    }
     h.step();
+    common::ui::type_into(
+        &mut h,
+        "Run folder",
+        run.path().join("run").to_str().unwrap(),
+    );
+    common::ui::choose(&mut h, "device", "cpu");
+    if long_run.is_some() {
+        common::ui::choose(&mut h, "mode", "resume");
+    } else {
+        common::ui::choose(&mut h, "algorithm", "dcgan");
+    }
+    common::ui::advanced(&mut h);
+    let mut fields = vec![("samples every", 10.0), ("checkpoint every", 0.0)];
+    fields.push(("stop at", target as f64));
+    if long_run.is_none() {
+        fields.extend([("ngf", 16.0), ("ndf", 16.0), ("batch", 32.0)]);
+    }
+    for (label, value) in fields {
+        common::ui::set_number(&mut h, label, value);
+    }
     h.get_by_label("Start").click();
     common::ui::wait_until(&mut h, "the last step", |a| {
-        a.training.state == RunState::Idle && a.training.step >= target
+        a.training.state() == RunState::Idle && a.training.step() >= target
     });
-    h.state_mut().training.notice = None;
     h.run_steps(3);
     let image = h.render().expect("the wgpu renderer");
     image.save("docs/training.png").unwrap();

@@ -1,63 +1,72 @@
-//! egui_kittest drives the training tab of the real app: a tiny run on the CPU device.
+//! egui_kittest drives the Training tab of the real app through its widgets: tiny runs on the
+//! CPU device.
 
 mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
-use common::ui::AppHarness;
+use common::ui::{AppHarness, advanced, choose, set_number, type_into, wait_until};
+use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use hitogata::app::{RunState, Tab};
-use hitogata::device::DeviceChoice;
+use hitogata::app::{RunMode, RunState, Tab};
+use hitogata::train::{AdaptiveAugment, Augment, CriticView, TrainingSession};
 
-fn harness(dir: &Path) -> AppHarness {
-    let size = egui::vec2(1280.0, 900.0);
-    let mut h = common::ui::app_harness(
-        &dir.join("no-checkpoint-here"),
-        &dir.join("bookmarks.ron"),
-        size,
-    );
+fn harness_on(checkpoint: &Path, dir: &Path) -> AppHarness {
+    let size = egui::vec2(1280.0, 1000.0);
+    let mut h = common::ui::app_harness(checkpoint, &dir.join("bookmarks.ron"), size);
     h.state_mut().tab = Tab::Training;
     h.step();
     h
 }
 
-fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
-    let t = &mut h.state_mut().training;
-    t.data_dir = data.display().to_string();
-    t.run_dir = run.display().to_string();
-    t.config = common::tiny_train_config();
-    t.device = DeviceChoice::Cpu;
-    t.sample_every = 2;
-    t.checkpoint_every = 0;
+fn harness(dir: &Path) -> AppHarness {
+    harness_on(&dir.join("no-checkpoint-here"), dir)
 }
 
-use common::ui::wait_until;
+/// Picks how the run starts.
+fn mode(h: &mut AppHarness, mode: RunMode) {
+    choose(h, "mode", mode.label());
+    assert_eq!(h.state().training.form().mode, mode);
+}
+
+/// Points the tab at `data` and `run`, on the CPU, with a tiny model, samples every 2 steps
+/// and no periodic checkpoints.
+fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
+    type_into(h, "Dataset", data.to_str().unwrap());
+    type_into(h, "Run folder", run.to_str().unwrap());
+    choose(h, "device", "cpu");
+    advanced(h);
+    for (label, value) in [
+        ("ngf", 4.0),
+        ("ndf", 4.0),
+        ("z", 8.0),
+        ("batch", 8.0),
+        ("n_critic", 2.0),
+        ("checkpoint every", 0.0),
+        ("samples every", 2.0),
+    ] {
+        set_number(h, label, value);
+    }
+}
 
 /// Starts the set-up run, waits for `steps` steps, stops it and waits for its checkpoint.
 fn train_and_stop(h: &mut AppHarness, steps: u64) {
     h.get_by_label("Start").click();
-    wait_until(h, "the steps", move |a| a.training.step >= steps);
+    wait_until(h, "the steps", move |a| a.training.step() >= steps);
     h.get_by_label("Stop").click();
     wait_until(h, "the stop", |a| {
-        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
     });
 }
 
-/// Ticks "resume", waits for the checkpoint's settings, and ticks "with these settings".
-fn resume_with_these_settings(h: &mut AppHarness) {
-    h.get_by_label("resume").click();
+/// Waits until the run folder's checkpoint settings are in the form.
+fn wait_for_the_checkpoint(h: &mut AppHarness) {
     wait_until(h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
+        a.training
+            .resume_note()
+            .is_some_and(|n| n.starts_with("the checkpoint's settings"))
     });
-    h.get_by_label("with these settings").click();
-    h.run_steps(2);
-}
-
-/// Unticks both again, for a new run.
-fn back_to_a_new_run(h: &mut AppHarness) {
-    h.get_by_label("with these settings").click();
-    h.get_by_label("resume").click();
     h.run_steps(2);
 }
 
@@ -74,55 +83,85 @@ fn tiny_run(images: u32) -> (tempfile::TempDir, AppHarness, std::path::PathBuf) 
 }
 
 #[test]
+fn a_first_time_user_sees_the_basics_and_advanced_folded_away() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut h = harness(tmp.path());
+    for label in ["Dataset", "Run folder"] {
+        h.get_by_role_and_label(Role::TextInput, label);
+    }
+    for combo in ["mode", "algorithm", "device"] {
+        h.get_by_role_and_label(Role::ComboBox, combo);
+    }
+    h.get_by_label("Start");
+    h.get_by_label("Advanced");
+    for folded in ["ngf", "batch", "augment", "critic warm-up", "detail anchor"] {
+        assert!(
+            h.query_by_label(folded).is_none(),
+            "{folded} is folded away"
+        );
+    }
+    advanced(&mut h);
+    for label in ["ngf", "batch", "augment", "critic warm-up", "detail anchor"] {
+        h.get_by_label(label);
+    }
+}
+
+#[test]
 fn a_tiny_run_trains_pauses_stops_and_resumes() {
     let (_tmp, mut h, run) = tiny_run(10);
 
     h.get_by_label("Start").click();
-    wait_until(&mut h, "three steps", |a| a.training.step >= 3);
-    assert_eq!(h.state().training.data_info.as_ref().map(|d| d.0), Some(10));
-    assert!(!h.state().training.preview.is_empty());
+    wait_until(&mut h, "three steps", |a| a.training.step() >= 3);
+    assert_eq!(h.state().training.data_info().map(|d| d.0), Some(10));
+    assert!(h.state().training.preview_count() > 0);
     wait_until(&mut h, "a sample grid", |a| {
-        a.training.samples_received >= 2 && a.training.grid_texture.is_some()
+        a.training.samples().0 >= 2 && a.training.shows_grid()
     });
-    assert!(h.state().training.history.len() >= 3, "the plot has points");
-    assert!(!h.state().training.timeline.is_empty());
+    assert!(
+        h.state().training.history().len() >= 3,
+        "the plot has points"
+    );
 
     h.get_by_label("Pause").click();
     wait_until(&mut h, "the pause", |a| {
-        a.training.state == RunState::Paused
+        a.training.state() == RunState::Paused
     });
-    let paused_at = h.state().training.step;
+    let paused_at = h.state().training.step();
     for _ in 0..60 {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(h.state().training.step, paused_at, "no steps while paused");
+    assert_eq!(
+        h.state().training.step(),
+        paused_at,
+        "no steps while paused"
+    );
     h.get_by_label("Resume").click();
     wait_until(&mut h, "more steps", move |a| {
-        a.training.step > paused_at + 1
+        a.training.step() > paused_at + 1
     });
 
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| {
-        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
     });
-    let saved = h.state().training.last_checkpoint.unwrap();
+    let saved = h.state().training.last_checkpoint().unwrap();
     assert!(run.join("checkpoint/state.ron").exists());
+    assert_eq!(common::saved_state(&run).step, saved);
 
-    h.state_mut().training.resume = true;
+    mode(&mut h, RunMode::Resume);
+    wait_for_the_checkpoint(&mut h);
     h.get_by_label("Start").click();
-    wait_until(&mut h, "the resumed run", move |a| {
-        a.training.state == RunState::Running && a.training.step >= saved
-    });
     wait_until(&mut h, "a step after resuming", move |a| {
         a.training
-            .history
+            .history()
             .last()
             .is_some_and(|m| m.step == saved + 1)
     });
+    assert_eq!(h.state().training.history().len() as u64, saved + 1);
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the second stop", |a| {
-        a.training.state == RunState::Idle
+        a.training.state() == RunState::Idle
     });
 }
 
@@ -134,23 +173,26 @@ fn an_empty_folder_shows_an_error_and_does_not_start() {
     let mut h = harness(tmp.path());
     setup(&mut h, &empty, &tmp.path().join("run"));
     h.get_by_label("Start").click();
-    wait_until(&mut h, "the error", |a| a.training.error.is_some());
-    let msg = h.state().training.error.clone().unwrap();
+    wait_until(&mut h, "the error", |a| a.training.error().is_some());
+    let msg = h.state().training.error().unwrap().to_string();
     assert!(msg.contains("no usable image"), "{msg}");
-    wait_until(&mut h, "idle", |a| a.training.state == RunState::Idle);
-    assert_eq!(h.state().training.step, 0);
+    wait_until(&mut h, "idle", |a| a.training.state() == RunState::Idle);
+    assert_eq!(h.state().training.step(), 0);
     h.get_by_label("Start"); // the button is back
+    assert!(!tmp.path().join("run").exists(), "nothing written");
 }
 
 #[test]
 fn the_ui_keeps_drawing_frames_while_a_step_runs() {
     let (_tmp, mut h, _run) = tiny_run(16);
     // A heavier model, so one step lasts many frames.
-    {
-        let t = &mut h.state_mut().training;
-        t.config.model = t.config.model.clone().with_ngf(32).with_ndf(32);
-        t.config.batch_size = 32;
-        t.config.n_critic = 5;
+    for (label, value) in [
+        ("ngf", 32.0),
+        ("ndf", 32.0),
+        ("batch", 32.0),
+        ("n_critic", 5.0),
+    ] {
+        set_number(&mut h, label, value);
     }
     h.get_by_label("Start").click();
     wait_until(&mut h, "a step in progress", |a| a.training.in_step());
@@ -165,7 +207,7 @@ fn the_ui_keeps_drawing_frames_while_a_step_runs() {
         "only {frames_during_one_step} frames while a step ran"
     );
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
 }
 
 fn close_window(h: &mut AppHarness) {
@@ -190,7 +232,7 @@ fn commands(h: &AppHarness) -> Vec<egui::ViewportCommand> {
 fn closing_during_training_asks_and_saves() {
     let (_tmp, mut h, run) = tiny_run(8);
     h.get_by_label("Start").click();
-    wait_until(&mut h, "a step", |a| a.training.step >= 1);
+    wait_until(&mut h, "a step", |a| a.training.step() >= 1);
 
     close_window(&mut h);
     assert!(
@@ -221,34 +263,39 @@ fn choosing_a_folder_shows_its_images_before_starting() {
     std::fs::write(data.join("broken.png"), b"not a png").unwrap();
     let mut h = harness(tmp.path());
     setup(&mut h, &data, &tmp.path().join("run"));
-    wait_until(&mut h, "the scan", |a| a.training.data_info.is_some());
-    let (n, skipped) = h.state().training.data_info.clone().unwrap();
+    wait_until(&mut h, "the scan", |a| {
+        a.training.data_info().is_some_and(|d| d.0 == 12)
+    });
+    let (n, skipped) = h.state().training.data_info().cloned().unwrap();
     assert_eq!((n, skipped.len()), (12, 1));
-    assert_eq!(h.state().training.preview.len(), 12);
-    assert_eq!(h.state().training.state, RunState::Idle, "nothing started");
+    assert_eq!(h.state().training.preview_count(), 12);
+    assert_eq!(
+        h.state().training.state(),
+        RunState::Idle,
+        "nothing started"
+    );
 
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    h.state_mut().training.data_dir = empty.display().to_string();
-    wait_until(&mut h, "the scan error", |a| {
-        a.training.scan_error.is_some()
-    });
-    assert!(
-        h.state()
-            .training
-            .scan_error
-            .clone()
-            .unwrap()
-            .contains("no usable image")
-    );
+    type_into(&mut h, "Dataset", empty.to_str().unwrap());
+    wait_until(&mut h, "the scan error", |_| true);
+    let mut seen = false;
+    for _ in 0..2000 {
+        h.step();
+        if h.query_by_label_contains("no usable image").is_some() {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(seen, "the folder's problem is on screen");
 }
 
 #[test]
 fn the_average_field_sets_the_runs_weight_average() {
     let (_tmp, mut h, run) = tiny_run(8);
-    h.get_by_label("average").set_value_accesskit(0.95);
-    h.step();
-    assert_eq!(h.state().training.config.ema_decay, 0.95);
+    set_number(&mut h, "average", 0.95);
+    assert_eq!(h.state().training.form().config.ema_decay, 0.95);
 
     train_and_stop(&mut h, 2);
     let state = common::saved_state(&run);
@@ -263,78 +310,75 @@ fn the_average_field_sets_the_runs_weight_average() {
 #[test]
 fn a_collapsing_run_shows_a_warning() {
     let (_tmp, mut h, _run) = tiny_run(16);
-    h.state_mut().training.config = common::winning_discriminator_config();
-    h.state_mut().training.sample_every = 500;
+    // A DCGAN whose discriminator learns fast while the generator hardly learns.
+    choose(&mut h, "algorithm", "dcgan");
+    set_number(&mut h, "lr", 1e-7);
+    set_number(&mut h, "critic lr", 2e-3);
+    set_number(&mut h, "samples every", 500.0);
+    let expected = common::winning_discriminator_config();
+    let form = &h.state().training.form().config;
+    assert_eq!(form.optimizer_g, expected.optimizer_g);
+    assert_eq!(form.optimizer_c, expected.optimizer_c);
     h.get_by_label("Start").click();
     wait_until(&mut h, "the collapse warning", |a| {
-        a.training.collapse_warning.is_some()
+        a.training.collapse_warning().is_some()
     });
     h.step();
     // Panics unless the warning is on screen.
     h.get_by_label_contains("Possible collapse at step");
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
 }
 
 #[test]
 fn the_learning_rate_fields_set_both_rates_until_the_critics_is_set_apart() {
     let (_tmp, mut h, _run) = tiny_run(4);
-    h.state_mut().training.config = common::tiny_dcgan_config();
-    h.step();
+    choose(&mut h, "algorithm", "dcgan");
     let rates = |h: &AppHarness| {
-        let c = &h.state().training.config;
+        let c = &h.state().training.form().config;
         (c.optimizer_g.lr(), c.optimizer_c.lr())
     };
-    h.get_by_label("lr").set_value_accesskit(1e-4);
-    h.step();
+    set_number(&mut h, "lr", 1e-4);
     assert_eq!(rates(&h), (1e-4, 1e-4));
-    h.get_by_label("critic lr").set_value_accesskit(2e-5);
-    h.step();
+    set_number(&mut h, "critic lr", 2e-5);
     assert_eq!(rates(&h), (1e-4, 2e-5));
-    h.get_by_label("lr").set_value_accesskit(3e-4);
-    h.step();
+    set_number(&mut h, "lr", 3e-4);
     assert_eq!(rates(&h), (3e-4, 2e-5), "the critic's own rate is kept");
 }
 
 #[test]
 fn the_upsampling_choice_reaches_the_runs_model() {
     let (_tmp, mut h, run) = tiny_run(8);
-    h.get_by_label("upsampling").click();
-    h.run_steps(2);
-    h.get_by_label("resize-conv").click();
-    h.run_steps(2);
-    assert_eq!(
-        h.state().training.config.model.upsampling(),
-        hitogata::model::Upsampling::Resize
-    );
+    choose(&mut h, "upsampling", "resize-conv");
     train_and_stop(&mut h, 1);
-    let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
-    assert!(model.contains("Resize"), "{model}");
+    let model = common::saved_state(&run).config.model;
+    assert_eq!(model.upsampling(), hitogata::model::Upsampling::Resize);
 }
 
 #[test]
-fn the_augment_box_reaches_the_runs_config() {
+fn the_augment_box_and_the_critics_view_reach_the_runs_config() {
     let (_tmp, mut h, run) = tiny_run(8);
-    assert!(h.state().training.config.augment.is_off(), "off by default");
-    h.get_by_label("augment").click();
-    h.run_steps(2);
-    assert_eq!(
-        h.state().training.config.augment,
-        hitogata::train::Augment::ALL
+    assert!(
+        h.state().training.form().config.augment.is_off(),
+        "off by default"
     );
     assert!(
-        h.query_by_label("adaptive").is_some(),
-        "offered once augment is on"
+        h.query_by_label("adaptive").is_none(),
+        "only with augmentation"
     );
+    h.get_by_label("augment").click();
+    h.run_steps(2);
     h.get_by_label("adaptive").click();
     h.run_steps(2);
+    choose(&mut h, "critic sees", "lowpass 2x2");
     train_and_stop(&mut h, 1);
     let state = common::saved_state(&run);
-    assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+    assert_eq!(state.config.augment, Augment::ALL);
     assert_eq!(
         state.config.adaptive_augment.map(|a| a.target),
-        Some(hitogata::train::AdaptiveAugment::DEFAULT_TARGET)
+        Some(AdaptiveAugment::DEFAULT_TARGET)
     );
+    assert_eq!(state.config.critic_view, CriticView::Lowpass(2));
     assert!(state.history.iter().all(|m| m.augment_share.is_some()));
     // The share on screen (a new run starts with none augmented).
     assert!(
@@ -345,87 +389,34 @@ fn the_augment_box_reaches_the_runs_config() {
     h.get_by_label("augment").click();
     h.run_steps(2);
     assert!(h.query_by_label("adaptive").is_none());
-    assert!(h.state().training.config.adaptive_augment.is_none());
+    assert!(h.state().training.form().config.adaptive_augment.is_none());
+}
+
+/// A tiny DCGAN run saved by the engine (as `hitogata train` would) in `run`, with `config`.
+fn saved_run(run: &Path, config: hitogata::train::TrainConfig) {
+    let dev = common::cpu();
+    let mut s = TrainingSession::new(config, common::disc_dataset(8), &dev.device).unwrap();
+    s.step().unwrap();
+    hitogata::train::RunDir::new(run).save(&s).unwrap();
 }
 
 #[test]
-fn the_lowpass_box_sets_the_critics_view_next_to_the_augment_box() {
-    use hitogata::train::Augment;
+fn the_augment_box_keeps_a_resumed_runs_colour_strength() {
     let (_tmp, mut h, run) = tiny_run(8);
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    let lowpass_only = Augment {
-        lowpass: true,
-        ..Augment::default()
-    };
-    assert_eq!(h.state().training.config.augment, lowpass_only);
-    assert!(
-        h.query_by_label("adaptive").is_some(),
-        "a lowpass critic can be adaptive too"
-    );
-    h.get_by_label("augment").click();
-    h.run_steps(2);
-    let both = Augment {
-        lowpass: true,
-        ..Augment::ALL
-    };
-    assert_eq!(h.state().training.config.augment, both, "the ticks combine");
-    h.get_by_label("augment").click();
-    h.run_steps(2);
-    assert_eq!(
-        h.state().training.config.augment,
-        lowpass_only,
-        "unticking augment keeps lowpass"
-    );
-    train_and_stop(&mut h, 1);
-    assert_eq!(common::saved_state(&run).config.augment, lowpass_only);
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    assert!(h.state().training.config.augment.is_off());
-    assert!(h.query_by_label("adaptive").is_none());
-}
-
-#[test]
-fn the_lowpass_critic_can_average_two_by_two_blocks() {
-    use egui::accesskit::Role;
-    let (_tmp, mut h, run) = tiny_run(8);
-    assert!(
-        h.query_by_label("blocks").is_none(),
-        "a block size only for a lowpass critic"
-    );
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    h.get_by_role_and_label(Role::ComboBox, "blocks").click();
-    h.run_steps(2);
-    h.get_by_label("2×2").click();
-    h.run_steps(2);
-    assert_eq!(h.state().training.config.augment.lowpass_block, Some(2));
-    train_and_stop(&mut h, 1);
-    let saved = common::saved_state(&run).config.augment;
-    assert!(saved.lowpass);
-    assert_eq!(saved.lowpass_block, Some(2));
-    // Unticked and ticked again: the default 4×4 view.
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    assert_eq!(h.state().training.config.augment.lowpass_block, None);
-}
-
-#[test]
-fn the_augment_box_keeps_a_runs_colour_strength() {
-    use hitogata::train::Augment;
-    let (_tmp, mut h, _run) = tiny_run(8);
     let softer = Augment::ALL.with_color_strength(0.5).unwrap();
-    h.state_mut().training.config.augment = softer;
-    h.run_steps(2);
+    let mut config = common::tiny_dcgan_config();
+    config.augment = softer;
+    saved_run(&run, config);
+    mode(&mut h, RunMode::ResumeWithChanges);
+    wait_for_the_checkpoint(&mut h);
+    assert_eq!(h.state().training.form().config.augment, softer);
     h.get_by_label("augment").click();
     h.run_steps(2);
-    assert!(h.state().training.config.augment.is_off());
+    assert!(h.state().training.form().config.augment.is_off());
     h.get_by_label("augment").click();
     h.run_steps(2);
     assert_eq!(
-        h.state().training.config.augment,
+        h.state().training.form().config.augment,
         softer,
         "ticked again: the same strength"
     );
@@ -435,67 +426,71 @@ fn the_augment_box_keeps_a_runs_colour_strength() {
 fn a_recovered_run_loses_its_collapse_warning() {
     let (_tmp, mut h, run) = tiny_run(8);
     common::collapsed_history_run(&run);
-    h.state_mut().training.resume = true;
-    h.state_mut().training.target_steps = 500;
+    mode(&mut h, RunMode::Resume);
+    wait_for_the_checkpoint(&mut h);
+    set_number(&mut h, "stop at", 500.0);
     h.get_by_label("Start").click();
     wait_until(&mut h, "the warning from the history", |a| {
-        a.training.collapse_warning.is_some()
+        a.training.collapse_warning().is_some()
     });
     wait_until(&mut h, "the recovery", |a| {
-        a.training.collapse_warning.is_none()
+        a.training.collapse_warning().is_none()
     });
     h.step();
     h.get_by_label_contains("Recovered at step");
     assert!(h.query_by_label_contains("Possible collapse").is_none());
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
 }
 
 #[test]
 fn the_output_scale_field_reaches_the_runs_model() {
     let (_tmp, mut h, run) = tiny_run(8);
-    h.get_by_label("output scale").set_value_accesskit(1.25);
-    h.run_steps(2);
-    assert_eq!(h.state().training.config.model.output_scale, Some(1.25));
+    set_number(&mut h, "output scale", 1.25);
+    assert_eq!(
+        h.state().training.form().config.model.output_scale,
+        Some(1.25)
+    );
     train_and_stop(&mut h, 1);
-    let model = std::fs::read_to_string(run.join("checkpoint/model.ron")).unwrap();
-    assert!(model.contains("output_scale: Some(1.25)"), "{model}");
+    let model = hitogata::checkpoint::read_model_config(&run.join("checkpoint")).unwrap();
+    assert_eq!(model.output_scale, Some(1.25));
 }
 
 #[test]
-fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
+fn resume_with_changes_takes_the_tabs_settings_and_a_fresh_critic() {
     let (_tmp, mut h, run) = tiny_run(8);
     train_and_stop(&mut h, 1);
     assert!(
-        h.query_by_label("with these settings").is_none(),
-        "only when resuming"
+        h.query_by_label("fresh critic").is_none(),
+        "only when resuming with changes"
     );
-    resume_with_these_settings(&mut h);
+    mode(&mut h, RunMode::Resume);
+    wait_for_the_checkpoint(&mut h);
+    assert!(h.query_by_label("fresh critic").is_none());
+    mode(&mut h, RunMode::ResumeWithChanges);
+    wait_for_the_checkpoint(&mut h);
     h.get_by_label("fresh critic").click();
     h.get_by_label("augment").click();
-    h.state_mut().training.config.batch_size = 3;
     h.run_steps(2);
-    let overrides = h.state().training.resume_overrides();
-    assert!(overrides.reset_critic);
-    assert_eq!(overrides.batch_size, Some(3));
-    assert_eq!(
-        overrides.adaptive_augment,
-        Some(None),
-        "the tab's: not adaptive"
-    );
-    assert_eq!(overrides.augment, Some(hitogata::train::Augment::ALL));
+    set_number(&mut h, "batch", 3.0);
+    set_number(&mut h, "critic warm-up", 0.0);
     let critic = std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
     // Stop at the step it is at: the checkpoint is saved at once, without training, so the
     // critic on disk changes only through the reset.
-    h.state_mut().training.target_steps = h.state().training.step;
+    let at = h.state().training.step() as f64;
+    set_number(&mut h, "stop at", at);
     h.get_by_label("Start").click();
     h.run_steps(1);
     wait_until(&mut h, "the immediate stop", |a| {
-        a.training.state == RunState::Idle
+        a.training.state() == RunState::Idle && a.training.notice().is_some()
     });
     let state = common::saved_state(&run);
-    assert_eq!(state.config.augment, hitogata::train::Augment::ALL);
+    assert_eq!(state.config.augment, Augment::ALL);
     assert_eq!(state.config.batch_size, 3);
+    assert_eq!(
+        state.config.adaptive_augment, None,
+        "the tab's: not adaptive"
+    );
     assert_ne!(
         std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap(),
         critic
@@ -503,50 +498,52 @@ fn a_resumed_run_can_take_the_tabs_settings_and_a_fresh_critic() {
 }
 
 #[test]
-fn ticking_resume_shows_the_checkpoints_settings() {
+fn choosing_resume_shows_the_checkpoints_settings() {
     let (tmp, mut h, _run) = tiny_run(8);
     h.get_by_label("augment").click();
     h.run_steps(2);
     train_and_stop(&mut h, 1);
-    let step = h.state().training.step;
+    let step = h.state().training.step();
     // The tab's fields drift away from the run's...
-    h.state_mut().training.config.augment = hitogata::train::Augment::default();
-    h.state_mut().training.config.optimizer_g =
-        h.state().training.config.optimizer_g.clone().with_lr(0.01);
-    // ...and ticking "resume" brings the checkpoint's back, read off the UI thread.
-    h.get_by_label("resume").click();
-    wait_until(&mut h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
-    });
-    h.step();
+    h.get_by_label("augment").click();
+    set_number(&mut h, "lr", 0.01);
+    assert!(h.state().training.form().config.augment.is_off());
+    // ...and resuming brings the checkpoint's back, read off the UI thread.
+    mode(&mut h, RunMode::Resume);
+    wait_for_the_checkpoint(&mut h);
     h.get_by_label(&format!("the checkpoint's settings (step {step})"));
-    assert_eq!(
-        h.state().training.config.augment,
-        hitogata::train::Augment::ALL
-    );
-    assert_ne!(h.state().training.config.optimizer_g.lr(), 0.01);
+    assert_eq!(h.state().training.form().config.augment, Augment::ALL);
+    assert_ne!(h.state().training.form().config.optimizer_g.lr(), 0.01);
 
     // After the resumed run stops, the note follows the new checkpoint.
     train_and_stop(&mut h, step + 1);
-    let later = h.state().training.step;
+    let later = h.state().training.step();
     assert!(later > step);
     let note = format!("the checkpoint's settings (step {later})");
     wait_until(&mut h, "the new checkpoint's settings", move |a| {
-        a.training.resume_note.as_deref() == Some(note.as_str())
+        a.training.resume_note() == Some(note.as_str())
     });
 
-    // A folder without a checkpoint says so.
-    h.state_mut().training.run_dir = tmp.path().join("empty").display().to_string();
+    // A folder without a checkpoint says so, and a resumed run cannot start there.
+    type_into(
+        &mut h,
+        "Run folder",
+        tmp.path().join("empty").to_str().unwrap(),
+    );
     wait_until(&mut h, "the missing checkpoint", |a| {
         a.training
-            .resume_note
-            .as_deref()
+            .resume_note()
             .is_some_and(|n| n.starts_with("nothing to resume"))
     });
-    // Unticking forgets the note.
-    h.get_by_label("resume").click();
-    h.run_steps(2);
-    assert!(h.state().training.resume_note.is_none());
+    h.get_by_label("Start").click();
+    wait_until(&mut h, "the refusal", |a| {
+        a.training
+            .error()
+            .is_some_and(|e| e.contains("nothing to resume"))
+    });
+    // A new run forgets the note.
+    mode(&mut h, RunMode::New);
+    assert!(h.state().training.resume_note().is_none());
 }
 
 /// A temporary folder with 8 disc pictures in `data/` and a trained tiny generator (z 8, ngf 4)
@@ -564,73 +561,35 @@ fn explorer_generator_run() -> (
     let run = tmp.path().join("run");
     let export = tmp.path().join("generator");
     common::trained_tiny_export(&export);
-    let mut h = common::ui::app_harness(
-        &export,
-        &tmp.path().join("bookmarks.ron"),
-        egui::vec2(1280.0, 900.0),
-    );
-    h.state_mut().tab = Tab::Training;
-    h.step();
+    let mut h = harness_on(&export, tmp.path());
     setup(&mut h, &data, &run);
     (tmp, h, run, export)
 }
 
 #[test]
-fn a_run_from_the_explorers_generator_can_widen_it() {
-    let (_tmp, mut h, run, export) = explorer_generator_run();
-    h.run_steps(2);
-    assert!(
-        h.query_by_label("widen to ngf").is_none(),
-        "only for a run from a trained generator"
-    );
-    h.get_by_label("from the explorer's generator").click();
-    h.run_steps(2);
-    h.get_by_label("critic warm-up").set_value_accesskit(0.0);
-    h.get_by_label("widen to ngf").set_value_accesskit(8.0);
-    h.run_steps(2);
-    assert_eq!(h.state().training.widen_ngf, 8);
-    train_and_stop(&mut h, 1);
-    assert_eq!(h.state().training.config.model.ngf, 8, "the run's width");
-    let state = common::saved_state(&run);
-    assert_eq!(state.config.model.ngf, 8);
-    assert_eq!(
-        state.config.initial_generator.as_deref(),
-        Some(export.as_path())
-    );
-}
-
-#[test]
-fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
+fn a_fine_tune_of_the_explorers_generator_warms_its_critic_up_and_can_be_anchored() {
     let (tmp, mut h, run, export) = explorer_generator_run();
-    h.state_mut().training.config.model.ngf = 6;
-    h.run_steps(2);
-    assert!(
-        h.query_by_label("critic warm-up").is_none(),
-        "only with a trained generator and a new critic"
-    );
-    h.get_by_label("from the explorer's generator").click();
-    h.run_steps(2);
+    set_number(&mut h, "ngf", 6.0);
+    mode(&mut h, RunMode::FineTune);
     // Long enough to be seen on screen: updates of a tiny critic take milliseconds.
-    h.get_by_label("critic warm-up")
-        .set_value_accesskit(100_000.0);
-    h.get_by_label("detail anchor").set_value_accesskit(1000.0);
-    h.run_steps(2);
-    assert_eq!(h.state().training.critic_warmup, 100_000);
-    assert_eq!(h.state().training.detail_anchor, 1000.0);
+    set_number(&mut h, "critic warm-up", 100_000.0);
+    set_number(&mut h, "detail anchor", 1000.0);
+    choose(&mut h, "critic sees", "lowpass 4x4");
     h.get_by_label("Start").click();
     wait_until(&mut h, "the warm-up", |a| {
-        a.training.warmup_progress.is_some()
+        a.training.warmup_progress().is_some()
     });
+    h.run_steps(2);
     assert!(
         h.query_by_label_contains("critic warm-up: ").is_some(),
         "its progress is on screen"
     );
     // The run took over the generator's shapes.
-    assert_eq!(h.state().training.config.model.ngf, 4);
-    assert_eq!(h.state().training.step, 0);
+    assert_eq!(h.state().training.form().config.model.ngf, 4);
+    assert_eq!(h.state().training.step(), 0);
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| {
-        a.training.state == RunState::Idle && a.training.last_checkpoint.is_some()
+        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
     });
     let state = common::saved_state(&run);
     assert_eq!(state.step, 0);
@@ -640,189 +599,41 @@ fn a_new_run_can_start_from_the_explorers_generator_with_a_critic_warm_up() {
         Some(export.as_path())
     );
     assert_eq!(state.config.detail_anchor, Some(1000.0));
+    assert_eq!(state.config.critic_view, CriticView::Lowpass(4));
     assert!(
         run.join("checkpoint/anchor.safetensors").is_file(),
         "the generator it is anchored to is saved with the run"
     );
-    // Resuming shows the run's anchor; "with these settings" lets the field change it.
-    h.state_mut().training.detail_anchor = 0.0;
-    h.get_by_label("resume").click();
-    wait_until(&mut h, "the checkpoint's settings", |a| {
-        a.training.resume_note.is_some()
-    });
-    assert_eq!(h.state().training.detail_anchor, 1000.0);
-    h.run_steps(2);
-    assert!(
-        h.query_by_label("detail anchor").is_none(),
-        "kept unless applied"
-    );
-    h.get_by_label("with these settings").click();
-    h.run_steps(2);
-    h.get_by_label("detail anchor").set_value_accesskit(10.0);
-    h.run_steps(2);
+    // Resuming with changes shows the run's anchor and lets the field change it.
+    mode(&mut h, RunMode::ResumeWithChanges);
+    wait_for_the_checkpoint(&mut h);
+    assert_eq!(h.state().training.form().detail_anchor, 1000.0);
+    set_number(&mut h, "detail anchor", 10.0);
+    set_number(&mut h, "critic warm-up", 0.0);
     train_and_stop(&mut h, 1);
     assert_eq!(common::saved_state(&run).config.detail_anchor, Some(10.0));
-    back_to_a_new_run(&mut h);
 
-    // A run from random weights has nothing to anchor to: the field goes, and the run starts.
-    h.get_by_label("from the explorer's generator").click();
-    h.run_steps(2);
-    assert!(h.query_by_label("detail anchor").is_none());
+    // A new run from random weights has nothing to anchor to, and is not the last run's
+    // fine-tune.
+    mode(&mut h, RunMode::New);
     let fresh = tmp.path().join("fresh");
-    h.state_mut().training.run_dir = fresh.display().to_string();
-    h.state_mut().training.config.model.ngf = 6;
+    type_into(&mut h, "Run folder", fresh.to_str().unwrap());
+    set_number(&mut h, "ngf", 6.0);
     train_and_stop(&mut h, 1);
     let fresh_config = common::saved_state(&fresh).config;
     assert_eq!(fresh_config.detail_anchor, None);
-    assert_eq!(
-        fresh_config.initial_generator, None,
-        "not the last run's generator"
-    );
+    assert_eq!(fresh_config.initial_generator, None);
+    assert_eq!(fresh_config.model.ngf, 6);
 }
 
 #[test]
-fn a_highpass_critic_with_a_layout_anchor_fine_tunes_the_explorers_generator() {
-    use hitogata::train::Augment;
-    let (_tmp, mut h, run, _export) = explorer_generator_run();
-    // The highpass and lowpass views exclude each other; the augment box keeps either.
-    h.get_by_label("lowpass").click();
-    h.run_steps(2);
-    h.get_by_label("highpass").click();
-    h.run_steps(2);
-    let highpass_only = Augment {
-        highpass: true,
-        ..Augment::default()
-    };
-    assert_eq!(h.state().training.config.augment, highpass_only);
-    h.get_by_label("augment").click();
-    h.get_by_label("augment").click();
-    h.run_steps(2);
-    assert_eq!(h.state().training.config.augment, highpass_only);
-    assert!(
-        h.query_by_label("layout anchor").is_none(),
-        "only with a generator to anchor to"
-    );
-    h.get_by_label("from the explorer's generator").click();
-    h.run_steps(2);
-    h.get_by_label("critic warm-up").set_value_accesskit(2.0);
-    h.get_by_label("layout anchor").set_value_accesskit(500.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 1);
-    let config = common::saved_state(&run).config;
-    assert_eq!(config.augment, highpass_only);
-    assert_eq!(config.layout_anchor, Some(500.0));
-    assert_eq!(config.detail_anchor, None, "the detail field was 0");
-    assert!(run.join("checkpoint/anchor.safetensors").is_file());
-
-    // Resumed "with these settings": the field shows the run's weight and changes it.
-    h.state_mut().training.layout_anchor = 0.0;
-    resume_with_these_settings(&mut h);
-    assert_eq!(h.state().training.layout_anchor, 500.0);
-    h.get_by_label("layout anchor").set_value_accesskit(50.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 2);
-    let config = common::saved_state(&run).config;
-    assert_eq!(config.layout_anchor, Some(50.0));
-    assert_eq!(config.detail_anchor, None, "still none");
-}
-
-/// The palette a run on `data` with these settings gets: the data's most frequent colours.
-fn data_palette(data: &Path, size: usize, width: f32) -> hitogata::model::OutputPalette {
-    let dataset =
-        hitogata::data::Dataset::load_folder(data, hitogata::data::SquareMode::Pad).unwrap();
-    hitogata::model::OutputPalette::most_frequent(&dataset.pixels, size, width).unwrap()
-}
-
-#[test]
-fn a_new_run_can_have_a_latent_mapping_with_its_own_rate_and_an_output_palette() {
-    let (tmp, mut h, run) = tiny_run(8);
-    h.run_steps(2);
-    assert!(
-        h.query_by_label("mapping lr").is_none(),
-        "no mapping, no rate for it"
-    );
-    assert!(h.query_by_label("palette width").is_none());
-    h.get_by_label("latent mapping").set_value_accesskit(8.0);
-    h.get_by_label("palette").set_value_accesskit(4.0);
-    h.run_steps(2);
-    h.get_by_label("mapping lr").set_value_accesskit(0.001);
-    h.get_by_label("palette width").set_value_accesskit(3.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 1);
-    let config = common::saved_state(&run).config;
-    assert_eq!(config.model.latent_mapping, Some(8));
-    assert_eq!(config.mapping_lr, Some(0.001));
-    let data = tmp.path().join("data");
-    assert_eq!(
-        config.model.output_palette,
-        Some(data_palette(&data, 4, 3.0)),
-        "the data's four most frequent colours"
-    );
-    assert_eq!(
-        h.state().training.palette_size,
-        4,
-        "the run's palette shown"
-    );
-    let exported = std::fs::read_to_string(run.join("generator/model.ron")).unwrap();
-    assert!(exported.contains("latent_mapping: Some(8)"), "{exported}");
-
-    // A resumed run takes a new mapping rate "with these settings".
-    resume_with_these_settings(&mut h);
-    h.get_by_label("mapping lr").set_value_accesskit(0.002);
-    h.run_steps(2);
-    train_and_stop(&mut h, 2);
-    assert_eq!(common::saved_state(&run).config.mapping_lr, Some(0.002));
-    back_to_a_new_run(&mut h);
-
-    // Both set back to none: the next run has neither (not the last run's).
-    h.get_by_label("latent mapping").set_value_accesskit(0.0);
-    h.get_by_label("palette").set_value_accesskit(0.0);
-    h.run_steps(2);
-    assert!(h.query_by_label("mapping lr").is_none());
-    let plain = tmp.path().join("plain");
-    h.state_mut().training.run_dir = plain.display().to_string();
-    train_and_stop(&mut h, 1);
-    let config = common::saved_state(&plain).config;
-    assert_eq!(config.model.latent_mapping, None);
-    assert_eq!(config.mapping_lr, None);
-    assert_eq!(config.model.output_palette, None);
-}
-
-#[test]
-fn a_run_from_the_explorers_generator_can_add_a_latent_mapping_and_a_palette() {
-    let (tmp, mut h, run, _export) = explorer_generator_run();
-    h.get_by_label("from the explorer's generator").click();
-    h.run_steps(2);
-    h.get_by_label("critic warm-up").set_value_accesskit(0.0);
-    h.get_by_label("latent mapping").set_value_accesskit(6.0);
-    h.get_by_label("palette").set_value_accesskit(2.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 1);
-    let config = common::saved_state(&run).config;
-    assert_eq!(config.model.ngf, 4, "the explorer generator's width");
-    assert_eq!(config.model.latent_mapping, Some(6), "added to it");
-    assert_eq!(
-        config.model.output_palette,
-        Some(data_palette(
-            &tmp.path().join("data"),
-            2,
-            hitogata::model::DEFAULT_PALETTE_WIDTH
-        ))
-    );
-}
-
-#[test]
-fn the_layout_term_field_reaches_a_new_run_and_a_resumed_one() {
+fn a_fine_tune_without_a_generator_in_the_explorer_says_so() {
     let (_tmp, mut h, run) = tiny_run(8);
+    mode(&mut h, RunMode::FineTune);
+    h.get_by_label("Start").click();
     h.run_steps(2);
-    h.get_by_label("layout term").set_value_accesskit(20.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 1);
-    assert_eq!(common::saved_state(&run).config.layout_sw, Some(20.0));
-    // Switched off on resume "with these settings".
-    resume_with_these_settings(&mut h);
-    h.get_by_label("layout term").set_value_accesskit(0.0);
-    h.run_steps(2);
-    train_and_stop(&mut h, 2);
-    assert_eq!(common::saved_state(&run).config.layout_sw, Some(0.0));
+    let error = h.state().training.error().unwrap_or_default().to_string();
+    assert!(error.contains("no generator"), "{error}");
+    assert_eq!(h.state().training.state(), RunState::Idle);
+    assert!(!run.exists());
 }

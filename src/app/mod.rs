@@ -23,7 +23,7 @@ use crate::engine::worker::{InferenceEvent, InferenceWorker};
 pub use bookmarks::BookmarksPanel;
 pub use explorer::Explorer;
 pub use jitter::JitterPanel;
-pub use training::{RunState, TrainingTab};
+pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
 
 /// The app's tabs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -294,7 +294,7 @@ impl HitogataApp {
             match event {
                 FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
                 FileEvent::Message(m) => self.status = Some(m),
-                FileEvent::TrainingData(dir) => self.training.data_dir = dir.display().to_string(),
+                FileEvent::TrainingData(dir) => self.training.set_data_dir(&dir),
                 FileEvent::ImportBookmarks(path, read) => {
                     match read
                         .and_then(|f| self.bookmarks.store.merge(f).map_err(|e| e.to_string()))
@@ -380,12 +380,12 @@ impl HitogataApp {
     /// (without saving, the last checkpoint on disk stays as it was).
     fn closing(&mut self, ui: &mut egui::Ui) {
         let requested = ui.ctx().input(|i| i.viewport().close_requested());
-        if requested && self.training.active() && self.training.state != RunState::Closing {
+        if requested && self.training.active() && self.training.state() != RunState::Closing {
             ui.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.training.confirm_close = true;
         }
         if self.training.closed() {
-            self.training.state = RunState::Idle;
+            self.training.closing_done();
             ui.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if !self.training.confirm_close {

@@ -6,6 +6,7 @@ mod bench;
 mod eval;
 mod export;
 mod generate;
+mod json_events;
 mod train;
 
 /// hitogata (人形): a latent-space debugger for a GAN that draws flat-style illustrated people.
@@ -56,24 +57,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             fresh: false,
         }),
     }
-}
-
-/// The `size` most frequent colours of `data` as an output palette, announced on stderr with
-/// the share of the data's pixels they cover.
-pub fn data_palette(
-    data: &hitogata::data::Dataset,
-    size: usize,
-    width: f32,
-) -> anyhow::Result<hitogata::model::OutputPalette> {
-    let palette = hitogata::model::OutputPalette::most_frequent(&data.pixels, size, width)
-        .map_err(anyhow::Error::msg)?;
-    eprintln!(
-        "output palette: the {} most frequent colours of {} images ({:.1} % of their pixels), width {width}",
-        palette.colors.len(),
-        data.len,
-        100.0 * palette.coverage(&data.pixels)
-    );
-    Ok(palette)
 }
 
 /// Prints the chosen device once, clearly, to stderr.

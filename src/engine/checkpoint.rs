@@ -217,7 +217,7 @@ pub struct LoadedGenerator {
 /// The model shapes of a checkpoint, run directory or export, checked for sanity.
 pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
     let dir = resolve_checkpoint_dir(path)?;
-    let config: ModelConfig = read_ron(&dir.join(MODEL_FILE))?;
+    let config = crate::engine::migrate::read_model_config(&dir.join(MODEL_FILE))?;
     check_config(&config, &dir.join(MODEL_FILE))?;
     Ok(config)
 }
@@ -257,14 +257,7 @@ pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointE
     if config.ngf == 0 || config.ngf > 1024 || config.ndf == 0 || config.ndf > 1024 {
         return Err(bad("ngf and ndf must be between 1 and 1024"));
     }
-    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))?;
-    if let Some(width) = config.latent_mapping {
-        crate::engine::model::check_mapping_width(width).map_err(|m| bad(&m))?;
-    }
-    match &config.output_palette {
-        Some(palette) => palette.validate().map_err(|m| bad(&m)),
-        None => Ok(()),
-    }
+    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))
 }
 
 /// Loads a critic saved next to a generator.

@@ -14,7 +14,8 @@ use crate::engine::model::IMAGE_SIZE;
 pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "webp", "bmp", "gif"];
 
 /// How non-square pictures become square.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum SquareMode {
     /// Pad the short side with the picture's border colour (keeps the whole figure).
     #[default]

@@ -8,17 +8,8 @@ use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceKind};
 
 /// What the user asked for.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum DeviceChoice {
     /// A hardware GPU through wgpu when one is present, else the CPU.
     #[default]

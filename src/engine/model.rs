@@ -9,13 +9,6 @@ use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, activation};
 use serde::{Deserialize, Serialize};
 
-mod mapping;
-mod palette;
-mod widen;
-pub use mapping::{LatentMapping, MAX_MAPPING_WIDTH, check_mapping_width};
-pub use palette::{DEFAULT_PALETTE_SIZE, DEFAULT_PALETTE_WIDTH, MAX_PALETTE_COLORS, OutputPalette};
-pub use widen::widen_generator;
-
 /// Side of the square images the model draws and reads.
 pub const IMAGE_SIZE: usize = 64;
 /// Colour channels (RGB).
@@ -43,16 +36,11 @@ pub struct ModelConfig {
     /// become reachable with finite weights (plain tanh only approaches them, which leaves a
     /// faint noise on the datasets' white backgrounds). `None` (older checkpoints) is 1.
     pub output_scale: Option<f32>,
-    /// Colours the generator's last step pulls nearby pixels onto (see [`OutputPalette`]);
-    /// `None` (older checkpoints): no such step.
-    pub output_palette: Option<OutputPalette>,
-    /// Hidden width of a [`LatentMapping`] in front of the generator (z' = z + f(z)); `None`
-    /// (older checkpoints): z goes straight in.
-    pub latent_mapping: Option<usize>,
 }
 
 /// How the generator goes from 4×4 to 64×64.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Upsampling {
     /// DCGAN's transposed 4×4 convolutions with stride 2.
     #[default]
@@ -151,10 +139,6 @@ fn down(in_ch: usize, out_ch: usize, last: bool, device: &Device) -> Conv2d {
         .init(device)
 }
 
-/// The [`Generator`] field holding its latent mapping: the mapping's parameter paths start
-/// with it (the optimizer gives them their own rate).
-pub const LATENT_MAPPING_FIELD: &str = "mapping";
-
 /// G(z): z ∈ R^latent → 3×64×64 image in [-1, 1]. Steps 2–5 each hold either `upN` (a
 /// transposed convolution) or `resizeN` (resize-convolution), per [`Upsampling`]; Option fields
 /// keep the weight names (`up2.weight`...) that checkpoints have always used.
@@ -176,17 +160,11 @@ pub struct Generator {
     /// See [`ModelConfig::output_scale`]; part of model.ron, not of the weights.
     #[module(skip)]
     output_scale: f32,
-    /// See [`ModelConfig::output_palette`]; part of model.ron, not of the weights.
-    #[module(skip)]
-    palette: Option<OutputPalette>,
-    /// See [`ModelConfig::latent_mapping`].
-    mapping: Option<LatentMapping>,
 }
 
 impl Generator {
     /// `z`: [batch, latent] → images [batch, 3, 64, 64] in [-1, 1].
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        let z = self.mapped_latents(z);
         let [batch, latent] = z.dims();
         let x = z.reshape([batch, latent, 1, 1]);
         let x = activation::relu(self.bn1.forward(self.up1.forward(x)));
@@ -197,52 +175,16 @@ impl Generator {
         let x = up_step(&self.up4, &self.resize4, x);
         let x = activation::relu(self.bn4.forward(x));
         let y = activation::tanh(up_step(&self.up5, &self.resize5, x));
-        let y = if self.output_scale == 1.0 {
+        if self.output_scale == 1.0 {
             y
         } else {
             y.mul_scalar(self.output_scale).clamp(-1.0, 1.0)
-        };
-        match &self.palette {
-            Some(palette) => palette.snap(y),
-            None => y,
         }
-    }
-
-    /// Changes the output palette (see [`ModelConfig::output_palette`]); the weights stay.
-    pub fn set_output_palette(&mut self, palette: Option<OutputPalette>) {
-        self.palette = palette;
-    }
-
-    /// What the convolutions receive for latents `z`: `z` itself, or the latent mapping's
-    /// output.
-    pub fn mapped_latents(&self, z: Tensor<2>) -> Tensor<2> {
-        match &self.mapping {
-            Some(mapping) => mapping.forward(z),
-            None => z,
-        }
-    }
-
-    /// Puts a latent mapping in front (or removes it with `None`); the other weights stay.
-    pub fn set_latent_mapping(&mut self, mapping: Option<LatentMapping>) {
-        self.mapping = mapping;
-    }
-
-    /// Hidden width of the latent mapping, if there is one.
-    pub fn latent_mapping_width(&self) -> Option<usize> {
-        self.mapping.as_ref().map(LatentMapping::width)
     }
 
     /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.
     pub fn set_output_scale(&mut self, scale: f32) {
         self.output_scale = scale;
-    }
-
-    /// Sets how far one training-mode forward pass moves every BatchNorm's running statistics
-    /// (1: replace them by the batch's; the layers' default is 0.1).
-    pub fn set_batch_norm_momentum(&mut self, momentum: f64) {
-        for bn in [&mut self.bn1, &mut self.bn2, &mut self.bn3, &mut self.bn4] {
-            bn.momentum = momentum;
-        }
     }
 
     /// The BatchNorm running means and variances, layer by layer (for inspection and tests).
@@ -321,10 +263,6 @@ impl ModelConfig {
             up5: transposed(g, CHANNELS),
             resize5: resized(g, CHANNELS),
             output_scale: self.output_scale(),
-            palette: self.output_palette.clone(),
-            mapping: self
-                .latent_mapping
-                .map(|width| LatentMapping::new(self.latent_dim, width, device)),
         }
     }
 
@@ -348,9 +286,7 @@ impl ModelConfig {
     }
 }
 
-/// Re-draws every convolution weight from N(0, 0.02), every linear weight (the latent
-/// mapping's) from He's N(0, 2/fan-in) except the mapping's output layer, which is zeroed, and
-/// zeroes every bias, from `seed` and the parameter's path alone. burn's own initialisers draw
+/// Re-draws every convolution weight from N(0, 0.02) and zeroes every bias, from `seed` and the parameter's path alone. burn's own initialisers draw
 /// from one global RNG per backend, which concurrent threads (other sessions, tests) advance
 /// unpredictably; this makes a seed reproduce the same initial weights on every backend and in
 /// every process.
@@ -387,12 +323,9 @@ impl burn::module::ModuleMapper for SeededInit {
         param: burn::module::Param<Tensor<D>>,
     ) -> burn::module::Param<Tensor<D>> {
         let name = self.path.last().map(String::as_str).unwrap_or("");
-        let layer = self.path.iter().rev().nth(1).map(String::as_str);
         let shape = param.shape();
         let std = match name {
             "weight" if D == 4 => Some(0.02f32),
-            "weight" if D == 2 && layer == Some(mapping::OUTPUT_LAYER) => Some(0.0),
-            "weight" if D == 2 => Some((2.0f32 / shape[0] as f32).sqrt()),
             "bias" => Some(0.0),
             _ => None,
         };

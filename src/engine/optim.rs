@@ -80,9 +80,6 @@ pub struct Optimizer {
     pub config: Option<OptimizerConfig>,
     /// Number of updates applied.
     pub steps: u64,
-    /// Another learning rate for the parameters under one path prefix (e.g. `mapping` for the
-    /// generator's latent mapping); everything else uses the config's.
-    pub prefix_lr: Option<(String, f64)>,
     moments: BTreeMap<String, Vec<Tensor<1>>>,
 }
 
@@ -92,7 +89,6 @@ impl Optimizer {
         Self {
             config: Some(config),
             steps: 0,
-            prefix_lr: None,
             moments: BTreeMap::new(),
         }
     }
@@ -113,7 +109,6 @@ impl Optimizer {
             step: self.steps,
             moments: &mut self.moments,
             clip,
-            prefix_lr: self.prefix_lr.as_ref(),
         };
         module.map(&mut mapper)
     }
@@ -165,7 +160,6 @@ struct UpdateMapper<'a> {
     step: u64,
     moments: &'a mut BTreeMap<String, Vec<Tensor<1>>>,
     clip: Option<f32>,
-    prefix_lr: Option<&'a (String, f64)>,
 }
 
 impl ModuleMapper for UpdateMapper<'_> {
@@ -189,13 +183,8 @@ impl ModuleMapper for UpdateMapper<'_> {
         let grad = grad.inner().reshape([n]);
         let path = self.path.join(".");
         let state = self.moments.remove(&path);
-        let prefix_lr = self
-            .prefix_lr
-            .filter(|(prefix, _)| self.path.first() == Some(prefix))
-            .map(|(_, lr)| lr);
         let (mut value, state) = match &self.config {
             OptimizerConfig::RmsProp { lr, alpha, epsilon } => {
-                let lr = prefix_lr.unwrap_or(lr);
                 let sq = grad.clone().powi_scalar(2);
                 let v = match state.and_then(|mut s| s.pop()) {
                     Some(v) => v.mul_scalar(*alpha).add(sq.mul_scalar(1.0 - alpha)),
@@ -210,7 +199,6 @@ impl ModuleMapper for UpdateMapper<'_> {
                 beta2,
                 epsilon,
             } => {
-                let lr = prefix_lr.unwrap_or(lr);
                 let (m, v) = match state {
                     Some(mut s) if s.len() == 2 => {
                         let v = s.pop().unwrap();

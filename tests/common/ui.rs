@@ -38,7 +38,41 @@ pub fn wait_until(h: &mut AppHarness, what: &str, done: impl Fn(&HitogataApp) ->
     }
     panic!(
         "timed out waiting for {what}; training step {}, error: {:?}",
-        h.state().training.step,
-        h.state().training.error
+        h.state().training.step(),
+        h.state().training.error()
     );
+}
+
+/// Types `text` into the text field labelled `label`.
+pub fn type_into(h: &mut AppHarness, label: &str, text: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, label)
+        .set_text_value_accesskit(text);
+    h.run_steps(2);
+}
+
+/// Sets the number field labelled `label`.
+pub fn set_number(h: &mut AppHarness, label: &str, value: f64) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label(label).set_value_accesskit(value);
+    h.run_steps(2);
+}
+
+/// Picks `entry` in the drop-down labelled `combo`.
+pub fn choose(h: &mut AppHarness, combo: &str, entry: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, combo)
+        .click();
+    h.run_steps(2);
+    h.get_by_label(entry).click();
+    h.run_steps(2);
+}
+
+/// Opens the Training tab's "Advanced" section (collapsed at first).
+pub fn advanced(h: &mut AppHarness) {
+    use egui_kittest::kittest::Queryable;
+    if h.query_by_label("ngf").is_none() {
+        h.get_by_label("Advanced").click();
+        h.run_steps(2);
+    }
 }

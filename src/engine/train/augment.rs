@@ -32,25 +32,46 @@ pub struct Augment {
     /// contrast ×[1−s/2, 1+s/2]. `None` (every run before it existed) is DiffAugment's 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color_strength: Option<f32>,
-    /// Every image replaced by its 4×4 block averages (after the other operations): the critic
-    /// sees only the coarse colour layout (what the 16 px level of `eval` measures), not the
-    /// fine detail. Not DiffAugment's; for fine-tuning a trained generator's colours.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub lowpass: bool,
-    /// Side of the blocks `lowpass` averages over; `None` (every run before it existed) is 4.
-    /// 2 keeps the 32 px layout: a finer critic for a generator whose 16 px layout is settled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lowpass_block: Option<usize>,
-    /// Every image replaced by its fine detail, the image minus its 4×4 block averages (after
-    /// the other operations): the critic sees edges and texture (the 64 and 32 px levels of
-    /// `eval`), not the colour layout. The counterpart of `lowpass`, for fine-tuning a trained
-    /// generator's detail while a layout anchor holds its colours.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub highpass: bool,
 }
 
-fn is_false(value: &bool) -> bool {
-    !value
+/// What the critic is shown of every picture it judges, real or generated, augmented or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CriticView {
+    /// The picture as it is.
+    #[default]
+    Full,
+    /// Each picture replaced by its blocks of this side averaged: the critic judges the coarse
+    /// colour layout (4: what the 16 px level of `eval` measures; 2: the 32 px one), not the
+    /// fine detail. For fine-tuning a trained generator's colours, with the detail anchor
+    /// holding its detail.
+    Lowpass(usize),
+}
+
+impl CriticView {
+    /// Checks the block side.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            CriticView::Lowpass(0) => Err("the lowpass block side must be at least 1 pixel".into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// What the critic sees of `images`.
+    pub fn apply(&self, images: Tensor<4>) -> Tensor<4> {
+        match *self {
+            CriticView::Full => images,
+            CriticView::Lowpass(side) => block_average(images, side),
+        }
+    }
+}
+
+impl fmt::Display for CriticView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CriticView::Full => write!(f, "full"),
+            CriticView::Lowpass(side) => write!(f, "lowpass {side}×{side}"),
+        }
+    }
 }
 
 /// Adaptive augmentation (Karras et al. 2020, "Training Generative Adversarial Networks with
@@ -108,27 +129,6 @@ impl AdaptiveAugment {
     }
 }
 
-/// One augmentation, as named on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum AugmentOp {
-    /// Brightness, saturation and contrast.
-    Color,
-    /// Random shifts.
-    Translation,
-    /// Random cut-out squares.
-    Cutout,
-    /// 4×4 block averages: the critic judges the coarse colour layout only.
-    Lowpass,
-    /// 2×2 block averages: the critic judges the 32 px layout, not the finest detail.
-    Lowpass2,
-    /// Each image minus its 4×4 block averages: the critic judges edges and texture only.
-    Highpass,
-    /// All three (DiffAugment's recommended policy).
-    All,
-    /// None: switch augmentation off.
-    None,
-}
-
 impl Augment {
     /// Colour, translation and cut-out: DiffAugment's policy for small datasets.
     pub const ALL: Augment = Augment {
@@ -136,9 +136,6 @@ impl Augment {
         translation: true,
         cutout: true,
         color_strength: None,
-        lowpass: false,
-        lowpass_block: None,
-        highpass: false,
     };
 
     /// The colour strength in effect (1: DiffAugment's ranges).
@@ -157,21 +154,8 @@ impl Augment {
         Ok(policy)
     }
 
-    /// The side of the blocks `lowpass` averages over.
-    pub fn lowpass_block(&self) -> usize {
-        self.lowpass_block.unwrap_or(DEFAULT_LOWPASS_BLOCK)
-    }
-
-    /// Checks the colour strength and the lowpass block (a config file may hold any number).
+    /// Checks the colour strength (a config file may hold any number).
     pub fn validate(&self) -> Result<(), String> {
-        if self.lowpass_block() == 0 {
-            return Err("the lowpass block side must be at least 1 pixel".into());
-        }
-        if self.lowpass && self.highpass {
-            return Err(
-                "lowpass and highpass together are opposite views of the critic: choose one".into(),
-            );
-        }
         let strength = self.color_strength();
         if strength > 0.0 && strength <= 1.0 {
             Ok(())
@@ -182,33 +166,9 @@ impl Augment {
         }
     }
 
-    /// The policy the listed operations name (`None` clears what came before it).
-    pub fn from_ops(ops: &[AugmentOp]) -> Self {
-        let mut policy = Augment::default();
-        for op in ops {
-            match op {
-                AugmentOp::Color => policy.color = true,
-                AugmentOp::Translation => policy.translation = true,
-                AugmentOp::Cutout => policy.cutout = true,
-                AugmentOp::Lowpass => {
-                    policy.lowpass = true;
-                    policy.lowpass_block = None;
-                }
-                AugmentOp::Lowpass2 => {
-                    policy.lowpass = true;
-                    policy.lowpass_block = Some(2);
-                }
-                AugmentOp::Highpass => policy.highpass = true,
-                AugmentOp::All => policy = Augment::ALL,
-                AugmentOp::None => policy = Augment::default(),
-            }
-        }
-        policy
-    }
-
     /// True when no augmentation is on.
     pub fn is_off(&self) -> bool {
-        !(self.color || self.translation || self.cutout || self.lowpass || self.highpass)
+        !(self.color || self.translation || self.cutout)
     }
 
     /// Applies the policy to a batch `[N, 3, H, W]` of images in [-1, 1], drawing each image's
@@ -224,12 +184,6 @@ impl Augment {
         }
         if self.cutout {
             x = cutout(x, rng);
-        }
-        if self.lowpass {
-            x = block_average(x, self.lowpass_block());
-        }
-        if self.highpass {
-            x = fine_detail(x);
         }
         x
     }
@@ -263,17 +217,11 @@ impl Augment {
 
 impl fmt::Display for Augment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The names `--augment` takes: `lowpass` is 4×4 blocks, `lowpass2` 2×2.
-        let lowpass = match self.lowpass_block() {
-            DEFAULT_LOWPASS_BLOCK => "lowpass".to_string(),
-            block => format!("lowpass{block}"),
-        };
-        let names: Vec<String> = [
-            (self.color, "color".to_string()),
-            (self.translation, "translation".to_string()),
-            (self.cutout, "cutout".to_string()),
-            (self.lowpass, lowpass),
-            (self.highpass, "highpass".to_string()),
+        // The names `--augment` takes.
+        let names: Vec<&str> = [
+            (self.color, "color"),
+            (self.translation, "translation"),
+            (self.cutout, "cutout"),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))
@@ -378,9 +326,9 @@ fn cutout<R: Rng + ?Sized>(x: Tensor<4>, rng: &mut R) -> Tensor<4> {
     x * mask
 }
 
-/// Default side of the blocks [`Augment::lowpass`] averages over: 64 px images keep their
-/// 16 px content.
-pub(crate) const DEFAULT_LOWPASS_BLOCK: usize = 4;
+/// Side of the blocks the detail anchor's fine detail is measured against, and the usual
+/// [`CriticView::Lowpass`]: 64 px images keep their 16 px content.
+pub const DEFAULT_LOWPASS_BLOCK: usize = 4;
 
 /// `[1, 1, size, size]`: row `i` averages the block of `side` entries holding `i` (the last
 /// block is shorter when `size` is not a multiple).
@@ -398,16 +346,10 @@ fn block_average_matrix(size: usize, side: usize, like: &Tensor<4>) -> Tensor<4>
     Tensor::from_data(TensorData::new(values, [1, 1, size, size]), &like.device())
 }
 
-/// Each image minus its 4×4 block averages: the detail the 64 and 32 px levels of `eval` see,
-/// without the colour layout of the 16 px one.
-pub(crate) fn fine_detail(x: Tensor<4>) -> Tensor<4> {
-    x.clone().sub(block_average(x, DEFAULT_LOWPASS_BLOCK))
-}
-
 /// Each pixel becomes the mean of its `side`×`side` block (a smaller one at the right and
 /// bottom edges of sizes that are not multiples of `side`). Two matrix products, like
 /// [`translation`]: differentiable everywhere.
-pub(crate) fn block_average(x: Tensor<4>, side: usize) -> Tensor<4> {
+pub fn block_average(x: Tensor<4>, side: usize) -> Tensor<4> {
     let [_, _, h, w] = x.dims();
     let rows = block_average_matrix(h, side, &x);
     let cols = block_average_matrix(w, side, &x);

@@ -4,10 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::model::ModelConfig;
 use crate::engine::optim::OptimizerConfig;
-use crate::engine::train::augment::{AdaptiveAugment, Augment};
+use crate::engine::train::augment::{AdaptiveAugment, Augment, CriticView};
 
 /// GAN objective.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Algorithm {
     /// Wasserstein GAN with weight clipping (Arjovsky et al. 2017): RMSProp 5e-5, clip 0.01,
     /// 5 critic steps per generator step, no BatchNorm in the critic.
@@ -56,12 +57,6 @@ pub struct TrainConfig {
     /// image, as before it existed).
     #[serde(default)]
     pub adaptive_augment: Option<AdaptiveAugment>,
-    /// Pass real and generated images through a BatchNorm critic as one batch, so that its
-    /// BatchNorm sees shared statistics and batch-wide differences (how often each colour
-    /// appears) stay visible to it. Absent in configs written before it existed: separate
-    /// batches, DCGAN's usual way.
-    #[serde(default)]
-    pub joint_critic_batch: bool,
     /// The trained generator this run started from (see `TrainingSession::from_generator`);
     /// absent: random weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,24 +68,10 @@ pub struct TrainConfig {
     /// Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail_anchor: Option<f32>,
-    /// Weight of the layout anchor (runs from a trained generator only): the counterpart of
-    /// the detail anchor, on the colour layout (each image's 4×4 block averages). A highpass
-    /// critic cannot see the layout, so without the anchor it drifts. Absent: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_anchor: Option<f32>,
-    /// Learning rate of the generator's latent mapping (`model.latent_mapping`), which a
-    /// fine-tune adds fresh to trained convolutions and may want to move faster than them.
-    /// Absent: the generator's rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mapping_lr: Option<f64>,
-    /// Weight of the layout term: the generator's loss also counts the sliced Wasserstein
-    /// distance (Deshpande et al. 2018) between its batch's colour layouts (4×4 block averages,
-    /// 16×16 at 64 px) and a real batch's, region by region (16 regions of 16×16 pixels), over
-    /// random directions drawn each step. A direct pull on how often each coarse look (a hair
-    /// colour at the top of the head) appears where it does, which a critic near chance does
-    /// not give. Absent: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub layout_sw: Option<f32>,
+    /// What the critic sees of every picture (absent in configs written before it existed:
+    /// the full picture).
+    #[serde(default)]
+    pub critic_view: CriticView,
 }
 
 impl TrainConfig {
@@ -112,12 +93,9 @@ impl TrainConfig {
                 ema_decay: 0.999,
                 augment: Augment::default(),
                 adaptive_augment: None,
-                joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
-                layout_anchor: None,
-                mapping_lr: None,
-                layout_sw: None,
+                critic_view: CriticView::Full,
             },
             Algorithm::Dcgan => Self {
                 algorithm,
@@ -134,26 +112,21 @@ impl TrainConfig {
                 ema_decay: 0.999,
                 augment: Augment::default(),
                 adaptive_augment: None,
-                joint_critic_batch: false,
                 initial_generator: None,
                 detail_anchor: None,
-                layout_anchor: None,
-                mapping_lr: None,
-                layout_sw: None,
+                critic_view: CriticView::Full,
             },
         }
     }
 
-    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale,
-    /// palette and latent mapping) for a run that starts from it
+    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale)
+    /// for a run that starts from it
     /// (`TrainingSession::from_generator`); the critic's stay.
     pub fn with_generator_shapes(mut self, generator: &ModelConfig) -> Self {
         self.model.latent_dim = generator.latent_dim;
         self.model.ngf = generator.ngf;
         self.model.upsampling = generator.upsampling;
         self.model.output_scale = generator.output_scale;
-        self.model.output_palette = generator.output_palette.clone();
-        self.model.latent_mapping = generator.latent_mapping;
         self
     }
 
@@ -169,10 +142,10 @@ impl TrainConfig {
         }
     }
 
-    /// Whether the run compares with its initial generator (a detail or layout anchor), so
-    /// keeps a copy of it.
+    /// Whether the run compares with its initial generator (the detail anchor), so keeps a
+    /// copy of it.
     pub fn anchored(&self) -> bool {
-        self.detail_anchor.is_some() || self.layout_anchor.is_some()
+        self.detail_anchor.is_some()
     }
 
     /// Checks values that would otherwise fail deep inside a step.
@@ -184,16 +157,7 @@ impl TrainConfig {
             return Err("latent_dim, ngf and ndf must be at least 1".into());
         }
         crate::engine::model::check_output_scale(self.model.output_scale())?;
-        if let Some(palette) = &self.model.output_palette {
-            palette.validate()?;
-        }
-        if let Some(width) = self.model.latent_mapping {
-            crate::engine::model::check_mapping_width(width)?;
-        }
-        if let Some(lr) = self.mapping_lr {
-            if self.model.latent_mapping.is_none() {
-                return Err("mapping_lr is the latent mapping's rate: the model has none".into());
-            }
+        for lr in [self.optimizer_g.lr(), self.optimizer_c.lr()] {
             if !(lr > 0.0 && lr.is_finite()) {
                 return Err("a learning rate must be positive".into());
             }
@@ -202,25 +166,12 @@ impl TrainConfig {
             return Err("ema_decay must be in [0, 1)".into());
         }
         self.augment.validate()?;
+        self.critic_view.validate()?;
         if let Some(weight) = self.detail_anchor
             && !(weight >= 0.0 && weight.is_finite())
         {
             return Err(format!(
                 "the detail anchor weight must be finite and at least 0, not {weight}"
-            ));
-        }
-        if let Some(weight) = self.layout_anchor
-            && !(weight >= 0.0 && weight.is_finite())
-        {
-            return Err(format!(
-                "the layout anchor weight must be finite and at least 0, not {weight}"
-            ));
-        }
-        if let Some(weight) = self.layout_sw
-            && !(weight >= 0.0 && weight.is_finite())
-        {
-            return Err(format!(
-                "the layout term's weight must be finite and at least 0, not {weight}"
             ));
         }
         if let Some(adaptive) = &self.adaptive_augment {

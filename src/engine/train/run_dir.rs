@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use image::RgbImage;
 
 use crate::engine::checkpoint::{
-    CheckpointError, RUN_CHECKPOINT_DIR, STATE_FILE, read_ron, resolve_checkpoint_dir,
+    CheckpointError, RUN_CHECKPOINT_DIR, STATE_FILE, resolve_checkpoint_dir,
 };
 use crate::engine::render::{grid, save_png};
 use crate::engine::train::config::TrainConfig;
-use crate::engine::train::session::{TrainError, TrainState, TrainingSession};
+use crate::engine::train::session::{TrainError, TrainingSession};
 
 /// Paths of a run.
 #[derive(Clone, Debug)]
@@ -56,7 +56,7 @@ impl RunDir {
     /// The step and configuration of the run's checkpoint, read from its state file (to show
     /// a run's settings before resuming it).
     pub fn checkpoint_config(&self) -> Result<(u64, TrainConfig), CheckpointError> {
-        let state: TrainState = read_ron(&self.checkpoint().join(STATE_FILE))?;
+        let state = crate::engine::migrate::read_train_state(&self.checkpoint().join(STATE_FILE))?;
         Ok((state.step, state.config))
     }
 
