@@ -219,16 +219,7 @@ fn train_resume_and_generate_end_to_end() {
     assert_eq!(common::saved_state(&run).step, 6);
     assert_eq!(common::saved_state(&run).history.len(), 6);
     // The shapes belong to the checkpoint: a resumed run refuses them.
-    let out = hitogata(&[
-        "train",
-        "--data",
-        data.to_str().unwrap(),
-        "--run",
-        run.to_str().unwrap(),
-        "--resume",
-        "--ngf",
-        "8",
-    ]);
+    let out = train(&data, &run, "7", &["--resume", "--ngf", "8"]);
     fails_with(&out, "--ngf");
 
     let out = tmp.path().join("people.png");

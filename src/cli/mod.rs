@@ -3,10 +3,12 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod directions;
 mod eval;
 mod export;
 mod generate;
 mod json_events;
+mod sweep;
 mod train;
 
 /// hitogata (人形): a latent-space debugger for a GAN that draws flat-style illustrated people.
@@ -40,6 +42,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Measure generator latency and training throughput on each available device.
     Bench(bench::BenchArgs),
+    /// Discover latent directions of a checkpoint (SeFa or PCA), optionally saved as RON.
+    Directions(directions::DirectionsArgs),
+    /// Draw what each latent dimension or direction does: a row each, swept across.
+    Sweep(sweep::SweepArgs),
 }
 
 /// Runs the parsed command line.
@@ -50,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Export(args)) => export::run(args),
+        Some(Command::Directions(args)) => directions::run(args),
+        Some(Command::Sweep(args)) => sweep::run(args),
         None => run_app(hitogata::app::AppOptions {
             checkpoint: cli.checkpoint,
             bookmarks_path: cli.bookmarks,

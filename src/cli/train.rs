@@ -447,7 +447,7 @@ impl Terminal {
         self.warmup.set_position(done);
         self.warmup
             .set_message(format!("D {critic_loss:+.4} | real − generated {gap:+.4}"));
-        if self.warmup.is_hidden() && done % (total / 10).max(1) == 0 {
+        if self.warmup.is_hidden() && done.is_multiple_of((total / 10).max(1)) {
             eprintln!("critic warm-up: {done}/{total}, critic loss {critic_loss:.4}");
         }
         if done == total {

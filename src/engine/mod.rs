@@ -5,6 +5,7 @@ pub mod bookmarks;
 pub mod checkpoint;
 pub mod data;
 pub mod device;
+pub mod directions;
 pub mod eval;
 pub mod history;
 pub mod inference;

@@ -201,6 +201,20 @@ impl Generator {
             .collect()
     }
 
+    /// The first layer's weight, `[latent, feature maps, 4, 4]`: the linear map from z to the
+    /// first feature maps (what SeFa factorises).
+    pub fn first_layer_weight(&self) -> Tensor<4> {
+        self.up1.weight.val()
+    }
+
+    /// The first layer's activations for latents `z` (after BatchNorm and ReLU), `[n, 8·ngf,
+    /// 4, 4]`.
+    pub fn first_layer_features(&self, z: Tensor<2>) -> Tensor<4> {
+        let [batch, latent] = z.dims();
+        let x = z.reshape([batch, latent, 1, 1]);
+        activation::relu(self.bn1.forward(self.up1.forward(x)))
+    }
+
     /// Latent size this generator was built for.
     pub fn latent_dim(&self) -> usize {
         self.up1.weight.shape().dims::<4>()[0]

@@ -137,14 +137,7 @@ pub fn advanced(form: &mut RunForm, active: bool, ui: &mut egui::Ui) {
                     .num_columns(2)
                     .show(ui, |ui| {
                         ui.label("Model shape");
-                        ui.add_enabled_ui(form.mode == RunMode::New, |ui| {
-                            ui.horizontal(|ui| model_shape(&mut form.config, ui));
-                        });
-                        ui.end_row();
-                        ui.label("");
-                        ui.add_enabled_ui(form.mode != RunMode::Resume, |ui| {
-                            ui.horizontal(|ui| output_scale(&mut form.config, ui));
-                        });
+                        ui.horizontal(|ui| model_shape(form, ui));
                         ui.end_row();
                         ui.label("Optimisation");
                         ui.add_enabled_ui(form.mode != RunMode::Resume, |ui| {
@@ -167,7 +160,23 @@ pub fn advanced(form: &mut RunForm, active: bool, ui: &mut egui::Ui) {
         });
 }
 
-fn model_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
+/// A new run shapes its generator (a fine-tune takes the explorer's); any new critic can be
+/// shaped; the output scale is a new run's or a change to a resumed one.
+fn model_shape(form: &mut RunForm, ui: &mut egui::Ui) {
+    ui.add_enabled_ui(form.mode == RunMode::New, |ui| {
+        generator_shape(&mut form.config, ui)
+    });
+    let new_critic = match form.mode {
+        RunMode::New | RunMode::FineTune => true,
+        RunMode::ResumeWithChanges => form.reset_critic,
+        RunMode::Resume => false,
+    };
+    ui.add_enabled_ui(new_critic, |ui| critic_shape(&mut form.config, ui));
+    let scalable = matches!(form.mode, RunMode::New | RunMode::ResumeWithChanges);
+    ui.add_enabled_ui(scalable, |ui| output_scale(&mut form.config, ui));
+}
+
+fn generator_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
     let model = &mut config.model;
     ui.add(
         egui::DragValue::new(&mut model.ngf)
@@ -175,12 +184,6 @@ fn model_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
             .prefix("ngf "),
     )
     .on_hover_text("Generator width: feature maps of its last hidden layer");
-    ui.add(
-        egui::DragValue::new(&mut model.ndf)
-            .range(1..=512)
-            .prefix("ndf "),
-    )
-    .on_hover_text("Critic width: feature maps of its first layer");
     ui.add(
         egui::DragValue::new(&mut model.latent_dim)
             .range(1..=512)
@@ -206,6 +209,16 @@ fn model_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
     if upsampling != model.upsampling() {
         model.upsampling = Some(upsampling);
     }
+}
+
+fn critic_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
+    let model = &mut config.model;
+    ui.add(
+        egui::DragValue::new(&mut model.ndf)
+            .range(1..=512)
+            .prefix("ndf "),
+    )
+    .on_hover_text("Critic width: feature maps of its first layer");
     ui.checkbox(&mut model.critic_batch_norm, "critic BatchNorm")
         .on_hover_text("BatchNorm in the critic (DCGAN has it; WGAN's critic does not)");
 }
@@ -250,17 +263,16 @@ fn optimisation(form: &mut RunForm, ui: &mut egui::Ui) {
             .prefix("batch "),
     )
     .on_hover_text("Images per batch");
-    ui.add_enabled_ui(
-        form.mode == RunMode::New || form.mode == RunMode::FineTune,
-        |ui| {
-            ui.add(
-                egui::DragValue::new(&mut config.n_critic)
-                    .range(1..=100)
-                    .prefix("n_critic "),
-            )
-            .on_hover_text("Critic updates per generator update");
-        },
-    );
+    // What only a new run can set.
+    let new_run = matches!(form.mode, RunMode::New | RunMode::FineTune);
+    ui.add_enabled_ui(new_run, |ui| {
+        ui.add(
+            egui::DragValue::new(&mut config.n_critic)
+                .range(1..=100)
+                .prefix("n_critic "),
+        )
+        .on_hover_text("Critic updates per generator update");
+    });
     ui.add(
         egui::DragValue::new(&mut config.ema_decay)
             .speed(1e-4)
@@ -292,19 +304,21 @@ fn optimisation(form: &mut RunForm, ui: &mut egui::Ui) {
     ) {
         config.optimizer_c = config.optimizer_c.clone().with_lr(critic_lr);
     }
-    if config.algorithm == Algorithm::Wgan {
-        ui.add(
-            egui::DragValue::new(&mut config.clip)
-                .speed(1e-3)
-                .range(1e-4..=1.0)
-                .prefix("clip "),
-        )
-        .on_hover_text("Critic weights stay within ±clip");
-        ui.checkbox(&mut config.warmup_schedule, "warm-up schedule")
-            .on_hover_text("The WGAN paper's 100 critic steps early on and every 500th step");
-    }
-    ui.add(egui::DragValue::new(&mut config.seed).prefix("seed "))
-        .on_hover_text("Same seed, same run (on the CPU)");
+    ui.add_enabled_ui(new_run, |ui| {
+        if config.algorithm == Algorithm::Wgan {
+            ui.add(
+                egui::DragValue::new(&mut config.clip)
+                    .speed(1e-3)
+                    .range(1e-4..=1.0)
+                    .prefix("clip "),
+            )
+            .on_hover_text("Critic weights stay within ±clip");
+            ui.checkbox(&mut config.warmup_schedule, "warm-up schedule")
+                .on_hover_text("The WGAN paper's 100 critic steps early on and every 500th step");
+        }
+        ui.add(egui::DragValue::new(&mut config.seed).prefix("seed "))
+            .on_hover_text("Same seed, same run (on the CPU)");
+    });
 }
 
 fn augmentation(config: &mut TrainConfig, ui: &mut egui::Ui) {
