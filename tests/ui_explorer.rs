@@ -246,3 +246,86 @@ fn main_window_snapshot() {
     h.run_steps(4);
     h.snapshot("main_window");
 }
+
+#[test]
+fn the_dimensions_view_strips_every_dimension_follows_edits_and_keeps_its_directions() {
+    let dir = tempfile::tempdir().unwrap();
+    let bookmarks = dir.path().join("bookmarks.ron");
+    let faces = hitogata::app::default_checkpoint();
+    let mut h = harness(&faces, &bookmarks);
+    loaded(&mut h);
+    h.get_by_label("Dimensions").click();
+    h.run_steps(2);
+    wait_until(&mut h, "a strip per dimension", |a| {
+        a.dimensions.strip_count() >= 40
+    });
+    // The shipped model has never been seen with these notes: it is analysed once, and
+    // the directions join the rows (with their own strips).
+    wait_until(&mut h, "the analysis", |a| {
+        a.dimensions.notes.mean_sensitivity.is_some()
+    });
+    assert_eq!(h.state().dimensions.notes.directions.len(), 20);
+    wait_until(&mut h, "strips for the directions too", |a| {
+        a.dimensions.strip_count() == 60
+    });
+    assert!(
+        dir.path().join("checkpoint-notes.ron").exists() || {
+            // Written by the background writer: give it a moment.
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            dir.path().join("checkpoint-notes.ron").exists()
+        }
+    );
+
+    // A row's slider moves z along it, and new strips follow.
+    let received = h.state().dimensions.strips_received;
+    let before = h.state().explorer.z.clone();
+    h.get_by_role_and_label(Role::Slider, "z0")
+        .set_value_accesskit(1.5);
+    h.run_steps(2);
+    assert!((h.state().explorer.z.0[0] - 1.5).abs() < 1e-4);
+    assert_eq!(
+        &h.state().explorer.z.0[1..],
+        &before.0[1..],
+        "only z0 moved"
+    );
+    wait_until(&mut h, "new strips", move |a| {
+        a.dimensions.strips_received > received
+    });
+
+    // A strip picture sets its value, undoably.
+    h.get_by_label("z3 = +2.0").click_accesskit();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z.0[3], 2.0);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z.0[3], before.0[3]);
+
+    // A direction renamed keeps its name across a restart, with the analysis: nothing is
+    // recomputed.
+    h.get_by_role_and_label(Role::TextInput, "d1")
+        .set_text_value_accesskit("hair");
+    h.run_steps(2);
+    drop(h);
+    let mut h = harness(&faces, &bookmarks);
+    loaded(&mut h);
+    assert!(!h.state().dimensions.analysing);
+    assert_eq!(h.state().dimensions.notes.directions[0].name, "hair");
+    assert!(h.state().dimensions.notes.mean_sensitivity.is_some());
+
+    // A broken notes file is kept aside, never overwritten.
+    drop(h);
+    std::fs::write(dir.path().join("checkpoint-notes.ron"), "(checkpoints: [").unwrap();
+    let mut h = harness(&faces, &bookmarks);
+    loaded(&mut h);
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("checkpoint-notes.ron.broken-")
+        });
+    assert!(aside, "the broken file was moved aside");
+    let warning = h.state().dimensions.warning.clone().unwrap_or_default();
+    assert!(warning.contains("broken-"), "{warning}");
+}

@@ -254,7 +254,21 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 });
         });
         ui.separator();
-        ui.vertical(|ui| sliders(app, ui));
+        ui.vertical(|ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut app.dimensions.shown, false, "Sliders")
+                    .on_hover_text("One plain slider per latent dimension");
+                ui.selectable_value(&mut app.dimensions.shown, true, "Dimensions")
+                    .on_hover_text(
+                        "Each dimension and discovered direction with a strip of pictures along it and how much it changes the picture",
+                    );
+            });
+            if app.dimensions.shown {
+                crate::app::dimensions::show(app, ui);
+            } else {
+                sliders(app, ui);
+            }
+        });
     });
 }
 

@@ -2,6 +2,7 @@
 //! to the generator only through [`InferenceWorker`] messages, so no frame waits on the model.
 
 mod bookmarks;
+mod dimensions;
 mod explorer;
 mod folder_read;
 mod jitter;
@@ -14,13 +15,15 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::bookmarks::{BookmarkFile, BookmarkStore};
+use crate::engine::checkpoint_notes::NotesStore;
 use crate::engine::device::DeviceChoice;
 use crate::engine::history::History;
 use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
 use crate::engine::model::ModelConfig;
-use crate::engine::worker::{InferenceEvent, InferenceWorker};
+use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
 
 pub use bookmarks::BookmarksPanel;
+pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
 pub use jitter::JitterPanel;
 pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
@@ -114,6 +117,9 @@ pub struct HitogataApp {
     pub bookmarks: BookmarksPanel,
     /// Jittered children.
     pub jitter: JitterPanel,
+    /// The Dimensions view (strips, sensitivity, directions).
+    pub dimensions: DimensionsView,
+    notes: NotesStore,
     /// Undo/redo of latent edits.
     pub history: History,
     /// The model's shapes once loaded.
@@ -152,12 +158,14 @@ impl HitogataApp {
             .unwrap_or_else(default_checkpoint);
         worker.load(checkpoint.clone());
 
-        let report = BookmarkStore::open(
-            &options
-                .bookmarks_path
-                .clone()
-                .unwrap_or_else(default_bookmarks_path),
-        );
+        let bookmarks_path = options
+            .bookmarks_path
+            .clone()
+            .unwrap_or_else(default_bookmarks_path);
+        let report = BookmarkStore::open(&bookmarks_path);
+        // Each checkpoint's directions and sensitivities, beside the bookmarks.
+        let (notes, notes_warning) =
+            NotesStore::open(&bookmarks_path.with_file_name("checkpoint-notes.ron"));
         let bookmark_warning = report.recovered.as_ref().map(|(err, aside)| {
             format!("Bookmarks could not be read ({err}); the file was kept as {} and a new, empty set started.", aside.display())
         });
@@ -176,6 +184,12 @@ impl HitogataApp {
             explorer,
             bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
             jitter: JitterPanel::default(),
+            dimensions: DimensionsView::with_warning(
+                notes_warning.map(|w| {
+                    format!("Checkpoint notes could not be read ({w}); a new file started.")
+                }),
+            ),
+            notes: notes.with_background_writes(),
             history: History::default(),
             model: None,
             checkpoint_dir: Some(checkpoint),
@@ -227,6 +241,32 @@ impl HitogataApp {
             .render_main(generation, self.explorer.effective_z());
     }
 
+    /// Asks the worker for preview strips (the newest request wins).
+    pub(crate) fn worker_strips(&self, request: StripRequest) {
+        self.worker.render_strips(request);
+    }
+
+    /// Asks the worker to analyse the generator (directions, mean sensitivity).
+    pub(crate) fn worker_analyse(&self, hash: String) {
+        self.worker.analyse(hash);
+    }
+
+    /// Renames direction `k` of the current checkpoint and saves its notes.
+    pub(crate) fn rename_direction(&mut self, k: usize, name: String) {
+        if let Some(d) = self.dimensions.notes.directions.get_mut(k) {
+            d.name = name;
+            self.save_notes();
+        }
+    }
+
+    fn save_notes(&mut self) {
+        if let Some(hash) = &self.dimensions.hash
+            && let Err(e) = self.notes.set(hash, self.dimensions.notes.clone())
+        {
+            self.status = Some(e.to_string());
+        }
+    }
+
     /// Asks the worker to render a batch.
     pub(crate) fn request_batch(&mut self, tag: u64, latents: Vec<Latent>) {
         self.worker.render_batch(tag, latents);
@@ -253,7 +293,18 @@ impl HitogataApp {
         while let Some(event) = self.worker.try_recv() {
             match event {
                 InferenceEvent::DeviceReady(d) => self.device = Some(d),
-                InferenceEvent::Loaded { config, dir } => {
+                InferenceEvent::Loaded { config, dir, hash } => {
+                    let notes = hash
+                        .as_deref()
+                        .map(|h| self.notes.get(h))
+                        .unwrap_or_default();
+                    let unknown = notes.mean_sensitivity.is_none();
+                    self.dimensions.loaded(hash.clone(), notes);
+                    // A checkpoint seen for the first time is analysed once, in the background.
+                    if let (Some(h), true) = (hash, unknown) {
+                        self.dimensions.analysing = true;
+                        self.worker.analyse(h);
+                    }
                     if self.explorer.z.dim() != config.latent_dim {
                         self.explorer.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
                         self.history = History::default();
@@ -276,6 +327,29 @@ impl HitogataApp {
                 } => {
                     self.explorer.receive(ctx, generation, image, millis);
                 }
+                InferenceEvent::Strips {
+                    generation,
+                    images,
+                    sensitivity,
+                    millis,
+                } => self
+                    .dimensions
+                    .receive(ctx, generation, images, sensitivity, millis),
+                InferenceEvent::Analysis {
+                    hash,
+                    sefa,
+                    pca,
+                    mean_sensitivity,
+                    ..
+                } => {
+                    if self.dimensions.hash.as_deref() == Some(hash.as_str()) {
+                        self.dimensions.analysing = false;
+                        let notes = &mut self.dimensions.notes;
+                        notes.mean_sensitivity = Some(mean_sensitivity);
+                        dimensions::merge_directions(notes, sefa.into_iter().chain(pca).collect());
+                        self.save_notes();
+                    }
+                }
                 InferenceEvent::Batch { tag, images } => {
                     if !self.bookmarks.receive(ctx, tag, &images) {
                         self.jitter.receive(ctx, tag, images);
@@ -283,7 +357,12 @@ impl HitogataApp {
                 }
             }
         }
-        if let Some(e) = self.bookmarks.store.take_write_error() {
+        if let Some(e) = self
+            .bookmarks
+            .store
+            .take_write_error()
+            .or_else(|| self.notes.take_write_error())
+        {
             self.status = Some(e);
         }
         if let Some(generator) = self.training.poll(ctx) {

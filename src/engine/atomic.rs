@@ -124,3 +124,16 @@ impl Drop for BackgroundWriter {
         }
     }
 }
+
+/// Renames a file that cannot be read to `NAME.broken-YYYYMMDD-HHMMSS` beside it, so that
+/// nothing is ever written over it; returns where it went.
+pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let aside = path.with_file_name(format!("{name}.broken-{stamp}"));
+    std::fs::rename(path, &aside)?;
+    Ok(aside)
+}

@@ -125,16 +125,14 @@ impl BookmarkStore {
                 recovered: None,
             },
             Err(err) => {
-                let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let aside = path.with_file_name(format!("{name}.broken-{stamp}"));
-                let moved = std::fs::rename(path, &aside).map(|_| aside.clone());
+                let moved = crate::engine::atomic::move_aside(path);
                 let mut store = empty();
                 // If it could not be moved aside, never write over it.
                 if moved.is_err() {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     store.path = path.with_file_name(format!("{name}.new"));
                 }
                 OpenReport {

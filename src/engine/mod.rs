@@ -3,6 +3,7 @@
 pub mod atomic;
 pub mod bookmarks;
 pub mod checkpoint;
+pub mod checkpoint_notes;
 pub mod data;
 pub mod device;
 pub mod directions;

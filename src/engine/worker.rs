@@ -13,10 +13,12 @@ use std::time::Instant;
 use image::RgbImage;
 
 use crate::engine::checkpoint::{LoadedGenerator, load_generator};
+use crate::engine::checkpoint_notes::content_hash;
 use crate::engine::device::{ComputeDevice, DeviceChoice, select_device};
+use crate::engine::directions::{self, Direction};
 use crate::engine::inference::generate_images;
 use crate::engine::latent::Latent;
-use crate::engine::model::ModelConfig;
+use crate::engine::model::{Generator, ModelConfig};
 
 /// What the worker reports.
 #[derive(Debug)]
@@ -29,6 +31,8 @@ pub enum InferenceEvent {
         config: ModelConfig,
         /// Where it came from.
         dir: PathBuf,
+        /// Its content hash (see [`content_hash`]), if its files could be read again.
+        hash: Option<String>,
     },
     /// A checkpoint failed to load; the previous generator (if any) stays in use.
     LoadFailed {
@@ -46,6 +50,31 @@ pub enum InferenceEvent {
         /// Time spent in the generator, in milliseconds.
         millis: f32,
     },
+    /// Preview strips: for each direction, the pictures along it at the request's values,
+    /// and how much the picture changes per unit step along it here.
+    Strips {
+        /// The request's generation number.
+        generation: u64,
+        /// Row after row, `values` pictures each.
+        images: Vec<RgbImage>,
+        /// One per direction.
+        sensitivity: Vec<f32>,
+        /// Time spent in the generator, in milliseconds.
+        millis: f32,
+    },
+    /// What a checkpoint's analysis found (see [`InferenceWorker::analyse`]).
+    Analysis {
+        /// The checkpoint's content hash it was asked for.
+        hash: String,
+        /// SeFa directions.
+        sefa: Vec<Direction>,
+        /// PCA directions.
+        pca: Vec<Direction>,
+        /// Mean sensitivity of each latent dimension over random z.
+        mean_sensitivity: Vec<f32>,
+        /// Time it took, in milliseconds.
+        millis: f32,
+    },
     /// Pictures for a batch request.
     Batch {
         /// The caller's tag.
@@ -55,13 +84,37 @@ pub enum InferenceEvent {
     },
 }
 
+/// Preview strips to draw: around `z`, along each direction, at `values`.
+#[derive(Clone, Debug)]
+pub struct StripRequest {
+    /// Answered with this number.
+    pub generation: u64,
+    /// The latent vector the strips go through.
+    pub z: Latent,
+    /// Unit directions (axes for plain dimensions).
+    pub directions: Vec<Vec<f32>>,
+    /// The coordinate values along each.
+    pub values: Vec<f32>,
+    /// Truncation ψ applied to every picture (as the main picture has it).
+    pub psi: f32,
+}
+
 #[derive(Default)]
 struct Pending {
     load: Option<PathBuf>,
     main: Option<(u64, Latent)>,
+    strips: Option<StripRequest>,
     batches: VecDeque<(u64, Vec<Latent>)>,
+    analysis: Option<String>,
     shutdown: bool,
 }
+
+/// Random latent vectors the mean sensitivity averages over.
+const SENSITIVITY_SAMPLES: usize = 16;
+/// Latent vectors the PCA directions are measured on.
+const PCA_SAMPLES: usize = 1024;
+/// Directions each method finds.
+const DIRECTIONS: usize = 10;
 
 struct Shared {
     pending: Mutex<Pending>,
@@ -111,6 +164,18 @@ impl InferenceWorker {
         self.update(|p| p.main = Some((generation, z)));
     }
 
+    /// Renders preview strips; replaces any strip request not yet started (the newest wins).
+    pub fn render_strips(&self, request: StripRequest) {
+        self.update(|p| p.strips = Some(request));
+    }
+
+    /// Analyses the current generator (SeFa and PCA directions, mean sensitivity), answered
+    /// with `hash` (the checkpoint's content hash) so that a late answer for another
+    /// checkpoint can be told apart. Runs after pictures: seconds on a CPU.
+    pub fn analyse(&self, hash: String) {
+        self.update(|p| p.analysis = Some(hash));
+    }
+
     /// Renders a batch of pictures, answered with the same `tag`.
     pub fn render_batch(&self, tag: u64, latents: Vec<Latent>) {
         self.update(|p| p.batches.push_back((tag, latents)));
@@ -139,7 +204,9 @@ impl Drop for InferenceWorker {
 enum Job {
     Load(PathBuf),
     Main(u64, Latent),
+    Strips(StripRequest),
     Batch(u64, Vec<Latent>),
+    Analyse(String),
 }
 
 fn next_job(shared: &Shared) -> Option<Job> {
@@ -154,8 +221,14 @@ fn next_job(shared: &Shared) -> Option<Job> {
         if let Some((g, z)) = pending.main.take() {
             return Some(Job::Main(g, z));
         }
+        if let Some(request) = pending.strips.take() {
+            return Some(Job::Strips(request));
+        }
         if let Some((tag, latents)) = pending.batches.pop_front() {
             return Some(Job::Batch(tag, latents));
+        }
+        if let Some(hash) = pending.analysis.take() {
+            return Some(Job::Analyse(hash));
         }
         pending = shared.wakeup.wait(pending).expect("worker lock");
     }
@@ -187,6 +260,7 @@ fn run(
                     let event = InferenceEvent::Loaded {
                         config: loaded.config.clone(),
                         dir: loaded.dir.clone(),
+                        hash: content_hash(&loaded.dir).ok(),
                     };
                     generator = Some(loaded);
                     event
@@ -213,6 +287,22 @@ fn run(
                     millis: started.elapsed().as_secs_f32() * 1e3,
                 }
             }
+            Job::Strips(request) => {
+                let Some(g) = generator.as_ref() else {
+                    continue;
+                };
+                let dim = g.config.latent_dim;
+                if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
+                    continue;
+                }
+                draw_strips(&g.generator, &device.device, request)
+            }
+            Job::Analyse(hash) => {
+                let Some(g) = generator.as_ref() else {
+                    continue;
+                };
+                analyse(&g.generator, &device.device, hash)
+            }
             Job::Batch(tag, latents) => {
                 let Some(g) = generator.as_ref() else {
                     continue;
@@ -230,5 +320,44 @@ fn run(
         if !send(event) {
             return;
         }
+    }
+}
+
+/// One batched forward pass for every strip, and one for the sensitivities.
+fn draw_strips(
+    generator: &Generator,
+    device: &burn::tensor::Device,
+    r: StripRequest,
+) -> InferenceEvent {
+    let started = Instant::now();
+    let latents: Vec<Latent> = r
+        .directions
+        .iter()
+        .flat_map(|d| directions::strip(&r.z, d, &r.values))
+        .map(|z| z.truncated(r.psi))
+        .collect();
+    let images = generate_images(generator, &latents, device);
+    let sensitivity =
+        directions::sensitivity(generator, device, &r.z.truncated(r.psi), &r.directions, 0.5);
+    InferenceEvent::Strips {
+        generation: r.generation,
+        images,
+        sensitivity,
+        millis: started.elapsed().as_secs_f32() * 1e3,
+    }
+}
+
+/// SeFa, PCA and the mean sensitivity of every latent dimension over seeded random z.
+fn analyse(generator: &Generator, device: &burn::tensor::Device, hash: String) -> InferenceEvent {
+    let started = Instant::now();
+    let dim = generator.latent_dim();
+    let axes: Vec<Vec<f32>> = (0..dim).map(|i| directions::axis(dim, i)).collect();
+    let zs = crate::engine::latent::sample_batch(0, SENSITIVITY_SAMPLES, dim);
+    InferenceEvent::Analysis {
+        hash,
+        sefa: directions::sefa(generator, DIRECTIONS),
+        pca: directions::pca(generator, device, PCA_SAMPLES, DIRECTIONS, 0),
+        mean_sensitivity: directions::sensitivity_over(generator, device, &zs, &axes, 0.5),
+        millis: started.elapsed().as_secs_f32() * 1e3,
     }
 }

@@ -1,0 +1,389 @@
+//! The Dimensions view: beside every latent dimension and discovered direction, a strip of
+//! pictures along it at the current z, how much it changes the picture here and on average,
+//! and a slider that moves z along it. Strips are drawn by the inference worker in one batch
+//! (the newest request wins); clicking a picture of a strip adopts it (undoable).
+
+use crate::app::HitogataApp;
+use crate::app::textures::upload;
+use crate::engine::checkpoint_notes::Notes;
+use crate::engine::directions::{Direction, axis, dead, strip_values};
+use crate::engine::latent::Latent;
+use crate::engine::worker::StripRequest;
+
+/// Pictures per strip.
+pub const STRIP_STEPS: usize = 7;
+/// A strip's coordinate runs from −this to +this.
+pub const STRIP_RANGE: f32 = 2.0;
+
+/// How the rows are ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Dimensions in order, then the directions.
+    #[default]
+    Index,
+    /// By how much each changes the picture at the current z.
+    Here,
+    /// By how much each changes pictures on average (over random z).
+    Average,
+}
+
+/// One row: a latent dimension or a direction.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Shown name.
+    pub name: String,
+    /// Unit vector.
+    pub vector: Vec<f32>,
+    /// For a direction, its index in the checkpoint's notes.
+    pub direction: Option<usize>,
+}
+
+/// The view's state.
+#[derive(Default)]
+pub struct DimensionsView {
+    /// Shown instead of the plain sliders.
+    pub shown: bool,
+    /// Row order.
+    pub sort: Sort,
+    /// The checkpoint's notes (directions, mean sensitivity), once known.
+    pub notes: Notes,
+    /// The checkpoint's content hash the notes belong to.
+    pub hash: Option<String>,
+    /// Sensitivity of each row at the z the strips were drawn for.
+    pub here: Vec<f32>,
+    /// Strips received, and the generator time of the last one.
+    pub strips_received: u64,
+    /// Generator time of the last strips, in milliseconds.
+    pub strip_millis: Option<f32>,
+    /// An analysis (directions, mean sensitivity) is running.
+    pub analysing: bool,
+    /// Why the notes file could not be read (it was kept aside).
+    pub warning: Option<String>,
+    textures: Vec<Option<egui::TextureHandle>>,
+    requested: Option<(Latent, f32, usize)>,
+    generation: u64,
+    shown_generation: u64,
+}
+
+impl DimensionsView {
+    /// A view that starts by saying why the notes file could not be read.
+    pub fn with_warning(warning: Option<String>) -> Self {
+        Self {
+            warning,
+            ..Self::default()
+        }
+    }
+
+    /// The rows for a latent size: every dimension, then every direction.
+    pub fn rows(&self, dim: usize) -> Vec<Row> {
+        let axes = (0..dim).map(|i| Row {
+            name: format!("z{i}"),
+            vector: axis(dim, i),
+            direction: None,
+        });
+        let directions = self
+            .notes
+            .directions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.vector.len() == dim)
+            .map(|(k, d)| Row {
+                name: d.name.clone(),
+                vector: d.vector.clone(),
+                direction: Some(k),
+            });
+        axes.chain(directions).collect()
+    }
+
+    /// A newly loaded checkpoint: its notes, or none yet.
+    pub fn loaded(&mut self, hash: Option<String>, notes: Notes) {
+        self.hash = hash;
+        self.notes = notes;
+        self.requested = None;
+        self.here.clear();
+        self.textures.clear();
+    }
+
+    /// Asks for strips when z, ψ or the rows changed since the last request.
+    pub(crate) fn request(
+        &mut self,
+        app_z: &Latent,
+        psi: f32,
+        rows: &[Row],
+    ) -> Option<StripRequest> {
+        let key = (app_z.clone(), psi, rows.len());
+        if self.requested.as_ref() == Some(&key) {
+            return None;
+        }
+        self.requested = Some(key);
+        self.generation += 1;
+        Some(StripRequest {
+            generation: self.generation,
+            z: app_z.clone(),
+            directions: rows.iter().map(|r| r.vector.clone()).collect(),
+            values: strip_values(STRIP_STEPS, STRIP_RANGE),
+            psi,
+        })
+    }
+
+    /// Strips from the worker; older answers than the newest shown are dropped.
+    pub(crate) fn receive(
+        &mut self,
+        ctx: &egui::Context,
+        generation: u64,
+        images: Vec<image::RgbImage>,
+        sensitivity: Vec<f32>,
+        millis: f32,
+    ) {
+        if generation <= self.shown_generation {
+            return;
+        }
+        self.shown_generation = generation;
+        self.textures.resize(images.len(), None);
+        for (i, img) in images.iter().enumerate() {
+            upload(
+                ctx,
+                &mut self.textures[i],
+                &format!("strip-{i}"),
+                img,
+                false,
+            );
+        }
+        self.here = sensitivity;
+        self.strip_millis = Some(millis);
+        self.strips_received += 1;
+    }
+
+    /// The strip pictures received for row `row` (none until they arrive).
+    pub fn strip(&self, row: usize) -> Vec<&egui::TextureHandle> {
+        let start = row * STRIP_STEPS;
+        self.textures
+            .get(start..start + STRIP_STEPS)
+            .unwrap_or(&[])
+            .iter()
+            .flatten()
+            .collect()
+    }
+
+    /// Strips on screen (rows with pictures).
+    pub fn strip_count(&self) -> usize {
+        self.textures.len() / STRIP_STEPS
+    }
+
+    /// The rows' order under the current sort.
+    fn order(&self, rows: &[Row]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let key = |i: usize| -> f32 {
+            match self.sort {
+                Sort::Index => 0.0,
+                Sort::Here => self.here.get(i).copied().unwrap_or(0.0),
+                Sort::Average => self
+                    .notes
+                    .mean_sensitivity
+                    .as_ref()
+                    .and_then(|m| m.get(i).copied())
+                    .unwrap_or(0.0),
+            }
+        };
+        if self.sort != Sort::Index {
+            order.sort_by(|&a, &b| key(b).total_cmp(&key(a)));
+        }
+        order
+    }
+}
+
+/// A horizontal bar of `value` against `largest`.
+fn bar(ui: &mut egui::Ui, value: f32, largest: f32, color: egui::Color32, hover: String) {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(50.0, 8.0), egui::Sense::hover());
+    let share = if largest > 0.0 {
+        (value / largest).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ui.painter()
+        .rect_filled(rect, 1.0, egui::Color32::from_gray(60));
+    let mut filled = rect;
+    filled.set_width(rect.width() * share);
+    ui.painter().rect_filled(filled, 1.0, color);
+    response.on_hover_text(hover);
+}
+
+/// The view's toolbar: sort order, analysis, timing.
+fn toolbar(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let mut analyse = None;
+    let view = &mut app.dimensions;
+    ui.horizontal(|ui| {
+        egui::ComboBox::new("dimension-sort", "sort")
+            .selected_text(match view.sort {
+                Sort::Index => "index",
+                Sort::Here => "effect here",
+                Sort::Average => "average effect",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut view.sort, Sort::Index, "index");
+                ui.selectable_value(&mut view.sort, Sort::Here, "effect here");
+                ui.selectable_value(&mut view.sort, Sort::Average, "average effect");
+            })
+            .response
+            .on_hover_text("Order the rows by index or by how much each changes the picture");
+        if view.analysing {
+            ui.spinner();
+            ui.label("finding directions...");
+        } else if ui
+            .button("Find directions")
+            .on_hover_text(
+                "SeFa and PCA directions of this checkpoint and each dimension's average effect (seconds; kept with the checkpoint)",
+            )
+            .clicked()
+            && let Some(hash) = view.hash.clone()
+        {
+            view.analysing = true;
+            analyse = Some(hash);
+        }
+        if let Some(ms) = view.strip_millis {
+            ui.weak(format!("strips {ms:.0} ms"));
+        }
+    });
+    if let Some(hash) = analyse {
+        app.worker_analyse(hash);
+    }
+}
+
+/// Draws the toolbar and the rows, and applies what they change.
+pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    if let Some(w) = &app.dimensions.warning {
+        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), w);
+    }
+    toolbar(app, ui);
+    let dim = app.explorer.z.dim();
+    let rows = app.dimensions.rows(dim);
+    if let Some(request) = app
+        .dimensions
+        .request(&app.explorer.z, app.explorer.psi, &rows)
+    {
+        app.worker_strips(request);
+    }
+    let view = &app.dimensions;
+    let here_max = view.here.iter().copied().fold(0f32, f32::max);
+    let mean = view.notes.mean_sensitivity.clone().unwrap_or_default();
+    let mean_max = mean.iter().copied().fold(0f32, f32::max);
+    let here_dead = dead(&view.here);
+    let mean_dead = dead(&mean);
+    let values = strip_values(STRIP_STEPS, STRIP_RANGE);
+    let mut edit: Option<(Latent, bool, bool)> = None;
+    let mut rename: Option<(usize, String)> = None;
+    egui::ScrollArea::vertical()
+        .id_salt("dimensions")
+        .auto_shrink([true, false])
+        .show(ui, |ui| {
+            for i in app.dimensions.order(&rows) {
+                let row = &rows[i];
+                let z = &app.explorer.z;
+                let along: f32 = z.0.iter().zip(&row.vector).map(|(a, b)| a * b).sum();
+                ui.horizontal(|ui| {
+                    let is_dead = mean_dead.get(i).copied().unwrap_or(false)
+                        || (mean.is_empty() && here_dead.get(i).copied().unwrap_or(false));
+                    let name_label = match row.direction {
+                        Some(k) => {
+                            // "d1", "d2"...: the direction's number, naming its field.
+                            let number = ui.weak(format!("d{}", k + 1));
+                            let mut name = row.name.clone();
+                            let field = ui
+                                .add(egui::TextEdit::singleline(&mut name).desired_width(70.0))
+                                .labelled_by(number.id)
+                                .on_hover_text("Name this direction (kept with the checkpoint)");
+                            if field.changed() {
+                                rename = Some((k, name));
+                            }
+                            number
+                        }
+                        None if is_dead => ui.weak(format!("{} (dead)", row.name)).on_hover_text(
+                            "Changes the picture by less than 1 % of the strongest dimension",
+                        ),
+                        None => ui.label(&row.name),
+                    };
+                    let mut v = along;
+                    let r = ui
+                        .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
+                        .labelled_by(name_label.id);
+                    if r.changed() {
+                        let moved = Latent(
+                            z.0.iter()
+                                .zip(&row.vector)
+                                .map(|(x, d)| x + (v - along) * d)
+                                .collect(),
+                        );
+                        edit = Some((moved, r.dragged(), r.drag_started()));
+                    } else if r.drag_started() {
+                        edit = Some((z.clone(), true, true));
+                    }
+                    let here = view.here.get(i).copied().unwrap_or(0.0);
+                    bar(
+                        ui,
+                        here,
+                        here_max,
+                        egui::Color32::from_rgb(90, 160, 230),
+                        format!("Effect here: {here:.1} levels per unit"),
+                    );
+                    if let Some(&m) = mean.get(i) {
+                        bar(
+                            ui,
+                            m,
+                            mean_max,
+                            egui::Color32::from_rgb(230, 160, 60),
+                            format!("Average effect: {m:.1} levels per unit"),
+                        );
+                    }
+                    for (j, tex) in view.strip(i).into_iter().enumerate() {
+                        let image = egui::Image::new(tex).fit_to_exact_size(egui::vec2(28.0, 28.0));
+                        let value = values[j];
+                        let label = format!("{} = {value:+.1}", row.name);
+                        let button = ui.add(egui::Button::image(image));
+                        // Named for screen readers (and tests): the row and the value.
+                        button.widget_info(|| {
+                            egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                        });
+                        if button
+                            .on_hover_text(format!("Set {} to {value:+.1}", row.name))
+                            .clicked()
+                        {
+                            let adopted = Latent(
+                                z.0.iter()
+                                    .zip(&row.vector)
+                                    .map(|(x, d)| x + (value - along) * d)
+                                    .collect(),
+                            );
+                            edit = Some((adopted, false, false));
+                        }
+                    }
+                });
+            }
+        });
+    if let Some((k, name)) = rename {
+        app.rename_direction(k, name);
+    }
+    match edit {
+        Some((z, _, true)) => {
+            // One undo step per drag, not one per frame of it.
+            app.history.record(app.explorer.z.clone());
+            app.explorer.z = z;
+            app.request_main();
+        }
+        Some((z, true, false)) => {
+            app.explorer.z = z;
+            app.request_main();
+        }
+        Some((z, false, false)) => app.set_z(z),
+        None => {}
+    }
+}
+
+/// The directions the checkpoint's analysis found, kept in its notes: its earlier ones stay
+/// (renamed ones included), new discoveries are added once.
+pub fn merge_directions(notes: &mut Notes, found: Vec<Direction>) {
+    for d in found {
+        if !notes.directions.iter().any(|kept| kept.vector == d.vector) {
+            notes.directions.push(d);
+        }
+    }
+}
