@@ -193,3 +193,46 @@ fn readme_training_screenshot() {
     let image = h.render().expect("the wgpu renderer");
     image.save("docs/training.png").unwrap();
 }
+
+/// The Dimensions view on the shipped faces: strip time after a slider change, the main
+/// picture's latency while strips are being drawn, and UI frame times; writes
+/// docs/dimensions.png.
+#[test]
+#[ignore]
+fn dimensions_view_strips_and_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = common::ui::app_harness(
+        &hitogata::app::default_checkpoint(),
+        &dir.path().join("bookmarks.ron"),
+        egui::vec2(1500.0, 1000.0),
+    );
+    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
+    h.get_by_label("Dimensions").click();
+    common::ui::wait_until(&mut h, "the analysis", |a| {
+        a.dimensions.notes.mean_sensitivity.is_some() && a.dimensions.strip_count() == 60
+    });
+    let (mut strips, mut frames, mut mains) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..20 {
+        let received = h.state().dimensions.strips_received;
+        let shown = h.state().explorer.images_shown;
+        let mut z = h.state().explorer.z.clone();
+        z.0[i % 40] += 0.3;
+        h.state_mut().set_z(z);
+        while h.state().dimensions.strips_received == received {
+            let t = Instant::now();
+            h.step();
+            frames.push(t.elapsed().as_secs_f32() * 1e3);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(h.state().explorer.images_shown > shown);
+        mains.push(h.state().explorer.last_latency_ms.unwrap());
+        strips.push(h.state().dimensions.strip_millis.unwrap());
+    }
+    stats("strips after a change, 60 rows x 7 (ms, worker)", strips);
+    stats("main picture while strips draw (ms)", mains);
+    stats("UI frame time while strips draw (ms)", frames);
+    h.state_mut().status = None;
+    h.run_steps(3);
+    let image = h.render().expect("the wgpu renderer");
+    image.save("docs/dimensions.png").unwrap();
+}

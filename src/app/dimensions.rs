@@ -276,14 +276,19 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         .id_salt("dimensions")
         .auto_shrink([true, false])
         .show(ui, |ui| {
-            for i in app.dimensions.order(&rows) {
-                let row = &rows[i];
-                let z = &app.explorer.z;
-                let along: f32 = z.0.iter().zip(&row.vector).map(|(a, b)| a * b).sum();
-                ui.horizontal(|ui| {
-                    let is_dead = mean_dead.get(i).copied().unwrap_or(false)
-                        || (mean.is_empty() && here_dead.get(i).copied().unwrap_or(false));
-                    let name_label = match row.direction {
+            egui::Grid::new("dimension-rows")
+                .num_columns(4)
+                .show(ui, |ui| {
+                    for i in app.dimensions.order(&rows) {
+                        let row = &rows[i];
+                        let z = &app.explorer.z;
+                        let along: f32 = z.0.iter().zip(&row.vector).map(|(a, b)| a * b).sum();
+                        {
+                            let is_dead = mean_dead.get(i).copied().unwrap_or(false)
+                                || (mean.is_empty() && here_dead.get(i).copied().unwrap_or(false));
+                            let name_label = ui
+                                .horizontal(|ui| {
+                                    match row.direction {
                         Some(k) => {
                             // "d1", "d2"...: the direction's number, naming its field.
                             let number = ui.weak(format!("d{}", k + 1));
@@ -301,63 +306,72 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             "Changes the picture by less than 1 % of the strongest dimension",
                         ),
                         None => ui.label(&row.name),
-                    };
-                    let mut v = along;
-                    let r = ui
-                        .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
-                        .labelled_by(name_label.id);
-                    if r.changed() {
-                        let moved = Latent(
-                            z.0.iter()
-                                .zip(&row.vector)
-                                .map(|(x, d)| x + (v - along) * d)
-                                .collect(),
-                        );
-                        edit = Some((moved, r.dragged(), r.drag_started()));
-                    } else if r.drag_started() {
-                        edit = Some((z.clone(), true, true));
                     }
-                    let here = view.here.get(i).copied().unwrap_or(0.0);
-                    bar(
-                        ui,
-                        here,
-                        here_max,
-                        egui::Color32::from_rgb(90, 160, 230),
-                        format!("Effect here: {here:.1} levels per unit"),
-                    );
-                    if let Some(&m) = mean.get(i) {
-                        bar(
-                            ui,
-                            m,
-                            mean_max,
-                            egui::Color32::from_rgb(230, 160, 60),
-                            format!("Average effect: {m:.1} levels per unit"),
-                        );
-                    }
-                    for (j, tex) in view.strip(i).into_iter().enumerate() {
-                        let image = egui::Image::new(tex).fit_to_exact_size(egui::vec2(28.0, 28.0));
-                        let value = values[j];
-                        let label = format!("{} = {value:+.1}", row.name);
-                        let button = ui.add(egui::Button::image(image));
-                        // Named for screen readers (and tests): the row and the value.
-                        button.widget_info(|| {
-                            egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
-                        });
-                        if button
-                            .on_hover_text(format!("Set {} to {value:+.1}", row.name))
-                            .clicked()
-                        {
-                            let adopted = Latent(
-                                z.0.iter()
-                                    .zip(&row.vector)
-                                    .map(|(x, d)| x + (value - along) * d)
-                                    .collect(),
-                            );
-                            edit = Some((adopted, false, false));
+                                })
+                                .inner;
+                            let mut v = along;
+                            let r = ui
+                                .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
+                                .labelled_by(name_label.id);
+                            if r.changed() {
+                                let moved = Latent(
+                                    z.0.iter()
+                                        .zip(&row.vector)
+                                        .map(|(x, d)| x + (v - along) * d)
+                                        .collect(),
+                                );
+                                edit = Some((moved, r.dragged(), r.drag_started()));
+                            } else if r.drag_started() {
+                                edit = Some((z.clone(), true, true));
+                            }
+                            let here = view.here.get(i).copied().unwrap_or(0.0);
+                            ui.horizontal(|ui| {
+                                bar(
+                                    ui,
+                                    here,
+                                    here_max,
+                                    egui::Color32::from_rgb(90, 160, 230),
+                                    format!("Effect here: {here:.1} levels per unit"),
+                                );
+                                if let Some(&m) = mean.get(i) {
+                                    bar(
+                                        ui,
+                                        m,
+                                        mean_max,
+                                        egui::Color32::from_rgb(230, 160, 60),
+                                        format!("Average effect: {m:.1} levels per unit"),
+                                    );
+                                }
+                            });
+                            ui.horizontal(|ui| {
+                                for (j, tex) in view.strip(i).into_iter().enumerate() {
+                                    let image = egui::Image::new(tex)
+                                        .fit_to_exact_size(egui::vec2(28.0, 28.0));
+                                    let value = values[j];
+                                    let label = format!("{} = {value:+.1}", row.name);
+                                    let button = ui.add(egui::Button::image(image));
+                                    // Named for screen readers (and tests): the row and the value.
+                                    button.widget_info(|| {
+                                        egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
+                                    });
+                                    if button
+                                        .on_hover_text(format!("Set {} to {value:+.1}", row.name))
+                                        .clicked()
+                                    {
+                                        let adopted = Latent(
+                                            z.0.iter()
+                                                .zip(&row.vector)
+                                                .map(|(x, d)| x + (value - along) * d)
+                                                .collect(),
+                                        );
+                                        edit = Some((adopted, false, false));
+                                    }
+                                }
+                            });
+                            ui.end_row();
                         }
                     }
                 });
-            }
         });
     if let Some((k, name)) = rename {
         app.rename_direction(k, name);

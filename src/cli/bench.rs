@@ -34,6 +34,10 @@ pub struct BenchArgs {
     /// Skip the training measurement.
     #[arg(long)]
     no_train: bool,
+    /// Also measure the debugger on this checkpoint (e.g. checkpoints/faces): the Dimensions
+    /// view's strips for every dimension, and finding SeFa and PCA directions.
+    #[arg(long, value_name = "DIR")]
+    debugger: Option<std::path::PathBuf>,
     /// Generator upsampling to measure.
     #[arg(long, value_enum, default_value_t = Upsampling::Transposed)]
     upsampling: Upsampling,
@@ -127,5 +131,48 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             println!("| {name} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |");
         }
     }
+    if let Some(dir) = &args.debugger {
+        println!();
+        println!("| device | strips: 40 × 7 pictures (ms) | SeFa (ms) | PCA, 1024 z (ms) |");
+        println!("|---|---|---|---|");
+        for device in &devices {
+            let (strips, sefa, pca) = debugger_ms(device, dir, args.runs.div_ceil(3))?;
+            println!(
+                "| {} | {strips:.0} | {sefa:.1} | {pca:.0} |",
+                device.description
+            );
+        }
+    }
     Ok(())
+}
+
+/// The Dimensions view's work on a checkpoint: one strip request for every dimension (median
+/// of `runs`), and finding directions once each.
+fn debugger_ms(
+    device: &ComputeDevice,
+    dir: &std::path::Path,
+    runs: usize,
+) -> anyhow::Result<(f64, f64, f64)> {
+    use hitogata::directions::{axis, draw_strips, pca, sefa, strip_effect, strip_values};
+    let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
+    let (g, dim) = (&loaded.generator, loaded.config.latent_dim);
+    let axes: Vec<Vec<f32>> = (0..dim).map(|i| axis(dim, i)).collect();
+    let values = strip_values(7, 2.0);
+    let strips = |seed: u64| {
+        let z = hitogata::latent::Latent::from_seed(seed, dim);
+        let t = Instant::now();
+        // As the app's worker draws them: chunks of 32, the effect read off the pictures.
+        let images = draw_strips(g, &device.device, &z, &axes, &values, 1.0, 32, || false);
+        let _ = strip_effect(&images.unwrap_or_default(), &values);
+        t.elapsed().as_secs_f64()
+    };
+    strips(0);
+    let strip_ms = median_ms((1..=runs.max(1) as u64).map(strips).collect());
+    let t = Instant::now();
+    let _ = sefa(g, 10);
+    let sefa_ms = t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let _ = pca(g, &device.device, 1024, 10, 0);
+    let pca_ms = t.elapsed().as_secs_f64() * 1e3;
+    Ok((strip_ms, sefa_ms, pca_ms))
 }

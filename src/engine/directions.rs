@@ -321,6 +321,62 @@ pub fn strip(z: &Latent, direction: &[f32], values: &[f32]) -> Vec<Latent> {
         .collect()
 }
 
+/// The effect along each strip: the mean absolute change of the pixel values (0–255) between
+/// neighbouring pictures of a strip, per unit of the coordinate. `images` holds the strips row
+/// after row, `values.len()` pictures each (as [`strip`] lays them out). Free: no pictures
+/// beyond the strips' own.
+pub fn strip_effect(images: &[image::RgbImage], values: &[f32]) -> Vec<f32> {
+    let steps = values.len();
+    if steps < 2 {
+        return vec![0.0; images.len()];
+    }
+    images
+        .chunks(steps)
+        .map(|row| {
+            let total: f32 = row
+                .windows(2)
+                .zip(values.windows(2))
+                .map(|(pair, v)| {
+                    let (a, b) = (pair[0].as_raw(), pair[1].as_raw());
+                    let diff: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+                    diff as f32 / a.len().max(1) as f32 / (v[1] - v[0]).abs().max(1e-6)
+                })
+                .sum();
+            total / (steps - 1) as f32
+        })
+        .collect()
+}
+
+/// Draws the strips of `directions` around `z` at `values` (ψ applied to every picture) in
+/// chunks of `chunk` pictures, asking `give_way` between chunks; when it says stop, the
+/// strips are abandoned (`None`): a newer request has come.
+pub fn draw_strips(
+    generator: &Generator,
+    device: &Device,
+    z: &Latent,
+    directions: &[Vec<f32>],
+    values: &[f32],
+    psi: f32,
+    chunk: usize,
+    mut give_way: impl FnMut() -> bool,
+) -> Option<Vec<image::RgbImage>> {
+    let latents: Vec<Latent> = directions
+        .iter()
+        .flat_map(|d| strip(z, d, values))
+        .map(|l| l.truncated(psi))
+        .collect();
+    let mut images = Vec::with_capacity(latents.len());
+    for part in latents.chunks(chunk.max(1)) {
+        if give_way() {
+            return None;
+        }
+        images.extend(crate::engine::inference::generate_images(
+            generator, part, device,
+        ));
+    }
+    Some(images)
+}
+
 /// `count` values evenly from −`range` to `range`.
 pub fn strip_values(count: usize, range: f32) -> Vec<f32> {
     match count {

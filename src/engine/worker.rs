@@ -115,6 +115,8 @@ const SENSITIVITY_SAMPLES: usize = 16;
 const PCA_SAMPLES: usize = 1024;
 /// Directions each method finds.
 const DIRECTIONS: usize = 10;
+/// Strip pictures per forward pass: small enough that a main picture waits at most one pass.
+const STRIP_CHUNK: usize = 32;
 
 struct Shared {
     pending: Mutex<Pending>,
@@ -277,15 +279,7 @@ fn run(
                 else {
                     continue;
                 };
-                let started = Instant::now();
-                let image = generate_images(&g.generator, std::slice::from_ref(&z), &device.device)
-                    .pop()
-                    .expect("one image");
-                InferenceEvent::Main {
-                    generation,
-                    image,
-                    millis: started.elapsed().as_secs_f32() * 1e3,
-                }
+                main_picture(&g.generator, &device.device, generation, &z)
             }
             Job::Strips(request) => {
                 let Some(g) = generator.as_ref() else {
@@ -295,7 +289,39 @@ fn run(
                 if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
                     continue;
                 }
-                draw_strips(&g.generator, &device.device, request)
+                // Between chunks a main picture goes first (dragging never waits on strips),
+                // and a newer strip request replaces this one.
+                let give_way = || {
+                    let (main, newer) = {
+                        let mut pending = shared.pending.lock().expect("worker lock");
+                        (pending.main.take(), pending.strips.is_some())
+                    };
+                    if let Some((generation, z)) = main.filter(|(_, z)| z.dim() == dim) {
+                        send(main_picture(&g.generator, &device.device, generation, &z));
+                    }
+                    newer
+                };
+                let started = Instant::now();
+                let values = request.values.clone();
+                let Some(images) = directions::draw_strips(
+                    &g.generator,
+                    &device.device,
+                    &request.z,
+                    &request.directions,
+                    &values,
+                    request.psi,
+                    STRIP_CHUNK,
+                    give_way,
+                ) else {
+                    continue;
+                };
+                InferenceEvent::Strips {
+                    generation: request.generation,
+                    sensitivity: directions::strip_effect(&images, &values),
+                    // Shown at thumbnail size: a quarter of the pixels to upload.
+                    images: images.iter().map(thumbnail).collect(),
+                    millis: started.elapsed().as_secs_f32() * 1e3,
+                }
             }
             Job::Analyse(hash) => {
                 let Some(g) = generator.as_ref() else {
@@ -323,26 +349,30 @@ fn run(
     }
 }
 
-/// One batched forward pass for every strip, and one for the sensitivities.
-fn draw_strips(
+/// A picture at half its size, each pixel the mean of a 2×2 block.
+fn thumbnail(image: &RgbImage) -> RgbImage {
+    image::imageops::resize(
+        image,
+        image.width() / 2,
+        image.height() / 2,
+        image::imageops::FilterType::Triangle,
+    )
+}
+
+/// The main picture for request `generation`.
+fn main_picture(
     generator: &Generator,
     device: &burn::tensor::Device,
-    r: StripRequest,
+    generation: u64,
+    z: &Latent,
 ) -> InferenceEvent {
     let started = Instant::now();
-    let latents: Vec<Latent> = r
-        .directions
-        .iter()
-        .flat_map(|d| directions::strip(&r.z, d, &r.values))
-        .map(|z| z.truncated(r.psi))
-        .collect();
-    let images = generate_images(generator, &latents, device);
-    let sensitivity =
-        directions::sensitivity(generator, device, &r.z.truncated(r.psi), &r.directions, 0.5);
-    InferenceEvent::Strips {
-        generation: r.generation,
-        images,
-        sensitivity,
+    let image = generate_images(generator, std::slice::from_ref(z), device)
+        .pop()
+        .expect("one image");
+    InferenceEvent::Main {
+        generation,
+        image,
         millis: started.elapsed().as_secs_f32() * 1e3,
     }
 }
