@@ -152,3 +152,38 @@ fn history_undo_redo_restore_exact_vectors() {
     h.record(z0.clone()); // a new edit drops the redo branch
     assert!(!h.can_redo());
 }
+
+#[test]
+fn tags_are_parsed_kept_and_listed() {
+    use hitogata::bookmarks::parse_tags;
+    assert_eq!(
+        parse_tags(" smile, red hair ,,smile, "),
+        ["smile", "red hair"],
+        "trimmed, empty ones and repeats dropped"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("b.ron");
+    let mut store = BookmarkStore::open(&path).store;
+    let a = store
+        .add("a".into(), Latent::from_seed(1, 8), None, None)
+        .unwrap();
+    let b = store
+        .add("b".into(), Latent::from_seed(2, 8), None, None)
+        .unwrap();
+    store.set_tags(a, parse_tags("smile, hat")).unwrap();
+    store.set_tags(b, parse_tags("smile")).unwrap();
+    assert_eq!(store.tags(), ["hat", "smile"]);
+    let again = BookmarkStore::open(&path).store;
+    assert_eq!(again.get(a).unwrap().tags, ["smile", "hat"]);
+    // Files written before tags existed read as untagged.
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    while let Some(start) = text.find("tags: [") {
+        let end = start + text[start..].find("],").unwrap() + 2;
+        text.replace_range(start..end, "");
+    }
+    assert!(!text.contains("tags"), "{text}");
+    std::fs::write(&path, text).unwrap();
+    let old = BookmarkStore::open(&path);
+    assert!(old.recovered.is_none());
+    assert!(old.store.get(b).unwrap().tags.is_empty());
+}

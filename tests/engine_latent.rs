@@ -62,3 +62,21 @@ fn latent_files_round_trip_and_reject_garbage() {
     let msg = LatentFile::load(&path).unwrap_err().to_string();
     assert!(msg.contains("z.ron"), "{msg}");
 }
+
+#[test]
+fn jitter_along_directions_moves_only_along_them_and_is_seeded() {
+    let z = Latent::from_seed(3, 6);
+    let d1 = vec![1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    let d2 = vec![0.0, 0.6, 0.8, 0.0, 0.0, 0.0];
+    let children = z.jitter_along(0.5, &[d1.clone(), d2.clone()], 10, 7);
+    assert_eq!(children, z.jitter_along(0.5, &[d1, d2], 10, 7));
+    for c in &children {
+        // Coordinates 3..6 untouched; 1 and 2 move together in the ratio 0.6 : 0.8.
+        assert_eq!(&c.0[3..], &z.0[3..]);
+        let (dy, dz) = (c.0[1] - z.0[1], c.0[2] - z.0[2]);
+        assert!((dy * 0.8 - dz * 0.6).abs() < 1e-5);
+    }
+    assert!(children.iter().any(|c| c.0[0] != z.0[0]));
+    // No directions: the plain jitter.
+    assert_eq!(z.jitter_along(0.5, &[], 4, 7), z.jitter(0.5, 4, 7));
+}

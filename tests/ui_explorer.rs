@@ -329,3 +329,145 @@ fn the_dimensions_view_strips_every_dimension_follows_edits_and_keeps_its_direct
     let warning = h.state().dimensions.warning.clone().unwrap_or_default();
     assert!(warning.contains("broken-"), "{warning}");
 }
+
+/// A bookmarks file of `groups`: (tag, count, offset along z2) each, written as a user's
+/// file would be; returns the vectors in order.
+fn tagged_bookmarks(path: &Path, groups: &[(&str, usize, f32)]) -> Vec<Latent> {
+    let mut file = hitogata::bookmarks::BookmarkFile {
+        version: 1,
+        ..Default::default()
+    };
+    let mut all = Vec::new();
+    for (tag, count, offset) in groups {
+        for i in 0..*count {
+            let mut z = Latent::from_seed(100 + all.len() as u64, 8);
+            z.0[2] += offset;
+            file.bookmarks.push(hitogata::bookmarks::Bookmark {
+                id: file.next_id,
+                name: format!("{tag} {i}"),
+                note: String::new(),
+                z: z.clone(),
+                created: "2026-12-03T10:00:00+00:00".into(),
+                checkpoint: None,
+                parent: None,
+                tags: vec![tag.to_string()],
+            });
+            file.next_id += 1;
+            all.push(z);
+        }
+    }
+    file.write(path).unwrap();
+    all
+}
+
+#[test]
+fn tagged_bookmarks_give_an_attribute_direction_that_survives_a_restart() {
+    let f = fixture();
+    tagged_bookmarks(&f.bookmarks, &[("smile", 6, 6.0), ("plain", 6, 0.0)]);
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    h.get_by_label("Dimensions").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the analysis", |a| {
+        a.dimensions.notes.mean_sensitivity.is_some()
+    });
+    let found = h.state().dimensions.notes.directions.len();
+    // "smile" against all others (the plain ones): the default choice.
+    h.get_by_label("Add attribute direction").click();
+    h.run_steps(2);
+    let directions = h.state().dimensions.notes.directions.clone();
+    assert_eq!(directions.len(), found + 1);
+    let smile = directions.last().unwrap();
+    assert_eq!(smile.name, "plain vs others", "the first tag in order");
+    assert!(
+        smile.vector[2] < -0.9,
+        "from the smiles to the plain faces: {:?}",
+        smile.vector
+    );
+    assert!(smile.score > 2.0, "{}", smile.score);
+    wait_until(&mut h, "its strip", move |a| {
+        a.dimensions.strip_count() == 8 + found + 1
+    });
+    drop(h);
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let kept = h.state().dimensions.notes.directions.clone();
+    assert_eq!(kept.last().unwrap().name, "plain vs others");
+    assert_eq!(h.state().bookmarks.store.tags(), ["plain", "smile"]);
+}
+
+#[test]
+fn interpolation_runs_between_two_bookmarks_and_a_frame_can_be_adopted() {
+    let f = fixture();
+    let z = tagged_bookmarks(&f.bookmarks, &[("a", 1, 0.0), ("b", 1, 2.0)]);
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let buttons = |h: &AppHarness, label: &str| h.get_all_by_label(label).count();
+    assert_eq!(buttons(&h, "From"), 2);
+    h.get_all_by_label("From").next().unwrap().click();
+    h.run_steps(2);
+    h.get_all_by_label("To").nth(1).unwrap().click();
+    h.run_steps(2);
+    wait_until(&mut h, "the frames", |a| a.interpolation.images.len() == 8);
+    let frames = h.state().interpolation.latents.clone();
+    assert_eq!(
+        frames.first(),
+        Some(&z[0]),
+        "starts exactly at the first bookmark"
+    );
+    assert_eq!(frames.last(), Some(&z[1]), "ends exactly at the second");
+    // Linear instead: the middle frame is the midpoint.
+    h.get_by_label("spherical").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the linear frames", |a| {
+        !a.interpolation.spherical && a.interpolation.images.len() == 8
+    });
+    let mid = &h.state().interpolation.latents[4];
+    let expected = z[0].lerp(&z[1], 4.0 / 7.0);
+    assert!(common::max_diff(&mid.0, &expected.0) < 1e-6);
+    // Scrub to a frame and adopt it; undo goes back.
+    let before = h.state().explorer.z.clone();
+    h.get_by_role_and_label(Role::Slider, "frame")
+        .set_value_accesskit(5.0);
+    h.run_steps(2);
+    h.get_by_label("Adopt this frame").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z, h.state().interpolation.latents[5]);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z, before);
+}
+
+#[test]
+fn jitter_can_move_along_the_first_directions_only() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    h.get_by_label("Dimensions").click();
+    wait_until(&mut h, "the analysis", |a| {
+        a.dimensions.notes.mean_sensitivity.is_some()
+    });
+    h.get_by_label("From current z").click();
+    h.run_steps(2);
+    h.get_by_label("along").set_value_accesskit(2.0);
+    h.run_steps(2);
+    wait_until(&mut h, "the children", |a| a.jitter.textures.len() == 16);
+    let parent = h.state().jitter.source.clone().unwrap().1;
+    let d: Vec<Vec<f32>> = h.state().dimensions.notes.directions[..2]
+        .iter()
+        .map(|d| d.vector.clone())
+        .collect();
+    for child in &h.state().jitter.children {
+        let step: Vec<f32> = child.0.iter().zip(&parent.0).map(|(c, p)| c - p).collect();
+        let kept: Vec<f32> = {
+            let a: f32 = step.iter().zip(&d[0]).map(|(x, y)| x * y).sum();
+            let b: f32 = step.iter().zip(&d[1]).map(|(x, y)| x * y).sum();
+            (0..step.len()).map(|i| a * d[0][i] + b * d[1][i]).collect()
+        };
+        assert!(
+            common::max_diff(&step, &kept) < 1e-4,
+            "only along the two directions"
+        );
+        assert!(step.iter().any(|x| x.abs() > 1e-3), "and it does move");
+    }
+}

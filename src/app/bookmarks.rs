@@ -6,7 +6,7 @@ use image::RgbImage;
 
 use crate::app::textures::upload;
 use crate::app::{HitogataApp, TAG_THUMBNAILS};
-use crate::engine::bookmarks::{Bookmark, BookmarkStore};
+use crate::engine::bookmarks::{Bookmark, BookmarkStore, parse_tags};
 
 /// How the list is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct BookmarksPanel {
     /// The last deletion, for undo.
     pub last_deleted: Option<(usize, Bookmark)>,
     /// Bookmark being renamed: (id, name, note).
-    pub editing: Option<(u64, String, String)>,
+    pub editing: Option<(u64, String, String, String)>,
     /// A problem with the bookmarks file, shown until dismissed.
     pub warning: Option<String>,
     pending: Option<(u64, Vec<u64>)>,
@@ -195,6 +195,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let mut load = None;
     let mut delete = None;
     let mut jitter_from = None;
+    let mut ends = (None, None);
     egui::ScrollArea::vertical()
         .id_salt("bookmark-list")
         .show(ui, |ui| {
@@ -218,12 +219,20 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         load = Some(b.z.clone());
                     }
                     ui.vertical(|ui| match &mut app.bookmarks.editing {
-                        Some((id, name, note)) if *id == b.id => {
+                        Some((id, name, note, tags)) if *id == b.id => {
                             ui.text_edit_singleline(name);
                             ui.text_edit_singleline(note);
-                            if ui.button("Save").clicked() {
-                                let (id, name, note) = app.bookmarks.editing.take().unwrap();
-                                if let Err(e) = app.bookmarks.store.edit(id, name, note) {
+                            ui.add(egui::TextEdit::singleline(tags).hint_text("tags, comma-separated"))
+                                .on_hover_text("Group faces by tags; two tags make an attribute direction in the Dimensions view");
+                            if ui.button("Save").clicked()
+                                && let Some((id, name, note, tags)) = app.bookmarks.editing.take()
+                            {
+                                let saved = app
+                                    .bookmarks
+                                    .store
+                                    .edit(id, name, note)
+                                    .and_then(|()| app.bookmarks.store.set_tags(id, parse_tags(&tags)));
+                                if let Err(e) = saved {
                                     app.status = Some(e.to_string());
                                 }
                             }
@@ -235,6 +244,9 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             if !b.note.is_empty() {
                                 ui.small(&b.note);
                             }
+                            if !b.tags.is_empty() {
+                                ui.small(format!("tags: {}", b.tags.join(", ")));
+                            }
                             if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p))
                             {
                                 ui.small(format!("child of {}", parent.name));
@@ -245,8 +257,12 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                                     .on_hover_text("Rename / note")
                                     .clicked()
                                 {
-                                    app.bookmarks.editing =
-                                        Some((b.id, b.name.clone(), b.note.clone()));
+                                    app.bookmarks.editing = Some((
+                                        b.id,
+                                        b.name.clone(),
+                                        b.note.clone(),
+                                        b.tags.join(", "),
+                                    ));
                                 }
                                 if ui
                                     .small_button("Delete")
@@ -261,6 +277,20 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                                     .clicked()
                                 {
                                     jitter_from = Some((b.id, b.z.clone()));
+                                }
+                                if ui
+                                    .small_button("From")
+                                    .on_hover_text("Interpolate from this bookmark")
+                                    .clicked()
+                                {
+                                    ends.0 = Some((b.name.clone(), b.z.clone()));
+                                }
+                                if ui
+                                    .small_button("To")
+                                    .on_hover_text("Interpolate to this bookmark")
+                                    .clicked()
+                                {
+                                    ends.1 = Some((b.name.clone(), b.z.clone()));
                                 }
                             });
                         }
@@ -280,5 +310,11 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
     if let Some((id, z)) = jitter_from {
         app.jitter.set_source(Some(id), z);
+    }
+    if let Some(from) = ends.0 {
+        app.interpolation.set_from(from);
+    }
+    if let Some(to) = ends.1 {
+        app.interpolation.set_to(to);
     }
 }

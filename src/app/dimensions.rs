@@ -6,7 +6,7 @@
 use crate::app::HitogataApp;
 use crate::app::textures::upload;
 use crate::engine::checkpoint_notes::Notes;
-use crate::engine::directions::{Direction, axis, dead, strip_values};
+use crate::engine::directions::{Direction, attribute, axis, dead, strip_values};
 use crate::engine::latent::Latent;
 use crate::engine::worker::StripRequest;
 
@@ -59,6 +59,10 @@ pub struct DimensionsView {
     pub analysing: bool,
     /// Why the notes file could not be read (it was kept aside).
     pub warning: Option<String>,
+    /// The tag whose bookmarks an attribute direction points to.
+    pub tag: String,
+    /// The tag it points from (`None`: every other bookmark).
+    pub versus: Option<String>,
     textures: Vec<Option<egui::TextureHandle>>,
     requested: Option<(Latent, f32, usize)>,
     generation: u64,
@@ -247,6 +251,79 @@ fn toolbar(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if let Some(hash) = analyse {
         app.worker_analyse(hash);
     }
+    attribute_builder(app, ui);
+}
+
+/// Tag A against tag B (or every other bookmark): mean(A) − mean(B) as a new direction row.
+fn attribute_builder(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let tags = app.bookmarks.store.tags();
+    if tags.is_empty() {
+        return;
+    }
+    let view = &mut app.dimensions;
+    if !tags.contains(&view.tag) {
+        view.tag = tags[0].clone();
+    }
+    let mut add = false;
+    ui.horizontal(|ui| {
+        egui::ComboBox::new("attribute-tag", "vs")
+            .selected_text(view.tag.clone())
+            .show_ui(ui, |ui| {
+                for t in &tags {
+                    ui.selectable_value(&mut view.tag, t.clone(), t);
+                }
+            })
+            .response
+            .on_hover_text("The bookmarks tagged with this...");
+        egui::ComboBox::new("attribute-versus", "")
+            .selected_text(view.versus.clone().unwrap_or("all others".into()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut view.versus, None, "all others");
+                for t in &tags {
+                    ui.selectable_value(&mut view.versus, Some(t.clone()), t);
+                }
+            })
+            .response
+            .on_hover_text("...against these");
+        add = ui
+            .button("Add attribute direction")
+            .on_hover_text("mean(tagged) − mean(the others) as a new row; its score says how well the groups separate along it")
+            .clicked();
+    });
+    if !add {
+        return;
+    }
+    let dim = app.explorer.z.dim();
+    let (tag, versus) = (view.tag.clone(), view.versus.clone());
+    let all = app.bookmarks.store.all();
+    let usable = || all.iter().filter(|b| b.z.dim() == dim);
+    let a: Vec<Latent> = usable()
+        .filter(|b| b.tags.contains(&tag))
+        .map(|b| b.z.clone())
+        .collect();
+    let b: Vec<Latent> = usable()
+        .filter(|b| match &versus {
+            Some(v) => b.tags.contains(v) && !b.tags.contains(&tag),
+            None => !b.tags.contains(&tag),
+        })
+        .map(|b| b.z.clone())
+        .collect();
+    let name = format!("{tag} vs {}", versus.as_deref().unwrap_or("others"));
+    match attribute(&name, &a, &b) {
+        Some(d) => {
+            let notes = &mut app.dimensions.notes;
+            notes.directions.retain(|kept| kept.name != name);
+            notes.directions.push(d);
+            app.save_notes();
+        }
+        None => {
+            app.status = Some(format!(
+                "{name}: needs bookmarks of this model in both groups ({} and {})",
+                a.len(),
+                b.len()
+            ))
+        }
+    }
 }
 
 /// Draws the toolbar and the rows, and applies what they change.
@@ -296,7 +373,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             let field = ui
                                 .add(egui::TextEdit::singleline(&mut name).desired_width(70.0))
                                 .labelled_by(number.id)
-                                .on_hover_text("Name this direction (kept with the checkpoint)");
+                                .on_hover_text(format!(
+                                    "Name this direction (kept with the checkpoint); score {:.3}",
+                                    app.dimensions.notes.directions[k].score
+                                ));
                             if field.changed() {
                                 rename = Some((k, name));
                             }

@@ -251,6 +251,8 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                     }
                     ui.separator();
                     crate::app::jitter::show(app, ui);
+                    ui.separator();
+                    crate::app::interpolation::show(app, ui);
                 });
         });
         ui.separator();

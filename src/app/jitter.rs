@@ -16,6 +16,9 @@ pub struct JitterPanel {
     pub side: usize,
     /// Seed of the current children.
     pub seed: u64,
+    /// Move only along the first this many directions of the Dimensions view (0: along every
+    /// latent dimension), so that a child varies, say, the hair and keeps the face.
+    pub along: usize,
     /// The parent vector and the bookmark it came from, if any.
     pub source: Option<(Option<u64>, Latent)>,
     /// The children.
@@ -32,6 +35,7 @@ impl Default for JitterPanel {
             sigma: 0.5,
             side: 4,
             seed: 1,
+            along: 0,
             source: None,
             children: Vec::new(),
             textures: Vec::new(),
@@ -55,10 +59,12 @@ impl JitterPanel {
         }
     }
 
-    /// Recomputes the children from source, σ, grid size and seed.
-    pub fn regenerate(&mut self) {
+    /// Recomputes the children from source, σ, grid size, seed and the directions to move
+    /// along (all of `directions` used: the caller picks them).
+    pub fn regenerate(&mut self, directions: &[Vec<f32>]) {
         if let Some((_, parent)) = &self.source {
-            self.children = parent.jitter(self.sigma, self.side * self.side, self.seed);
+            let count = self.side * self.side;
+            self.children = parent.jitter_along(self.sigma, directions, count, self.seed);
         }
         self.textures.clear();
     }
@@ -113,12 +119,49 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             .on_hover_text("Children per side")
             .changed();
     });
+    let available = app
+        .dimensions
+        .notes
+        .directions
+        .iter()
+        .filter(|d| d.vector.len() == app.explorer.z.dim())
+        .count();
+    app.jitter.along = app.jitter.along.min(available);
+    ui.add_enabled_ui(available > 0, |ui| {
+        changed |= ui
+            .add(
+                egui::DragValue::new(&mut app.jitter.along)
+                    .range(0..=available)
+                    .custom_formatter(|n, _| {
+                        if n == 0.0 {
+                            "every dimension".into()
+                        } else {
+                            format!("first {n} directions")
+                        }
+                    })
+                    .prefix("along "),
+            )
+            .on_hover_text(
+                "Vary only along the Dimensions view's first directions (SeFa's strongest first), to change, say, the hair and keep the face",
+            )
+            .changed();
+    });
     if changed && app.jitter.source.is_some() {
         app.jitter.stale = true;
     }
     if app.jitter.stale && app.model.is_some() {
         app.jitter.stale = false;
-        app.jitter.regenerate();
+        let dim = app.explorer.z.dim();
+        let directions: Vec<Vec<f32>> = app
+            .dimensions
+            .notes
+            .directions
+            .iter()
+            .filter(|d| d.vector.len() == dim)
+            .take(app.jitter.along)
+            .map(|d| d.vector.clone())
+            .collect();
+        app.jitter.regenerate(&directions);
         let tag = app.tag();
         app.jitter.pending_tag = Some(tag);
         let children = app.jitter.children.clone();

@@ -5,6 +5,7 @@ mod bookmarks;
 mod dimensions;
 mod explorer;
 mod folder_read;
+mod interpolation;
 mod jitter;
 mod textures;
 mod training;
@@ -25,6 +26,7 @@ use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
 pub use bookmarks::BookmarksPanel;
 pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
+pub use interpolation::InterpolationPanel;
 pub use jitter::JitterPanel;
 pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
 
@@ -117,6 +119,8 @@ pub struct HitogataApp {
     pub bookmarks: BookmarksPanel,
     /// Jittered children.
     pub jitter: JitterPanel,
+    /// Between faces: interpolation between two vectors.
+    pub interpolation: InterpolationPanel,
     /// The Dimensions view (strips, sensitivity, directions).
     pub dimensions: DimensionsView,
     notes: NotesStore,
@@ -184,6 +188,7 @@ impl HitogataApp {
             explorer,
             bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
             jitter: JitterPanel::default(),
+            interpolation: InterpolationPanel::default(),
             dimensions: DimensionsView::with_warning(
                 notes_warning.map(|w| {
                     format!("Checkpoint notes could not be read ({w}); a new file started.")
@@ -259,7 +264,7 @@ impl HitogataApp {
         }
     }
 
-    fn save_notes(&mut self) {
+    pub(crate) fn save_notes(&mut self) {
         if let Some(hash) = &self.dimensions.hash
             && let Err(e) = self.notes.set(hash, self.dimensions.notes.clone())
         {
@@ -316,6 +321,7 @@ impl HitogataApp {
                     self.request_main();
                     self.bookmarks.invalidate_thumbnails();
                     self.jitter.invalidate();
+                    self.interpolation.invalidate();
                 }
                 InferenceEvent::LoadFailed { path, message } => {
                     self.load_error = Some(format!("Cannot open {}: {message}", path.display()));
@@ -351,7 +357,9 @@ impl HitogataApp {
                     }
                 }
                 InferenceEvent::Batch { tag, images } => {
-                    if !self.bookmarks.receive(ctx, tag, &images) {
+                    if !self.bookmarks.receive(ctx, tag, &images)
+                        && !self.interpolation.receive(ctx, tag, &images)
+                    {
                         self.jitter.receive(ctx, tag, images);
                     }
                 }

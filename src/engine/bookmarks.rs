@@ -28,6 +28,20 @@ pub struct Bookmark {
     /// The bookmark this one was jittered from, if any.
     #[serde(default)]
     pub parent: Option<u64>,
+    /// Labels for groups of faces ("smile", "red hair"): two tags give an attribute direction.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// Tags as typed: comma-separated, trimmed, empty ones and repeats dropped.
+pub fn parse_tags(text: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_string());
+        }
+    }
+    tags
 }
 
 /// The file format.
@@ -188,6 +202,7 @@ impl BookmarkStore {
             created: chrono::Local::now().to_rfc3339(),
             checkpoint,
             parent,
+            tags: Vec::new(),
         });
         self.save()?;
         Ok(id)
@@ -200,6 +215,27 @@ impl BookmarkStore {
             b.note = note;
         }
         self.save()
+    }
+
+    /// Sets a bookmark's tags, then saves.
+    pub fn set_tags(&mut self, id: u64, tags: Vec<String>) -> Result<(), BookmarkError> {
+        if let Some(b) = self.file.bookmarks.iter_mut().find(|b| b.id == id) {
+            b.tags = tags;
+        }
+        self.save()
+    }
+
+    /// Every tag in use, sorted.
+    pub fn tags(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .file
+            .bookmarks
+            .iter()
+            .flat_map(|b| b.tags.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// Removes a bookmark (returning it and its position, for undo), then saves.

@@ -83,6 +83,34 @@ impl Latent {
     }
 }
 
+impl Latent {
+    /// `count` children z + Σ εₖ·dₖ, εₖ ~ N(0, σ²), moving only along the unit `directions`
+    /// ("more like this", changing only what those directions change); reproducible from
+    /// `seed`. With no directions, the plain [`jitter`](Self::jitter).
+    pub fn jitter_along(
+        &self,
+        sigma: f32,
+        directions: &[Vec<f32>],
+        count: usize,
+        seed: u64,
+    ) -> Vec<Latent> {
+        if directions.is_empty() {
+            return self.jitter(sigma, count, seed);
+        }
+        let mut rng = seeded_rng(seed);
+        (0..count)
+            .map(|_| {
+                let mut z = self.0.clone();
+                for d in directions {
+                    let eps = sigma * rng.sample::<f32, _>(StandardNormal);
+                    z.iter_mut().zip(d).for_each(|(x, dx)| *x += eps * dx);
+                }
+                Latent(z)
+            })
+            .collect()
+    }
+}
+
 /// `count` vectors z ~ N(0, I) from one seed, as used for sample grids and `generate`.
 pub fn sample_batch(seed: u64, count: usize, dim: usize) -> Vec<Latent> {
     let mut rng = seeded_rng(seed);
