@@ -470,4 +470,17 @@ fn jitter_can_move_along_the_first_directions_only() {
         );
         assert!(step.iter().any(|x| x.abs() > 1e-3), "and it does move");
     }
+    // Rows ticked in the Dimensions view: only those coordinates move.
+    h.get_by_label("vary z3").click();
+    h.run_steps(2);
+    h.get_by_label("vary z5").click();
+    h.run_steps(2);
+    wait_until(&mut h, "the new children", |a| {
+        let parent = &a.jitter.source.as_ref().unwrap().1;
+        a.jitter.textures.len() == 16
+            && a.jitter.children.iter().all(|c| {
+                (0..8).all(|i| i == 3 || i == 5 || c.0[i] == parent.0[i])
+                    && (c.0[3] != parent.0[3] || c.0[5] != parent.0[5])
+            })
+    });
 }

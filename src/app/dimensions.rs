@@ -63,6 +63,9 @@ pub struct DimensionsView {
     pub tag: String,
     /// The tag it points from (`None`: every other bookmark).
     pub versus: Option<String>,
+    /// Rows (by their index in [`rows`](Self::rows)) that jitter varies; none: the jitter
+    /// panel's own choice.
+    pub vary: std::collections::BTreeSet<usize>,
     textures: Vec<Option<egui::TextureHandle>>,
     requested: Option<(Latent, f32, usize)>,
     generation: u64,
@@ -106,6 +109,7 @@ impl DimensionsView {
         self.requested = None;
         self.here.clear();
         self.textures.clear();
+        self.vary.clear();
     }
 
     /// Asks for strips when z, ψ or the rows changed since the last request.
@@ -349,6 +353,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let values = strip_values(STRIP_STEPS, STRIP_RANGE);
     let mut edit: Option<(Latent, bool, bool)> = None;
     let mut rename: Option<(usize, String)> = None;
+    let mut toggled: Option<usize> = None;
     egui::ScrollArea::vertical()
         .id_salt("dimensions")
         .auto_shrink([true, false])
@@ -406,6 +411,23 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             }
                             let here = view.here.get(i).copied().unwrap_or(0.0);
                             ui.horizontal(|ui| {
+                                let mut vary = view.vary.contains(&i);
+                                let check = ui.checkbox(&mut vary, "");
+                                let label = format!("vary {}", row.name);
+                                check.widget_info(|| {
+                                    egui::WidgetInfo::selected(
+                                        egui::Role::CheckBox,
+                                        true,
+                                        vary,
+                                        &label,
+                                    )
+                                });
+                                if check
+                                    .on_hover_text("Jitter varies the ticked rows only")
+                                    .changed()
+                                {
+                                    toggled = Some(i);
+                                }
                                 bar(
                                     ui,
                                     here,
@@ -455,6 +477,12 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         });
     if let Some((k, name)) = rename {
         app.rename_direction(k, name);
+    }
+    if let Some(i) = toggled {
+        if !app.dimensions.vary.remove(&i) {
+            app.dimensions.vary.insert(i);
+        }
+        app.jitter.invalidate();
     }
     match edit {
         Some((z, _, true)) => {

@@ -127,7 +127,13 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         .filter(|d| d.vector.len() == app.explorer.z.dim())
         .count();
     app.jitter.along = app.jitter.along.min(available);
-    ui.add_enabled_ui(available > 0, |ui| {
+    let chosen = app.dimensions.vary.len();
+    if chosen > 0 {
+        ui.label(format!(
+            "along the {chosen} rows ticked in the Dimensions view"
+        ));
+    }
+    ui.add_enabled_ui(available > 0 && chosen == 0, |ui| {
         changed |= ui
             .add(
                 egui::DragValue::new(&mut app.jitter.along)
@@ -152,15 +158,18 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if app.jitter.stale && app.model.is_some() {
         app.jitter.stale = false;
         let dim = app.explorer.z.dim();
-        let directions: Vec<Vec<f32>> = app
-            .dimensions
-            .notes
-            .directions
-            .iter()
-            .filter(|d| d.vector.len() == dim)
-            .take(app.jitter.along)
-            .map(|d| d.vector.clone())
-            .collect();
+        let rows = app.dimensions.rows(dim);
+        let directions: Vec<Vec<f32>> = if app.dimensions.vary.is_empty() {
+            rows[dim..]
+                .iter()
+                .take(app.jitter.along)
+                .map(|r| r.vector.clone())
+                .collect()
+        } else {
+            (app.dimensions.vary.iter())
+                .filter_map(|&i| rows.get(i).map(|r| r.vector.clone()))
+                .collect()
+        };
         app.jitter.regenerate(&directions);
         let tag = app.tag();
         app.jitter.pending_tag = Some(tag);
