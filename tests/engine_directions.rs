@@ -182,7 +182,7 @@ fn a_dimension_without_first_layer_weights_does_nothing() {
         s.iter().enumerate().all(|(i, &v)| i == 3 || v > 0.0),
         "{s:?}"
     );
-    assert_eq!(dead(&s)[3], true);
+    assert!(dead(&s)[3]);
     assert!(!dead(&s)[0]);
     // Its strip: seven identical pictures; another dimension's are not.
     let values = strip_values(7, 2.0);

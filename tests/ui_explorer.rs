@@ -238,6 +238,10 @@ fn main_window_snapshot() {
     let f = fixture();
     let mut h = harness(&f.checkpoint, &f.bookmarks);
     loaded(&mut h);
+    // The checkpoint's analysis enables the jitter's "along" field: wait for it.
+    wait_until(&mut h, "the analysis", |a| {
+        a.dimensions.notes.mean_sensitivity.is_some()
+    });
     // Hide the parts that differ between runs: paths and timings live in the status bar.
     h.state_mut().checkpoint_dir = None;
     h.state_mut().status = None;

@@ -153,7 +153,7 @@ fn debugger_ms(
     dir: &std::path::Path,
     runs: usize,
 ) -> anyhow::Result<(f64, f64, f64)> {
-    use hitogata::directions::{axis, draw_strips, pca, sefa, strip_effect, strip_values};
+    use hitogata::directions::{Strips, axis, draw_strips, pca, sefa, strip_effect, strip_values};
     let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
     let (g, dim) = (&loaded.generator, loaded.config.latent_dim);
     let axes: Vec<Vec<f32>> = (0..dim).map(|i| axis(dim, i)).collect();
@@ -162,7 +162,13 @@ fn debugger_ms(
         let z = hitogata::latent::Latent::from_seed(seed, dim);
         let t = Instant::now();
         // As the app's worker draws them: chunks of 32, the effect read off the pictures.
-        let images = draw_strips(g, &device.device, &z, &axes, &values, 1.0, 32, || false);
+        let strips = Strips {
+            z: &z,
+            directions: &axes,
+            values: &values,
+            psi: 1.0,
+        };
+        let images = draw_strips(g, &device.device, strips, 32, || false);
         let _ = strip_effect(&images.unwrap_or_default(), &values);
         t.elapsed().as_secs_f64()
     };

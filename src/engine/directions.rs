@@ -347,23 +347,33 @@ pub fn strip_effect(images: &[image::RgbImage], values: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Draws the strips of `directions` around `z` at `values` (ψ applied to every picture) in
-/// chunks of `chunk` pictures, asking `give_way` between chunks; when it says stop, the
-/// strips are abandoned (`None`): a newer request has come.
+/// What to draw as preview strips.
+#[derive(Clone, Copy, Debug)]
+pub struct Strips<'a> {
+    /// The latent vector the strips go through.
+    pub z: &'a Latent,
+    /// Unit directions, a strip each.
+    pub directions: &'a [Vec<f32>],
+    /// The coordinate values along each.
+    pub values: &'a [f32],
+    /// Truncation ψ applied to every picture.
+    pub psi: f32,
+}
+
+/// Draws `strips` (row after row) in chunks of `chunk` pictures, asking `give_way` between
+/// chunks; when it says stop, the strips are abandoned (`None`): a newer request has come.
 pub fn draw_strips(
     generator: &Generator,
     device: &Device,
-    z: &Latent,
-    directions: &[Vec<f32>],
-    values: &[f32],
-    psi: f32,
+    strips: Strips<'_>,
     chunk: usize,
     mut give_way: impl FnMut() -> bool,
 ) -> Option<Vec<image::RgbImage>> {
-    let latents: Vec<Latent> = directions
+    let latents: Vec<Latent> = strips
+        .directions
         .iter()
-        .flat_map(|d| strip(z, d, values))
-        .map(|l| l.truncated(psi))
+        .flat_map(|d| strip(strips.z, d, strips.values))
+        .map(|l| l.truncated(strips.psi))
         .collect();
     let mut images = Vec::with_capacity(latents.len());
     for part in latents.chunks(chunk.max(1)) {
@@ -510,7 +520,7 @@ pub fn attribute(name: &str, a: &[Latent], b: &[Latent]) -> Option<Direction> {
     let (ma, mb) = (mean(a)?, mean(b)?);
     let mut vector: Vec<f32> = ma.iter().zip(&mb).map(|(x, y)| x - y).collect();
     let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if !(norm > 1e-12) {
+    if norm.is_nan() || norm <= 1e-12 {
         return None;
     }
     vector.iter_mut().for_each(|x| *x /= norm);

@@ -303,13 +303,16 @@ fn run(
                 };
                 let started = Instant::now();
                 let values = request.values.clone();
+                let strips = directions::Strips {
+                    z: &request.z,
+                    directions: &request.directions,
+                    values: &values,
+                    psi: request.psi,
+                };
                 let Some(images) = directions::draw_strips(
                     &g.generator,
                     &device.device,
-                    &request.z,
-                    &request.directions,
-                    &values,
-                    request.psi,
+                    strips,
                     STRIP_CHUNK,
                     give_way,
                 ) else {
