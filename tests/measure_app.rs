@@ -212,6 +212,7 @@ fn dimensions_view_strips_and_frames() {
         a.dimensions.notes.mean_sensitivity.is_some() && a.dimensions.strip_count() == 60
     });
     let (mut strips, mut frames, mut mains) = (Vec::new(), Vec::new(), Vec::new());
+    let mut on_screen = Vec::new();
     for i in 0..20 {
         let received = h.state().dimensions.strips_received;
         let shown = h.state().explorer.images_shown;
@@ -227,8 +228,13 @@ fn dimensions_view_strips_and_frames() {
         assert!(h.state().explorer.images_shown > shown);
         mains.push(h.state().explorer.last_latency_ms.unwrap());
         strips.push(h.state().dimensions.strip_millis.unwrap());
+        on_screen.push(h.state().dimensions.on_screen_millis.unwrap_or(f32::NAN));
     }
-    stats("strips after a change, 60 rows x 7 (ms, worker)", strips);
+    stats("strips on screen after a change (ms, UI side)", on_screen);
+    stats(
+        "all strips after a change, 60 rows x 7 (ms, worker)",
+        strips,
+    );
     stats("main picture while strips draw (ms)", mains);
     stats("UI frame time while strips draw (ms)", frames);
     h.state_mut().status = None;

@@ -8,7 +8,7 @@ use crate::app::textures::upload;
 use crate::engine::checkpoint_notes::Notes;
 use crate::engine::directions::{Direction, attribute, axis, dead, strip_values};
 use crate::engine::latent::Latent;
-use crate::engine::worker::StripRequest;
+use crate::engine::worker::{StripPart, StripRequest};
 
 /// Pictures per strip.
 pub const STRIP_STEPS: usize = 7;
@@ -66,7 +66,16 @@ pub struct DimensionsView {
     /// Rows (by their index in [`rows`](Self::rows)) that jitter varies; none: the jitter
     /// panel's own choice.
     pub vary: std::collections::BTreeSet<usize>,
-    textures: Vec<Option<egui::TextureHandle>>,
+    /// Each row's strip pictures, by row index.
+    textures: std::collections::HashMap<usize, Vec<Option<egui::TextureHandle>>>,
+    /// Rows on screen in the last frame, in display order: their strips are drawn first.
+    on_screen: Vec<usize>,
+    /// Rows of the newest request still to arrive among those that were on screen, and
+    /// when it was sent.
+    on_screen_pending: std::collections::BTreeSet<usize>,
+    requested_at: Option<std::time::Instant>,
+    /// From a change to the strips on screen being drawn, in milliseconds (UI side).
+    pub on_screen_millis: Option<f32>,
     requested: Option<(Latent, f32, usize)>,
     generation: u64,
     shown_generation: u64,
@@ -112,7 +121,8 @@ impl DimensionsView {
         self.vary.clear();
     }
 
-    /// Asks for strips when z, ψ or the rows changed since the last request.
+    /// Asks for strips when z, ψ or the rows changed since the last request: every row, the
+    /// ones on screen first (the worker answers in parts, in that order).
     pub(crate) fn request(
         &mut self,
         app_z: &Latent,
@@ -125,57 +135,73 @@ impl DimensionsView {
         }
         self.requested = Some(key);
         self.generation += 1;
+        let on_screen: Vec<usize> = self
+            .on_screen
+            .iter()
+            .copied()
+            .filter(|&i| i < rows.len())
+            .collect();
+        let rest = self
+            .order(rows)
+            .into_iter()
+            .filter(|i| !on_screen.contains(i));
+        let order: Vec<usize> = on_screen.iter().copied().chain(rest).collect();
+        self.on_screen_pending = on_screen.into_iter().collect();
+        self.requested_at = Some(std::time::Instant::now());
         Some(StripRequest {
             generation: self.generation,
             z: app_z.clone(),
-            directions: rows.iter().map(|r| r.vector.clone()).collect(),
+            directions: order.iter().map(|&i| rows[i].vector.clone()).collect(),
+            rows: order,
             values: strip_values(STRIP_STEPS, STRIP_RANGE),
             psi,
         })
     }
 
-    /// Strips from the worker; older answers than the newest shown are dropped.
-    pub(crate) fn receive(
-        &mut self,
-        ctx: &egui::Context,
-        generation: u64,
-        images: Vec<image::RgbImage>,
-        sensitivity: Vec<f32>,
-        millis: f32,
-    ) {
-        if generation <= self.shown_generation {
+    /// A part of the strips from the worker: the pictures and effects of `rows`. Parts of
+    /// requests older than the newest one answered are dropped.
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, part: StripPart) {
+        if part.generation < self.shown_generation {
             return;
         }
-        self.shown_generation = generation;
-        self.textures.resize(images.len(), None);
-        for (i, img) in images.iter().enumerate() {
-            upload(
-                ctx,
-                &mut self.textures[i],
-                &format!("strip-{i}"),
-                img,
-                false,
-            );
+        self.shown_generation = part.generation;
+        for (k, &row) in part.rows.iter().enumerate() {
+            let slots = self
+                .textures
+                .entry(row)
+                .or_insert_with(|| vec![None; STRIP_STEPS]);
+            let pictures = part.images.iter().skip(k * STRIP_STEPS).take(STRIP_STEPS);
+            for (j, img) in pictures.enumerate() {
+                upload(ctx, &mut slots[j], &format!("strip-{row}-{j}"), img, false);
+            }
+            if self.here.len() <= row {
+                self.here.resize(row + 1, 0.0);
+            }
+            self.here[row] = part.effect.get(k).copied().unwrap_or(0.0);
+            self.on_screen_pending.remove(&row);
         }
-        self.here = sensitivity;
-        self.strip_millis = Some(millis);
-        self.strips_received += 1;
+        if self.on_screen_pending.is_empty()
+            && let Some(at) = self.requested_at.take()
+        {
+            self.on_screen_millis = Some(at.elapsed().as_secs_f32() * 1e3);
+        }
+        if part.done {
+            self.strip_millis = Some(part.millis);
+            self.strips_received += 1;
+        }
     }
 
     /// The strip pictures received for row `row` (none until they arrive).
     pub fn strip(&self, row: usize) -> Vec<&egui::TextureHandle> {
-        let start = row * STRIP_STEPS;
         self.textures
-            .get(start..start + STRIP_STEPS)
-            .unwrap_or(&[])
-            .iter()
-            .flatten()
-            .collect()
+            .get(&row)
+            .map(|slots| slots.iter().flatten().collect())
+            .unwrap_or_default()
     }
 
-    /// Strips on screen (rows with pictures).
+    /// Rows with strip pictures.
     pub fn strip_count(&self) -> usize {
-        self.textures.len() / STRIP_STEPS
+        self.textures.len()
     }
 
     /// The rows' order under the current sort.
@@ -354,6 +380,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let mut edit: Option<(Latent, bool, bool)> = None;
     let mut rename: Option<(usize, String)> = None;
     let mut toggled: Option<usize> = None;
+    let mut seen = Vec::new();
     egui::ScrollArea::vertical()
         .id_salt("dimensions")
         .auto_shrink([true, false])
@@ -398,6 +425,9 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             let r = ui
                                 .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
                                 .labelled_by(name_label.id);
+                            if ui.is_rect_visible(r.rect) {
+                                seen.push(i);
+                            }
                             if r.changed() {
                                 let moved = Latent(
                                     z.0.iter()
@@ -475,6 +505,8 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                     }
                 });
         });
+    // Next time, the rows on screen are drawn first.
+    app.dimensions.on_screen = seen;
     if let Some((k, name)) = rename {
         app.rename_direction(k, name);
     }

@@ -333,14 +333,7 @@ impl HitogataApp {
                 } => {
                     self.explorer.receive(ctx, generation, image, millis);
                 }
-                InferenceEvent::Strips {
-                    generation,
-                    images,
-                    sensitivity,
-                    millis,
-                } => self
-                    .dimensions
-                    .receive(ctx, generation, images, sensitivity, millis),
+                InferenceEvent::Strips(part) => self.dimensions.receive(ctx, part),
                 InferenceEvent::Analysis {
                     hash,
                     sefa,

@@ -50,18 +50,8 @@ pub enum InferenceEvent {
         /// Time spent in the generator, in milliseconds.
         millis: f32,
     },
-    /// Preview strips: for each direction, the pictures along it at the request's values,
-    /// and how much the picture changes per unit step along it here.
-    Strips {
-        /// The request's generation number.
-        generation: u64,
-        /// Row after row, `values` pictures each.
-        images: Vec<RgbImage>,
-        /// One per direction.
-        sensitivity: Vec<f32>,
-        /// Time spent in the generator, in milliseconds.
-        millis: f32,
-    },
+    /// A part of the preview strips asked for (see [`StripPart`]).
+    Strips(StripPart),
     /// What a checkpoint's analysis found (see [`InferenceWorker::analyse`]).
     Analysis {
         /// The checkpoint's content hash it was asked for.
@@ -84,7 +74,8 @@ pub enum InferenceEvent {
     },
 }
 
-/// Preview strips to draw: around `z`, along each direction, at `values`.
+/// Preview strips to draw: around `z`, along each direction, at `values`; answered in parts
+/// of a few rows each, in the order given (the rows on screen first).
 #[derive(Clone, Debug)]
 pub struct StripRequest {
     /// Answered with this number.
@@ -93,10 +84,30 @@ pub struct StripRequest {
     pub z: Latent,
     /// Unit directions (axes for plain dimensions).
     pub directions: Vec<Vec<f32>>,
+    /// The caller's row number of each direction, handed back with its pictures.
+    pub rows: Vec<usize>,
     /// The coordinate values along each.
     pub values: Vec<f32>,
     /// Truncation ψ applied to every picture (as the main picture has it).
     pub psi: f32,
+}
+
+/// Some rows of the strips of one request.
+#[derive(Debug)]
+pub struct StripPart {
+    /// The request's generation number.
+    pub generation: u64,
+    /// The rows (as numbered in the request).
+    pub rows: Vec<usize>,
+    /// Row after row, `values` pictures each, at thumbnail size (half the side).
+    pub images: Vec<RgbImage>,
+    /// How much each row's strip changes the picture per unit (see
+    /// [`directions::strip_effect`]).
+    pub effect: Vec<f32>,
+    /// The last part of the request.
+    pub done: bool,
+    /// Time since the request started, in milliseconds.
+    pub millis: f32,
 }
 
 #[derive(Default)]
@@ -115,8 +126,9 @@ const SENSITIVITY_SAMPLES: usize = 16;
 const PCA_SAMPLES: usize = 1024;
 /// Directions each method finds.
 const DIRECTIONS: usize = 10;
-/// Strip pictures per forward pass: small enough that a main picture waits at most one pass.
-const STRIP_CHUNK: usize = 32;
+/// Strip rows per part: one forward pass of 28 pictures, short enough that a main picture
+/// waits at most one of them.
+const STRIP_ROWS: usize = 4;
 
 struct Shared {
     pending: Mutex<Pending>,
@@ -289,7 +301,7 @@ fn run(
                 if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
                     continue;
                 }
-                // Between chunks a main picture goes first (dragging never waits on strips),
+                // Between parts a main picture goes first (dragging never waits on strips),
                 // and a newer strip request replaces this one.
                 let give_way = || {
                     let (main, newer) = {
@@ -302,28 +314,48 @@ fn run(
                     newer
                 };
                 let started = Instant::now();
-                let values = request.values.clone();
-                let strips = directions::Strips {
-                    z: &request.z,
-                    directions: &request.directions,
-                    values: &values,
-                    psi: request.psi,
-                };
-                let Some(images) = directions::draw_strips(
-                    &g.generator,
-                    &device.device,
-                    strips,
-                    STRIP_CHUNK,
-                    give_way,
-                ) else {
-                    continue;
-                };
-                InferenceEvent::Strips {
-                    generation: request.generation,
-                    sensitivity: directions::strip_effect(&images, &values),
-                    // Shown at thumbnail size: a quarter of the pixels to upload.
-                    images: images.iter().map(thumbnail).collect(),
-                    millis: started.elapsed().as_secs_f32() * 1e3,
+                let parts = request.directions.len().div_ceil(STRIP_ROWS);
+                let mut last = None;
+                for (k, (directions, rows)) in request
+                    .directions
+                    .chunks(STRIP_ROWS)
+                    .zip(request.rows.chunks(STRIP_ROWS))
+                    .enumerate()
+                {
+                    if give_way() {
+                        break;
+                    }
+                    let strips = directions::Strips {
+                        z: &request.z,
+                        directions,
+                        values: &request.values,
+                        psi: request.psi,
+                    };
+                    let images = directions::draw_strips(
+                        &g.generator,
+                        &device.device,
+                        strips,
+                        STRIP_ROWS * request.values.len(),
+                        || false,
+                    )
+                    .unwrap_or_default();
+                    let part = StripPart {
+                        generation: request.generation,
+                        rows: rows.to_vec(),
+                        effect: directions::strip_effect(&images, &request.values),
+                        images: images.iter().map(thumbnail).collect(),
+                        done: k + 1 == parts,
+                        millis: started.elapsed().as_secs_f32() * 1e3,
+                    };
+                    if part.done {
+                        last = Some(part);
+                    } else if !send(InferenceEvent::Strips(part)) {
+                        return;
+                    }
+                }
+                match last {
+                    Some(part) => InferenceEvent::Strips(part),
+                    None => continue,
                 }
             }
             Job::Analyse(hash) => {
