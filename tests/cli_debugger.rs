@@ -120,3 +120,55 @@ fn directions_are_listed_saved_and_swept() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("0 to 39"));
 }
+
+#[test]
+fn generated_pngs_remember_what_they_show_and_draw_it_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid = tmp.path().join("grid.png");
+    stdout_of(&hitogata(&[
+        "generate",
+        "--checkpoint",
+        &faces(),
+        "--seed",
+        "4",
+        "--count",
+        "4",
+        "--grid",
+        "--device",
+        "cpu",
+        "--out",
+        grid.to_str().unwrap(),
+    ]));
+    let state = hitogata::picture_state::read_state(&grid).unwrap();
+    assert_eq!(state.latents, hitogata::latent::sample_batch(4, 4, 40));
+    // Drawn again from the picture alone (its checkpoint named inside): the same bytes.
+    let again = tmp.path().join("again.png");
+    stdout_of(&hitogata(&[
+        "generate",
+        "--from-png",
+        grid.to_str().unwrap(),
+        "--grid",
+        "--device",
+        "cpu",
+        "--out",
+        again.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&grid).unwrap()
+    );
+    // A PNG that hitogata did not write says so.
+    let plain = tmp.path().join("plain.png");
+    image::RgbImage::new(4, 4).save(&plain).unwrap();
+    let out = hitogata(&[
+        "generate",
+        "--from-png",
+        plain.to_str().unwrap(),
+        "--checkpoint",
+        &faces(),
+        "--out",
+        tmp.path().join("x.png").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not written by hitogata"));
+}

@@ -80,3 +80,50 @@ fn jitter_along_directions_moves_only_along_them_and_is_seeded() {
     // No directions: the plain jitter.
     assert_eq!(z.jitter_along(0.5, &[], 4, 7), z.jitter(0.5, 4, 7));
 }
+
+#[test]
+fn pngs_remember_their_latent_vectors_exactly() {
+    use hitogata::picture_state::{PictureState, read_state, save_png_with_state};
+    let dir = tempfile::tempdir().unwrap();
+    let img = image::RgbImage::from_fn(8, 4, |x, y| image::Rgb([x as u8 * 30, y as u8 * 60, 7]));
+    let state = PictureState {
+        latents: vec![Latent::from_seed(9, 40), Latent::from_seed(10, 40)],
+        psi: 0.7,
+        checkpoint: Some("checkpoints/faces".into()),
+        checkpoint_hash: Some("abc".into()),
+        parent: Some(3),
+    };
+    let path = dir.path().join("p.png");
+    save_png_with_state(&img, &state, &path).unwrap();
+    assert_eq!(read_state(&path).unwrap(), state, "bit for bit");
+    // Still an ordinary PNG.
+    assert_eq!(image::open(&path).unwrap().to_rgb8(), img);
+
+    // Clear messages for the rest.
+    let plain = dir.path().join("plain.png");
+    img.save(&plain).unwrap();
+    let err = read_state(&plain).unwrap_err().to_string();
+    assert!(err.contains("not written by hitogata"), "{err}");
+    let text = dir.path().join("text.png");
+    std::fs::write(&text, "hello").unwrap();
+    assert!(
+        read_state(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("not a PNG")
+    );
+    let empty = PictureState {
+        latents: vec![],
+        ..state.clone()
+    };
+    let bad = dir.path().join("bad.png");
+    save_png_with_state(&img, &empty, &bad).unwrap();
+    let err = read_state(&bad).unwrap_err().to_string();
+    assert!(err.contains("malformed"), "{err}");
+    let nan = PictureState {
+        latents: vec![Latent(vec![f32::NAN; 4])],
+        ..state
+    };
+    save_png_with_state(&img, &nan, &bad).unwrap();
+    assert!(read_state(&bad).is_err());
+}

@@ -126,6 +126,9 @@ fn a_run_keeps_its_cadence_and_saves_at_the_end() {
         assert!(run.join(file).is_file(), "{file}");
     }
     assert_eq!(common::saved_state(&run).step, 5);
+    // The sample grids remember their latent vectors.
+    let grid = hitogata::picture_state::read_state(&run.join("samples/step-000005.png")).unwrap();
+    assert_eq!(grid.latents.len(), 4);
 
     // Resumed to 7, with a critic warm-up first; a stop command ends it early, saving.
     let mut more = job(&data, &run, RunSpec::resume(RunChanges::default()));

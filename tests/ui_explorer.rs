@@ -488,3 +488,58 @@ fn jitter_can_move_along_the_first_directions_only() {
             })
     });
 }
+
+/// A file dropped on the window, as the windowing layer would hand it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_png_dropped_on_the_window_restores_the_z_it_shows() {
+    use hitogata::picture_state::{PictureState, save_png_with_state};
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let before = h.state().explorer.z.clone();
+    let shown = Latent::from_seed(77, 8);
+    let png = f.checkpoint.with_file_name("shown.png");
+    let state = PictureState {
+        latents: vec![shown.clone()],
+        psi: 0.8,
+        checkpoint: None,
+        checkpoint_hash: Some("another checkpoint".into()),
+        parent: None,
+    };
+    save_png_with_state(&image::RgbImage::new(8, 8), &state, &png).unwrap();
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(png.clone())));
+    wait_until(&mut h, "the restored z", move |a| a.explorer.z == shown);
+    assert_eq!(h.state().explorer.psi, 0.8);
+    let status = h.state().status.clone().unwrap_or_default();
+    assert!(status.contains("another checkpoint"), "{status}");
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z, before);
+    // A PNG that does not remember anything says so and changes nothing.
+    let plain = f.checkpoint.with_file_name("plain.png");
+    image::RgbImage::new(8, 8).save(&plain).unwrap();
+    h.input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(plain)));
+    wait_until(&mut h, "the message", |a| {
+        a.status
+            .as_deref()
+            .is_some_and(|s| s.contains("not written by hitogata"))
+    });
+    assert_eq!(h.state().explorer.z, before);
+}

@@ -7,7 +7,8 @@ use image::RgbImage;
 use crate::app::textures::upload;
 use crate::app::{FileEvent, HitogataApp};
 use crate::engine::latent::Latent;
-use crate::engine::render::{png_bytes, upscale};
+use crate::engine::picture_state::save_png_with_state;
+use crate::engine::render::upscale;
 
 /// Slider range: ±3 standard deviations of the prior.
 pub const SLIDER_RANGE: f32 = 3.0;
@@ -101,14 +102,13 @@ fn export_png(app: &HitogataApp, scale: u32) {
     let Some(image) = app.explorer.image.clone() else {
         return;
     };
+    let state = app.picture_state(vec![app.explorer.z.clone()], app.explorer.psi);
     app.dialog(move || {
         let path = rfd::FileDialog::new()
             .add_filter("PNG", &["png"])
             .set_file_name(format!("hitogata-{scale}x.png"))
             .save_file()?;
-        let written = png_bytes(&upscale(&image, scale))
-            .map_err(std::io::Error::other)
-            .and_then(|b| crate::engine::atomic::write_atomic(&path, &b));
+        let written = save_png_with_state(&upscale(&image, scale), &state, &path);
         Some(FileEvent::Message(match written {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),

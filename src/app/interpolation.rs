@@ -8,7 +8,8 @@ use crate::app::textures::upload_all;
 use crate::app::{FileEvent, HitogataApp};
 use crate::engine::directions::interpolate;
 use crate::engine::latent::Latent;
-use crate::engine::render::{grid, png_bytes, save_gif};
+use crate::engine::picture_state::save_png_with_state;
+use crate::engine::render::{grid, save_gif};
 
 /// The panel's state.
 pub struct InterpolationPanel {
@@ -80,14 +81,13 @@ impl InterpolationPanel {
 
 fn save_strip(app: &HitogataApp) {
     let strip = grid(&app.interpolation.images, app.interpolation.images.len(), 2);
+    let state = app.picture_state(app.interpolation.latents.clone(), 1.0);
     app.dialog(move || {
         let path = rfd::FileDialog::new()
             .add_filter("PNG", &["png"])
             .set_file_name("between.png")
             .save_file()?;
-        let written = png_bytes(&strip)
-            .map_err(std::io::Error::other)
-            .and_then(|b| crate::engine::atomic::write_atomic(&path, &b));
+        let written = save_png_with_state(&strip, &state, &path);
         Some(FileEvent::Message(match written {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),

@@ -21,6 +21,7 @@ use crate::engine::device::DeviceChoice;
 use crate::engine::history::History;
 use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
 use crate::engine::model::ModelConfig;
+use crate::engine::picture_state::{PictureState, read_state};
 use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
 
 pub use bookmarks::BookmarksPanel;
@@ -90,6 +91,8 @@ pub(crate) enum FileEvent {
     /// A bookmarks file read on the dialog's thread, to merge into the store.
     ImportBookmarks(PathBuf, Result<BookmarkFile, String>),
     TrainingData(PathBuf),
+    /// A picture's remembered state, read off the UI thread.
+    Picture(PathBuf, Result<PictureState, String>),
 }
 
 /// Runs a blocking file dialog off the UI thread and sends what it yields.
@@ -246,6 +249,63 @@ impl HitogataApp {
             .render_main(generation, self.explorer.effective_z());
     }
 
+    /// What a PNG of these latent vectors (drawn at ψ `psi`) should remember.
+    pub(crate) fn picture_state(&self, latents: Vec<Latent>, psi: f32) -> PictureState {
+        PictureState {
+            latents,
+            psi,
+            checkpoint: self
+                .checkpoint_dir
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            checkpoint_hash: self.dimensions.hash.clone(),
+            parent: None,
+        }
+    }
+
+    /// Reads a PNG's remembered state off the UI thread; it is restored when it arrives.
+    pub fn open_picture(&self, path: PathBuf) {
+        self.dialog(move || {
+            let state = read_state(&path).map_err(|e| e.to_string());
+            Some(FileEvent::Picture(path, state))
+        });
+    }
+
+    /// Restores what a picture shows (its first latent vector and ψ), undoably.
+    fn restore_picture(&mut self, path: &std::path::Path, state: Result<PictureState, String>) {
+        let state = match state {
+            Ok(s) => s,
+            Err(e) => {
+                self.status = Some(e);
+                return;
+            }
+        };
+        let z = state.latents[0].clone();
+        if z.dim() != self.explorer.z.dim() {
+            self.status = Some(format!(
+                "{} shows a latent vector of {} entries; this generator takes {}",
+                path.display(),
+                z.dim(),
+                self.explorer.z.dim()
+            ));
+            return;
+        }
+        self.explorer.psi = state.psi;
+        self.set_z(z);
+        self.request_main();
+        let other =
+            state.checkpoint_hash.is_some() && state.checkpoint_hash != self.dimensions.hash;
+        self.status = Some(if other {
+            format!(
+                "Restored z from {}; it was drawn by another checkpoint ({}), shown here with this one",
+                path.display(),
+                state.checkpoint.as_deref().unwrap_or("unknown")
+            )
+        } else {
+            format!("Restored z from {}", path.display())
+        });
+    }
+
     /// Asks the worker for preview strips (the newest request wins).
     pub(crate) fn worker_strips(&self, request: StripRequest) {
         self.worker.render_strips(request);
@@ -375,6 +435,7 @@ impl HitogataApp {
                 FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
                 FileEvent::Message(m) => self.status = Some(m),
                 FileEvent::TrainingData(dir) => self.training.set_data_dir(&dir),
+                FileEvent::Picture(path, state) => self.restore_picture(&path, state),
                 FileEvent::ImportBookmarks(path, read) => {
                     match read
                         .and_then(|f| self.bookmarks.store.merge(f).map_err(|e| e.to_string()))
@@ -404,6 +465,21 @@ impl HitogataApp {
                             .set_title("Open checkpoint")
                             .pick_folder();
                         dir.map(FileEvent::OpenCheckpoint)
+                    });
+                }
+                if ui
+                    .button("Open picture...")
+                    .on_hover_text(
+                        "Restore the z a PNG written by hitogata shows (or drop one on the window)",
+                    )
+                    .clicked()
+                {
+                    self.dialog(|| {
+                        let path = rfd::FileDialog::new()
+                            .add_filter("PNG", &["png"])
+                            .pick_file()?;
+                        let state = read_state(&path).map_err(|e| e.to_string());
+                        Some(FileEvent::Picture(path, state))
                     });
                 }
                 if ui.button("Import bookmarks...").clicked() {
@@ -497,6 +573,21 @@ impl HitogataApp {
         }
     }
 
+    /// A PNG dropped on the window restores what it shows.
+    fn dropped_pictures(&mut self, ui: &egui::Ui) {
+        let dropped: Vec<PathBuf> = ui.ctx().input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        for path in dropped {
+            self.open_picture(path);
+        }
+    }
+
     fn shortcuts(&mut self, ui: &mut egui::Ui) {
         // A focused text field keeps Ctrl+Z for its own text.
         if ui.ctx().egui_wants_keyboard_input() {
@@ -524,6 +615,7 @@ impl eframe::App for HitogataApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.shortcuts(ui);
+        self.dropped_pictures(ui);
         self.closing(ui);
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::bottom("status").show(ui, |ui| {

@@ -5,23 +5,30 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use hitogata::checkpoint::load_generator;
+use hitogata::checkpoint_notes::content_hash;
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::inference::generate_images;
+use hitogata::latent::Latent;
 use hitogata::latent::{LatentFile, sample_batch};
-use hitogata::render::{grid, save_png, upscale};
+use hitogata::picture_state::{PictureState, read_state, save_png_with_state};
+use hitogata::render::{grid, upscale};
 
 /// Arguments of `hitogata generate`.
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
-    /// Checkpoint, generator export or run directory.
-    #[arg(long)]
-    checkpoint: PathBuf,
+    /// Checkpoint, generator export or run directory (with --from-png: default the one the
+    /// picture names).
+    #[arg(long, required_unless_present = "from_png")]
+    checkpoint: Option<PathBuf>,
     /// Seed for the latent vectors (default: from the clock, printed).
-    #[arg(long, conflicts_with = "z")]
+    #[arg(long, conflicts_with_all = ["z", "from_png"])]
     seed: Option<u64>,
     /// Latent vectors to draw, as written beside earlier outputs (RON).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "from_png")]
     z: Option<PathBuf>,
+    /// Draw again what a PNG written by hitogata shows (its latent vectors and ψ).
+    #[arg(long, value_name = "FILE")]
+    from_png: Option<PathBuf>,
     /// How many people to draw (with --seed).
     #[arg(long, default_value_t = 1)]
     count: usize,
@@ -57,15 +64,38 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     }
     let device = select_device(args.device)?;
     super::announce_device(&device);
-    let loaded = load_generator(&args.checkpoint, &device.device)?;
+    let remembered = args.from_png.as_deref().map(read_state).transpose()?;
+    let checkpoint = match (&args.checkpoint, &remembered) {
+        (Some(c), _) => c.clone(),
+        (None, Some(state)) => state
+            .checkpoint
+            .as_ref()
+            .map(PathBuf::from)
+            .ok_or_else(|| anyhow::anyhow!("the picture names no checkpoint: give --checkpoint"))?,
+        (None, None) => bail!("--checkpoint is needed"),
+    };
+    let loaded = load_generator(&checkpoint, &device.device)?;
     let dim = loaded.config.latent_dim;
+    let hash = content_hash(&loaded.dir).ok();
+    if let Some(state) = &remembered
+        && state.checkpoint_hash.is_some()
+        && state.checkpoint_hash != hash
+    {
+        eprintln!(
+            "note: the picture was drawn by another checkpoint ({}); drawing it with {}",
+            state.checkpoint.as_deref().unwrap_or("unknown"),
+            loaded.dir.display()
+        );
+    }
+    let psi = remembered.as_ref().map_or(1.0, |s| s.psi);
 
-    let (latents, seed) = match &args.z {
-        Some(path) => {
+    let (latents, seed) = match (&args.z, &remembered) {
+        (_, Some(state)) => (state.latents.clone(), None),
+        (Some(path), None) => {
             let file = LatentFile::load(path)?;
             (file.latents, file.seed)
         }
-        None => {
+        (None, None) => {
             let seed = args.seed.unwrap_or_else(|| {
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -82,8 +112,16 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
             loaded.dir.display()
         );
     }
-    let images = generate_images(&loaded.generator, &latents, &device.device);
+    let drawn: Vec<Latent> = latents.iter().map(|z| z.truncated(psi)).collect();
+    let images = generate_images(&loaded.generator, &drawn, &device.device);
     let images: Vec<_> = images.iter().map(|i| upscale(i, args.scale)).collect();
+    let state = |latents: Vec<Latent>| PictureState {
+        latents,
+        psi,
+        checkpoint: Some(checkpoint.display().to_string()),
+        checkpoint_hash: hash.clone(),
+        parent: remembered.as_ref().and_then(|s| s.parent),
+    };
 
     let mut written = Vec::new();
     if args.grid || images.len() == 1 {
@@ -93,13 +131,14 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         } else {
             images[0].clone()
         };
-        save_png(&img, &args.out)
+        save_png_with_state(&img, &state(latents.clone()), &args.out)
             .with_context(|| format!("cannot write {}", args.out.display()))?;
         written.push(args.out.clone());
     } else {
         for (i, img) in images.iter().enumerate() {
             let path = numbered(&args.out, i);
-            save_png(img, &path).with_context(|| format!("cannot write {}", path.display()))?;
+            save_png_with_state(img, &state(vec![latents[i].clone()]), &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             written.push(path);
         }
     }

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use hitogata::checkpoint::load_generator;
+use hitogata::checkpoint_notes::content_hash;
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::directions::{DirectionSet, axis, sensitivity, strip, strip_values};
 use hitogata::inference::generate_images;
 use hitogata::latent::{Latent, LatentFile};
-use hitogata::render::{grid, save_png, upscale};
+use hitogata::picture_state::{PictureState, save_png_with_state};
+use hitogata::render::{grid, upscale};
 
 /// Arguments of `hitogata sweep`.
 #[derive(Args, Debug)]
@@ -116,7 +118,14 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         .iter()
         .map(|img| upscale(img, args.scale))
         .collect();
-    save_png(&grid(&images, args.steps, 2), &args.out)?;
+    let state = PictureState {
+        latents,
+        psi: 1.0,
+        checkpoint: Some(args.checkpoint.display().to_string()),
+        checkpoint_hash: content_hash(&loaded.dir).ok(),
+        parent: None,
+    };
+    save_png_with_state(&grid(&images, args.steps, 2), &state, &args.out)?;
     let vectors: Vec<Vec<f32>> = rows.iter().map(|(_, d)| d.clone()).collect();
     let changes = sensitivity(&loaded.generator, &device.device, &z, &vectors, 0.5);
     for ((name, _), change) in rows.iter().zip(changes) {

@@ -14,6 +14,7 @@ pub mod latent;
 pub mod migrate;
 pub mod model;
 pub mod optim;
+pub mod picture_state;
 pub mod render;
 pub mod train;
 pub mod worker;

@@ -9,7 +9,8 @@ use image::RgbImage;
 use crate::engine::checkpoint::{
     CheckpointError, RUN_CHECKPOINT_DIR, STATE_FILE, resolve_checkpoint_dir,
 };
-use crate::engine::render::{grid, save_png};
+use crate::engine::picture_state::{PictureState, save_png_with_state};
+use crate::engine::render::grid;
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::session::{TrainError, TrainingSession};
 
@@ -60,11 +61,20 @@ impl RunDir {
         Ok((state.step, state.config))
     }
 
-    /// Writes the session's fixed-z sample grid for its current step; returns the pictures.
+    /// Writes the session's fixed-z sample grid for its current step (the PNG remembers its
+    /// latent vectors); returns the pictures.
     pub fn save_samples(&self, session: &TrainingSession) -> std::io::Result<Vec<RgbImage>> {
         let images = session.sample_images();
-        save_png(
+        let state = PictureState {
+            latents: session.sample_latents(),
+            psi: 1.0,
+            checkpoint: Some(self.generator().display().to_string()),
+            checkpoint_hash: None,
+            parent: None,
+        };
+        save_png_with_state(
             &sample_grid(&images),
+            &state,
             &self.sample_path(session.step_count()),
         )?;
         Ok(images)

@@ -298,6 +298,21 @@ impl TrainingSession {
         tensor_to_images(g.forward(self.sample_z.clone()))
     }
 
+    /// The run's fixed latent vectors of the sample grid.
+    pub fn sample_latents(&self) -> Vec<Latent> {
+        let [count, dim] = self.sample_z.dims();
+        let flat = self
+            .sample_z
+            .clone()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap_or_default();
+        (0..count)
+            .map(|i| Latent(flat[i * dim..(i + 1) * dim].to_vec()))
+            .collect()
+    }
+
     /// Generator pictures for the given latent vectors (inference mode).
     pub fn generate(&self, latents: &[Latent]) -> Vec<RgbImage> {
         let plain = self.device.clone().without_autodiff();
