@@ -287,3 +287,74 @@ fn direction_files_round_trip_and_bad_ones_are_refused() {
     std::fs::write(&path, "(directions: [").unwrap();
     assert!(DirectionSet::load(&path).is_err());
 }
+
+/// The tiny generator and critic of `common::tiny_generator_with_critic`, loaded.
+fn with_a_critic(dir: &Path) -> (Generator, hitogata::model::Critic) {
+    let dev = common::cpu();
+    let critic = common::tiny_generator_with_critic(dir);
+    (load_generator(dir, &dev.device).unwrap().generator, critic)
+}
+
+#[test]
+fn the_critic_scores_pictures_and_a_nudge_raises_its_score() {
+    use hitogata::critique::{gradient, load_critic, nudge, scores, separation};
+    let dev = common::cpu();
+    let dir = tempfile::tempdir().unwrap();
+    let (g, fitted) = with_a_critic(dir.path());
+    // The shipped f16 copy loads back and scores like the fitted one (to f16 rounding).
+    let critic = load_critic(dir.path(), &dev.device)
+        .unwrap()
+        .expect("a critic");
+    let z = sample_batch(3, 4, Z);
+    let direct: Vec<f32> = {
+        let images = g.forward(hitogata::inference::latents_tensor(&z, &dev.device));
+        critic
+            .forward(images)
+            .into_data()
+            .convert::<f32>()
+            .to_vec()
+            .unwrap()
+    };
+    assert_eq!(scores(&g, &critic, &z, &dev.device), direct);
+    let f32_scores = scores(&g, &fitted, &z, &dev.device);
+    assert!(
+        common::max_diff(&f32_scores, &direct) < 0.05,
+        "{f32_scores:?} vs {direct:?}"
+    );
+    // The gradient points where the score rises (a finite difference agrees in sign and size).
+    let (score, grad) = gradient(&g, &critic, &z[0], &dev.device);
+    assert!((score - direct[0]).abs() < 1e-4);
+    let norm = grad.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!(norm > 1e-4, "the score depends on z: {norm}");
+    let h = 1e-2;
+    let step: Vec<f32> = grad.iter().map(|x| h * x / norm).collect();
+    let moved = Latent(z[0].0.iter().zip(&step).map(|(a, b)| a + b).collect());
+    let up = scores(&g, &critic, &[moved], &dev.device)[0] - score;
+    let predicted = h * norm;
+    assert!(
+        up > 0.25 * predicted && up < 4.0 * predicted,
+        "{up} vs {predicted}"
+    );
+    // A nudge climbs.
+    let (to, trace) = nudge(&g, &critic, &z[0], 5, 0.2, &dev.device);
+    assert_eq!(trace.len(), 6);
+    assert!(trace[5] > trace[0], "{trace:?}");
+    let dist: f32 =
+        to.0.iter()
+            .zip(&z[0].0)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt();
+    assert!(dist > 0.0 && dist <= 5.0 * 0.2 + 1e-4);
+    // It tells the disc pictures from the generator's better than chance.
+    let s = separation(&g, &critic, &common::disc_dataset(8), 5, &dev.device);
+    assert!(s.accuracy > 0.5 && s.gap > 0.0, "{s:?}");
+    // An export without a critic has none; a broken critic file is an error naming it.
+    std::fs::remove_file(dir.path().join("critic.safetensors")).unwrap();
+    assert!(load_critic(dir.path(), &dev.device).unwrap().is_none());
+    std::fs::write(dir.path().join("critic.safetensors"), b"junk").unwrap();
+    let err = load_critic(dir.path(), &dev.device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("critic.safetensors"), "{err}");
+}

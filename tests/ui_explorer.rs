@@ -543,3 +543,55 @@ fn a_png_dropped_on_the_window_restores_the_z_it_shows() {
     });
     assert_eq!(h.state().explorer.z, before);
 }
+
+#[test]
+fn the_critic_panel_scores_the_picture_and_nudges_it_undoably() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("ckpt");
+    common::tiny_generator_with_critic(&checkpoint);
+    let mut h = harness(&checkpoint, &dir.path().join("bookmarks.ron"));
+    loaded(&mut h);
+    wait_until(&mut h, "the critic's score", |a| a.critic.score.is_some());
+    // The score shown is the critic's output for this picture, computed directly.
+    let dev = common::cpu();
+    let g = hitogata::checkpoint::load_generator(&checkpoint, &dev.device)
+        .unwrap()
+        .generator;
+    let critic = hitogata::critique::load_critic(&checkpoint, &dev.device)
+        .unwrap()
+        .unwrap();
+    let (z, shown) = h.state().critic.score.clone().unwrap();
+    assert_eq!(z, h.state().explorer.effective_z());
+    let direct = hitogata::critique::scores(&g, &critic, &[z.clone()], &dev.device)[0];
+    assert!((shown - direct).abs() < 1e-5, "{shown} vs {direct}");
+    assert_eq!(h.state().critic.gradient.len(), 8);
+
+    // A nudge moves z where the critic finds it more real, in one undo step.
+    let before = h.state().explorer.z.clone();
+    h.get_by_label("Nudge towards real").click();
+    wait_until(&mut h, "the nudge", |a| a.critic.last_nudge.is_some());
+    let (moved, from, to) = h.state().critic.last_nudge.unwrap();
+    assert!(to > from, "{from} to {to}");
+    assert!(moved > 0.0 && moved <= 5.0 * 0.2 + 1e-4, "{moved}");
+    assert_ne!(h.state().explorer.z, before);
+    h.get_by_label("Undo").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z, before, "undo restores z exactly");
+
+    // Jitter children are scored, and can be sorted by the score.
+    h.get_by_label("From current z").click();
+    wait_until(&mut h, "scored children", |a| a.jitter.scores.len() == 16);
+    h.get_by_label("sort by critic").click();
+    h.run_steps(2);
+    let order = h.state().jitter.order();
+    let scores = h.state().jitter.scores.clone();
+    assert!(order.windows(2).all(|w| scores[w[0]] >= scores[w[1]]));
+
+    // An export without a critic says so.
+    let plain = dir.path().join("plain");
+    common::trained_tiny_export(&plain);
+    let mut h = harness(&plain, &dir.path().join("bookmarks.ron"));
+    loaded(&mut h);
+    assert_eq!(h.state().critic.available, Ok(false));
+    h.get_by_label_contains("No critic with this checkpoint");
+}

@@ -25,6 +25,10 @@ pub struct JitterPanel {
     pub children: Vec<Latent>,
     /// Their textures (filled when the worker answers).
     pub textures: Vec<egui::TextureHandle>,
+    /// The critic's score of each, when the checkpoint has a critic.
+    pub scores: Vec<f32>,
+    /// Show the children the critic finds most real first.
+    pub sort_by_critic: bool,
     pending_tag: Option<u64>,
     stale: bool,
 }
@@ -39,6 +43,8 @@ impl Default for JitterPanel {
             source: None,
             children: Vec::new(),
             textures: Vec::new(),
+            scores: Vec::new(),
+            sort_by_critic: false,
             pending_tag: None,
             stale: false,
         }
@@ -69,12 +75,28 @@ impl JitterPanel {
         self.textures.clear();
     }
 
-    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: u64, images: Vec<RgbImage>) {
+    pub(crate) fn receive(
+        &mut self,
+        ctx: &egui::Context,
+        tag: u64,
+        images: Vec<RgbImage>,
+        scores: Option<Vec<f32>>,
+    ) {
         if self.pending_tag != Some(tag) {
             return;
         }
         self.pending_tag = None;
         self.textures = upload_all(ctx, "child", &images);
+        self.scores = scores.unwrap_or_default();
+    }
+
+    /// The children's display order: as drawn, or the critic's favourites first.
+    pub fn order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.textures.len()).collect();
+        if self.sort_by_critic && self.scores.len() == order.len() {
+            order.sort_by(|&a, &b| self.scores[b].total_cmp(&self.scores[a]));
+        }
+        order
     }
 }
 
@@ -180,12 +202,18 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         ui.label("Choose 'From current z', or a bookmark's Jitter button, to see similar people.");
         return;
     }
+    if !app.jitter.scores.is_empty() {
+        ui.checkbox(&mut app.jitter.sort_by_critic, "sort by critic")
+            .on_hover_text("The children the critic finds most real first");
+    }
     let mut adopt = None;
     let mut bookmark = None;
+    let order = app.jitter.order();
     egui::Grid::new("children")
         .spacing([4.0, 4.0])
         .show(ui, |ui| {
-            for (i, tex) in app.jitter.textures.iter().enumerate() {
+            for (shown, &i) in order.iter().enumerate() {
+                let tex = &app.jitter.textures[i];
                 ui.vertical(|ui| {
                     if ui
                         .add(
@@ -197,6 +225,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         .clicked()
                     {
                         adopt = Some(i);
+                    }
+                    if let Some(score) = app.jitter.scores.get(i) {
+                        ui.small(format!("D {score:+.2}"))
+                            .on_hover_text("The critic's score: higher looks more real to it");
                     }
                     // Never wrapped: "Bookmark 10" on two lines breaks the grid's rhythm.
                     let button = egui::Button::new(format!("Bookmark {i}"))
@@ -210,7 +242,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                         bookmark = Some(i);
                     }
                 });
-                if (i + 1) % app.jitter.side == 0 {
+                if (shown + 1) % app.jitter.side == 0 {
                     ui.end_row();
                 }
             }

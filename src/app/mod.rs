@@ -2,6 +2,7 @@
 //! to the generator only through [`InferenceWorker`] messages, so no frame waits on the model.
 
 mod bookmarks;
+mod critic_panel;
 mod dimensions;
 mod explorer;
 mod folder_read;
@@ -25,6 +26,7 @@ use crate::engine::picture_state::{PictureState, read_state};
 use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
 
 pub use bookmarks::BookmarksPanel;
+pub use critic_panel::CriticPanel;
 pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
 pub use interpolation::InterpolationPanel;
@@ -122,6 +124,8 @@ pub struct HitogataApp {
     pub bookmarks: BookmarksPanel,
     /// Jittered children.
     pub jitter: JitterPanel,
+    /// The critic in the editor.
+    pub critic: CriticPanel,
     /// Between faces: interpolation between two vectors.
     pub interpolation: InterpolationPanel,
     /// The Dimensions view (strips, sensitivity, directions).
@@ -192,6 +196,7 @@ impl HitogataApp {
             bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
             jitter: JitterPanel::default(),
             interpolation: InterpolationPanel::default(),
+            critic: CriticPanel::default(),
             dimensions: DimensionsView::with_warning(
                 notes_warning.map(|w| {
                     format!("Checkpoint notes could not be read ({w}); a new file started.")
@@ -311,6 +316,16 @@ impl HitogataApp {
         self.worker.render_strips(request);
     }
 
+    /// Asks the worker for the critic's view of `z` (as drawn).
+    pub(crate) fn worker_critique(&self, z: Latent) {
+        self.worker.critique(z);
+    }
+
+    /// Asks the worker to nudge `z` (as drawn) towards real.
+    pub(crate) fn worker_nudge(&self, z: Latent, steps: usize, size: f32) {
+        self.worker.nudge(z, steps, size);
+    }
+
     /// Asks the worker to analyse the generator (directions, mean sensitivity).
     pub(crate) fn worker_analyse(&self, hash: String) {
         self.worker.analyse(hash);
@@ -358,7 +373,13 @@ impl HitogataApp {
         while let Some(event) = self.worker.try_recv() {
             match event {
                 InferenceEvent::DeviceReady(d) => self.device = Some(d),
-                InferenceEvent::Loaded { config, dir, hash } => {
+                InferenceEvent::Loaded {
+                    config,
+                    dir,
+                    hash,
+                    critic,
+                } => {
+                    self.critic.loaded(critic);
                     let notes = hash
                         .as_deref()
                         .map(|h| self.notes.get(h))
@@ -409,11 +430,21 @@ impl HitogataApp {
                         self.save_notes();
                     }
                 }
-                InferenceEvent::Batch { tag, images } => {
+                InferenceEvent::Critique { z, score, gradient } => {
+                    self.critic.receive(z, score, gradient)
+                }
+                InferenceEvent::Nudged { from, to, trace } => {
+                    critic_panel::nudged(self, from, to, trace)
+                }
+                InferenceEvent::Batch {
+                    tag,
+                    images,
+                    scores,
+                } => {
                     if !self.bookmarks.receive(ctx, tag, &images)
                         && !self.interpolation.receive(ctx, tag, &images)
                     {
-                        self.jitter.receive(ctx, tag, images);
+                        self.jitter.receive(ctx, tag, images, scores);
                     }
                 }
             }

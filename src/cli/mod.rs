@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod critic;
 mod directions;
 mod eval;
 mod export;
@@ -42,6 +43,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Measure generator latency and training throughput on each available device.
     Bench(bench::BenchArgs),
+    /// Give a generator a critic of its own (trained against it, tested on held-out pictures).
+    Critic(critic::CriticArgs),
     /// Discover latent directions of a checkpoint (SeFa or PCA), optionally saved as RON.
     Directions(directions::DirectionsArgs),
     /// Draw what each latent dimension or direction does: a row each, swept across.
@@ -57,6 +60,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Export(args)) => export::run(args),
         Some(Command::Directions(args)) => directions::run(args),
+        Some(Command::Critic(args)) => critic::run(args),
         Some(Command::Sweep(args)) => sweep::run(args),
         None => run_app(hitogata::app::AppOptions {
             checkpoint: cli.checkpoint,

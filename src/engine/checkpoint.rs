@@ -131,6 +131,25 @@ pub fn save_weights<M: Module + ModuleSnapshot>(
         })
 }
 
+/// Saves a module's weights with convolution weights in f16 (BatchNorm statistics stay f32),
+/// atomically; [`load_weights`] reads them back transparently.
+pub fn save_weights_f16<M: Module + ModuleSnapshot>(
+    module: &M,
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let tmp = path.with_extension("safetensors.tmp");
+    let mut store = SafetensorsStore::from_file(&tmp)
+        .overwrite(true)
+        .with_to_adapter(HalfPrecisionAdapter::new());
+    module
+        .save_into(&mut store)
+        .map_err(|e| CheckpointError::Weights {
+            path: path.to_path_buf(),
+            message: format!("cannot save: {e}"),
+        })?;
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
 /// Loads weights into `module`, which must have exactly the file's shapes and tensor names.
 pub fn load_weights<M: Module + ModuleSnapshot>(
     mut module: M,

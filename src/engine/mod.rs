@@ -4,6 +4,7 @@ pub mod atomic;
 pub mod bookmarks;
 pub mod checkpoint;
 pub mod checkpoint_notes;
+pub mod critique;
 pub mod data;
 pub mod device;
 pub mod directions;

@@ -14,11 +14,12 @@ use image::RgbImage;
 
 use crate::engine::checkpoint::{LoadedGenerator, load_generator};
 use crate::engine::checkpoint_notes::content_hash;
+use crate::engine::critique;
 use crate::engine::device::{ComputeDevice, DeviceChoice, select_device};
 use crate::engine::directions::{self, Direction};
 use crate::engine::inference::generate_images;
 use crate::engine::latent::Latent;
-use crate::engine::model::{Generator, ModelConfig};
+use crate::engine::model::{Critic, Generator, ModelConfig};
 
 /// What the worker reports.
 #[derive(Debug)]
@@ -33,6 +34,26 @@ pub enum InferenceEvent {
         dir: PathBuf,
         /// Its content hash (see [`content_hash`]), if its files could be read again.
         hash: Option<String>,
+        /// Whether a critic came with it, or why the one there could not be read.
+        critic: Result<bool, String>,
+    },
+    /// The critic's view of a latent vector (see [`InferenceWorker::critique`]).
+    Critique {
+        /// The vector (as drawn, ψ applied).
+        z: Latent,
+        /// D(G(z)).
+        score: f32,
+        /// ∂D(G(z))/∂z.
+        gradient: Vec<f32>,
+    },
+    /// A nudge towards real finished (see [`InferenceWorker::nudge`]).
+    Nudged {
+        /// Where it started (as drawn).
+        from: Latent,
+        /// Where it ended.
+        to: Latent,
+        /// D(G(z)) before and after each step.
+        trace: Vec<f32>,
     },
     /// A checkpoint failed to load; the previous generator (if any) stays in use.
     LoadFailed {
@@ -71,6 +92,8 @@ pub enum InferenceEvent {
         tag: u64,
         /// One picture per latent, in order.
         images: Vec<RgbImage>,
+        /// The critic's score of each, when the checkpoint has a critic.
+        scores: Option<Vec<f32>>,
     },
 }
 
@@ -117,6 +140,8 @@ struct Pending {
     strips: Option<StripRequest>,
     batches: VecDeque<(u64, Vec<Latent>)>,
     analysis: Option<String>,
+    critique: Option<Latent>,
+    nudge: Option<(Latent, usize, f32)>,
     shutdown: bool,
 }
 
@@ -190,6 +215,16 @@ impl InferenceWorker {
         self.update(|p| p.analysis = Some(hash));
     }
 
+    /// Asks for the critic's score and gradient at `z` (as drawn); the newest request wins.
+    pub fn critique(&self, z: Latent) {
+        self.update(|p| p.critique = Some(z));
+    }
+
+    /// Nudges `z` (as drawn) towards what the critic finds real: `steps` steps of `size`.
+    pub fn nudge(&self, z: Latent, steps: usize, size: f32) {
+        self.update(|p| p.nudge = Some((z, steps, size)));
+    }
+
     /// Renders a batch of pictures, answered with the same `tag`.
     pub fn render_batch(&self, tag: u64, latents: Vec<Latent>) {
         self.update(|p| p.batches.push_back((tag, latents)));
@@ -218,6 +253,8 @@ impl Drop for InferenceWorker {
 enum Job {
     Load(PathBuf),
     Main(u64, Latent),
+    Nudge(Latent, usize, f32),
+    Critique(Latent),
     Strips(StripRequest),
     Batch(u64, Vec<Latent>),
     Analyse(String),
@@ -234,6 +271,12 @@ fn next_job(shared: &Shared) -> Option<Job> {
         }
         if let Some((g, z)) = pending.main.take() {
             return Some(Job::Main(g, z));
+        }
+        if let Some((z, steps, size)) = pending.nudge.take() {
+            return Some(Job::Nudge(z, steps, size));
+        }
+        if let Some(z) = pending.critique.take() {
+            return Some(Job::Critique(z));
         }
         if let Some(request) = pending.strips.take() {
             return Some(Job::Strips(request));
@@ -267,14 +310,22 @@ fn run(
         return;
     }
     let mut generator: Option<LoadedGenerator> = None;
+    let mut critic: Option<Critic> = None;
     while let Some(job) = next_job(&shared) {
         let event = match job {
             Job::Load(path) => match load_generator(&path, &device.device) {
                 Ok(loaded) => {
+                    let found = critique::load_critic(&loaded.dir, &device.device);
+                    let has_critic = found
+                        .as_ref()
+                        .map(|c| c.is_some())
+                        .map_err(|e| e.to_string());
+                    critic = found.ok().flatten();
                     let event = InferenceEvent::Loaded {
                         config: loaded.config.clone(),
                         dir: loaded.dir.clone(),
                         hash: content_hash(&loaded.dir).ok(),
+                        critic: has_critic,
                     };
                     generator = Some(loaded);
                     event
@@ -358,6 +409,30 @@ fn run(
                     None => continue,
                 }
             }
+            Job::Critique(z) | Job::Nudge(z, _, _)
+                if !generator
+                    .as_ref()
+                    .is_some_and(|g| g.config.latent_dim == z.dim())
+                    || critic.is_none() =>
+            {
+                continue;
+            }
+            Job::Critique(z) => {
+                let (g, c) = (
+                    generator.as_ref().expect("checked"),
+                    critic.as_ref().expect("checked"),
+                );
+                let (score, gradient) = critique::gradient(&g.generator, c, &z, &device.device);
+                InferenceEvent::Critique { z, score, gradient }
+            }
+            Job::Nudge(z, steps, size) => {
+                let (g, c) = (
+                    generator.as_ref().expect("checked"),
+                    critic.as_ref().expect("checked"),
+                );
+                let (to, trace) = critique::nudge(&g.generator, c, &z, steps, size, &device.device);
+                InferenceEvent::Nudged { from: z, to, trace }
+            }
             Job::Analyse(hash) => {
                 let Some(g) = generator.as_ref() else {
                     continue;
@@ -375,7 +450,17 @@ fn run(
                 for chunk in latents.chunks(64) {
                     images.extend(generate_images(&g.generator, chunk, &device.device));
                 }
-                InferenceEvent::Batch { tag, images }
+                let scores = critic.as_ref().map(|c| {
+                    latents
+                        .chunks(64)
+                        .flat_map(|chunk| critique::scores(&g.generator, c, chunk, &device.device))
+                        .collect()
+                });
+                InferenceEvent::Batch {
+                    tag,
+                    images,
+                    scores,
+                }
             }
         };
         if !send(event) {

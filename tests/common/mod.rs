@@ -226,3 +226,23 @@ pub fn export_as(
         hitogata::checkpoint::export_generator(config, generator, dir).unwrap();
     }
 }
+
+/// A tiny DCGAN generator trained 30 steps (its pictures depend on z clearly) exported to
+/// `dir`, with a critic fitted to it (30 updates) saved beside it in f16; returns the critic.
+pub fn tiny_generator_with_critic(dir: &Path) -> hitogata::model::Critic {
+    let dev = cpu();
+    let mut config = tiny_dcgan_config();
+    config.ema_decay = 0.0;
+    config.optimizer_g = config.optimizer_g.with_lr(2e-3);
+    let mut session =
+        hitogata::train::TrainingSession::new(config, disc_dataset(8), &dev.device).unwrap();
+    for _ in 0..30 {
+        session.step().unwrap();
+    }
+    session.export_generator(dir).unwrap();
+    let critic =
+        hitogata::critique::fit_critic(dir, disc_dataset(8), 30, 1, &dev.device, |_, _| {})
+            .unwrap();
+    hitogata::checkpoint::save_weights_f16(&critic, &dir.join("critic.safetensors")).unwrap();
+    critic
+}

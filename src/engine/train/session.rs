@@ -380,6 +380,11 @@ impl TrainingSession {
         }
     }
 
+    /// The critic, inference mode.
+    pub fn critic(&self) -> Critic {
+        self.critic.valid()
+    }
+
     /// The raw (not averaged) generator, inference mode.
     pub fn raw_generator(&self) -> Generator {
         self.generator.valid()
