@@ -312,7 +312,7 @@ fn the_critic_scores_pictures_and_a_nudge_raises_its_score() {
             .forward(images)
             .into_data()
             .convert::<f32>()
-            .to_vec()
+            .try_to_vec()
             .unwrap()
     };
     assert_eq!(scores(&g, &critic, &z, &dev.device), direct);

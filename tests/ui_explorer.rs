@@ -562,7 +562,7 @@ fn the_critic_panel_scores_the_picture_and_nudges_it_undoably() {
         .unwrap();
     let (z, shown) = h.state().critic.score.clone().unwrap();
     assert_eq!(z, h.state().explorer.effective_z());
-    let direct = hitogata::critique::scores(&g, &critic, &[z.clone()], &dev.device)[0];
+    let direct = hitogata::critique::scores(&g, &critic, std::slice::from_ref(&z), &dev.device)[0];
     assert!((shown - direct).abs() < 1e-5, "{shown} vs {direct}");
     assert_eq!(h.state().critic.gradient.len(), 8);
 

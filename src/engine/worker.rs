@@ -409,27 +409,19 @@ fn run(
                     None => continue,
                 }
             }
-            Job::Critique(z) | Job::Nudge(z, _, _)
-                if !generator
-                    .as_ref()
-                    .is_some_and(|g| g.config.latent_dim == z.dim())
-                    || critic.is_none() =>
-            {
-                continue;
-            }
             Job::Critique(z) => {
-                let (g, c) = (
-                    generator.as_ref().expect("checked"),
-                    critic.as_ref().expect("checked"),
-                );
+                let fits = |g: &&LoadedGenerator| g.config.latent_dim == z.dim();
+                let (Some(g), Some(c)) = (generator.as_ref().filter(fits), critic.as_ref()) else {
+                    continue;
+                };
                 let (score, gradient) = critique::gradient(&g.generator, c, &z, &device.device);
                 InferenceEvent::Critique { z, score, gradient }
             }
             Job::Nudge(z, steps, size) => {
-                let (g, c) = (
-                    generator.as_ref().expect("checked"),
-                    critic.as_ref().expect("checked"),
-                );
+                let fits = |g: &&LoadedGenerator| g.config.latent_dim == z.dim();
+                let (Some(g), Some(c)) = (generator.as_ref().filter(fits), critic.as_ref()) else {
+                    continue;
+                };
                 let (to, trace) = critique::nudge(&g.generator, c, &z, steps, size, &device.device);
                 InferenceEvent::Nudged { from: z, to, trace }
             }
