@@ -142,8 +142,60 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 device.description
             );
         }
+        println!();
+        println!("| device | critic score, batch 1 (ms) | score + gradient in z (ms) |");
+        println!("|---|---|---|");
+        for device in &devices {
+            match critic_ms(device, dir, args.runs)? {
+                Some((score, gradient)) => {
+                    println!("| {} | {score:.2} | {gradient:.2} |", device.description)
+                }
+                None => eprintln!(
+                    "{} has no critic: `hitogata critic` makes one",
+                    dir.display()
+                ),
+            }
+        }
     }
     Ok(())
+}
+
+/// The critic panel's work: D(G(z)) for one picture, and with its gradient in z (medians).
+fn critic_ms(
+    device: &ComputeDevice,
+    dir: &std::path::Path,
+    runs: usize,
+) -> anyhow::Result<Option<(f64, f64)>> {
+    use hitogata::critique::{gradient, load_critic, scores};
+    let Some(critic) = load_critic(dir, &device.device)? else {
+        return Ok(None);
+    };
+    let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
+    let z = hitogata::latent::Latent::from_seed(1, loaded.config.latent_dim);
+    let time = |f: &dyn Fn()| {
+        f();
+        median_ms(
+            (0..runs.max(1))
+                .map(|_| {
+                    let t = Instant::now();
+                    f();
+                    t.elapsed().as_secs_f64()
+                })
+                .collect(),
+        )
+    };
+    let score = time(&|| {
+        let _ = scores(
+            &loaded.generator,
+            &critic,
+            std::slice::from_ref(&z),
+            &device.device,
+        );
+    });
+    let grad = time(&|| {
+        let _ = gradient(&loaded.generator, &critic, &z, &device.device);
+    });
+    Ok(Some((score, grad)))
 }
 
 /// The Dimensions view's work on a checkpoint: one strip request for every dimension (median
