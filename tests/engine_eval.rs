@@ -215,3 +215,39 @@ fn several_sets_against_one_reference_score_as_they_do_pair_by_pair() {
     // The distance does not depend on which set is the reference.
     assert_eq!(multiscale_swd(a, b, &config), multiscale_swd(b, a, &config));
 }
+
+#[test]
+fn a_training_picture_is_its_own_nearest_and_a_copy_looks_memorised() {
+    use hitogata::nearest::NearestImages;
+    // Forty different pictures: a disc of its own size, place and colour on white.
+    let images: Vec<RgbImage> = (0..40u32)
+        .map(|i| {
+            let (cx, cy, r) = (20 + (i * 7) % 25, 20 + (i * 11) % 25, 8 + i % 9);
+            RgbImage::from_fn(64, 64, |x, y| {
+                let inside =
+                    (x as i32 - cx as i32).pow(2) + (y as i32 - cy as i32).pow(2) < (r * r) as i32;
+                if inside {
+                    image::Rgb([(i * 6) as u8, 100, 255 - (i * 5) as u8])
+                } else {
+                    image::Rgb([255, 255, 255])
+                }
+            })
+        })
+        .collect();
+    let index = NearestImages::from_images(images.clone());
+    assert!(index.real_min.is_finite() && index.real_min > 0.0);
+    let found = index.nearest(&images[7], 5);
+    assert_eq!(found.len(), 5);
+    assert_eq!((found[0].index, found[0].distance), (7, 0.0));
+    assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    assert!(index.memorised(found[0].distance), "an exact copy");
+    assert!(
+        !index.memorised(index.real_min),
+        "as close as real pictures come is fine"
+    );
+    // The same rule as `eval`'s warning.
+    assert_eq!(
+        index.memorised(3.0),
+        hitogata::eval::looks_memorised(3.0, index.real_min)
+    );
+}

@@ -242,3 +242,30 @@ fn dimensions_view_strips_and_frames() {
     let image = h.render().expect("the wgpu renderer");
     image.save("docs/dimensions.png").unwrap();
 }
+
+/// The nearest-training-images query on the shipped faces (4,000 pictures) and the index's
+/// build time.
+#[test]
+#[ignore]
+fn nearest_training_images_on_the_faces() {
+    let t = Instant::now();
+    let index = hitogata::nearest::NearestImages::build(std::path::Path::new(
+        &hitogata::app::RunForm::default().data_dir,
+    ))
+    .unwrap();
+    println!(
+        "index of {} pictures built in {:.1} s",
+        index.images.len(),
+        t.elapsed().as_secs_f32()
+    );
+    let pictures: Vec<_> = (0..20).map(|i| index.images[i * 7].clone()).collect();
+    let times: Vec<f32> = pictures
+        .iter()
+        .map(|p| {
+            let t = Instant::now();
+            let _ = index.nearest(p, 5);
+            t.elapsed().as_secs_f32() * 1e3
+        })
+        .collect();
+    stats("nearest 5 of 4,000 at 32x32 (ms)", times);
+}

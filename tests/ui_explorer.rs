@@ -595,3 +595,35 @@ fn the_critic_panel_scores_the_picture_and_nudges_it_undoably() {
     assert_eq!(h.state().critic.available, Ok(false));
     h.get_by_label_contains("No critic with this checkpoint");
 }
+
+#[test]
+fn the_nearest_training_images_of_the_picture_are_shown() {
+    let f = fixture();
+    let data = f.checkpoint.with_file_name("data");
+    common::write_disc_folder(&data, 30);
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    h.get_by_label("Nearest training images").click();
+    h.run_steps(2);
+    common::ui::type_into(&mut h, "Training folder", data.to_str().unwrap());
+    h.get_by_label("Load").click();
+    wait_until(&mut h, "the neighbours", |a| a.nearest.found.len() == 5);
+    let found = h.state().nearest.found.clone();
+    assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    // Each distance is the picture's to that training picture, at 32×32.
+    let index = h.state().nearest.index.clone().unwrap();
+    let picture = h.state().explorer.image.clone().unwrap();
+    assert_eq!(index.nearest(&picture, 5), found);
+    // A new picture gets new neighbours.
+    let before = h.state().nearest.found_for;
+    h.get_by_label("Random").click();
+    wait_until(&mut h, "the new neighbours", move |a| {
+        a.nearest.found_for > before
+    });
+    // A folder without pictures says so.
+    let empty = f.checkpoint.with_file_name("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    common::ui::type_into(&mut h, "Training folder", empty.to_str().unwrap());
+    h.get_by_label("Load").click();
+    wait_until(&mut h, "the error", |a| a.nearest.error.is_some());
+}

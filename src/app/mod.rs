@@ -8,6 +8,7 @@ mod explorer;
 mod folder_read;
 mod interpolation;
 mod jitter;
+mod nearest_panel;
 mod textures;
 mod training;
 
@@ -31,6 +32,7 @@ pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
 pub use interpolation::InterpolationPanel;
 pub use jitter::JitterPanel;
+pub use nearest_panel::NearestPanel;
 pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
 
 /// The app's tabs.
@@ -126,6 +128,8 @@ pub struct HitogataApp {
     pub jitter: JitterPanel,
     /// The critic in the editor.
     pub critic: CriticPanel,
+    /// The nearest training pictures.
+    pub nearest: NearestPanel,
     /// Between faces: interpolation between two vectors.
     pub interpolation: InterpolationPanel,
     /// The Dimensions view (strips, sensitivity, directions).
@@ -197,6 +201,7 @@ impl HitogataApp {
             jitter: JitterPanel::default(),
             interpolation: InterpolationPanel::default(),
             critic: CriticPanel::default(),
+            nearest: NearestPanel::default(),
             dimensions: DimensionsView::with_warning(
                 notes_warning.map(|w| {
                     format!("Checkpoint notes could not be read ({w}); a new file started.")

@@ -326,7 +326,7 @@ fn print_report(report: &EvalReport, data: &std::path::Path) {
         report.nn_heldout_median,
         report.nn_heldout_min
     );
-    if report.nn_generated_min < 0.5 * report.nn_heldout_min {
+    if hitogata::eval::looks_memorised(report.nn_generated_min, report.nn_heldout_min) {
         println!(
             "warning: some generated images are much closer to a training image than real ones are: possible memorisation"
         );

@@ -377,6 +377,13 @@ pub fn pixel_distance(a: &RgbImage, b: &RgbImage) -> f32 {
     (sq / a.as_raw().len() as f64).sqrt() as f32
 }
 
+/// The memorisation rule `eval` and the app share: a generated picture this close to a
+/// training picture, when held-out real pictures come no closer than `real_min`, looks copied
+/// (closer than half of it).
+pub fn looks_memorised(distance: f32, real_min: f32) -> bool {
+    distance < 0.5 * real_min
+}
+
 /// For each query, the distance to its nearest neighbour in `pool` (pixel RMS), and its index.
 pub fn nearest_neighbours(queries: &[RgbImage], pool: &[RgbImage]) -> Vec<(f32, usize)> {
     queries

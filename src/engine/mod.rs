@@ -14,6 +14,7 @@ pub mod inference;
 pub mod latent;
 pub mod migrate;
 pub mod model;
+pub mod nearest;
 pub mod optim;
 pub mod picture_state;
 pub mod render;
