@@ -358,3 +358,49 @@ fn the_critic_scores_pictures_and_a_nudge_raises_its_score() {
         .to_string();
     assert!(err.contains("critic.safetensors"), "{err}");
 }
+
+#[test]
+fn the_layer_viewer_shows_each_channel_and_flags_a_silenced_one() {
+    use hitogata::layers::{dead_channels, view_layer};
+    let dev = common::cpu();
+    let dir = tempfile::tempdir().unwrap();
+    // First-layer output channel 5 gets no weight from any latent dimension: it stays zero.
+    let g = with_first_layer(dir.path(), |c, per| {
+        (0..per)
+            .map(|k| {
+                if k / 16 == 5 {
+                    0.0
+                } else {
+                    noise(c * per + k) * 0.5
+                }
+            })
+            .collect()
+    });
+    let z = Latent::from_seed(6, Z);
+    let view = view_layer(&g, &dev.device, &z, 0, true);
+    let layers = g.layers(hitogata::inference::latents_tensor(
+        std::slice::from_ref(&z),
+        &dev.device,
+    ));
+    let [_, c, h, w] = layers[0].dims();
+    assert_eq!((view.channels.len(), view.side), (c, h));
+    assert_eq!(c, 8 * 4, "8 × ngf maps at 4×4");
+    let values = common::values(layers[0].clone());
+    for (k, channel) in view.channels.iter().enumerate() {
+        let v = &values[k * h * w..(k + 1) * h * w];
+        let mean = v.iter().sum::<f32>() / v.len() as f32;
+        let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        assert!(
+            (channel.mean - mean).abs() < 1e-6 && channel.max == max,
+            "channel {k}"
+        );
+        assert_eq!(channel.picture.dimensions(), (w as u32, h as u32));
+    }
+    assert!(view.channels[5].dead_here);
+    assert!(dead_channels(&g, &dev.device, 0)[0][5], "zero for every z");
+    assert!(!view.channels.iter().all(|c| c.dead_here));
+    // The output before tanh: three 64×64 channels, never "dead".
+    let out = view_layer(&g, &dev.device, &z, 4, false);
+    assert_eq!((out.channels.len(), out.side), (3, 64));
+    assert!(out.channels.iter().all(|c| !c.dead_here));
+}

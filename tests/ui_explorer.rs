@@ -627,3 +627,23 @@ fn the_nearest_training_images_of_the_picture_are_shown() {
     h.get_by_label("Load").click();
     wait_until(&mut h, "the error", |a| a.nearest.error.is_some());
 }
+
+#[test]
+fn the_layer_viewer_opens_on_the_picture_and_follows_the_chosen_layer() {
+    let f = fixture();
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    h.get_by_label("Layers").click();
+    wait_until(&mut h, "the first layer", |a| a.layers.view.is_some());
+    let view = h.state().layers.view.clone().unwrap();
+    assert_eq!(
+        (view.channels.len(), view.side),
+        (32, 4),
+        "tiny ngf 4: 32 maps of 4×4"
+    );
+    common::ui::choose(&mut h, "layer", "32x32");
+    wait_until(&mut h, "the 32×32 layer", |a| {
+        a.layers.view.as_ref().is_some_and(|v| v.side == 32)
+    });
+    assert_eq!(h.state().layers.view.as_ref().unwrap().channels.len(), 4);
+}

@@ -9,6 +9,7 @@ mod explorer;
 mod folder_read;
 mod interpolation;
 mod jitter;
+mod layers_panel;
 mod nearest_panel;
 mod textures;
 mod training;
@@ -33,6 +34,7 @@ pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
 pub use interpolation::InterpolationPanel;
 pub use jitter::JitterPanel;
+pub use layers_panel::LayersPanel;
 pub use nearest_panel::NearestPanel;
 pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
 
@@ -131,6 +133,8 @@ pub struct HitogataApp {
     pub critic: CriticPanel,
     /// The nearest training pictures.
     pub nearest: NearestPanel,
+    /// The layer viewer.
+    pub layers: LayersPanel,
     /// Between faces: interpolation between two vectors.
     pub interpolation: InterpolationPanel,
     /// The Dimensions view (strips, sensitivity, directions).
@@ -203,6 +207,7 @@ impl HitogataApp {
             interpolation: InterpolationPanel::default(),
             critic: CriticPanel::default(),
             nearest: NearestPanel::default(),
+            layers: LayersPanel::default(),
             dimensions: DimensionsView::with_warning(
                 notes_warning.map(|w| {
                     format!("Checkpoint notes could not be read ({w}); a new file started.")
@@ -327,6 +332,11 @@ impl HitogataApp {
         self.worker.critique(z);
     }
 
+    /// Asks the worker for a generator layer at `z` (as drawn).
+    pub(crate) fn worker_layer(&self, z: Latent, layer: usize, per_channel: bool) {
+        self.worker.layer(z, layer, per_channel);
+    }
+
     /// Asks the worker to nudge `z` (as drawn) towards real.
     pub(crate) fn worker_nudge(&self, z: Latent, steps: usize, size: f32) {
         self.worker.nudge(z, steps, size);
@@ -438,6 +448,9 @@ impl HitogataApp {
                 }
                 InferenceEvent::Critique { z, score, gradient } => {
                     self.critic.receive(z, score, gradient)
+                }
+                InferenceEvent::Layer { view, dead_mostly } => {
+                    self.layers.receive(ctx, view, dead_mostly)
                 }
                 InferenceEvent::Nudged { from, to, trace } => {
                     critic_panel::nudged(self, from, to, trace)

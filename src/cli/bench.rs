@@ -143,6 +143,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
         }
         println!();
+        for device in &devices {
+            let ms = layer_ms(device, dir, args.runs)?;
+            println!(
+                "| {} | layer view, 16x16 (ms) | {ms:.2} |",
+                device.description
+            );
+        }
+        println!();
         println!("| device | critic score, batch 1 (ms) | score + gradient in z (ms) |");
         println!("|---|---|---|");
         for device in &devices {
@@ -158,6 +166,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The layer viewer's work: one layer's channels and statistics for one z (median).
+fn layer_ms(device: &ComputeDevice, dir: &std::path::Path, runs: usize) -> anyhow::Result<f64> {
+    let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
+    let z = hitogata::latent::Latent::from_seed(1, loaded.config.latent_dim);
+    let once = || {
+        let t = Instant::now();
+        let _ = hitogata::layers::view_layer(&loaded.generator, &device.device, &z, 2, true);
+        t.elapsed().as_secs_f64()
+    };
+    once();
+    Ok(median_ms((0..runs.max(1)).map(|_| once()).collect()))
 }
 
 /// The critic panel's work: D(G(z)) for one picture, and with its gradient in z (medians).

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod history;
 pub mod inference;
 pub mod latent;
+pub mod layers;
 pub mod migrate;
 pub mod model;
 pub mod nearest;

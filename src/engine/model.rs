@@ -165,21 +165,30 @@ pub struct Generator {
 impl Generator {
     /// `z`: [batch, latent] → images [batch, 3, 64, 64] in [-1, 1].
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        let [batch, latent] = z.dims();
-        let x = z.reshape([batch, latent, 1, 1]);
-        let x = activation::relu(self.bn1.forward(self.up1.forward(x)));
-        let x = up_step(&self.up2, &self.resize2, x);
-        let x = activation::relu(self.bn2.forward(x));
-        let x = up_step(&self.up3, &self.resize3, x);
-        let x = activation::relu(self.bn3.forward(x));
-        let x = up_step(&self.up4, &self.resize4, x);
-        let x = activation::relu(self.bn4.forward(x));
-        let y = activation::tanh(up_step(&self.up5, &self.resize5, x));
+        let [_, _, _, _, before] = self.layers(z);
+        let y = activation::tanh(before);
         if self.output_scale == 1.0 {
             y
         } else {
             y.mul_scalar(self.output_scale).clamp(-1.0, 1.0)
         }
+    }
+
+    /// What each step computes for latents `z`: the feature maps at 4×4, 8×8, 16×16 and 32×32
+    /// (after BatchNorm and ReLU) and the output before its activation, 64×64. The layer
+    /// viewer shows them; [`forward`](Self::forward) finishes the last.
+    pub fn layers(&self, z: Tensor<2>) -> [Tensor<4>; 5] {
+        let [batch, latent] = z.dims();
+        let x = z.reshape([batch, latent, 1, 1]);
+        let x1 = activation::relu(self.bn1.forward(self.up1.forward(x)));
+        let x2 = up_step(&self.up2, &self.resize2, x1.clone());
+        let x2 = activation::relu(self.bn2.forward(x2));
+        let x3 = up_step(&self.up3, &self.resize3, x2.clone());
+        let x3 = activation::relu(self.bn3.forward(x3));
+        let x4 = up_step(&self.up4, &self.resize4, x3.clone());
+        let x4 = activation::relu(self.bn4.forward(x4));
+        let before = up_step(&self.up5, &self.resize5, x4.clone());
+        [x1, x2, x3, x4, before]
     }
 
     /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.

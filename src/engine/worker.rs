@@ -19,6 +19,7 @@ use crate::engine::device::{ComputeDevice, DeviceChoice, select_device};
 use crate::engine::directions::{self, Direction};
 use crate::engine::inference::generate_images;
 use crate::engine::latent::Latent;
+use crate::engine::layers::{self, LayerView};
 use crate::engine::model::{Critic, Generator, ModelConfig};
 
 /// What the worker reports.
@@ -45,6 +46,13 @@ pub enum InferenceEvent {
         score: f32,
         /// ∂D(G(z))/∂z.
         gradient: Vec<f32>,
+    },
+    /// A generator layer for a latent vector (see [`InferenceWorker::layer`]).
+    Layer {
+        /// Its channels.
+        view: LayerView,
+        /// Channels zero for most z (for the ReLU layers; none for the output).
+        dead_mostly: Vec<bool>,
     },
     /// A nudge towards real finished (see [`InferenceWorker::nudge`]).
     Nudged {
@@ -141,6 +149,7 @@ struct Pending {
     batches: VecDeque<(u64, Vec<Latent>)>,
     analysis: Option<String>,
     critique: Option<Latent>,
+    layer: Option<(Latent, usize, bool)>,
     nudge: Option<(Latent, usize, f32)>,
     shutdown: bool,
 }
@@ -220,6 +229,12 @@ impl InferenceWorker {
         self.update(|p| p.critique = Some(z));
     }
 
+    /// Shows layer `layer` of the generator at `z` (as drawn), normalised per channel or per
+    /// layer; the newest request wins.
+    pub fn layer(&self, z: Latent, layer: usize, per_channel: bool) {
+        self.update(|p| p.layer = Some((z, layer, per_channel)));
+    }
+
     /// Nudges `z` (as drawn) towards what the critic finds real: `steps` steps of `size`.
     pub fn nudge(&self, z: Latent, steps: usize, size: f32) {
         self.update(|p| p.nudge = Some((z, steps, size)));
@@ -255,6 +270,7 @@ enum Job {
     Main(u64, Latent),
     Nudge(Latent, usize, f32),
     Critique(Latent),
+    Layer(Latent, usize, bool),
     Strips(StripRequest),
     Batch(u64, Vec<Latent>),
     Analyse(String),
@@ -277,6 +293,9 @@ fn next_job(shared: &Shared) -> Option<Job> {
         }
         if let Some(z) = pending.critique.take() {
             return Some(Job::Critique(z));
+        }
+        if let Some((z, layer, per_channel)) = pending.layer.take() {
+            return Some(Job::Layer(z, layer, per_channel));
         }
         if let Some(request) = pending.strips.take() {
             return Some(Job::Strips(request));
@@ -311,6 +330,8 @@ fn run(
     }
     let mut generator: Option<LoadedGenerator> = None;
     let mut critic: Option<Critic> = None;
+    // Channels dead for most z, per ReLU layer: measured once per generator.
+    let mut dead: Option<Vec<Vec<bool>>> = None;
     while let Some(job) = next_job(&shared) {
         let event = match job {
             Job::Load(path) => match load_generator(&path, &device.device) {
@@ -321,6 +342,7 @@ fn run(
                         .map(|c| c.is_some())
                         .map_err(|e| e.to_string());
                     critic = found.ok().flatten();
+                    dead = None;
                     let event = InferenceEvent::Loaded {
                         config: loaded.config.clone(),
                         dir: loaded.dir.clone(),
@@ -416,6 +438,20 @@ fn run(
                 };
                 let (score, gradient) = critique::gradient(&g.generator, c, &z, &device.device);
                 InferenceEvent::Critique { z, score, gradient }
+            }
+            Job::Layer(z, layer, per_channel) => {
+                let Some(g) = generator
+                    .as_ref()
+                    .filter(|g| g.config.latent_dim == z.dim())
+                else {
+                    continue;
+                };
+                let dead = dead
+                    .get_or_insert_with(|| layers::dead_channels(&g.generator, &device.device, 0));
+                InferenceEvent::Layer {
+                    view: layers::view_layer(&g.generator, &device.device, &z, layer, per_channel),
+                    dead_mostly: dead.get(layer).cloned().unwrap_or_default(),
+                }
             }
             Job::Nudge(z, steps, size) => {
                 let fits = |g: &&LoadedGenerator| g.config.latent_dim == z.dim();

@@ -1,0 +1,137 @@
+//! The layer viewer: one generator layer's channels for the picture on screen, as grey
+//! pictures (normalised per channel or per layer), their statistics, dead channels flagged,
+//! and one channel shown large.
+
+use crate::app::HitogataApp;
+use crate::app::textures::upload_all;
+use crate::engine::latent::Latent;
+use crate::engine::layers::{LAYER_NAMES, LayerView};
+
+/// The panel's state.
+#[derive(Default)]
+pub struct LayersPanel {
+    /// Which layer (an index into [`LAYER_NAMES`]).
+    pub layer: usize,
+    /// Normalise each channel's picture to its own range (else to the layer's).
+    pub per_channel: bool,
+    /// The layer as last drawn.
+    pub view: Option<LayerView>,
+    /// Channels zero for most z.
+    pub dead_mostly: Vec<bool>,
+    /// The channel shown large.
+    pub selected: Option<usize>,
+    textures: Vec<egui::TextureHandle>,
+    requested: Option<(Latent, usize, bool)>,
+}
+
+impl LayersPanel {
+    /// A layer arrived from the worker.
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, view: LayerView, dead_mostly: Vec<bool>) {
+        let pictures: Vec<_> = view.channels.iter().map(|c| c.picture.clone()).collect();
+        self.textures = upload_all(ctx, "channel", &pictures);
+        self.view = Some(view);
+        self.dead_mostly = dead_mostly;
+    }
+}
+
+/// Draws the panel (folded at first) under the picture.
+pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Layers")
+        .default_open(false)
+        .show(ui, |ui| {
+            let panel = &mut app.layers;
+            ui.horizontal(|ui| {
+                egui::ComboBox::new("layer", "layer")
+                    .selected_text(LAYER_NAMES[panel.layer])
+                    .show_ui(ui, |ui| {
+                        for (i, name) in LAYER_NAMES.iter().enumerate() {
+                            ui.selectable_value(&mut panel.layer, i, *name);
+                        }
+                    });
+                ui.checkbox(&mut panel.per_channel, "per channel")
+                    .on_hover_text(
+                        "Scale each channel to its own range (otherwise to the layer's)",
+                    );
+            });
+            let key = (app.explorer.effective_z(), panel.layer, panel.per_channel);
+            if panel.requested.as_ref() != Some(&key) {
+                panel.requested = Some(key.clone());
+                panel.selected = None;
+                app.worker_layer(key.0, key.1, key.2);
+            }
+            let panel = &mut app.layers;
+            let Some(view) = &panel.view else {
+                ui.spinner();
+                return;
+            };
+            let dead_here = view.channels.iter().filter(|c| c.dead_here).count();
+            let dead_mostly = panel.dead_mostly.iter().filter(|d| **d).count();
+            ui.weak(format!(
+                "{} channels of {}x{}; zero here: {dead_here}; zero for most z: {dead_mostly}",
+                view.channels.len(),
+                view.side,
+                view.side
+            ));
+            let size = if view.side >= 32 { 40.0 } else { 24.0 };
+            let mut pick = None;
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing = egui::vec2(2.0, 2.0);
+                for (k, tex) in panel.textures.iter().enumerate() {
+                    let channel = &view.channels[k];
+                    let mostly = panel.dead_mostly.get(k).copied().unwrap_or(false);
+                    let response = ui.add(
+                        egui::Image::new(tex)
+                            .fit_to_exact_size(egui::vec2(size, size))
+                            .sense(egui::Sense::click()),
+                    );
+                    if channel.dead_here || mostly {
+                        let color = if mostly {
+                            egui::Color32::from_rgb(200, 40, 40)
+                        } else {
+                            egui::Color32::from_rgb(210, 120, 0)
+                        };
+                        ui.painter().rect_stroke(
+                            response.rect,
+                            0.0,
+                            egui::Stroke::new(1.0, color),
+                            egui::StrokeKind::Inside,
+                        );
+                    }
+                    if response
+                        .on_hover_text(format!(
+                            "channel {k}: mean {:.3}, std {:.3}, max {:.3}{}",
+                            channel.mean,
+                            channel.std,
+                            channel.max,
+                            if mostly {
+                                " (zero for most z)"
+                            } else if channel.dead_here {
+                                " (zero here)"
+                            } else {
+                                ""
+                            }
+                        ))
+                        .clicked()
+                    {
+                        pick = Some(k);
+                    }
+                }
+            });
+            if let Some(k) = pick {
+                panel.selected = Some(k);
+            }
+            if let Some(k) = panel.selected.filter(|&k| k < panel.textures.len()) {
+                let c = &view.channels[k];
+                ui.horizontal(|ui| {
+                    ui.add(
+                        egui::Image::new(&panel.textures[k])
+                            .fit_to_exact_size(egui::vec2(160.0, 160.0)),
+                    );
+                    ui.label(format!(
+                        "channel {k}\nmean {:.3}\nstd {:.3}\nmax {:.3}",
+                        c.mean, c.std, c.max
+                    ));
+                });
+            }
+        });
+}
