@@ -396,6 +396,14 @@ fn the_layer_viewer_shows_each_channel_and_flags_a_silenced_one() {
         );
         assert_eq!(channel.picture.dimensions(), (w as u32, h as u32));
     }
+    // Under a point of the picture: the channels ranked by their value in that cell.
+    let (x, y) = (0.6, 0.3); // cell (2, 1) of 4×4
+    let at = h + 2;
+    let mut expected: Vec<(usize, f32)> = (0..c).map(|k| (k, values[k * h * w + at])).collect();
+    expected.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top = view.most_active_at(x, y, 3);
+    assert_eq!(top, expected[..3].to_vec());
+    assert!(top[0].1 > 0.0, "some channel fires there");
     assert!(view.channels[5].dead_here);
     assert!(dead_channels(&g, &dev.device, 0)[0][5], "zero for every z");
     assert!(!view.channels.iter().all(|c| c.dead_here));

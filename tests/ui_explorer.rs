@@ -646,4 +646,33 @@ fn the_layer_viewer_opens_on_the_picture_and_follows_the_chosen_layer() {
         a.layers.view.as_ref().is_some_and(|v| v.side == 32)
     });
     assert_eq!(h.state().layers.view.as_ref().unwrap().channels.len(), 4);
+    // Pointing at the picture lists the channels most active there.
+    assert!(
+        h.query_by_label_contains("most active channels here")
+            .is_none()
+    );
+    let picture = h.get_by_label("the picture").rect();
+    h.hover_at(picture.left_top() + egui::vec2(picture.width() * 0.25, picture.height() * 0.75));
+    h.run();
+    let pointer = h
+        .state()
+        .layers
+        .pointer
+        .expect("the pointer is on the picture");
+    assert!((pointer.x - 0.25).abs() < 0.05 && (pointer.y - 0.75).abs() < 0.05);
+    let expected = h
+        .state()
+        .layers
+        .view
+        .as_ref()
+        .unwrap()
+        .most_active_at(pointer.x, pointer.y, 5);
+    let first = format!(
+        "most active channels here: {} ({:.2})",
+        expected[0].0, expected[0].1
+    );
+    assert!(
+        h.query_all_by_label_contains(&first).count() >= 1,
+        "the panel lists {first}"
+    );
 }

@@ -241,7 +241,13 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 .show(ui, |ui| {
                     match &app.explorer.texture {
                         Some(tex) => {
-                            ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(side, side)));
+                            let response = ui.add(
+                                egui::Image::new(tex)
+                                    .fit_to_exact_size(egui::vec2(side, side))
+                                    .alt_text("the picture")
+                                    .sense(egui::Sense::hover()),
+                            );
+                            crate::app::layers_panel::track_pointer(app, &response);
                         }
                         None => {
                             ui.allocate_ui(egui::vec2(side, side), |ui| {

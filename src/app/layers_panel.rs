@@ -20,6 +20,10 @@ pub struct LayersPanel {
     pub dead_mostly: Vec<bool>,
     /// The channel shown large.
     pub selected: Option<usize>,
+    /// Where the pointer is over the picture (0..1 from its top-left corner), if it is.
+    pub pointer: Option<egui::Pos2>,
+    /// Whether the panel was open when last drawn (the picture's hover uses it).
+    pub open: bool,
     textures: Vec<egui::TextureHandle>,
     requested: Option<(Latent, usize, bool)>,
 }
@@ -32,14 +36,54 @@ impl LayersPanel {
         self.view = Some(view);
         self.dead_mostly = dead_mostly;
     }
+
+    /// The channels most active under the pointer, when the panel is open and the pointer
+    /// is on the picture.
+    pub fn under_pointer(&self) -> Vec<(usize, f32)> {
+        match (&self.view, self.pointer) {
+            (Some(view), Some(p)) if self.open => view.most_active_at(p.x, p.y, HOVER_CHANNELS),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Channels listed for the point under the pointer.
+pub const HOVER_CHANNELS: usize = 5;
+
+/// Notes where the pointer is over the explorer's picture (`response` is the picture's).
+pub fn track_pointer(app: &mut HitogataApp, response: &egui::Response) {
+    let rect = response.rect;
+    app.layers.pointer = response
+        .hover_pos()
+        .filter(|_| rect.width() > 0.0 && rect.height() > 0.0)
+        .map(|p| {
+            egui::pos2(
+                (p.x - rect.left()) / rect.width(),
+                (p.y - rect.top()) / rect.height(),
+            )
+        });
+    let active = app.layers.under_pointer();
+    if !active.is_empty() {
+        response.clone().on_hover_text(active_text(&active));
+    }
+}
+
+fn active_text(active: &[(usize, f32)]) -> String {
+    let list: Vec<String> = active
+        .iter()
+        .map(|(k, v)| format!("{k} ({v:.2})"))
+        .collect();
+    format!("most active channels here: {}", list.join(", "))
 }
 
 /// Draws the panel (folded at first) under the picture.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    app.layers.open = false;
     egui::CollapsingHeader::new("Layers")
         .default_open(false)
         .show(ui, |ui| {
             let panel = &mut app.layers;
+            panel.open = true;
             ui.horizontal(|ui| {
                 egui::ComboBox::new("layer", "layer")
                     .selected_text(LAYER_NAMES[panel.layer])
@@ -73,6 +117,12 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 view.side
             ));
             let size = if view.side >= 32 { 40.0 } else { 24.0 };
+            let active = panel.under_pointer();
+            if active.is_empty() {
+                ui.weak("Point at the picture to see which channels are most active there.");
+            } else {
+                ui.label(active_text(&active));
+            }
             let mut pick = None;
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing = egui::vec2(2.0, 2.0);
@@ -84,7 +134,14 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                             .fit_to_exact_size(egui::vec2(size, size))
                             .sense(egui::Sense::click()),
                     );
-                    if channel.dead_here || mostly {
+                    if active.iter().any(|(a, _)| *a == k) {
+                        ui.painter().rect_stroke(
+                            response.rect,
+                            0.0,
+                            egui::Stroke::new(2.0, egui::Color32::from_rgb(60, 140, 255)),
+                            egui::StrokeKind::Inside,
+                        );
+                    } else if channel.dead_here || mostly {
                         let color = if mostly {
                             egui::Color32::from_rgb(200, 40, 40)
                         } else {

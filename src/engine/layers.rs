@@ -27,6 +27,8 @@ pub struct Channel {
     pub max: f32,
     /// Zero everywhere for this z (a ReLU layer's channel that did not fire).
     pub dead_here: bool,
+    /// Its raw values, row by row (side × side).
+    pub values: Vec<f32>,
 }
 
 /// A layer for one latent vector.
@@ -38,6 +40,26 @@ pub struct LayerView {
     pub side: usize,
     /// Its channels, in order.
     pub channels: Vec<Channel>,
+}
+
+impl LayerView {
+    /// The `k` channels with the largest values at a point of the picture (`x`, `y` in
+    /// 0..1 from its top-left corner), largest first: what the layer "says" there.
+    pub fn most_active_at(&self, x: f32, y: f32, k: usize) -> Vec<(usize, f32)> {
+        let cell = |f: f32| {
+            ((f.clamp(0.0, 1.0) * self.side as f32) as usize).min(self.side.saturating_sub(1))
+        };
+        let at = cell(y) * self.side + cell(x);
+        let mut ranked: Vec<(usize, f32)> = self
+            .channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (i, c.values[at]))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(k);
+        ranked
+    }
 }
 
 fn host(t: Tensor<4>) -> Vec<f32> {
@@ -91,6 +113,7 @@ pub fn view_layer(
                 std,
                 max,
                 dead_here: layer < 4 && max <= 0.0,
+                values: v.to_vec(),
             }
         })
         .collect();
