@@ -1,4 +1,4 @@
-//! `hitogata directions` and `hitogata sweep` end to end on the shipped faces model.
+//! `hitogata directions`, `sweep`, `generate --from-png` and `timeline` end to end.
 
 mod common;
 
@@ -171,4 +171,66 @@ fn generated_pngs_remember_what_they_show_and_draw_it_again() {
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not written by hitogata"));
+}
+
+#[test]
+fn timeline_draws_one_face_through_a_runs_snapshots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    common::run_with_snapshots(&run, &[2, 4, 6]);
+    let (strip, gif) = (tmp.path().join("strip.png"), tmp.path().join("face.gif"));
+    let args = |seed: &str| {
+        vec![
+            "timeline".to_string(),
+            "--run".into(),
+            run.display().to_string(),
+            "--seed".into(),
+            seed.into(),
+            "--device".into(),
+            "cpu".into(),
+            "--scale".into(),
+            "1".into(),
+            "--out".into(),
+            strip.display().to_string(),
+            "--gif".into(),
+            gif.display().to_string(),
+        ]
+    };
+    let run_with = |seed: &str| {
+        let owned = args(seed);
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        stdout_of(&hitogata(&refs))
+    };
+    let text = run_with("7");
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let steps: Vec<&str> = lines.iter().map(|l| l[0]).collect();
+    assert_eq!(steps, ["2", "4", "6"], "{text}");
+    assert_eq!(lines[0][1], "", "no change before the first snapshot");
+    // The printed changes are those of the frames drawn directly.
+    let dev = common::cpu();
+    let timeline = hitogata::snapshots::Timeline::load(&run, &dev.device).unwrap();
+    let z = hitogata::latent::Latent::from_seed(7, timeline.latent_dim());
+    let frames = timeline.draw(&z, &dev.device);
+    let changes = hitogata::snapshots::picture_changes(&frames);
+    for (line, change) in lines[1..].iter().zip(&changes) {
+        assert_eq!(line[1], format!("{change:.2}"));
+    }
+    // Three 64 px frames in a row, 2 px apart and from the edges; the first is step 2's.
+    let picture = image::open(&strip).unwrap().to_rgb8();
+    assert_eq!(picture.dimensions(), (3 * 64 + 4 * 2, 64 + 2 * 2));
+    let first = image::imageops::crop_imm(&picture, 2, 2, 64, 64).to_image();
+    assert_eq!(first, frames[0]);
+    assert!(std::fs::metadata(&gif).unwrap().len() > 0);
+
+    let out = hitogata(&[
+        "timeline",
+        "--run",
+        tmp.path().to_str().unwrap(),
+        "--out",
+        strip.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--snapshot-every"));
 }

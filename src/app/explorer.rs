@@ -258,6 +258,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                     crate::app::critic_panel::show(app, ui);
                     crate::app::nearest_panel::show(app, ui);
                     crate::app::layers_panel::show(app, ui);
+                    crate::app::compare_panel::show(app, ui);
                     ui.separator();
                     crate::app::jitter::show(app, ui);
                     ui.separator();

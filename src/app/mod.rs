@@ -3,6 +3,7 @@
 
 mod bookmarks;
 mod chrome;
+mod compare_panel;
 mod critic_panel;
 mod dimensions;
 mod explorer;
@@ -29,6 +30,7 @@ use crate::engine::picture_state::{PictureState, read_state};
 use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
 
 pub use bookmarks::BookmarksPanel;
+pub use compare_panel::{CompareMode, ComparePanel, Compared};
 pub use critic_panel::CriticPanel;
 pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
@@ -100,6 +102,8 @@ pub(crate) enum FileEvent {
     TrainingData(PathBuf),
     /// A picture's remembered state, read off the UI thread.
     Picture(PathBuf, Result<PictureState, String>),
+    /// A folder picked for the side-by-side panel.
+    CompareFolder(CompareMode, PathBuf),
 }
 
 /// Runs a blocking file dialog off the UI thread and sends what it yields.
@@ -135,6 +139,8 @@ pub struct HitogataApp {
     pub nearest: NearestPanel,
     /// The layer viewer.
     pub layers: LayersPanel,
+    /// Checkpoints side by side.
+    pub compare: ComparePanel,
     /// Between faces: interpolation between two vectors.
     pub interpolation: InterpolationPanel,
     /// The Dimensions view (strips, sensitivity, directions).
@@ -153,6 +159,7 @@ pub struct HitogataApp {
     /// A checkpoint problem to show prominently.
     pub load_error: Option<String>,
     worker: InferenceWorker,
+    device_choice: DeviceChoice,
     file_tx: Sender<FileEvent>,
     file_rx: Receiver<FileEvent>,
     next_tag: u64,
@@ -208,6 +215,7 @@ impl HitogataApp {
             critic: CriticPanel::default(),
             nearest: NearestPanel::default(),
             layers: LayersPanel::default(),
+            compare: ComparePanel::default(),
             dimensions: DimensionsView::with_warning(
                 notes_warning.map(|w| {
                     format!("Checkpoint notes could not be read ({w}); a new file started.")
@@ -221,10 +229,16 @@ impl HitogataApp {
             status: None,
             load_error: None,
             worker,
+            device_choice: options.device,
             file_tx,
             file_rx,
             next_tag: 0,
         }
+    }
+
+    /// The device the user asked for (other workers start on it too).
+    pub fn device_choice(&self) -> DeviceChoice {
+        self.device_choice
     }
 
     /// A fresh tag for a batch request.
@@ -485,6 +499,9 @@ impl HitogataApp {
                 FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
                 FileEvent::Message(m) => self.status = Some(m),
                 FileEvent::TrainingData(dir) => self.training.set_data_dir(&dir),
+                FileEvent::CompareFolder(mode, dir) => {
+                    compare_panel::folder_picked(self, mode, &dir)
+                }
                 FileEvent::Picture(path, state) => self.restore_picture(&path, state),
                 FileEvent::ImportBookmarks(path, read) => {
                     match read

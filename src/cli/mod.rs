@@ -10,6 +10,7 @@ mod export;
 mod generate;
 mod json_events;
 mod sweep;
+mod timeline;
 mod train;
 
 /// hitogata (人形): a latent-space debugger for a GAN that draws flat-style illustrated people.
@@ -49,6 +50,8 @@ enum Command {
     Directions(directions::DirectionsArgs),
     /// Draw what each latent dimension or direction does: a row each, swept across.
     Sweep(sweep::SweepArgs),
+    /// Draw one face through training: a latent vector by every snapshot a run kept.
+    Timeline(timeline::TimelineArgs),
 }
 
 /// Runs the parsed command line.
@@ -62,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Directions(args)) => directions::run(args),
         Some(Command::Critic(args)) => critic::run(args),
         Some(Command::Sweep(args)) => sweep::run(args),
+        Some(Command::Timeline(args)) => timeline::run(args),
         None => run_app(hitogata::app::AppOptions {
             checkpoint: cli.checkpoint,
             bookmarks_path: cli.bookmarks,

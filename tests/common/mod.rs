@@ -246,3 +246,21 @@ pub fn tiny_generator_with_critic(dir: &Path) -> hitogata::model::Critic {
     hitogata::checkpoint::save_weights_f16(&critic, &dir.join("critic.safetensors")).unwrap();
     critic
 }
+
+/// A tiny DCGAN run (learning fast, so that its pictures change between snapshots) trained to
+/// the last of `steps`, keeping a snapshot at each of them and saving its checkpoint at the end.
+pub fn run_with_snapshots(run: &Path, steps: &[u64]) {
+    let mut config = tiny_dcgan_config();
+    config.ema_decay = 0.0;
+    config.optimizer_g = config.optimizer_g.with_lr(2e-3);
+    let mut session =
+        hitogata::train::TrainingSession::new(config, disc_dataset(8), &cpu().device).unwrap();
+    let dir = hitogata::train::run_dir::RunDir::new(run);
+    while session.step_count() < *steps.iter().max().unwrap() {
+        session.step().unwrap();
+        if steps.contains(&session.step_count()) {
+            dir.save_snapshot(&session).unwrap();
+        }
+    }
+    dir.save(&session).unwrap();
+}
