@@ -1,5 +1,6 @@
-//! The side-by-side panel driven like a user: a second checkpoint beside the first, and one
-//! face through a run's snapshots.
+//! The panels that look inside the model, driven like a user: every one opened on the
+//! shipped model, and the side-by-side panel (a second checkpoint beside the first, one face
+//! through a run's snapshots) in detail.
 
 mod common;
 
@@ -141,4 +142,43 @@ fn a_checkpoint_with_another_latent_size_is_refused_with_the_sizes() {
     wait_until(&mut h, "B loaded", |a| a.compare.loaded.is_some());
     h.run_steps(2);
     h.get_by_label_contains("takes latent vectors of 12 numbers; this z has 8");
+}
+
+#[test]
+fn every_panel_opens_on_the_shipped_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let faces = hitogata::app::default_checkpoint();
+    let mut h = harness(&faces, &tmp.path().join("bookmarks.ron"));
+    // The critic shipped beside the generator scores the picture.
+    wait_until(&mut h, "the shipped critic's score", |a| {
+        a.critic.score.is_some()
+    });
+    assert_eq!(h.state().critic.available, Ok(true));
+    assert_eq!(h.state().critic.gradient.len(), 40);
+
+    h.get_by_label("Layers").click();
+    wait_until(&mut h, "the first layer", |a| a.layers.view.is_some());
+    let view = h.state().layers.view.clone().unwrap();
+    assert_eq!((view.channels.len(), view.side), (8 * 32, 4), "ngf 32");
+
+    // The nearest training faces, from the shipped folder the panel starts with.
+    h.get_by_label("Nearest training images").click();
+    h.run_steps(2);
+    h.get_by_label("Load").click();
+    wait_until(&mut h, "the nearest faces", |a| a.nearest.found.len() == 5);
+
+    // Folded again, so that the next panel is in view.
+    h.get_by_label("Layers").click();
+    h.get_by_label("Nearest training images").click();
+    h.run_steps(2);
+    h.get_by_label("Side by side").click();
+    h.run_steps(2);
+    let people = faces.with_file_name("people");
+    compare_with(&mut h, "Second checkpoint", &people);
+    let (_, pictures) = h.state().compare.drawn.clone().unwrap();
+    assert_ne!(
+        Some(&pictures[0][0]),
+        h.state().explorer.image.as_ref(),
+        "another model draws another person"
+    );
 }
