@@ -1245,3 +1245,41 @@ fn a_recipe_runs_its_legs_in_order_and_picks_up_where_it_stopped() {
     ]);
     fails_with(&out, "no earlier leg");
 }
+
+#[test]
+fn the_dataset_folder_removed_during_training_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 8);
+    let child = Command::new(env!("CARGO_BIN_EXE_hitogata"))
+        .args(train_args(&data, &run, "12", &[]))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !run.join("samples/step-000002.png").exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+    // The pictures were read into memory at the start: the run goes on to its end.
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(common::saved_state(&run).step, 12);
+    // Resuming without the folder says which folder is missing and keeps the checkpoint.
+    let out = hitogata(&train_args(&data, &run, "20", &["--resume"]));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("discs"), "{stderr}");
+    assert_eq!(common::saved_state(&run).step, 12);
+    hitogata::checkpoint::load_generator(&run, &common::cpu().device).unwrap();
+}

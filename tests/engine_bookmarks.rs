@@ -187,3 +187,99 @@ fn tags_are_parsed_kept_and_listed() {
     assert!(old.recovered.is_none());
     assert!(old.store.get(b).unwrap().tags.is_empty());
 }
+
+/// The files beside `path` another program's version was kept as.
+fn kept_aside(path: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let name = path.file_name().unwrap().to_str().unwrap().to_string();
+    let mut found: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with(&format!("{name}.external-"))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_file_changed_by_another_program_is_kept_aside_and_the_save_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bookmarks.ron");
+    let mut store = BookmarkStore::open(&path).store;
+    store
+        .add("mine".into(), Latent::from_seed(1, 4), None, None)
+        .unwrap();
+    assert_eq!(store.take_write_error(), None);
+
+    // Another program rewrites the file (here: renames the bookmark).
+    let theirs = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("\"mine\"", "\"theirs\"");
+    std::fs::write(&path, &theirs).unwrap();
+    store
+        .add("second".into(), Latent::from_seed(2, 4), None, None)
+        .unwrap();
+    let notice = store.take_write_error().expect("the save says so");
+    assert!(notice.contains("changed by another program"), "{notice}");
+    let aside = kept_aside(&path);
+    assert_eq!(aside.len(), 1);
+    assert!(notice.contains(&aside[0].display().to_string()), "{notice}");
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        theirs,
+        "kept as they wrote it"
+    );
+    let ours = BookmarkFile::read(&path).unwrap();
+    let names: Vec<&str> = ours.bookmarks.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["mine", "second"]);
+
+    // Our own saves after that are quiet.
+    store
+        .add("third".into(), Latent::from_seed(3, 4), None, None)
+        .unwrap();
+    assert_eq!(store.take_write_error(), None);
+
+    // Deleted by another program: written again, and said.
+    std::fs::remove_file(&path).unwrap();
+    store
+        .add("fourth".into(), Latent::from_seed(4, 4), None, None)
+        .unwrap();
+    let notice = store.take_write_error().expect("the save says so");
+    assert!(notice.contains("deleted by another program"), "{notice}");
+    assert_eq!(BookmarkFile::read(&path).unwrap().bookmarks.len(), 4);
+    assert_eq!(kept_aside(&path).len(), 1);
+}
+
+#[test]
+fn the_background_writer_keeps_another_programs_version_aside_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bookmarks.ron");
+    std::fs::write(&path, "(version: 1, next_id: 0, bookmarks: [])").unwrap();
+    let mut store = BookmarkStore::open(&path).store.with_background_writes();
+    std::fs::write(&path, "(version: 1, next_id: 5, bookmarks: [])").unwrap();
+    store
+        .add("mine".into(), Latent::from_seed(1, 4), None, None)
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let notice = loop {
+        if let Some(n) = store.take_write_error() {
+            break n;
+        }
+        assert!(std::time::Instant::now() < deadline, "no notice");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(notice.contains("changed by another program"), "{notice}");
+    drop(store);
+    let aside = kept_aside(&path);
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "(version: 1, next_id: 5, bookmarks: [])"
+    );
+    assert_eq!(BookmarkFile::read(&path).unwrap().bookmarks[0].name, "mine");
+}

@@ -70,10 +70,13 @@ pub fn old_dir(target: &Path) -> PathBuf {
 /// Writes files atomically on its own thread, in the order asked, so a UI never waits on the
 /// disk. Dropping it finishes the pending writes.
 pub struct BackgroundWriter {
-    jobs: Option<std::sync::mpsc::Sender<(PathBuf, Vec<u8>)>>,
-    errors: std::sync::mpsc::Receiver<String>,
+    jobs: Option<std::sync::mpsc::Sender<WriteJob>>,
+    reports: std::sync::mpsc::Receiver<String>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
+
+/// A write to do on the writer's thread; what it returns is reported to the owner.
+pub type WriteJob = Box<dyn FnOnce() -> Option<String> + Send>;
 
 impl std::fmt::Debug for BackgroundWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -84,35 +87,44 @@ impl std::fmt::Debug for BackgroundWriter {
 impl BackgroundWriter {
     /// Starts the writer thread.
     pub fn spawn() -> Self {
-        let (jobs, job_rx) = std::sync::mpsc::channel::<(PathBuf, Vec<u8>)>();
-        let (error_tx, errors) = std::sync::mpsc::channel();
+        let (jobs, job_rx) = std::sync::mpsc::channel::<WriteJob>();
+        let (report_tx, reports) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("hitogata-writer".into())
             .spawn(move || {
-                for (path, bytes) in job_rx {
-                    if let Err(e) = write_atomic(&path, &bytes) {
-                        let _ = error_tx.send(format!("cannot write {}: {e}", path.display()));
+                for job in job_rx {
+                    if let Some(report) = job() {
+                        let _ = report_tx.send(report);
                     }
                 }
             })
             .expect("spawn writer thread");
         Self {
             jobs: Some(jobs),
-            errors,
+            reports,
             thread: Some(thread),
         }
     }
 
     /// Queues an atomic write of `bytes` to `path`.
     pub fn write(&self, path: PathBuf, bytes: Vec<u8>) {
+        self.run(Box::new(move || {
+            write_atomic(&path, &bytes)
+                .err()
+                .map(|e| format!("cannot write {}: {e}", path.display()))
+        }));
+    }
+
+    /// Queues a job of its own (one that may have something to report).
+    pub fn run(&self, job: WriteJob) {
         if let Some(jobs) = &self.jobs {
-            let _ = jobs.send((path, bytes));
+            let _ = jobs.send(job);
         }
     }
 
-    /// A write that failed since the last call, if any.
+    /// A failed write (or another report) since the last call, if any.
     pub fn take_error(&self) -> Option<String> {
-        self.errors.try_recv().ok()
+        self.reports.try_recv().ok()
     }
 }
 
@@ -125,15 +137,79 @@ impl Drop for BackgroundWriter {
     }
 }
 
+/// A file this program keeps but another program may change while it runs: it remembers the
+/// bytes last read or written, and before each write checks the disk still holds them. A
+/// version another program wrote is moved aside (kept, never overwritten) before ours is
+/// written; a file another program deleted is written again. Either way the write says so.
+#[derive(Clone, Debug)]
+pub struct WatchedFile {
+    path: PathBuf,
+    known: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+}
+
+impl WatchedFile {
+    /// `path`, as last seen holding `known` (`None`: absent).
+    pub fn new(path: &Path, known: Option<Vec<u8>>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            known: std::sync::Arc::new(std::sync::Mutex::new(known)),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes `bytes` atomically; `Ok(Some(notice))` when another program had changed or
+    /// deleted the file since this one last read or wrote it.
+    pub fn write(&self, bytes: &[u8]) -> std::io::Result<Option<String>> {
+        let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let on_disk = match std::fs::read(&self.path) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let notice = if on_disk == *known {
+            None
+        } else if on_disk.is_some() {
+            let aside = set_aside(&self.path, "external")?;
+            Some(format!(
+                "{} was changed by another program while hitogata ran; that version was kept as {}",
+                self.path.display(),
+                aside.display()
+            ))
+        } else {
+            Some(format!(
+                "{} was deleted by another program while hitogata ran; it was written again",
+                self.path.display()
+            ))
+        };
+        write_atomic(&self.path, bytes)?;
+        *known = Some(bytes.to_vec());
+        Ok(notice)
+    }
+}
+
 /// Renames a file that cannot be read to `NAME.broken-YYYYMMDD-HHMMSS` beside it, so that
 /// nothing is ever written over it; returns where it went.
 pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    set_aside(path, "broken")
+}
+
+/// Renames `path` to `NAME.WHY-YYYYMMDD-HHMMSS` beside it (with a counter if that exists).
+fn set_aside(path: &Path, why: &str) -> std::io::Result<std::path::PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let aside = path.with_file_name(format!("{name}.broken-{stamp}"));
+    let mut aside = path.with_file_name(format!("{name}.{why}-{stamp}"));
+    let mut n = 1;
+    while aside.exists() {
+        n += 1;
+        aside = path.with_file_name(format!("{name}.{why}-{stamp}-{n}"));
+    }
     std::fs::rename(path, &aside)?;
     Ok(aside)
 }

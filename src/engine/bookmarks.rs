@@ -1,11 +1,12 @@
 //! Bookmarked latent vectors, persisted as RON. A file that cannot be read is never
-//! overwritten: it is renamed aside with a timestamp and the store starts empty.
+//! overwritten: it is renamed aside with a timestamp and the store starts empty. A file
+//! another program changes while the store is open is kept aside too, and the save says so.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::atomic::{BackgroundWriter, write_atomic};
+use crate::engine::atomic::{BackgroundWriter, WatchedFile, write_atomic};
 use crate::engine::latent::Latent;
 
 /// One saved vector.
@@ -82,6 +83,9 @@ pub struct BookmarkStore {
     path: PathBuf,
     file: BookmarkFile,
     writer: Option<BackgroundWriter>,
+    disk: WatchedFile,
+    /// What saves without a background writer had to report.
+    notices: std::sync::Mutex<Vec<String>>,
 }
 
 /// What opening a store found.
@@ -96,14 +100,20 @@ pub struct OpenReport {
 impl BookmarkFile {
     /// Reads a bookmarks file.
     pub fn read(path: &Path) -> Result<Self, BookmarkError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BookmarkError::Io {
+        let bytes = std::fs::read(path).map_err(|source| BookmarkError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        ron::from_str(&text).map_err(|e| BookmarkError::Malformed {
+        Self::parse(path, &bytes)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Self, BookmarkError> {
+        let malformed = |message: String| BookmarkError::Malformed {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.to_string()))?;
+        ron::from_str(text).map_err(|e| malformed(e.to_string()))
     }
 
     /// Writes it atomically (temp file + rename).
@@ -115,13 +125,19 @@ impl BookmarkFile {
 impl BookmarkStore {
     /// Opens (or starts) the store at `path`. A broken file is moved aside, not overwritten.
     pub fn open(path: &Path) -> OpenReport {
-        let empty = || BookmarkStore {
+        let store = |path: &Path, file: BookmarkFile, known: Option<Vec<u8>>| BookmarkStore {
             path: path.to_path_buf(),
-            file: BookmarkFile {
+            file,
+            writer: None,
+            disk: WatchedFile::new(path, known),
+            notices: Default::default(),
+        };
+        let empty = || {
+            let file = BookmarkFile {
                 version: 1,
                 ..Default::default()
-            },
-            writer: None,
+            };
+            store(path, file, None)
         };
         if !path.exists() {
             return OpenReport {
@@ -129,13 +145,15 @@ impl BookmarkStore {
                 recovered: None,
             };
         }
-        match BookmarkFile::read(path) {
-            Ok(file) => OpenReport {
-                store: BookmarkStore {
-                    path: path.to_path_buf(),
-                    file,
-                    writer: None,
-                },
+        let read = std::fs::read(path)
+            .map_err(|source| BookmarkError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+            .and_then(|bytes| Ok((BookmarkFile::parse(path, &bytes)?, bytes)));
+        match read {
+            Ok((file, bytes)) => OpenReport {
+                store: store(path, file, Some(bytes)),
                 recovered: None,
             },
             Err(err) => {
@@ -148,6 +166,7 @@ impl BookmarkStore {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     store.path = path.with_file_name(format!("{name}.new"));
+                    store.disk = WatchedFile::new(&store.path, std::fs::read(&store.path).ok());
                 }
                 OpenReport {
                     store,
@@ -164,8 +183,13 @@ impl BookmarkStore {
         self
     }
 
-    /// A background save that failed, if any.
+    /// A save that failed, or found the file changed or deleted by another program (see
+    /// [`WatchedFile`]), if any.
     pub fn take_write_error(&self) -> Option<String> {
+        let mut notices = self.notices.lock().unwrap_or_else(|p| p.into_inner());
+        if !notices.is_empty() {
+            return Some(notices.remove(0));
+        }
         self.writer.as_ref().and_then(|w| w.take_error())
     }
 
@@ -285,15 +309,32 @@ impl BookmarkStore {
         &self.file
     }
 
-    /// Saves atomically (on the background writer, if it has one).
+    /// Saves atomically (on the background writer, if it has one), keeping aside a version
+    /// another program wrote meanwhile (reported by [`take_write_error`](Self::take_write_error)).
     pub fn save(&self) -> Result<(), BookmarkError> {
-        let text = to_ron(&self.path, &self.file)?;
+        let bytes = to_ron(&self.path, &self.file)?.into_bytes();
+        let disk = self.disk.clone();
         match &self.writer {
             Some(writer) => {
-                writer.write(self.path.clone(), text.into_bytes());
+                writer.run(Box::new(move || match disk.write(&bytes) {
+                    Ok(notice) => notice,
+                    Err(e) => Some(format!("cannot write {}: {e}", disk.path().display())),
+                }));
                 Ok(())
             }
-            None => write_file(&self.path, text),
+            None => {
+                let notice = disk.write(&bytes).map_err(|source| BookmarkError::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                if let Some(notice) = notice {
+                    self.notices
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(notice);
+                }
+                Ok(())
+            }
         }
     }
 }
