@@ -3,7 +3,9 @@
 //! `engine` holds everything that is not UI (model, data, training, checkpoints) so that the
 //! CLI and the desktop app drive the same code.
 
+#[cfg(feature = "app")]
 pub mod app;
 pub mod engine;
+pub mod fuzz;
 
 pub use engine::*;

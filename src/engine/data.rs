@@ -168,8 +168,13 @@ pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
 }
 
 fn decode(path: &Path, mode: SquareMode) -> Result<RgbImage, String> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| e.to_string())?
+    decode_image(&std::fs::read(path).map_err(|e| e.to_string())?, mode)
+}
+
+/// Decodes one picture of a data folder (its format guessed from the content, within the
+/// `image` crate's default memory limits) and makes it a 64×64 training picture.
+pub fn decode_image(bytes: &[u8], mode: SquareMode) -> Result<RgbImage, String> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
     let img = reader.decode().map_err(|e| e.to_string())?;

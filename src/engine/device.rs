@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "gpu")]
 use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceKind};
 
@@ -84,6 +85,7 @@ pub struct AdapterSummary {
 }
 
 /// Lists wgpu adapters without touching burn (cheap, never compiles shaders).
+#[cfg(feature = "gpu")]
 pub fn probe_adapters() -> Vec<AdapterSummary> {
     let instance =
         wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
@@ -110,11 +112,23 @@ pub fn cpu_device(reason: &str) -> ComputeDevice {
     }
 }
 
+/// Without the `gpu` feature (a CPU-only build, such as the fuzz targets') there are none.
+#[cfg(not(feature = "gpu"))]
+pub fn probe_adapters() -> Vec<AdapterSummary> {
+    Vec::new()
+}
+
+#[cfg(feature = "gpu")]
 fn wgpu_device(kind: DeviceKind) -> Result<Device, String> {
     Device::wgpu_options()
         .device_kind(kind)
         .init()
         .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "gpu"))]
+fn wgpu_device(_kind: DeviceKind) -> Result<Device, String> {
+    Err("this build of hitogata has no wgpu (the `gpu` feature)".into())
 }
 
 /// Resolves a [`DeviceChoice`] to a usable device.

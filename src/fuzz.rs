@@ -1,0 +1,126 @@
+//! Every file hitogata reads from outside, by the name of its fuzz target: one entry that the
+//! fuzz targets (`fuzz/`, cargo-fuzz) and the regression tests (`tests/fuzz_inputs.rs`) share,
+//! each calling the loader the app and the CLI call. An input may be refused with an error;
+//! it must never panic, hang or allocate without bound.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+
+/// The fuzz targets, one per kind of file.
+pub const TARGETS: [&str; 11] = [
+    "generator",
+    "critic",
+    "optimizer",
+    "train_state",
+    "bookmarks",
+    "latents",
+    "image",
+    "png_state",
+    "directions",
+    "notes",
+    "recipe",
+];
+
+/// Splits an input in two at its first 0xFF byte (absent: all of it is the first part): a
+/// model.ron (text, never 0xFF) and its weights.
+fn split(data: &[u8]) -> (&[u8], &[u8]) {
+    match data.iter().position(|&b| b == 0xFF) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[]),
+    }
+}
+
+fn file(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("scratch folder writable");
+    path
+}
+
+/// Removes what a loader set aside beside `name` (`NAME.broken-…`), so files do not pile up.
+fn remove_aside(dir: &Path, name: &str) {
+    let prefix = format!("{name}.");
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Feeds `data` to the loader of `target` (one of [`TARGETS`]) through files in `scratch`
+/// (an empty folder of the caller's); `Ok` when the loader accepted it.
+pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Result<(), String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    match target {
+        "generator" => {
+            let (model, weights) = split(data);
+            file(scratch, "model.ron", model);
+            file(scratch, "generator.safetensors", weights);
+            crate::checkpoint::load_generator(scratch, device)
+                .map(|_| ())
+                .map_err(|e| text(&e))
+        }
+        "critic" => {
+            let (model, weights) = split(data);
+            file(scratch, "model.ron", model);
+            file(scratch, "critic.safetensors", weights);
+            match crate::critique::load_critic(scratch, device) {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err("no critic".into()),
+                Err(e) => Err(text(&e)),
+            }
+        }
+        "optimizer" => {
+            let path = file(scratch, "optimizer.safetensors", data);
+            crate::train::optim_file::read(&path)
+                .map(|_| ())
+                .map_err(|e| text(&e))
+        }
+        "train_state" => {
+            let path = file(scratch, "state.ron", data);
+            let config = crate::migrate::read_train_config(&path).map(|_| ());
+            crate::migrate::read_train_state(&path)
+                .map(|_| ())
+                .or(config)
+                .map_err(|e| text(&e))
+        }
+        "bookmarks" => {
+            let path = file(scratch, "bookmarks.ron", data);
+            let report = crate::bookmarks::BookmarkStore::open(&path);
+            remove_aside(scratch, "bookmarks.ron");
+            match report.recovered {
+                Some((e, _)) => Err(text(&e)),
+                None => Ok(()),
+            }
+        }
+        "latents" => {
+            let path = file(scratch, "latents.z.ron", data);
+            crate::latent::LatentFile::load(&path)
+                .map(|_| ())
+                .map_err(|e| text(&e))
+        }
+        "image" => crate::data::decode_image(data, crate::data::SquareMode::Pad).map(|_| ()),
+        "png_state" => crate::picture_state::state_of(data, Path::new("fuzz.png"))
+            .map(|_| ())
+            .map_err(|e| text(&e)),
+        "directions" => {
+            let path = file(scratch, "directions.ron", data);
+            crate::directions::DirectionSet::load(&path)
+                .map(|_| ())
+                .map_err(|e| text(&e))
+        }
+        "notes" => {
+            let path = file(scratch, "checkpoint-notes.ron", data);
+            let (_, warning) = crate::checkpoint_notes::NotesStore::open(&path);
+            remove_aside(scratch, "checkpoint-notes.ron");
+            warning.map_or(Ok(()), Err)
+        }
+        "recipe" => {
+            let path = file(scratch, "recipe.ron", data);
+            crate::train::Recipe::load(&path)
+                .map(|_| ())
+                .map_err(|e| text(&e))
+        }
+        other => Err(format!("no fuzz target {other}")),
+    }
+}
