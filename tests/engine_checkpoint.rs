@@ -180,3 +180,40 @@ fn training_state_keeps_one_line_per_history_row_and_round_trips() {
     assert_eq!(back.history, state.history);
     assert_eq!(back.step, state.step);
 }
+
+#[test]
+fn a_huge_model_next_to_small_weights_is_refused_before_it_is_built() {
+    let dir = saved_tiny();
+    // The largest shapes check_config allows: ~2.4 GB of generator weights if built.
+    let text = std::fs::read_to_string(dir.path().join("model.ron"))
+        .unwrap()
+        .replace("ngf: 4", "ngf: 1024");
+    std::fs::write(dir.path().join("model.ron"), text).unwrap();
+    let err = load_err(dir.path());
+    assert!(err.contains("generator.safetensors"), "{err}");
+    assert!(err.contains("needs at least"), "{err}");
+}
+
+#[test]
+fn the_weight_counts_checked_before_building_never_exceed_a_real_models() {
+    let dev = common::cpu();
+    for upsampling in [
+        hitogata::model::Upsampling::Transposed,
+        hitogata::model::Upsampling::Resize,
+    ] {
+        for batch_norm in [false, true] {
+            let config = common::tiny_model()
+                .with_upsampling(Some(upsampling))
+                .with_critic_batch_norm(batch_norm);
+            let g = config.init_generator(&dev.device).num_params() as u64;
+            let c = config.init_critic(&dev.device).num_params() as u64;
+            assert!(config.generator_weights_at_least() <= g, "{config:?}");
+            assert!(config.critic_weights_at_least() <= c, "{config:?}");
+            // Close to the real count: the convolutions are nearly all of it.
+            assert!(
+                config.critic_weights_at_least() * 11 / 10 >= c,
+                "{config:?}"
+            );
+        }
+    }
+}

@@ -151,8 +151,13 @@ pub fn save_weights_f16<M: Module + ModuleSnapshot>(
 }
 
 /// Loads weights into `module`, which must have exactly the file's shapes and tensor names.
+///
+/// The module is built (by `build`) only when the file holds a fair share of the `needed`
+/// numbers (see [`ModelConfig::generator_weights_at_least`]): a model.ron describing a huge
+/// model next to a small file is refused before gigabytes are allocated.
 pub fn load_weights<M: Module + ModuleSnapshot>(
-    mut module: M,
+    build: impl FnOnce() -> M,
+    needed: u64,
     path: &Path,
 ) -> Result<M, CheckpointError> {
     if !path.exists() {
@@ -167,11 +172,27 @@ pub fn load_weights<M: Module + ModuleSnapshot>(
     // Validate the header ourselves first: a truncated or garbage file must be an error, and
     // the store memory-maps files without checking their length.
     let bytes = std::fs::read(path).map_err(io_err(path))?;
-    let half = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?
-        .tensors()
-        .iter()
-        .any(|(_, t)| t.dtype() == safetensors::Dtype::F16);
+    let (half, held) = {
+        let tensors = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?
+            .tensors();
+        let held: u64 = tensors
+            .iter()
+            .map(|(_, t)| t.shape().iter().map(|&n| n as u64).product::<u64>())
+            .sum();
+        let half = tensors
+            .iter()
+            .any(|(_, t)| t.dtype() == safetensors::Dtype::F16);
+        (half, held)
+    };
+    // Far too few numbers: refuse before building. (Near misses are built and then compared
+    // tensor by tensor, which names what is expected and what was found.)
+    if needed > held.saturating_mul(4).saturating_add(1 << 20) {
+        return Err(weights_err(format!(
+            "holds {held} numbers; the model described beside it needs at least {needed}"
+        )));
+    }
+    let mut module = build();
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     if half {
         // A compact export: convolution weights in f16 (BatchNorm stays f32), widened on load.
@@ -256,7 +277,11 @@ pub fn best_generator_file(dir: &Path) -> PathBuf {
 pub fn load_generator(path: &Path, device: &Device) -> Result<LoadedGenerator, CheckpointError> {
     let dir = resolve_checkpoint_dir(path)?;
     let config = read_model_config(&dir)?;
-    let generator = load_weights(config.init_generator(device), &best_generator_file(&dir))?;
+    let generator = load_weights(
+        || config.init_generator(device),
+        config.generator_weights_at_least(),
+        &best_generator_file(&dir),
+    )?;
     Ok(LoadedGenerator {
         config,
         generator: generator.valid(),
@@ -285,7 +310,11 @@ pub fn load_critic(
     config: &ModelConfig,
     device: &Device,
 ) -> Result<Critic, CheckpointError> {
-    load_weights(config.init_critic(device), &dir.join(CRITIC_FILE))
+    load_weights(
+        || config.init_critic(device),
+        config.critic_weights_at_least(),
+        &dir.join(CRITIC_FILE),
+    )
 }
 
 /// Writes a generator-only export (model.ron + generator.safetensors) into `dir`, atomically.

@@ -57,6 +57,20 @@ impl ModelConfig {
         self.upsampling.unwrap_or_default()
     }
 
+    /// At least how many numbers the generator's weights hold (its convolution weights, with
+    /// the smaller kernel of the two upsampling kinds): a weights file holding fewer cannot be
+    /// this model's, and is refused before the model is built.
+    pub fn generator_weights_at_least(&self) -> u64 {
+        let (z, g) = (self.latent_dim as u64, self.ngf as u64);
+        z * 8 * g * 16 + 9 * (8 * g * 4 * g + 4 * g * 2 * g + 2 * g * g + g * 3)
+    }
+
+    /// At least how many numbers the critic's weights hold (its convolution weights).
+    pub fn critic_weights_at_least(&self) -> u64 {
+        let d = self.ndf as u64;
+        16 * (3 * d + d * 2 * d + 2 * d * 4 * d + 4 * d * 8 * d + 8 * d)
+    }
+
     /// The output scale in effect (1: plain tanh).
     pub fn output_scale(&self) -> f32 {
         self.output_scale.unwrap_or(1.0)

@@ -171,7 +171,13 @@ impl TrainingSession {
         let device = device.clone().autodiff();
         // A training checkpoint's weight average is the better starting point, as for pictures.
         let file = checkpoint::best_generator_file(&dir);
-        let load = || checkpoint::load_weights(loaded.init_generator(&device), &file);
+        let load = || {
+            checkpoint::load_weights(
+                || loaded.init_generator(&device),
+                loaded.generator_weights_at_least(),
+                &file,
+            )
+        };
         let generator = load()?;
         // A second load, not a clone: clones share BatchNorm statistics.
         let anchor = config.anchored().then(load).transpose()?;

@@ -32,14 +32,29 @@ impl TrainingSession {
             )));
         }
         let device = device.clone().autodiff();
-        let generator =
-            checkpoint::load_weights(model.init_generator(&device), &dir.join(GENERATOR_FILE))?;
-        let critic = checkpoint::load_weights(model.init_critic(&device), &dir.join(CRITIC_FILE))?;
+        let (g_needed, c_needed) = (
+            model.generator_weights_at_least(),
+            model.critic_weights_at_least(),
+        );
+        let generator = checkpoint::load_weights(
+            || model.init_generator(&device),
+            g_needed,
+            &dir.join(GENERATOR_FILE),
+        )?;
+        let critic = checkpoint::load_weights(
+            || model.init_critic(&device),
+            c_needed,
+            &dir.join(CRITIC_FILE),
+        )?;
         let anchor = state
             .config
             .anchored()
             .then(|| {
-                checkpoint::load_weights(model.init_generator(&device), &dir.join(ANCHOR_FILE))
+                checkpoint::load_weights(
+                    || model.init_generator(&device),
+                    g_needed,
+                    &dir.join(ANCHOR_FILE),
+                )
             })
             .transpose()?;
         let mut session = Self::assemble(state.config, device, generator, critic, data);
@@ -52,7 +67,8 @@ impl TrainingSession {
         session.optim_c.import_state(cs, moments_c, &plain);
         let ema_file = dir.join(GENERATOR_EMA_FILE);
         if session.config.ema_decay > 0.0 && ema_file.exists() {
-            let saved = checkpoint::load_weights(model.init_generator(&plain), &ema_file)?;
+            let saved =
+                checkpoint::load_weights(|| model.init_generator(&plain), g_needed, &ema_file)?;
             session.ema = Some(GeneratorEma::from_saved(
                 session.config.ema_decay,
                 state.ema_updates,
