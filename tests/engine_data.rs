@@ -141,3 +141,31 @@ fn timeline_gifs_hold_every_frame() {
     assert_eq!(decoded.len(), 3);
     assert_eq!(decoded[0].buffer().dimensions(), (64, 64));
 }
+
+#[test]
+fn a_picture_too_large_to_square_is_refused_before_decoding() {
+    use hitogata::data::{MAX_IMAGE_SIDE, decode_image};
+    // A thin strip: a small file, but padded to a square it would be 5000 × 5000.
+    let strip = image::RgbImage::from_pixel(1, 5000, image::Rgb([0, 0, 0]));
+    let mut bytes = Vec::new();
+    strip
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    let err = decode_image(&bytes, SquareMode::Pad).unwrap_err();
+    assert!(err.to_lowercase().contains("limit"), "{err}");
+    // The largest allowed side still loads.
+    let edge = image::RgbImage::from_pixel(2, MAX_IMAGE_SIDE, image::Rgb([0, 0, 0]));
+    let mut bytes = Vec::new();
+    edge.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .unwrap();
+    assert_eq!(
+        decode_image(&bytes, SquareMode::Pad).unwrap().dimensions(),
+        (64, 64)
+    );
+}

@@ -171,13 +171,26 @@ fn decode(path: &Path, mode: SquareMode) -> Result<RgbImage, String> {
     decode_image(&std::fs::read(path).map_err(|e| e.to_string())?, mode)
 }
 
-/// Decodes one picture of a data folder (its format guessed from the content, within the
-/// `image` crate's default memory limits) and makes it a 64×64 training picture.
+/// The longest side a training picture may have: it becomes 64×64, and padding a long thin
+/// picture to a square must not take gigabytes.
+pub const MAX_IMAGE_SIDE: u32 = 4096;
+
+/// Decodes one picture of a data folder (its format guessed from the content; at most
+/// [`MAX_IMAGE_SIDE`] a side, checked before decoding) and makes it a 64×64 training picture.
 pub fn decode_image(bytes: &[u8], mode: SquareMode) -> Result<RgbImage, String> {
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
-    let img = reader.decode().map_err(|e| e.to_string())?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => {
+            format!("larger than {MAX_IMAGE_SIDE} pixels a side (a size limit hitogata keeps)")
+        }
+        other => other.to_string(),
+    })?;
     if img.width() == 0 || img.height() == 0 {
         return Err("empty image".into());
     }
