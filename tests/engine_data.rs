@@ -169,3 +169,23 @@ fn a_picture_too_large_to_square_is_refused_before_decoding() {
         (64, 64)
     );
 }
+
+#[test]
+fn a_picture_that_crashes_the_decoder_costs_that_picture_only() {
+    // Found by fuzzing: png 0.18.1 panics on this malformed palette.
+    let crash = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions/image/png-palette-panic");
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(&crash, dir.path().join("bad.png")).unwrap();
+    common::disc_image(2)
+        .save(dir.path().join("good.png"))
+        .unwrap();
+    let data = Dataset::load_folder(dir.path(), SquareMode::Pad).unwrap();
+    assert_eq!(data.len, 1);
+    assert_eq!(data.skipped.len(), 1);
+    assert!(
+        data.skipped[0].reason.contains("decoder"),
+        "{:?}",
+        data.skipped
+    );
+}

@@ -27,5 +27,7 @@ pub fn cpu() -> &'static hitogata::device::ComputeDevice {
 
 /// Feeds one input to `target`'s loader (see `hitogata::fuzz::load`).
 pub fn run(target: &str, data: &[u8]) {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(hitogata::fuzz::tolerate_caught_panics);
     let _ = hitogata::fuzz::load(target, data, dir(), &cpu().device);
 }

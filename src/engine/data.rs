@@ -185,7 +185,11 @@ pub fn decode_image(bytes: &[u8], mode: SquareMode) -> Result<RgbImage, String> 
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     reader.limits(limits);
-    let img = reader.decode().map_err(|e| match e {
+    // A decoder bug must cost one picture, not the whole folder: png 0.18.1 panics on some
+    // malformed palettes (found by fuzzing; see docs/fuzzing.md).
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.decode()))
+        .map_err(|_| "the picture decoder failed on this file (a decoder bug)".to_string())?;
+    let img = decoded.map_err(|e| match e {
         image::ImageError::Limits(_) => {
             format!("larger than {MAX_IMAGE_SIDE} pixels a side (a size limit hitogata keeps)")
         }
