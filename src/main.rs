@@ -7,6 +7,7 @@ use clap::Parser;
 mod cli;
 
 fn main() {
+    hitogata::allocator::tune_for_tensors();
     let args = cli::Cli::parse();
     let code = match cli::run(args) {
         Ok(()) => 0,

@@ -1,5 +1,6 @@
 //! The engine: model, devices, data, latent vectors, checkpoints, training. Never imports UI code.
 
+pub mod allocator;
 pub mod atomic;
 pub mod bookmarks;
 pub mod checkpoint;
