@@ -311,20 +311,15 @@ fn a_termination_signal_saves_a_checkpoint_too() {
     stopping_saves_a_checkpoint(libc::SIGHUP);
 }
 
-fn stopping_saves_a_checkpoint(signal: i32) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("discs");
-    let run = tmp.path().join("run");
-    common::write_disc_folder(&data, 8);
-    let mut args = train_args(&data, &run, "100000", &[]);
-    args.push("--json");
+/// Starts `hitogata ARGS` (a training run into `run`) and returns once it is under way: the
+/// sample grid of step 2 is written.
+fn train_under_way(args: &[&str], run: &Path) -> std::process::Child {
     let child = Command::new(env!("CARGO_BIN_EXE_hitogata"))
-        .args(&args)
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until training is under way (a sample grid after step 1), then interrupt.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !run.join("samples/step-000002.png").exists() {
         assert!(
@@ -333,6 +328,18 @@ fn stopping_saves_a_checkpoint(signal: i32) {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    child
+}
+
+fn stopping_saves_a_checkpoint(signal: i32) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("discs");
+    let run = tmp.path().join("run");
+    common::write_disc_folder(&data, 8);
+    let mut args = train_args(&data, &run, "100000", &[]);
+    args.push("--json");
+    // Once training is under way (a sample grid after step 2), go on.
+    let child = train_under_way(&args, &run);
     // SAFETY: signalling our own child process.
     unsafe { libc::kill(child.id() as i32, signal) };
     let out = child.wait_with_output().unwrap();
@@ -1252,20 +1259,8 @@ fn the_dataset_folder_removed_during_training_loses_nothing() {
     let data = tmp.path().join("discs");
     let run = tmp.path().join("run");
     common::write_disc_folder(&data, 8);
-    let child = Command::new(env!("CARGO_BIN_EXE_hitogata"))
-        .args(train_args(&data, &run, "12", &[]))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !run.join("samples/step-000002.png").exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "training did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    // Once training is under way (a sample grid after step 2), go on.
+    let child = train_under_way(&train_args(&data, &run, "12", &[]), &run);
     std::fs::remove_dir_all(&data).unwrap();
     // The pictures were read into memory at the start: the run goes on to its end.
     let out = child.wait_with_output().unwrap();

@@ -75,6 +75,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The one latent vector a command draws around: the first of `file` (as `generate` writes
+/// them) or the vector of `seed`; it must have `dim` entries (`what` takes them).
+pub fn one_latent(
+    file: Option<&std::path::Path>,
+    seed: u64,
+    dim: usize,
+    what: &str,
+) -> anyhow::Result<hitogata::latent::Latent> {
+    let z = match file {
+        Some(path) => hitogata::latent::LatentFile::load(path)?
+            .latents
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("{} holds no latent vector", path.display()))?,
+        None => hitogata::latent::Latent::from_seed(seed, dim),
+    };
+    if z.dim() != dim {
+        anyhow::bail!("the latent vector has {} entries; {what} {dim}", z.dim());
+    }
+    Ok(z)
+}
+
 /// Prints the chosen device once, clearly, to stderr.
 pub fn announce_device(device: &hitogata::device::ComputeDevice) {
     eprintln!("device: {}", device.description);

@@ -10,7 +10,7 @@ use hitogata::checkpoint_notes::content_hash;
 use hitogata::device::{DeviceChoice, select_device};
 use hitogata::directions::{DirectionSet, axis, sensitivity, strip, strip_values};
 use hitogata::inference::generate_images;
-use hitogata::latent::{Latent, LatentFile};
+use hitogata::latent::Latent;
 use hitogata::picture_state::{PictureState, save_png_with_state};
 use hitogata::render::{grid, upscale};
 
@@ -64,20 +64,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     super::announce_device(&device);
     let loaded = load_generator(&args.checkpoint, &device.device)?;
     let dim = loaded.config.latent_dim;
-    let z = match &args.z {
-        Some(path) => LatentFile::load(path)?
-            .latents
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{} holds no latent vector", path.display()))?,
-        None => Latent::from_seed(args.seed, dim),
-    };
-    if z.dim() != dim {
-        bail!(
-            "the latent vector has {} entries; the generator takes {dim}",
-            z.dim()
-        );
-    }
+    let z = super::one_latent(args.z.as_deref(), args.seed, dim, "the generator takes")?;
     let rows: Vec<(String, Vec<f32>)> = match (&args.directions, &args.dims) {
         (Some(path), _) => {
             let set = DirectionSet::load(path)?;

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::bail;
 use clap::Args;
 use hitogata::device::{DeviceChoice, select_device};
-use hitogata::latent::{Latent, LatentFile};
 use hitogata::render::{grid, upscale};
 use hitogata::snapshots::{Timeline, picture_changes, save_timeline_gif};
 
@@ -50,20 +49,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
         eprintln!("skipped the snapshot of step {step}: {why}");
     }
     let dim = timeline.latent_dim();
-    let z = match &args.z {
-        Some(path) => LatentFile::load(path)?
-            .latents
-            .into_iter()
-            .next()
-            .ok_or_else(|| anyhow::anyhow!("{} holds no latent vector", path.display()))?,
-        None => Latent::from_seed(args.seed, dim),
-    };
-    if z.dim() != dim {
-        bail!(
-            "the latent vector has {} entries; the snapshots take {dim}",
-            z.dim()
-        );
-    }
+    let z = super::one_latent(args.z.as_deref(), args.seed, dim, "the snapshots take")?;
     let frames = timeline.draw(&z, &device.device);
     let changes = picture_changes(&frames);
     hitogata::atomic::write_atomic(

@@ -337,9 +337,8 @@ pub fn strip_effect(images: &[image::RgbImage], values: &[f32]) -> Vec<f32> {
                 .windows(2)
                 .zip(values.windows(2))
                 .map(|(pair, v)| {
-                    let (a, b) = (pair[0].as_raw(), pair[1].as_raw());
-                    let diff: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
-                    diff as f32 / a.len().max(1) as f32 / (v[1] - v[0]).abs().max(1e-6)
+                    crate::engine::render::mean_abs_difference(&pair[0], &pair[1])
+                        / (v[1] - v[0]).abs().max(1e-6)
                 })
                 .sum();
             total / (steps - 1) as f32

@@ -49,6 +49,13 @@ pub fn grid(images: &[RgbImage], cols: usize, pad: u32) -> RgbImage {
     out
 }
 
+/// Mean absolute difference of two pictures' pixel values (0–255), over every channel.
+pub fn mean_abs_difference(a: &RgbImage, b: &RgbImage) -> f32 {
+    let (a, b) = (a.as_raw(), b.as_raw());
+    let diff: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
+    diff as f32 / a.len().max(1) as f32
+}
+
 /// Nearest-neighbour upscaling by an integer factor (keeps the flat, pixel-exact look).
 pub fn upscale(img: &RgbImage, factor: u32) -> RgbImage {
     let (w, h) = img.dimensions();

@@ -12,7 +12,7 @@ use crate::engine::checkpoint::load_generator;
 use crate::engine::inference::generate_images;
 use crate::engine::latent::Latent;
 use crate::engine::model::Generator;
-use crate::engine::render::{save_gif, upscale};
+use crate::engine::render::{mean_abs_difference, save_gif, upscale};
 
 /// Why a run's snapshots cannot be shown.
 #[derive(Debug, thiserror::Error)]
@@ -197,11 +197,7 @@ impl Timeline {
 pub fn picture_changes(frames: &[RgbImage]) -> Vec<f32> {
     frames
         .windows(2)
-        .map(|pair| {
-            let (a, b) = (pair[0].as_raw(), pair[1].as_raw());
-            let diff: u64 = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as u64).sum();
-            diff as f32 / a.len().max(1) as f32
-        })
+        .map(|pair| mean_abs_difference(&pair[0], &pair[1]))
         .collect()
 }
 
