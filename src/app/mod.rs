@@ -89,6 +89,8 @@ struct Persisted {
     zoom: Option<f32>,
     smooth: bool,
     checkpoint: Option<PathBuf>,
+    /// The Training tab's remote server (its token is kept in a private file, not here).
+    remote_address: Option<String>,
 }
 
 const STORAGE_KEY: &str = "hitogata";
@@ -176,8 +178,10 @@ impl HitogataApp {
                 .unwrap_or_default()
         };
         let ctx = cc.egui_ctx.clone();
-        let worker =
-            InferenceWorker::spawn(options.device, Box::new(move || ctx.request_repaint()));
+        let worker = InferenceWorker::spawn(
+            options.device.clone(),
+            Box::new(move || ctx.request_repaint()),
+        );
         let checkpoint = options
             .checkpoint
             .clone()
@@ -205,9 +209,14 @@ impl HitogataApp {
         explorer.zoom = persisted.zoom.unwrap_or(5.0);
         explorer.smooth = persisted.smooth;
         let (file_tx, file_rx) = channel();
+        let mut training = TrainingTab::default();
+        training.remember_remote(
+            persisted.remote_address.clone(),
+            bookmarks_path.with_file_name("remote-token"),
+        );
         Self {
             tab: Tab::Explorer,
-            training: TrainingTab::default(),
+            training,
             explorer,
             bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
             jitter: JitterPanel::default(),
@@ -238,7 +247,7 @@ impl HitogataApp {
 
     /// The device the user asked for (other workers start on it too).
     pub fn device_choice(&self) -> DeviceChoice {
-        self.device_choice
+        self.device_choice.clone()
     }
 
     /// A fresh tag for a batch request.
@@ -584,6 +593,7 @@ impl eframe::App for HitogataApp {
             zoom: Some(self.explorer.zoom),
             smooth: self.explorer.smooth,
             checkpoint: self.checkpoint_dir.clone(),
+            remote_address: self.training.remote_address(),
         };
         eframe::set_value(storage, STORAGE_KEY, &persisted);
     }

@@ -16,9 +16,8 @@ use image::RgbImage;
 /// Arguments of `hitogata bench`.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Devices to measure: auto = the CPU plus wgpu when a hardware GPU is present.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
     /// Generator/critic widths to measure.
     #[arg(long, value_delimiter = ',', default_values_t = vec![64, 32])]
     ngf: Vec<usize>,
@@ -96,14 +95,14 @@ fn train_rate(
 /// Runs `hitogata bench`.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut devices = Vec::new();
-    match args.device {
+    match args.device.choice()? {
         DeviceChoice::Auto => {
-            devices.push(select_device(DeviceChoice::Cpu)?);
+            devices.push(select_device(&DeviceChoice::Cpu)?);
             if probe_adapters().iter().any(|a| a.hardware) {
-                devices.push(select_device(DeviceChoice::Wgpu)?);
+                devices.push(select_device(&DeviceChoice::Wgpu)?);
             }
         }
-        choice => devices.push(select_device(choice)?),
+        choice => devices.push(select_device(&choice)?),
     }
     println!("| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |");
     println!("|---|---|---|---|---|---|");
@@ -127,6 +126,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             let name = match device.backend {
                 hitogata::device::Backend::Cpu => "cpu (flex)",
                 hitogata::device::Backend::Wgpu => "wgpu",
+                hitogata::device::Backend::Remote => "remote",
             };
             println!("| {name} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |");
         }

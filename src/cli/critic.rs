@@ -8,7 +8,7 @@ use clap::Args;
 use hitogata::checkpoint::{CRITIC_FILE, load_generator, resolve_checkpoint_dir, save_weights_f16};
 use hitogata::critique::{fit_critic, separation, subset};
 use hitogata::data::{Dataset, SquareMode};
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 
 /// Arguments of `hitogata critic`.
 #[derive(Args, Debug)]
@@ -28,14 +28,13 @@ pub struct CriticArgs {
     /// Seed of the batches and the fresh generated pictures.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
 }
 
 /// Runs `hitogata critic`; prints `accuracy<TAB>gap` of the held-out test on stdout.
 pub fn run(args: CriticArgs) -> anyhow::Result<()> {
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let dir = resolve_checkpoint_dir(&args.checkpoint)?;
     let all = Dataset::load_folder(&args.data, SquareMode::Pad)?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use hitogata::checkpoint::load_generator;
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 use hitogata::directions::{DirectionSet, Method, pca, sefa};
 
 /// Arguments of `hitogata directions`.
@@ -29,16 +29,15 @@ pub struct DirectionsArgs {
     /// Write the directions as RON (for `sweep --directions` and the app).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
 }
 
 /// Runs `hitogata directions`: one line per direction on stdout, `NAME<TAB>SCORE`.
 pub fn run(args: DirectionsArgs) -> anyhow::Result<()> {
     anyhow::ensure!(args.count > 0, "--count must be at least 1");
     anyhow::ensure!(args.samples >= 2, "--samples must be at least 2");
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let loaded = load_generator(&args.checkpoint, &device.device)?;
     let directions = match args.method {

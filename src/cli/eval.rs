@@ -6,7 +6,7 @@ use burn::tensor::Device;
 use clap::Args;
 use hitogata::checkpoint::{LoadedGenerator, load_generator};
 use hitogata::data::{Dataset, SquareMode};
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 use hitogata::eval::{
     SwdConfig, faint_noise, mean, median, moved_at_most, multiscale_swd_many, nearest_neighbours,
 };
@@ -37,9 +37,8 @@ pub struct EvalArgs {
     /// ±1 from seed to seed on 1,000 faces, the 16 px level most.
     #[arg(long, default_value_t = 1)]
     repeats: usize,
-    /// Where to compute the generator.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
     /// Also write the figures as RON to this file (a list when several checkpoints are given).
     #[arg(long)]
     report: Option<PathBuf>,
@@ -218,7 +217,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         );
     }
     let count = args.count.min(data.len / 2).max(1);
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     // Load every checkpoint first, so a bad path fails before minutes of work.
     let loaded = args

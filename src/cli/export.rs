@@ -25,7 +25,7 @@ pub struct ExportArgs {
 
 /// Runs `hitogata export`.
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
-    let device = select_device(DeviceChoice::Cpu)?;
+    let device = select_device(&DeviceChoice::Cpu)?;
     let mut loaded = load_generator(&args.checkpoint, &device.device)?;
     if let Some(scale) = args.output_scale {
         loaded.config = loaded

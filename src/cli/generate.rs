@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::checkpoint_notes::content_hash;
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 use hitogata::inference::generate_images;
 use hitogata::latent::Latent;
 use hitogata::latent::{LatentFile, sample_batch};
@@ -41,9 +41,8 @@ pub struct GenerateArgs {
     /// Nearest-neighbour upscaling factor (1 = 64×64).
     #[arg(long, default_value_t = 1)]
     scale: u32,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
 }
 
 fn numbered(path: &Path, i: usize) -> PathBuf {
@@ -62,7 +61,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if !(1..=64).contains(&args.scale) {
         bail!("--scale must be between 1 and 64");
     }
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let remembered = args.from_png.as_deref().map(read_state).transpose()?;
     let checkpoint = match (&args.checkpoint, &remembered) {

@@ -9,6 +9,7 @@ mod eval;
 mod export;
 mod generate;
 mod json_events;
+mod serve;
 mod sweep;
 mod timeline;
 mod train;
@@ -26,8 +27,41 @@ pub struct Cli {
     #[arg(long)]
     bookmarks: Option<std::path::PathBuf>,
     /// Where the desktop app runs the generator.
-    #[arg(long, value_enum, default_value_t = hitogata::device::DeviceChoice::Auto)]
-    device: hitogata::device::DeviceChoice,
+    #[command(flatten)]
+    device: DeviceArgs,
+}
+
+/// Where a command computes, and the token a remote server needs.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DeviceArgs {
+    /// Where to compute: auto, cpu, wgpu, or remote:ADDRESS (a machine running `hitogata
+    /// serve`: remote:ID@HOST:PORT over iroh, remote:ws://HOST:PORT over websocket).
+    #[arg(long, default_value_t = hitogata::device::DeviceChoice::Auto)]
+    pub device: hitogata::device::DeviceChoice,
+    /// The remote server's token (default: the HITOGATA_TOKEN environment variable).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+impl DeviceArgs {
+    /// The device asked for, with a remote server's token read in.
+    pub fn choice(&self) -> anyhow::Result<hitogata::device::DeviceChoice> {
+        use hitogata::device::DeviceChoice;
+        match &self.device {
+            DeviceChoice::Remote(target) => {
+                let token = hitogata::remote::read_token(self.token_file.as_deref())
+                    .map_err(anyhow::Error::msg)?;
+                Ok(DeviceChoice::Remote(hitogata::device::RemoteTarget {
+                    token,
+                    ..target.clone()
+                }))
+            }
+            _ if self.token_file.is_some() => {
+                anyhow::bail!("--token-file is for --device remote:ADDRESS")
+            }
+            other => Ok(other.clone()),
+        }
+    }
 }
 
 // Parsed once per process: the size of the largest variant does not matter.
@@ -52,6 +86,8 @@ enum Command {
     Sweep(sweep::SweepArgs),
     /// Draw one face through training: a latent vector by every snapshot a run kept.
     Timeline(timeline::TimelineArgs),
+    /// Lend this machine's device (a GPU) to hitogata on another machine: train there, compute here.
+    Serve(serve::ServeArgs),
 }
 
 /// Runs the parsed command line.
@@ -66,10 +102,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Critic(args)) => critic::run(args),
         Some(Command::Sweep(args)) => sweep::run(args),
         Some(Command::Timeline(args)) => timeline::run(args),
+        Some(Command::Serve(args)) => serve::run(args),
         None => run_app(hitogata::app::AppOptions {
             checkpoint: cli.checkpoint,
             bookmarks_path: cli.bookmarks,
-            device: cli.device,
+            device: cli.device.choice()?,
             fresh: false,
         }),
     }

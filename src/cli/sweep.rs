@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::checkpoint_notes::content_hash;
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 use hitogata::directions::{DirectionSet, axis, sensitivity, strip, strip_values};
 use hitogata::inference::generate_images;
 use hitogata::latent::Latent;
@@ -44,9 +44,8 @@ pub struct SweepArgs {
     /// Output PNG.
     #[arg(long)]
     out: PathBuf,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
 }
 
 /// Runs `hitogata sweep`; prints `NAME<TAB>SENSITIVITY` per row (mean pixel change per unit).
@@ -60,7 +59,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     if !(1..=16).contains(&args.scale) {
         bail!("--scale must be between 1 and 16");
     }
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let loaded = load_generator(&args.checkpoint, &device.device)?;
     let dim = loaded.config.latent_dim;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use hitogata::device::{DeviceChoice, select_device};
+use hitogata::device::select_device;
 use hitogata::render::{grid, upscale};
 use hitogata::snapshots::{Timeline, picture_changes, save_timeline_gif};
 
@@ -31,9 +31,8 @@ pub struct TimelineArgs {
     /// Nearest-neighbour upscaling factor of the strip and the GIF.
     #[arg(long, default_value_t = 2)]
     scale: u32,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
 }
 
 /// Runs `hitogata timeline`; prints `STEP<TAB>CHANGE` per snapshot (mean absolute pixel
@@ -42,7 +41,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     if !(1..=16).contains(&args.scale) {
         bail!("--scale must be between 1 and 16");
     }
-    let device = select_device(args.device)?;
+    let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let timeline = Timeline::load(&args.run, &device.device)?;
     for (step, why) in &timeline.skipped {

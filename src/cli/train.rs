@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::bail;
 use clap::{Args, ValueEnum};
 use hitogata::data::{SquareMode, summarize_skipped};
-use hitogata::device::DeviceChoice;
 use hitogata::migrate;
 use hitogata::model::Upsampling;
 use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
@@ -69,9 +68,8 @@ pub struct TrainArgs {
     /// Objective (new runs).
     #[arg(long, value_enum, default_value_t = Algorithm::Wgan)]
     algo: Algorithm,
-    /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    device: DeviceChoice,
+    #[command(flatten)]
+    device: super::DeviceArgs,
     /// Seed for weights, batches and noise (new runs).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -325,7 +323,7 @@ fn job(args: &TrainArgs) -> anyhow::Result<TrainJob> {
     };
     Ok(TrainJob {
         square: args.square,
-        device: args.device,
+        device: args.device.choice()?,
         sample_every: args.sample_every,
         checkpoint_every: args.checkpoint_every,
         snapshot_every: args.snapshot_every,
@@ -380,7 +378,7 @@ fn run_recipe(
             break;
         }
         let Some(job) = recipe
-            .job(i, &args.run, args.device)
+            .job(i, &args.run, args.device.choice()?)
             .map_err(anyhow::Error::msg)?
         else {
             eprintln!("leg {} ({}): done already", i + 1, leg.run);

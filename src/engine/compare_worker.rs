@@ -168,7 +168,7 @@ fn run(
     tx: Sender<CompareEvent>,
     wake: Box<dyn Fn() + Send>,
 ) {
-    let device = select_device(choice).unwrap_or_else(|e| cpu_device(&format!(" — {e}")));
+    let device = select_device(&choice).unwrap_or_else(|e| cpu_device(&format!(" — {e}")));
     let mut loaded: Option<Timeline> = None;
     while let Some(job) = next_job(&shared) {
         let event = match job {

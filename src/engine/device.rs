@@ -9,8 +9,7 @@ use burn::tensor::wgpu::wgpu;
 use burn::tensor::{Device, DeviceKind};
 
 /// What the user asked for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum DeviceChoice {
     /// A hardware GPU through wgpu when one is present, else the CPU.
     #[default]
@@ -19,6 +18,39 @@ pub enum DeviceChoice {
     Wgpu,
     /// burn's pure-Rust CPU backend (`flex`).
     Cpu,
+    /// Another machine's device, served by `hitogata serve` (see `engine::remote`).
+    Remote(RemoteTarget),
+}
+
+/// A server to train on: where it is, and the token its authorizer checks.
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteTarget {
+    /// What follows `remote:` (see the module's documentation).
+    pub address: String,
+    /// Never written anywhere by hitogata's settings or run files.
+    #[serde(skip)]
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for RemoteTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteTarget")
+            .field("address", &self.address)
+            .field("token", &self.token.as_ref().map(|_| ".."))
+            .finish()
+    }
+}
+
+impl DeviceChoice {
+    /// Whether a lost connection to this device can be reopened without restarting hitogata:
+    /// burn 0.22 keeps one websocket session per server and token for the life of the process
+    /// and never reopens it, while hitogata dials each iroh connection from a fresh endpoint.
+    pub fn reconnects_in_process(&self) -> bool {
+        match self {
+            Self::Remote(target) => !target.address.trim().starts_with("ws://"),
+            _ => true,
+        }
+    }
 }
 
 impl std::str::FromStr for DeviceChoice {
@@ -28,9 +60,15 @@ impl std::str::FromStr for DeviceChoice {
             "auto" => Ok(Self::Auto),
             "wgpu" | "gpu" => Ok(Self::Wgpu),
             "cpu" | "flex" => Ok(Self::Cpu),
-            other => Err(format!(
-                "unknown device '{other}': expected auto, wgpu or cpu"
-            )),
+            _ => match s.trim().strip_prefix("remote:") {
+                Some(address) if !address.trim().is_empty() => Ok(Self::Remote(RemoteTarget {
+                    address: address.trim().to_string(),
+                    token: None,
+                })),
+                _ => Err(format!(
+                    "unknown device '{s}': expected auto, wgpu, cpu or remote:ADDRESS"
+                )),
+            },
         }
     }
 }
@@ -41,6 +79,7 @@ impl fmt::Display for DeviceChoice {
             Self::Auto => "auto",
             Self::Wgpu => "wgpu",
             Self::Cpu => "cpu",
+            Self::Remote(target) => return write!(f, "remote:{}", target.address),
         })
     }
 }
@@ -52,6 +91,8 @@ pub enum Backend {
     Wgpu,
     /// burn `flex`, pure-Rust CPU.
     Cpu,
+    /// A device on a `hitogata serve` machine.
+    Remote,
 }
 
 /// A device ready to use, with a human explanation of how it was chosen.
@@ -71,6 +112,9 @@ pub enum DeviceError {
     /// wgpu was asked for explicitly and cannot start.
     #[error("cannot start the wgpu device: {0}")]
     Wgpu(String),
+    /// The remote server could not be reached or refused us.
+    #[error("{0}")]
+    Remote(String),
 }
 
 /// A wgpu adapter found while probing.
@@ -132,8 +176,9 @@ fn wgpu_device(_kind: DeviceKind) -> Result<Device, String> {
 }
 
 /// Resolves a [`DeviceChoice`] to a usable device.
-pub fn select_device(choice: DeviceChoice) -> Result<ComputeDevice, DeviceError> {
+pub fn select_device(choice: &DeviceChoice) -> Result<ComputeDevice, DeviceError> {
     match choice {
+        DeviceChoice::Remote(target) => remote_device(target),
         DeviceChoice::Cpu => Ok(cpu_device(" — chosen with --device cpu")),
         DeviceChoice::Wgpu => {
             let adapters = probe_adapters();
@@ -194,4 +239,24 @@ pub fn select_device(choice: DeviceChoice) -> Result<ComputeDevice, DeviceError>
             }
         }
     }
+}
+
+#[cfg(feature = "remote")]
+fn remote_device(target: &RemoteTarget) -> Result<ComputeDevice, DeviceError> {
+    let device = crate::engine::remote::connect(target).map_err(DeviceError::Remote)?;
+    let place = crate::engine::remote::RemoteAddress::parse(&target.address)
+        .map(|a| a.describe())
+        .unwrap_or_else(|_| target.address.clone());
+    Ok(ComputeDevice {
+        device,
+        backend: Backend::Remote,
+        description: format!("remote server at {place}"),
+    })
+}
+
+#[cfg(not(feature = "remote"))]
+fn remote_device(_target: &RemoteTarget) -> Result<ComputeDevice, DeviceError> {
+    Err(DeviceError::Remote(
+        "this build of hitogata has no remote backend (the `remote` feature)".into(),
+    ))
 }

@@ -20,6 +20,8 @@ pub mod model;
 pub mod nearest;
 pub mod optim;
 pub mod picture_state;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod render;
 pub mod snapshots;
 pub mod train;

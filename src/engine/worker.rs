@@ -321,7 +321,7 @@ fn run(
         wake();
         ok
     };
-    let device: ComputeDevice = match select_device(choice) {
+    let device: ComputeDevice = match select_device(&choice) {
         Ok(d) => d,
         Err(e) => crate::engine::device::cpu_device(&format!(" — {e}")),
     };

@@ -2,7 +2,7 @@
 
 use crate::app::training::TrainingAction;
 use crate::app::training::live::{LiveRun, RunState};
-use crate::engine::train::TrainCommand;
+use crate::engine::train::{CONNECTION_LOST, TrainCommand};
 
 /// The buttons for where the run stands, and the sample interval (changeable while running).
 pub fn show(live: &LiveRun, sample_every: &mut u64, ui: &mut egui::Ui) -> Vec<TrainingAction> {
@@ -29,7 +29,16 @@ pub fn show(live: &LiveRun, sample_every: &mut u64, ui: &mut egui::Ui) -> Vec<Tr
                 }
             }
             RunState::Paused => {
-                if ui.button("Resume").clicked() {
+                let lost = live
+                    .notice
+                    .as_deref()
+                    .is_some_and(|n| n.starts_with(CONNECTION_LOST));
+                let label = if lost {
+                    "Reconnect and resume"
+                } else {
+                    "Resume"
+                };
+                if ui.button(label).clicked() {
                     actions.push(command(TrainCommand::Resume));
                 }
             }

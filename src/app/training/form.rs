@@ -55,8 +55,13 @@ pub struct RunForm {
     pub run_dir: String,
     /// How the run starts.
     pub mode: RunMode,
-    /// Where it computes.
+    /// Where it computes (for a remote server, the address and token are the two fields below).
     pub device: DeviceChoice,
+    /// The `hitogata serve` address, as it printed it (remembered between runs).
+    pub remote_address: String,
+    /// The server's token (remembered in a file only its owner can read, never in the app's
+    /// settings).
+    pub remote_token: String,
     /// A new run's settings; while resuming, the checkpoint's (the starting point for changes).
     pub config: TrainConfig,
     /// Critic-only updates before a new critic steers a trained generator.
@@ -84,6 +89,8 @@ impl Default for RunForm {
             run_dir: "runs/faces".into(),
             mode: RunMode::New,
             device: DeviceChoice::Auto,
+            remote_address: String::new(),
+            remote_token: String::new(),
             config,
             critic_warmup: 100,
             detail_anchor: 0.0,
@@ -147,6 +154,30 @@ impl RunForm {
         }
     }
 
+    /// The device, with the remote fields filled in.
+    pub fn device_choice(&self) -> Result<DeviceChoice, String> {
+        match &self.device {
+            DeviceChoice::Remote(_) => {
+                if self.remote_address.trim().is_empty() {
+                    return Err(
+                        "give the remote server's address (hitogata serve prints it)".into(),
+                    );
+                }
+                let token = self.remote_token.trim();
+                Ok(DeviceChoice::Remote(crate::engine::device::RemoteTarget {
+                    address: self
+                        .remote_address
+                        .trim()
+                        .trim_start_matches("--device ")
+                        .trim_start_matches("remote:")
+                        .to_string(),
+                    token: (!token.is_empty()).then(|| token.to_string()),
+                }))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
     /// The job these settings describe; `explorer` is the generator the explorer shows.
     pub fn job(&self, explorer: Option<&Path>) -> Result<TrainJob, String> {
         // The fields may hold a loaded run's anchor: only a fine-tune has one to anchor to.
@@ -172,7 +203,7 @@ impl RunForm {
             } else {
                 0
             },
-            device: self.device,
+            device: self.device_choice()?,
             sample_every: self.sample_every,
             checkpoint_every: self.checkpoint_every,
             snapshot_every: self.snapshot_every,

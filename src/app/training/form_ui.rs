@@ -67,17 +67,57 @@ pub fn basic(
         ui.horizontal(|ui| {
             algorithm_selector(form, ui);
             egui::ComboBox::new("train-device", "device")
-                .selected_text(form.device.to_string())
+                .selected_text(match form.device {
+                    DeviceChoice::Remote(_) => "remote GPU".to_string(),
+                    ref other => other.to_string(),
+                })
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut form.device, DeviceChoice::Auto, "auto");
                     ui.selectable_value(&mut form.device, DeviceChoice::Wgpu, "wgpu");
                     ui.selectable_value(&mut form.device, DeviceChoice::Cpu, "cpu");
+                    ui.selectable_value(
+                        &mut form.device,
+                        DeviceChoice::Remote(Default::default()),
+                        "remote GPU…",
+                    )
+                    .on_hover_text("A machine running `hitogata serve`");
                 })
                 .response
                 .on_hover_text("auto: a GPU through wgpu when there is one, else the CPU");
         });
+        if matches!(form.device, DeviceChoice::Remote(_)) {
+            remote_fields(form, ui);
+        }
     });
     actions
+}
+
+/// Where the remote server is and its token, as `hitogata serve` printed them.
+fn remote_fields(form: &mut RunForm, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        let name = ui.label("server");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.remote_address)
+                .hint_text("ID@HOST:PORT or ws://HOST:PORT")
+                .desired_width(320.0),
+        )
+        .labelled_by(name.id)
+        .on_hover_text(
+            "What `hitogata serve` printed after --device remote: (iroh: ID@HOST:PORT, \
+             encrypted; websocket: ws://HOST:PORT, e.g. through an SSH tunnel)",
+        );
+        let name = ui.label("token");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.remote_token)
+                .password(true)
+                .desired_width(160.0),
+        )
+        .labelled_by(name.id)
+        .on_hover_text(
+            "The token `hitogata serve` printed; kept in a file only you can read, not in the \
+             app's settings",
+        );
+    });
 }
 
 fn mode_selector(form: &mut RunForm, explorer: Option<&Path>, ui: &mut egui::Ui) {

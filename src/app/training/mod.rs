@@ -48,6 +48,8 @@ pub struct TrainingTab {
     live: LiveRun,
     smoothing: Smoothing,
     worker: Option<TrainWorker>,
+    /// Where the remote server's token is kept (a file only its owner can read).
+    token_file: Option<PathBuf>,
     /// Ask whether to save before closing.
     pub confirm_close: bool,
 }
@@ -147,6 +149,24 @@ impl TrainingTab {
         self.form.data_dir = dir.display().to_string();
     }
 
+    /// The remote server remembered from last time: its address, and the file its token is
+    /// kept in (read now: a few bytes, at start-up).
+    pub fn remember_remote(&mut self, address: Option<String>, token_file: PathBuf) {
+        if let Some(address) = address {
+            self.form.remote_address = address;
+        }
+        if let Ok(token) = std::fs::read_to_string(&token_file) {
+            self.form.remote_token = token.trim().to_string();
+        }
+        self.token_file = Some(token_file);
+    }
+
+    /// The remote server's address to remember (never the token).
+    pub fn remote_address(&self) -> Option<String> {
+        let address = self.form.remote_address.trim();
+        (!address.is_empty()).then(|| address.to_string())
+    }
+
     /// Starts a run with the form's settings; `explorer` is the explorer's generator.
     pub fn start(&mut self, ctx: &egui::Context, explorer: Option<&Path>) {
         if self.active() {
@@ -154,6 +174,16 @@ impl TrainingTab {
         }
         match self.form.job(explorer) {
             Ok(job) => {
+                if let (crate::engine::device::DeviceChoice::Remote(target), Some(file)) =
+                    (&job.device, &self.token_file)
+                    && let Some(token) = target.token.clone()
+                {
+                    let file = file.clone();
+                    std::thread::spawn(move || {
+                        let _ =
+                            crate::engine::atomic::write_private_atomic(&file, token.as_bytes());
+                    });
+                }
                 self.live.starting();
                 let ctx = ctx.clone();
                 self.worker = Some(TrainWorker::start(

@@ -26,7 +26,7 @@ pub use ema::GeneratorEma;
 pub use events::{StopCause, TrainCommand, TrainEvent};
 pub use recipe::Recipe;
 pub use run_dir::RunDir;
-pub use runner::{RunControl, RunError, RunObserver};
+pub use runner::{CONNECTION_LOST, RunControl, RunError, RunObserver};
 pub use session::{Metrics, TrainError, TrainState, TrainingSession};
 pub use spec::{DivergencePolicy, RunSpec, RunStart, TrainJob};
 pub use worker::TrainWorker;

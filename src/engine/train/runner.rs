@@ -7,13 +7,16 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use crate::engine::data::{DataError, Dataset};
-use crate::engine::device::{ComputeDevice, DeviceError, select_device};
+use crate::engine::device::{Backend, ComputeDevice, DeviceError, select_device};
 use crate::engine::train::changes::RunChanges;
 use crate::engine::train::collapse::{CollapseChange, CollapseWatch};
 use crate::engine::train::events::{StopCause, TrainCommand, TrainEvent};
 use crate::engine::train::run_dir::RunDir;
 use crate::engine::train::session::{Metrics, TrainError, TrainingSession};
 use crate::engine::train::spec::{DivergencePolicy, RunSpec, RunStart, TrainJob};
+
+/// How a pause for a lost remote server starts (the app offers to reconnect after it).
+pub const CONNECTION_LOST: &str = "lost the connection to the remote server";
 
 /// A critic loss this large means the run has blown up even if it is still finite.
 pub const EXPLODED: f32 = 1e6;
@@ -36,6 +39,11 @@ pub trait RunControl {
     fn poll(&mut self, paused: bool) -> Option<TrainCommand>;
     /// Told around each step and warm-up update (the app shows it).
     fn set_busy(&mut self, _busy: bool) {}
+    /// Whether someone can answer a pause (the app can; a script cannot). A run that lost its
+    /// remote server then waits to reconnect instead of ending.
+    fn interactive(&self) -> bool {
+        false
+    }
 }
 
 /// A channel of commands (the app's worker); a closed channel stops the run without saving.
@@ -76,6 +84,11 @@ pub enum RunError {
     /// Writing samples or snapshots.
     #[error("{0}")]
     Io(String),
+    /// The remote server went away mid-run.
+    #[error(
+        "lost the connection to the remote server ({0}); the last checkpoint on disk is intact: resume the run when the server is back"
+    )]
+    Connection(String),
 }
 
 /// Runs `job` to its end: its step limit, a stop command, or an error. Everything it does is
@@ -112,7 +125,7 @@ pub fn run(
             .collect(),
         seconds: started.elapsed().as_secs_f32(),
     });
-    let device = select_device(job.device)?;
+    let device = select_device(&job.device)?;
     let session = job.spec.build(&job.run, Arc::new(data), &device.device)?;
     Runner {
         job,
@@ -125,6 +138,7 @@ pub fn run(
         paused: false,
         warmup_done: 0,
         saved: false,
+        lost: None,
     }
     .go()
 }
@@ -141,6 +155,8 @@ struct Runner<'a> {
     warmup_done: u64,
     /// Whether this run has written a checkpoint (a rollback returns to it).
     saved: bool,
+    /// Why the remote server is gone, while the run waits to reconnect.
+    lost: Option<String>,
 }
 
 /// What the loop does after one turn.
@@ -164,9 +180,17 @@ impl Runner<'_> {
             self.samples()?;
         }
         loop {
-            match self.turn(&mut watch) {
+            match self.guarded_turn(&mut watch) {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop) => return Ok(()),
+                Err(RunError::Connection(what)) if self.control.interactive() => {
+                    self.lost = Some(what.clone());
+                    self.paused = true;
+                    self.pause_event(Some(format!(
+                        "{CONNECTION_LOST} ({what}); the last checkpoint is intact. Resume \
+                         reconnects and goes on from it"
+                    )));
+                }
                 Err(RunError::Train(TrainError::Diverged { step, what, value }))
                     if self.job.on_divergence == DivergencePolicy::RollBackAndPause =>
                 {
@@ -178,8 +202,21 @@ impl Runner<'_> {
         }
     }
 
+    /// [`turn`](Self::turn); on a remote device, a panic is burn reporting a dead connection
+    /// (its tensor operations cannot return errors), so it becomes [`RunError::Connection`].
+    fn guarded_turn(&mut self, watch: &mut CollapseWatch) -> Result<Flow, RunError> {
+        if self.device.backend != Backend::Remote {
+            return self.turn(watch);
+        }
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.turn(watch)))
+            .unwrap_or_else(|payload| Err(RunError::Connection(panic_text(payload.as_ref()))))
+    }
+
     /// One command, then one warm-up update or one step with what follows it.
     fn turn(&mut self, watch: &mut CollapseWatch) -> Result<Flow, RunError> {
+        if self.lost.is_some() {
+            return self.while_lost(watch);
+        }
         if let Some(command) = self.control.poll(self.paused) {
             match command {
                 TrainCommand::Pause if !self.paused => {
@@ -313,29 +350,98 @@ impl Runner<'_> {
         });
     }
 
+    /// Paused without a server: Resume reconnects and rebuilds from the last checkpoint; Stop
+    /// ends without saving (the weights were on the server); the rest waits.
+    fn while_lost(&mut self, watch: &mut CollapseWatch) -> Result<Flow, RunError> {
+        match self.control.poll(true) {
+            Some(TrainCommand::Resume) if !self.job.device.reconnects_in_process() => self
+                .pause_event(Some(format!(
+                    "{CONNECTION_LOST}: a websocket session cannot be reopened in a running \
+                     hitogata (burn 0.22); stop, restart hitogata and resume the run (over iroh, \
+                     Resume reconnects in place)"
+                ))),
+            Some(TrainCommand::Resume) => match select_device(&self.job.device) {
+                Ok(device) => {
+                    self.device = device;
+                    let old = self.rebuild()?;
+                    // Dropping tensors of the dead session talks to it: keep that quiet.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(old)));
+                    self.lost = None;
+                    let to = self.rebuild_description();
+                    self.pause_event(Some(format!("reconnected; went back to {to}")));
+                    self.paused = false;
+                    *watch = self.watch();
+                    self.observer.on_event(TrainEvent::Resumed);
+                }
+                Err(e) => self.pause_event(Some(format!(
+                    "{CONNECTION_LOST}, and reconnecting failed: {e}"
+                ))),
+            },
+            Some(TrainCommand::Stop { .. }) => {
+                self.observer.on_event(TrainEvent::Stopped {
+                    step: self.session.step_count(),
+                    saved: false,
+                    cause: StopCause::Asked,
+                });
+                return Ok(Flow::Stop);
+            }
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+
     /// Rebuilds the session from this run's last checkpoint, or from the job's start when it
     /// has saved none (the job's changes and critic warm-up then apply again), and pauses.
     fn roll_back(&mut self, what: String) -> Result<(), RunError> {
-        let data = self.session.data().clone();
-        let (spec, to) = if self.saved {
-            // The checkpoint holds every change already.
-            (
-                RunSpec::resume(RunChanges::default()),
-                "the last checkpoint",
-            )
-        } else if self.job.spec.start == RunStart::Resume {
-            (self.job.spec.clone(), "the checkpoint it resumed")
-        } else {
-            (self.job.spec.clone(), "the start")
-        };
-        self.session = spec.build(&self.job.run, data, &self.device.device)?;
-        if !self.saved {
-            self.warmup_done = 0;
-        }
+        let to = self.rebuild_description();
+        drop(self.rebuild()?);
         self.paused = true;
         self.pause_event(Some(format!("{what}; rolled back to {to}")));
         Ok(())
     }
+
+    fn rebuild_description(&self) -> &'static str {
+        if self.saved {
+            "the last checkpoint"
+        } else if self.job.spec.start == RunStart::Resume {
+            "the checkpoint it resumed"
+        } else {
+            "the start"
+        }
+    }
+
+    /// A new session on `self.device` from the last checkpoint (or the job's start); returns
+    /// the old one.
+    fn rebuild(&mut self) -> Result<TrainingSession, RunError> {
+        let data = self.session.data().clone();
+        let spec = if self.saved {
+            // The checkpoint holds every change already.
+            RunSpec::resume(RunChanges::default())
+        } else {
+            self.job.spec.clone()
+        };
+        let fresh = spec.build(&self.job.run, data, &self.device.device)?;
+        if !self.saved {
+            self.warmup_done = 0;
+        }
+        Ok(std::mem::replace(&mut self.session, fresh))
+    }
+}
+
+/// What a panic on a remote device said, in a line: burn's own text is several lines of
+/// advice for programmers, the last of which names the failure.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    format!("the server stopped answering: {}", last.trim())
 }
 
 /// A finite but huge critic loss is a divergence too.

@@ -34,6 +34,10 @@ impl RunControl for WorkerControl {
     fn set_busy(&mut self, busy: bool) {
         self.busy.store(busy, Ordering::SeqCst);
     }
+
+    fn interactive(&self) -> bool {
+        true
+    }
 }
 
 impl TrainWorker {

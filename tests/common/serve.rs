@@ -1,0 +1,77 @@
+//! A real `hitogata serve` process on loopback, for the remote-training tests.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const TOKEN: &str = "loopback-test-token";
+pub const BIN: &str = env!("CARGO_BIN_EXE_hitogata");
+
+/// A `hitogata serve --device cpu` process; killed when dropped.
+pub struct Server {
+    child: Child,
+    /// What follows `--device ` to reach it on loopback.
+    pub device: String,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts a server over `transport` listening at `listen`, its key and token in `dir`.
+    pub fn start(dir: &Path, transport: &str, listen: &str) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("token"), TOKEN).unwrap();
+        let log = dir.join(format!("serve-{}.log", std::process::id()));
+        let mut child = Command::new(BIN)
+            .args(["serve", "--device", "cpu", "--transport", transport])
+            .args(["--listen", listen])
+            .arg("--token-file")
+            .arg(dir.join("token"))
+            .arg("--identity")
+            .arg(dir.join("server.key"))
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start hitogata serve");
+        let mut device = None;
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if let Some(d) = line.trim().strip_prefix("--device ")
+                && d.contains("127.0.0.1")
+            {
+                device = Some(d.split_whitespace().next().unwrap().to_string());
+            }
+            if line.contains("Ctrl-C stops the server") {
+                break;
+            }
+        }
+        let device = device.unwrap_or_else(|| {
+            panic!(
+                "the server printed no loopback address: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+        Self { child, device, log }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The port it listens on (the last `:N` of its address).
+    pub fn port(&self) -> &str {
+        self.device.rsplit(':').next().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            eprintln!(
+                "server log:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
