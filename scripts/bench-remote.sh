@@ -30,9 +30,10 @@ IROH=$(serve iroh 0)
 WS=$(serve websocket 127.0.0.1:0)
 
 run() { # device batch -> "img/s bytes"
-  local before after rate
+  local before after rate token=()
+  [[ $1 == remote:* ]] && token=(--token-file "$WORK/token")
   before=$(lo_bytes)
-  rate=$("$BIN" bench --device "$1" --token-file "$WORK/token" --ngf "$NGF" --runs 1 \
+  rate=$("$BIN" bench --device "$1" "${token[@]}" --ngf "$NGF" --runs 1 \
     --train-iters "$ITERS" --batch-size "$2" 2>/dev/null | awk -F'|' 'NR>2 {gsub(/ /,"",$7); print $7}' | tail -1)
   after=$(lo_bytes)
   echo "$rate $(( (after - before) / (ITERS + 1) ))"

@@ -107,23 +107,49 @@ fn empty_and_missing_folders_are_errors_naming_the_folder() {
 }
 
 #[test]
-fn batches_are_normalised_and_flipped() {
-    let data = common::disc_dataset(2);
-    let dev = common::cpu();
-    let plain = data
-        .batch(&[0], &[false], &dev.device)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    let flipped = data
-        .batch(&[0], &[true], &dev.device)
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    assert!(plain.iter().all(|v| (-1.0..=1.0).contains(v)));
-    assert_eq!(plain[0], 1.0, "white is +1");
-    // Row 30, x = 20 vs the mirrored x = 43.
-    assert_eq!(plain[30 * 64 + 20], flipped[30 * 64 + 43]);
+fn batches_are_normalised_and_flipped_exactly_on_every_device() {
+    // Random bytes (every value, every channel) rather than a drawing: the batch travels
+    // packed and is unpacked on the device, so each byte must land in its place.
+    let mut state = 12345u32;
+    let images: Vec<image::RgbImage> = (0..3)
+        .map(|_| {
+            image::RgbImage::from_fn(64, 64, |_, _| {
+                let mut byte = || {
+                    state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+                    (state >> 24) as u8
+                };
+                image::Rgb([byte(), byte(), byte()])
+            })
+        })
+        .collect();
+    let data = hitogata::data::Dataset::from_images(&images);
+    let expected = |i: usize, c: usize, y: usize, x: usize| -> f32 {
+        images[i].get_pixel(x as u32, y as u32)[c] as f32 / 127.5 - 1.0
+    };
+    for dev in common::devices() {
+        let batch = data
+            .batch(&[2, 0], &[false, true], &dev.device)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(batch.len(), 2 * 3 * 64 * 64);
+        for (k, (i, flip)) in [(2, false), (0, true)].into_iter().enumerate() {
+            for c in 0..3 {
+                for y in 0..64 {
+                    for x in 0..64 {
+                        let got = batch[((k * 3 + c) * 64 + y) * 64 + x];
+                        let sx = if flip { 63 - x } else { x };
+                        let want = expected(i, c, y, sx);
+                        assert!(
+                            (got - want).abs() <= 1e-6,
+                            "{}: image {i} c{c} y{y} x{x}: {got} vs {want}",
+                            dev.description
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[test]
