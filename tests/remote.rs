@@ -280,3 +280,83 @@ fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
         });
     }
 }
+
+/// The next event of `w` that `pick` accepts (others skipped).
+fn next_from<T>(
+    w: &hitogata::worker::InferenceWorker,
+    what: &str,
+    pick: impl Fn(hitogata::worker::InferenceEvent) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(e) = w.recv_timeout(Duration::from_millis(100))
+            && let Some(t) = pick(e)
+        {
+            return t;
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn the_explorers_generator_runs_remotely_and_falls_back_to_the_cpu_when_the_server_dies() {
+    use hitogata::worker::{InferenceEvent, InferenceWorker};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&tmp.path().join("server"), "websocket", "127.0.0.1:0");
+    let w = InferenceWorker::spawn(
+        DeviceChoice::Remote(RemoteTarget {
+            address: server.device.trim_start_matches("remote:").into(),
+            token: Some(TOKEN.into()),
+        }),
+        Box::new(|| {}),
+    );
+    let device = next_from(&w, "the device", |e| match e {
+        InferenceEvent::DeviceReady(d) => Some(d),
+        _ => None,
+    });
+    assert!(device.starts_with("remote server"), "{device}");
+    let main = |generation: u64| {
+        let z = hitogata::latent::Latent::from_seed(3, 40);
+        w.render_main(generation, z);
+        next_from(&w, "the picture", |e| match e {
+            InferenceEvent::Main {
+                generation: g,
+                image,
+                ..
+            } if g == generation => Some(image),
+            _ => None,
+        })
+    };
+    w.load("checkpoints/faces".into());
+    next_from(&w, "the checkpoint", |e| {
+        matches!(e, InferenceEvent::Loaded { .. }).then_some(())
+    });
+    let remote = main(1);
+    // The same picture the CPU draws here.
+    let loaded = hitogata::checkpoint::load_generator(
+        Path::new("checkpoints/faces"),
+        &hitogata::device::cpu_device("").device,
+    )
+    .unwrap();
+    let local = hitogata::inference::generate_images(
+        &loaded.generator,
+        &[hitogata::latent::Latent::from_seed(3, 40)],
+        &hitogata::device::cpu_device("").device,
+    )
+    .pop()
+    .unwrap();
+    assert_eq!(remote, local);
+
+    server.kill();
+    let z = hitogata::latent::Latent::from_seed(3, 40);
+    w.render_main(2, z);
+    let device = next_from(&w, "the fallback", |e| match e {
+        InferenceEvent::DeviceReady(d) => Some(d),
+        _ => None,
+    });
+    assert!(device.contains("stopped answering"), "{device}");
+    next_from(&w, "the checkpoint again", |e| {
+        matches!(e, InferenceEvent::Loaded { .. }).then_some(())
+    });
+    assert_eq!(main(3), local);
+}

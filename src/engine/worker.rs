@@ -15,7 +15,7 @@ use image::RgbImage;
 use crate::engine::checkpoint::{LoadedGenerator, load_generator};
 use crate::engine::checkpoint_notes::content_hash;
 use crate::engine::critique;
-use crate::engine::device::{ComputeDevice, DeviceChoice, select_device};
+use crate::engine::device::{Backend, ComputeDevice, DeviceChoice, cpu_device, select_device};
 use crate::engine::directions::{self, Direction};
 use crate::engine::inference::generate_images;
 use crate::engine::latent::Latent;
@@ -167,6 +167,8 @@ const STRIP_ROWS: usize = 4;
 struct Shared {
     pending: Mutex<Pending>,
     wakeup: Condvar,
+    /// The checkpoint loaded last, to load again on the CPU if a remote server dies.
+    loaded: Mutex<Option<PathBuf>>,
 }
 
 /// Handle to the inference thread. Dropping it stops and joins the thread.
@@ -182,12 +184,13 @@ impl InferenceWorker {
         let shared = Arc::new(Shared {
             pending: Mutex::new(Pending::default()),
             wakeup: Condvar::new(),
+            loaded: Mutex::new(None),
         });
         let (tx, events) = channel();
         let thread_shared = shared.clone();
         let thread = std::thread::Builder::new()
             .name("hitogata-inference".into())
-            .spawn(move || run(choice, thread_shared, tx, wake))
+            .spawn(move || serve_jobs(choice, thread_shared, tx, wake))
             .expect("spawn inference thread");
         Self {
             shared,
@@ -310,20 +313,43 @@ fn next_job(shared: &Shared) -> Option<Job> {
     }
 }
 
-fn run(
+/// Picks the device and answers requests. On a remote device, a server that dies mid-request
+/// makes burn panic: the worker then carries on with the CPU, the checkpoint loaded again, so
+/// the explorer keeps working (and says where it now runs).
+fn serve_jobs(
     choice: DeviceChoice,
     shared: Arc<Shared>,
     tx: Sender<InferenceEvent>,
     wake: Box<dyn Fn() + Send>,
 ) {
+    let mut device: ComputeDevice = match select_device(&choice) {
+        Ok(d) => d,
+        Err(e) => cpu_device(&format!(" — {e}")),
+    };
+    loop {
+        let remote = device.backend == Backend::Remote;
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            run(device.clone(), &shared, &tx, &*wake)
+        }));
+        match served {
+            Ok(()) => return,
+            Err(_) if remote => {
+                let last = shared.loaded.lock().map(|l| l.clone()).unwrap_or_default();
+                if let (Some(path), Ok(mut pending)) = (last, shared.pending.lock()) {
+                    pending.load.get_or_insert(path);
+                }
+                device = cpu_device(" — the remote server stopped answering");
+            }
+            Err(payload) => std::panic::resume_unwind(payload),
+        }
+    }
+}
+
+fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake: &dyn Fn()) {
     let send = |event: InferenceEvent| {
         let ok = tx.send(event).is_ok();
         wake();
         ok
-    };
-    let device: ComputeDevice = match select_device(&choice) {
-        Ok(d) => d,
-        Err(e) => crate::engine::device::cpu_device(&format!(" — {e}")),
     };
     if !send(InferenceEvent::DeviceReady(device.description.clone())) {
         return;
@@ -332,7 +358,7 @@ fn run(
     let mut critic: Option<Critic> = None;
     // Channels dead for most z, per ReLU layer: measured once per generator.
     let mut dead: Option<Vec<Vec<bool>>> = None;
-    while let Some(job) = next_job(&shared) {
+    while let Some(job) = next_job(shared) {
         let event = match job {
             Job::Load(path) => match load_generator(&path, &device.device) {
                 Ok(loaded) => {
@@ -349,6 +375,9 @@ fn run(
                         hash: content_hash(&loaded.dir).ok(),
                         critic: has_critic,
                     };
+                    if let Ok(mut last) = shared.loaded.lock() {
+                        *last = Some(loaded.dir.clone());
+                    }
                     generator = Some(loaded);
                     event
                 }
