@@ -154,6 +154,20 @@ fn a_wrong_token_or_a_wrong_port_is_a_clear_error_within_seconds() {
     }
 }
 
+#[test]
+fn the_server_stops_cleanly_on_ctrl_c() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (transport, listen) in [("iroh", "0"), ("websocket", "127.0.0.1:0")] {
+        let mut server = Server::start(&tmp.path().join(transport), transport, listen);
+        // burn takes Ctrl-C over once it is serving (a Ctrl-C before that simply ends the
+        // process, which holds nothing yet): give it that moment.
+        std::thread::sleep(Duration::from_secs(2));
+        let (status, last) = server.interrupt();
+        assert!(status.success(), "{transport}: {status}");
+        assert_eq!(last, "hitogata serve: stopped", "{transport}");
+    }
+}
+
 /// Waits for an event matching `want` (others skipped); a failure event ends the test.
 fn expect(w: &TrainWorker, what: &str, want: impl Fn(&TrainEvent) -> bool) -> TrainEvent {
     let deadline = Instant::now() + Duration::from_secs(90);

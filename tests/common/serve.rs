@@ -13,6 +13,8 @@ pub struct Server {
     /// What follows `--device ` to reach it on loopback.
     pub device: String,
     log: PathBuf,
+    /// The rest of its standard output.
+    stdout: Option<BufReader<std::process::ChildStdout>>,
 }
 
 impl Server {
@@ -33,8 +35,12 @@ impl Server {
             .spawn()
             .expect("start hitogata serve");
         let mut device = None;
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
             if let Some(d) = line.trim().strip_prefix("--device ")
                 && d.contains("127.0.0.1")
             {
@@ -50,7 +56,24 @@ impl Server {
                 std::fs::read_to_string(&log).unwrap_or_default()
             )
         });
-        Self { child, device, log }
+        Self {
+            child,
+            device,
+            log,
+            stdout: Some(stdout),
+        }
+    }
+
+    /// Ctrl-C: waits for the server to stop; its exit status and the last line it printed.
+    pub fn interrupt(&mut self) -> (std::process::ExitStatus, String) {
+        // SAFETY: signalling a child process we started and have not reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        if let Some(mut out) = self.stdout.take() {
+            let _ = std::io::Read::read_to_string(&mut out, &mut rest);
+        }
+        (status, rest.lines().last().unwrap_or("").to_string())
     }
 
     pub fn kill(&mut self) {
