@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::expect;
+
 use std::time::{Duration, Instant};
 
 use hitogata::device::DeviceChoice;
@@ -44,22 +46,6 @@ fn job_from_trained_generator(dir: &std::path::Path) -> (TrainJob, std::path::Pa
     let mut job = job(&data, &dir.join("run"));
     job.spec = RunSpec::from_generator(common::tiny_train_config(), &export);
     (job, export)
-}
-
-/// Waits for an event matching `want`, returning it (other events are skipped).
-fn expect(w: &TrainWorker, what: &str, want: impl Fn(&TrainEvent) -> bool) -> TrainEvent {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Some(e) = w.recv_timeout(Duration::from_millis(100)) {
-            if let TrainEvent::Failed(m) = &e {
-                panic!("worker failed while waiting for {what}: {m}");
-            }
-            if want(&e) {
-                return e;
-            }
-        }
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use hitogata::train::{
     CONNECTION_LOST, DivergencePolicy, RunSpec, TrainCommand, TrainEvent, TrainJob, TrainWorker,
 };
 
+use common::expect;
 use common::serve::{BIN, Server, TOKEN};
 
 fn hitogata(args: &[&str]) -> Output {
@@ -166,22 +167,6 @@ fn the_server_stops_cleanly_on_ctrl_c() {
         assert!(status.success(), "{transport}: {status}");
         assert_eq!(last, "hitogata serve: stopped", "{transport}");
     }
-}
-
-/// Waits for an event matching `want` (others skipped); a failure event ends the test.
-fn expect(w: &TrainWorker, what: &str, want: impl Fn(&TrainEvent) -> bool) -> TrainEvent {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while Instant::now() < deadline {
-        if let Some(e) = w.recv_timeout(Duration::from_millis(100)) {
-            if let TrainEvent::Failed(m) = &e {
-                panic!("worker failed while waiting for {what}: {m}");
-            }
-            if want(&e) {
-                return e;
-            }
-        }
-    }
-    panic!("timed out waiting for {what}");
 }
 
 #[test]

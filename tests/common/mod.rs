@@ -272,3 +272,26 @@ pub fn run_with_snapshots(run: &Path, steps: &[u64]) {
     }
     dir.save(&session).unwrap();
 }
+
+/// Waits for a training worker's event matching `want`, returning it (other events are
+/// skipped); a failure event ends the test. The limit is a hang guard, not a timing.
+pub fn expect(
+    w: &hitogata::train::TrainWorker,
+    what: &str,
+    want: impl Fn(&hitogata::train::TrainEvent) -> bool,
+) -> hitogata::train::TrainEvent {
+    use hitogata::train::TrainEvent;
+    use std::time::{Duration, Instant};
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while Instant::now() < deadline {
+        if let Some(e) = w.recv_timeout(Duration::from_millis(100)) {
+            if let TrainEvent::Failed(m) = &e {
+                panic!("worker failed while waiting for {what}: {m}");
+            }
+            if want(&e) {
+                return e;
+            }
+        }
+    }
+    panic!("timed out waiting for {what}");
+}
