@@ -29,20 +29,7 @@ fn fails_with(out: &Output, needle: &str) {
     assert!(stderr.contains(needle), "no {needle:?} in: {stderr}");
 }
 
-const TINY: &[&str] = &[
-    "--ngf",
-    "4",
-    "--ndf",
-    "4",
-    "--latent-dim",
-    "8",
-    "--batch-size",
-    "8",
-    "--n-critic",
-    "2",
-    "--device",
-    "cpu",
-];
+const DEVICE: &[&str] = &["--device", "cpu"];
 
 /// `train` arguments for a tiny CPU run; the shape flags only for a new run (a resumed one
 /// refuses them).
@@ -67,7 +54,7 @@ fn train_args<'a>(
     ];
     let resumed = extra.contains(&"--resume");
     let from_generator = extra.contains(&"--init-generator");
-    for pair in TINY.chunks(2) {
+    for pair in common::TINY_SHAPE.chunks(2).chain(DEVICE.chunks(2)) {
         let shape = matches!(pair[0], "--ngf" | "--latent-dim" | "--n-critic");
         let critic_shape = pair[0] == "--ndf";
         if !(resumed && (shape || critic_shape)) && !(from_generator && shape) {

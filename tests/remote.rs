@@ -33,22 +33,13 @@ fn train_losses(data: &Path, run: &Path, device: &str, token: Option<&Path>) -> 
         "3",
         "--checkpoint-every",
         "3",
-        "--ngf",
-        "4",
-        "--ndf",
-        "4",
-        "--latent-dim",
-        "8",
-        "--batch-size",
-        "8",
-        "--n-critic",
-        "2",
         "--seed",
         "5",
         "--json",
         "--device",
         device,
     ];
+    args.extend_from_slice(common::TINY_SHAPE);
     if let Some(t) = token {
         args.extend(["--token-file", t.to_str().unwrap()]);
     }
@@ -169,6 +160,24 @@ fn the_server_stops_cleanly_on_ctrl_c() {
     }
 }
 
+/// The reason of the next pause that gives one.
+fn pause_reason(w: &TrainWorker, what: &str) -> String {
+    match expect(w, what, |e| {
+        matches!(
+            e,
+            TrainEvent::Paused {
+                reason: Some(_),
+                ..
+            }
+        )
+    }) {
+        TrainEvent::Paused {
+            reason: Some(r), ..
+        } => r,
+        _ => unreachable!(),
+    }
+}
+
 #[test]
 fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
     for (transport, listen) in [("iroh", "0"), ("websocket", "127.0.0.1:0")] {
@@ -194,20 +203,7 @@ fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
             matches!(e, TrainEvent::Checkpoint { step: 2, .. })
         });
         server.kill();
-        let reason = match expect(&w, "the pause", |e| {
-            matches!(
-                e,
-                TrainEvent::Paused {
-                    reason: Some(_),
-                    ..
-                }
-            )
-        }) {
-            TrainEvent::Paused {
-                reason: Some(r), ..
-            } => r,
-            _ => unreachable!(),
-        };
+        let reason = pause_reason(&w, "the pause");
         assert!(reason.starts_with(CONNECTION_LOST), "{transport}: {reason}");
         // The checkpoint the run wrote before the server died loads.
         let saved = common::saved_state(&run);
@@ -221,20 +217,8 @@ fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
         if transport == "websocket" {
             // burn 0.22 never reopens a websocket session in a process: the run says so.
             w.send(TrainCommand::Resume);
-            match expect(&w, "the answer to resume", |e| {
-                matches!(
-                    e,
-                    TrainEvent::Paused {
-                        reason: Some(_),
-                        ..
-                    }
-                )
-            }) {
-                TrainEvent::Paused {
-                    reason: Some(r), ..
-                } => assert!(r.contains("restart hitogata"), "{r}"),
-                _ => unreachable!(),
-            }
+            let r = pause_reason(&w, "the answer to resume");
+            assert!(r.contains("restart hitogata"), "{r}");
             w.send(TrainCommand::Stop { save: true });
             expect(&w, "stopped", |e| {
                 matches!(e, TrainEvent::Stopped { saved: false, .. })
@@ -243,20 +227,8 @@ fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
         }
         // Resuming while the server is down says so and stays paused.
         w.send(TrainCommand::Resume);
-        match expect(&w, "a failed reconnect", |e| {
-            matches!(
-                e,
-                TrainEvent::Paused {
-                    reason: Some(_),
-                    ..
-                }
-            )
-        }) {
-            TrainEvent::Paused {
-                reason: Some(r), ..
-            } => assert!(r.contains("reconnecting failed"), "{transport}: {r}"),
-            _ => unreachable!(),
-        }
+        let r = pause_reason(&w, "a failed reconnect");
+        assert!(r.contains("reconnecting failed"), "{transport}: {r}");
 
         // The same server back (same key, port and token): the run goes on from its checkpoint.
         let port = server.port().to_string();

@@ -4,10 +4,8 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::serve::{Server, TOKEN};
-use common::ui::{AppHarness, advanced, choose, set_number, type_into, wait_until};
+use common::ui::{AppHarness, choose, tiny_model, type_into, wait_until};
 use egui_kittest::kittest::Queryable;
 use hitogata::app::{RunState, Tab};
 use hitogata::train::CONNECTION_LOST;
@@ -61,18 +59,7 @@ fn training_on_a_remote_server_from_the_tab_survives_the_server_restarting() {
     h.get_by_role_and_label(egui::accesskit::Role::PasswordInput, "token")
         .set_text_value_accesskit(TOKEN);
     h.run_steps(2);
-    advanced(&mut h);
-    for (label, value) in [
-        ("ngf", 4.0),
-        ("ndf", 4.0),
-        ("z", 8.0),
-        ("batch", 8.0),
-        ("n_critic", 2.0),
-        ("checkpoint every", 2.0),
-        ("samples every", 2.0),
-    ] {
-        set_number(&mut h, label, value);
-    }
+    tiny_model(&mut h, 2.0);
     h.get_by_label("Start").click();
     wait_until(&mut h, "a checkpoint", |a| {
         a.training.last_checkpoint().is_some_and(|s| s >= 2)
@@ -117,5 +104,4 @@ fn training_on_a_remote_server_from_the_tab_survives_the_server_restarting() {
     // A new app in the same place finds the token again.
     let h2 = harness(tmp.path());
     assert_eq!(h2.state().training.form().remote_token, TOKEN);
-    std::thread::sleep(Duration::from_millis(10));
 }

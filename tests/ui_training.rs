@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::ui::{AppHarness, advanced, choose, set_number, type_into, wait_until};
+use common::ui::{AppHarness, advanced, choose, set_number, tiny_model, type_into, wait_until};
 use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use hitogata::app::{RunMode, RunState, Tab};
@@ -36,18 +36,7 @@ fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
     type_into(h, "Dataset", data.to_str().unwrap());
     type_into(h, "Run folder", run.to_str().unwrap());
     choose(h, "device", "cpu");
-    advanced(h);
-    for (label, value) in [
-        ("ngf", 4.0),
-        ("ndf", 4.0),
-        ("z", 8.0),
-        ("batch", 8.0),
-        ("n_critic", 2.0),
-        ("checkpoint every", 0.0),
-        ("samples every", 2.0),
-    ] {
-        set_number(h, label, value);
-    }
+    tiny_model(h, 0.0);
 }
 
 /// Starts the set-up run, waits for `steps` steps, stops it and waits for its checkpoint.

@@ -13,6 +13,20 @@ use hitogata::model::ModelConfig;
 use hitogata::train::TrainConfig;
 use image::{Rgb, RgbImage};
 
+/// `train` flags for a tiny model (z 8, ngf/ndf 4, batch 8, 2 critic steps): seconds per run.
+pub const TINY_SHAPE: &[&str] = &[
+    "--ngf",
+    "4",
+    "--ndf",
+    "4",
+    "--latent-dim",
+    "8",
+    "--batch-size",
+    "8",
+    "--n-critic",
+    "2",
+];
+
 /// The CPU device.
 pub fn cpu() -> ComputeDevice {
     select_device(&DeviceChoice::Cpu).expect("the CPU device always exists")

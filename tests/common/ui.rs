@@ -76,3 +76,20 @@ pub fn advanced(h: &mut AppHarness) {
         h.run_steps(2);
     }
 }
+
+/// The Training tab's Advanced fields for a tiny model (as `TINY_SHAPE`), samples every 2
+/// steps and a checkpoint every `checkpoint_every` (0: none).
+pub fn tiny_model(h: &mut AppHarness, checkpoint_every: f64) {
+    advanced(h);
+    for (label, value) in [
+        ("ngf", 4.0),
+        ("ndf", 4.0),
+        ("z", 8.0),
+        ("batch", 8.0),
+        ("n_critic", 2.0),
+        ("checkpoint every", checkpoint_every),
+        ("samples every", 2.0),
+    ] {
+        set_number(h, label, value);
+    }
+}

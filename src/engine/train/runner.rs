@@ -86,7 +86,7 @@ pub enum RunError {
     Io(String),
     /// The remote server went away mid-run.
     #[error(
-        "lost the connection to the remote server ({0}); the last checkpoint on disk is intact: resume the run when the server is back"
+        "{CONNECTION_LOST} ({0}); the last checkpoint on disk is intact: resume the run when the server is back"
     )]
     Connection(String),
 }
@@ -138,7 +138,7 @@ pub fn run(
         paused: false,
         warmup_done: 0,
         saved: false,
-        lost: None,
+        lost: false,
     }
     .go()
 }
@@ -155,8 +155,8 @@ struct Runner<'a> {
     warmup_done: u64,
     /// Whether this run has written a checkpoint (a rollback returns to it).
     saved: bool,
-    /// Why the remote server is gone, while the run waits to reconnect.
-    lost: Option<String>,
+    /// The remote server is gone: the run waits to reconnect.
+    lost: bool,
 }
 
 /// What the loop does after one turn.
@@ -184,7 +184,7 @@ impl Runner<'_> {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop) => return Ok(()),
                 Err(RunError::Connection(what)) if self.control.interactive() => {
-                    self.lost = Some(what.clone());
+                    self.lost = true;
                     self.paused = true;
                     self.pause_event(Some(format!(
                         "{CONNECTION_LOST} ({what}); the last checkpoint is intact. Resume \
@@ -214,7 +214,7 @@ impl Runner<'_> {
 
     /// One command, then one warm-up update or one step with what follows it.
     fn turn(&mut self, watch: &mut CollapseWatch) -> Result<Flow, RunError> {
-        if self.lost.is_some() {
+        if self.lost {
             return self.while_lost(watch);
         }
         if let Some(command) = self.control.poll(self.paused) {
@@ -366,7 +366,7 @@ impl Runner<'_> {
                     let old = self.rebuild()?;
                     // Dropping tensors of the dead session talks to it: keep that quiet.
                     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(old)));
-                    self.lost = None;
+                    self.lost = false;
                     let to = self.rebuild_description();
                     self.pause_event(Some(format!("reconnected; went back to {to}")));
                     self.paused = false;
