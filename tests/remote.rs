@@ -303,20 +303,20 @@ fn the_explorers_generator_runs_remotely_and_falls_back_to_the_cpu_when_the_serv
         matches!(e, InferenceEvent::Loaded { .. }).then_some(())
     });
     let remote = main(1);
-    // The same picture the CPU draws here.
-    let loaded = hitogata::checkpoint::load_generator(
-        Path::new("checkpoints/faces"),
-        &hitogata::device::cpu_device("").device,
-    )
-    .unwrap();
-    let local = hitogata::inference::generate_images(
-        &loaded.generator,
-        &[hitogata::latent::Latent::from_seed(3, 40)],
-        &hitogata::device::cpu_device("").device,
-    )
-    .pop()
-    .unwrap();
-    assert_eq!(remote, local);
+    // The same picture burn's layers draw on the CPU here (the server runs them); after the
+    // fallback, the CPU's own drawing path draws it.
+    let cpu = hitogata::device::cpu_device("").device;
+    let loaded =
+        hitogata::checkpoint::load_generator(Path::new("checkpoints/faces"), &cpu).unwrap();
+    let z = [hitogata::latent::Latent::from_seed(3, 40)];
+    let by_layers = hitogata::inference::Drawer::with_burn_layers(&loaded.generator, &cpu)
+        .draw(&z)
+        .pop()
+        .unwrap();
+    assert_eq!(remote, by_layers);
+    let local = hitogata::inference::generate_images(&loaded.generator, &z, &cpu)
+        .pop()
+        .unwrap();
 
     server.kill();
     let z = hitogata::latent::Latent::from_seed(3, 40);

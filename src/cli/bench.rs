@@ -7,7 +7,7 @@ use burn::module::Module;
 use clap::Args;
 use hitogata::data::Dataset;
 use hitogata::device::{ComputeDevice, DeviceChoice, probe_adapters, select_device};
-use hitogata::inference::latents_tensor;
+use hitogata::inference::{Drawer, latents_tensor};
 use hitogata::latent::sample_batch;
 use hitogata::model::{ModelConfig, Upsampling};
 use hitogata::train::{TrainConfig, TrainingSession};
@@ -62,6 +62,23 @@ fn forward_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs: 
     median_ms((0..runs.max(1)).map(|_| once()).collect())
 }
 
+/// Median time to draw `batch` pictures as the app and the CLI do ([`Drawer`]: the CPU path on
+/// the CPU, burn's layers elsewhere), pixels included.
+fn pictures_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs: usize) -> f64 {
+    let generator = config.init_generator(&device.device).valid();
+    let drawer = Drawer::new(&generator, &device.device);
+    let latents = sample_batch(1, batch, config.latent_dim);
+    let once = || {
+        let t = Instant::now();
+        let _ = drawer.draw(&latents);
+        t.elapsed().as_secs_f64()
+    };
+    for _ in 0..3 {
+        once();
+    }
+    median_ms((0..runs.max(1)).map(|_| once()).collect())
+}
+
 fn train_rate(
     device: &ComputeDevice,
     model: ModelConfig,
@@ -104,8 +121,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
         choice => devices.push(select_device(&choice)?),
     }
-    println!("| device | ngf | G batch 1 (ms) | G batch 16 (ms) | train s/iter | train img/s |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| device | ngf | G batch 1 (ms) | G batch 16 (ms) | pictures batch 1 (ms) | pictures batch 16 (ms) | train s/iter | train img/s |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for device in &devices {
         eprintln!(
             "measuring on {} ({:?} upsampling)",
@@ -118,6 +137,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 .with_upsampling(Some(args.upsampling));
             let b1 = forward_ms(device, &config, 1, args.runs);
             let b16 = forward_ms(device, &config, 16, args.runs.div_ceil(3));
+            let p1 = pictures_ms(device, &config, 1, args.runs);
+            let p16 = pictures_ms(device, &config, 16, args.runs.div_ceil(3));
             let (per_iter, rate) = if args.no_train {
                 (f64::NAN, f64::NAN)
             } else {
@@ -128,18 +149,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                 hitogata::device::Backend::Wgpu => "wgpu",
                 hitogata::device::Backend::Remote => "remote",
             };
-            println!("| {name} | {ngf} | {b1:.2} | {b16:.2} | {per_iter:.2} | {rate:.0} |");
+            println!(
+                "| {name} | {ngf} | {b1:.2} | {b16:.2} | {p1:.2} | {p16:.2} | {per_iter:.2} | {rate:.0} |"
+            );
         }
     }
     if let Some(dir) = &args.debugger {
         println!();
-        println!("| device | strips: 40 × 7 pictures (ms) | SeFa (ms) | PCA, 1024 z (ms) |");
-        println!("|---|---|---|---|");
+        println!(
+            "| device | strips: 40 × 7 pictures (ms) | the same with burn's layers (ms) | SeFa (ms) | PCA, 1024 z (ms) |"
+        );
+        println!("|---|---|---|---|---|");
         for device in &devices {
-            let (strips, sefa, pca) = debugger_ms(device, dir, args.runs.div_ceil(3))?;
+            let t = debugger_ms(device, dir, args.runs.div_ceil(3))?;
             println!(
-                "| {} | {strips:.0} | {sefa:.1} | {pca:.0} |",
-                device.description
+                "| {} | {:.0} | {:.0} | {:.1} | {:.0} |",
+                device.description, t.strip_ms, t.burn_ms, t.sefa_ms, t.pca_ms
             );
         }
         println!();
@@ -225,13 +250,17 @@ fn debugger_ms(
     device: &ComputeDevice,
     dir: &std::path::Path,
     runs: usize,
-) -> anyhow::Result<(f64, f64, f64)> {
+) -> anyhow::Result<DebuggerTimes> {
     use hitogata::directions::{Strips, axis, draw_strips, pca, sefa, strip_effect, strip_values};
     let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
     let (g, dim) = (&loaded.generator, loaded.config.latent_dim);
+    let (drawer, burn_layers) = (
+        Drawer::new(g, &device.device),
+        Drawer::with_burn_layers(g, &device.device),
+    );
     let axes: Vec<Vec<f32>> = (0..dim).map(|i| axis(dim, i)).collect();
     let values = strip_values(7, 2.0);
-    let strips = |seed: u64| {
+    let strips = |drawer: &Drawer, seed: u64| {
         let z = hitogata::latent::Latent::from_seed(seed, dim);
         let t = Instant::now();
         // As the app's worker draws them: chunks of 32, the effect read off the pictures.
@@ -241,17 +270,39 @@ fn debugger_ms(
             values: &values,
             psi: 1.0,
         };
-        let images = draw_strips(g, &device.device, strips, 32, || false);
+        let images = draw_strips(drawer, strips, 32, || false);
         let _ = strip_effect(&images.unwrap_or_default(), &values);
         t.elapsed().as_secs_f64()
     };
-    strips(0);
-    let strip_ms = median_ms((1..=runs.max(1) as u64).map(strips).collect());
+    strips(&drawer, 0);
+    strips(&burn_layers, 0);
+    // Alternated, so both see the same machine.
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    for seed in 1..=runs.max(1) as u64 {
+        fast.push(strips(&drawer, seed));
+        slow.push(strips(&burn_layers, seed));
+    }
+    let (strip_ms, burn_ms) = (median_ms(fast), median_ms(slow));
     let t = Instant::now();
     let _ = sefa(g, 10);
     let sefa_ms = t.elapsed().as_secs_f64() * 1e3;
     let t = Instant::now();
     let _ = pca(g, &device.device, 1024, 10, 0);
     let pca_ms = t.elapsed().as_secs_f64() * 1e3;
-    Ok((strip_ms, sefa_ms, pca_ms))
+    Ok(DebuggerTimes {
+        strip_ms,
+        burn_ms,
+        sefa_ms,
+        pca_ms,
+    })
+}
+
+/// What [`debugger_ms`] measures, in milliseconds.
+struct DebuggerTimes {
+    /// Strips as the app draws them.
+    strip_ms: f64,
+    /// The same strips through burn's own layers (the same as `strip_ms` off the CPU).
+    burn_ms: f64,
+    sefa_ms: f64,
+    pca_ms: f64,
 }

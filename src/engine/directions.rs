@@ -362,8 +362,7 @@ pub struct Strips<'a> {
 /// Draws `strips` (row after row) in chunks of `chunk` pictures, asking `give_way` between
 /// chunks; when it says stop, the strips are abandoned (`None`): a newer request has come.
 pub fn draw_strips(
-    generator: &Generator,
-    device: &Device,
+    drawer: &crate::engine::inference::Drawer,
     strips: Strips<'_>,
     chunk: usize,
     mut give_way: impl FnMut() -> bool,
@@ -379,9 +378,7 @@ pub fn draw_strips(
         if give_way() {
             return None;
         }
-        images.extend(crate::engine::inference::generate_images(
-            generator, part, device,
-        ));
+        images.extend(drawer.draw(part));
     }
     Some(images)
 }

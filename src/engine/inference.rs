@@ -1,8 +1,11 @@
 //! Running a generator for pictures.
 
+use std::sync::Arc;
+
 use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
 
+use crate::engine::cpu_generator::CpuGenerator;
 use crate::engine::latent::Latent;
 use crate::engine::model::Generator;
 use crate::engine::render::tensor_to_images;
@@ -14,7 +17,70 @@ pub fn latents_tensor(latents: &[Latent], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(flat, [latents.len(), dim]), device)
 }
 
-/// Draws one picture per latent vector (the generator should be in inference mode).
+/// A generator (in inference mode) ready to draw pictures on its device. On the CPU its
+/// layers are rearranged once into a [`CpuGenerator`] (a batch of pictures ~2.5× faster than
+/// burn-flex's own layers); on other devices, and for resize upsampling, burn draws them.
+/// Build one per loaded checkpoint and keep it: building costs about as much as one picture.
+#[derive(Clone, Debug)]
+pub struct Drawer {
+    generator: Generator,
+    device: Device,
+    cpu: Option<Arc<CpuGenerator>>,
+}
+
+impl Drawer {
+    /// Prepares `generator`, whose weights are on `device`.
+    pub fn new(generator: &Generator, device: &Device) -> Self {
+        let on_cpu = *device == Device::flex();
+        Self {
+            generator: generator.clone(),
+            device: device.clone(),
+            cpu: on_cpu
+                .then(|| CpuGenerator::new(generator))
+                .flatten()
+                .map(Arc::new),
+        }
+    }
+
+    /// Draws with burn's own layers on every device (for comparisons).
+    pub fn with_burn_layers(generator: &Generator, device: &Device) -> Self {
+        Self {
+            generator: generator.clone(),
+            device: device.clone(),
+            cpu: None,
+        }
+    }
+
+    /// Draws one picture per latent vector.
+    pub fn draw(&self, latents: &[Latent]) -> Vec<RgbImage> {
+        if latents.is_empty() {
+            return Vec::new();
+        }
+        match &self.cpu {
+            Some(cpu) => {
+                let flat: Vec<f32> = latents.iter().flat_map(|l| l.0.iter().copied()).collect();
+                cpu.draw(&flat)
+            }
+            None => tensor_to_images(
+                self.generator
+                    .forward(latents_tensor(latents, &self.device)),
+            ),
+        }
+    }
+
+    /// The generator it draws with.
+    pub fn generator(&self) -> &Generator {
+        &self.generator
+    }
+
+    /// Whether pictures come from the CPU path ([`CpuGenerator`]).
+    pub fn on_cpu_path(&self) -> bool {
+        self.cpu.is_some()
+    }
+}
+
+/// Draws one picture per latent vector (the generator should be in inference mode). For
+/// repeated drawing keep a [`Drawer`].
 pub fn generate_images(
     generator: &Generator,
     latents: &[Latent],
@@ -23,5 +89,5 @@ pub fn generate_images(
     if latents.is_empty() {
         return Vec::new();
     }
-    tensor_to_images(generator.forward(latents_tensor(latents, device)))
+    Drawer::new(generator, device).draw(latents)
 }

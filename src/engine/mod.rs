@@ -6,6 +6,7 @@ pub mod bookmarks;
 pub mod checkpoint;
 pub mod checkpoint_notes;
 pub mod compare_worker;
+pub mod cpu_generator;
 pub mod critique;
 pub mod data;
 pub mod device;

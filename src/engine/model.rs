@@ -205,6 +205,34 @@ impl Generator {
         [x1, x2, x3, x4, before]
     }
 
+    /// The layers when every step is a transposed convolution: the first (z to 4×4) with its
+    /// BatchNorm, then the four doubling steps with the BatchNorm after each (none after the
+    /// last). `None` with resize upsampling.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn transposed_steps(
+        &self,
+    ) -> Option<(
+        &ConvTranspose2d,
+        &BatchNorm,
+        Vec<(&ConvTranspose2d, Option<&BatchNorm>)>,
+    )> {
+        Some((
+            &self.up1,
+            &self.bn1,
+            vec![
+                (self.up2.as_ref()?, Some(&self.bn2)),
+                (self.up3.as_ref()?, Some(&self.bn3)),
+                (self.up4.as_ref()?, Some(&self.bn4)),
+                (self.up5.as_ref()?, None),
+            ],
+        ))
+    }
+
+    /// The output scale (see [`ModelConfig::output_scale`]).
+    pub fn output_scale(&self) -> f32 {
+        self.output_scale
+    }
+
     /// Changes the output scale (see [`ModelConfig::output_scale`]); the weights stay.
     pub fn set_output_scale(&mut self, scale: f32) {
         self.output_scale = scale;

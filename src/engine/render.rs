@@ -22,15 +22,19 @@ pub fn tensor_to_images(images: Tensor<4>) -> Vec<RgbImage> {
             let base = i * 3 * plane;
             RgbImage::from_fn(w as u32, h as u32, |x, y| {
                 let p = y as usize * w + x as usize;
-                let to_u8 = |v: f32| (((v + 1.0) * 127.5).round()).clamp(0.0, 255.0) as u8;
                 Rgb([
-                    to_u8(values[base + p]),
-                    to_u8(values[base + plane + p]),
-                    to_u8(values[base + 2 * plane + p]),
+                    to_byte(values[base + p]),
+                    to_byte(values[base + plane + p]),
+                    to_byte(values[base + 2 * plane + p]),
                 ])
             })
         })
         .collect()
+}
+
+/// A generator output value in [-1, 1] as an 8-bit channel value.
+pub fn to_byte(v: f32) -> u8 {
+    ((v + 1.0) * 127.5).round().clamp(0.0, 255.0) as u8
 }
 
 /// Lays images out in a grid of `cols` columns with `pad` white pixels between them.

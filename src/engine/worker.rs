@@ -17,7 +17,7 @@ use crate::engine::checkpoint_notes::content_hash;
 use crate::engine::critique;
 use crate::engine::device::{Backend, ComputeDevice, DeviceChoice, cpu_device, select_device};
 use crate::engine::directions::{self, Direction};
-use crate::engine::inference::generate_images;
+use crate::engine::inference::Drawer;
 use crate::engine::latent::Latent;
 use crate::engine::layers::{self, LayerView};
 use crate::engine::model::{Critic, Generator, ModelConfig};
@@ -355,6 +355,8 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
         return;
     }
     let mut generator: Option<LoadedGenerator> = None;
+    // The same generator prepared for drawing (rebuilt with it).
+    let mut drawer: Option<Drawer> = None;
     let mut critic: Option<Critic> = None;
     // Channels dead for most z, per ReLU layer: measured once per generator.
     let mut dead: Option<Vec<Vec<bool>>> = None;
@@ -378,6 +380,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                     if let Ok(mut last) = shared.loaded.lock() {
                         *last = Some(loaded.dir.clone());
                     }
+                    drawer = Some(Drawer::new(&loaded.generator, &device.device));
                     generator = Some(loaded);
                     event
                 }
@@ -387,19 +390,19 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                 },
             },
             Job::Main(generation, z) => {
-                let Some(g) = generator
+                let Some(d) = drawer
                     .as_ref()
-                    .filter(|g| g.config.latent_dim == z.dim())
+                    .filter(|d| d.generator().latent_dim() == z.dim())
                 else {
                     continue;
                 };
-                main_picture(&g.generator, &device.device, generation, &z)
+                main_picture(d, generation, &z)
             }
             Job::Strips(request) => {
-                let Some(g) = generator.as_ref() else {
+                let Some(d) = drawer.as_ref() else {
                     continue;
                 };
-                let dim = g.config.latent_dim;
+                let dim = d.generator().latent_dim();
                 if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
                     continue;
                 }
@@ -411,7 +414,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                         (pending.main.take(), pending.strips.is_some())
                     };
                     if let Some((generation, z)) = main.filter(|(_, z)| z.dim() == dim) {
-                        send(main_picture(&g.generator, &device.device, generation, &z));
+                        send(main_picture(d, generation, &z));
                     }
                     newer
                 };
@@ -434,8 +437,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                         psi: request.psi,
                     };
                     let images = directions::draw_strips(
-                        &g.generator,
-                        &device.device,
+                        d,
                         strips,
                         STRIP_ROWS * request.values.len(),
                         || false,
@@ -497,7 +499,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                 analyse(&g.generator, &device.device, hash)
             }
             Job::Batch(tag, latents) => {
-                let Some(g) = generator.as_ref() else {
+                let (Some(g), Some(d)) = (generator.as_ref(), drawer.as_ref()) else {
                     continue;
                 };
                 if latents.iter().any(|l| l.dim() != g.config.latent_dim) {
@@ -505,7 +507,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                 }
                 let mut images = Vec::with_capacity(latents.len());
                 for chunk in latents.chunks(64) {
-                    images.extend(generate_images(&g.generator, chunk, &device.device));
+                    images.extend(d.draw(chunk));
                 }
                 let scores = critic.as_ref().map(|c| {
                     latents
@@ -537,14 +539,10 @@ fn thumbnail(image: &RgbImage) -> RgbImage {
 }
 
 /// The main picture for request `generation`.
-fn main_picture(
-    generator: &Generator,
-    device: &burn::tensor::Device,
-    generation: u64,
-    z: &Latent,
-) -> InferenceEvent {
+fn main_picture(drawer: &Drawer, generation: u64, z: &Latent) -> InferenceEvent {
     let started = Instant::now();
-    let image = generate_images(generator, std::slice::from_ref(z), device)
+    let image = drawer
+        .draw(std::slice::from_ref(z))
         .pop()
         .expect("one image");
     InferenceEvent::Main {
