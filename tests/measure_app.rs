@@ -13,6 +13,8 @@ use hitogata::data::{Dataset, SquareMode};
 use hitogata::train::{TrainConfig, TrainingSession};
 
 fn app(checkpoint: Option<std::path::PathBuf>) -> AppHarness {
+    // As `hitogata` itself starts (src/main.rs).
+    hitogata::allocator::tune_for_tensors();
     let dir = tempfile::tempdir().unwrap().keep();
     let checkpoint = checkpoint.unwrap_or_else(hitogata::app::default_checkpoint);
     common::ui::app_harness(
@@ -200,6 +202,8 @@ fn readme_training_screenshot() {
 #[test]
 #[ignore]
 fn dimensions_view_strips_and_frames() {
+    // As `hitogata` itself starts (src/main.rs).
+    hitogata::allocator::tune_for_tensors();
     let dir = tempfile::tempdir().unwrap();
     let mut h = common::ui::app_harness(
         &hitogata::app::default_checkpoint(),

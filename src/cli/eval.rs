@@ -10,7 +10,7 @@ use hitogata::device::select_device;
 use hitogata::eval::{
     SwdConfig, faint_noise, mean, median, moved_at_most, multiscale_swd_many, nearest_neighbours,
 };
-use hitogata::inference::generate_images;
+use hitogata::inference::Drawer;
 use hitogata::latent::{sample_batch, seeded_rng};
 use image::RgbImage;
 use rand::seq::SliceRandom;
@@ -159,9 +159,10 @@ fn evaluate_seed(
     let mut generated_nearest = Vec::new();
     for generator in loaded {
         let latents = sample_batch(seed ^ 0x5EED, count, generator.config.latent_dim);
+        let drawer = Drawer::new(&generator.generator, device);
         let mut generated = Vec::with_capacity(count);
         for chunk in latents.chunks(64) {
-            generated.extend(generate_images(&generator.generator, chunk, device));
+            generated.extend(drawer.draw(chunk));
         }
         if let Some((_, train)) = &pools {
             generated_nearest.push(nearest_distances(&generated[..probe], train));

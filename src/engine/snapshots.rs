@@ -9,7 +9,7 @@ use burn::tensor::Device;
 use image::RgbImage;
 
 use crate::engine::checkpoint::load_generator;
-use crate::engine::inference::generate_images;
+use crate::engine::inference::Drawer;
 use crate::engine::latent::Latent;
 use crate::engine::model::Generator;
 use crate::engine::render::{mean_abs_difference, save_gif, upscale};
@@ -183,9 +183,10 @@ impl Timeline {
         self.generators
             .iter()
             .map(|g| {
+                let drawer = Drawer::new(g, device);
                 fitting
                     .chunks(64)
-                    .flat_map(|chunk| generate_images(g, chunk, device))
+                    .flat_map(|chunk| drawer.draw(chunk))
                     .collect()
             })
             .collect()
