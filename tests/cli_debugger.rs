@@ -210,7 +210,7 @@ fn timeline_draws_one_face_through_a_runs_snapshots() {
     let dev = common::cpu();
     let timeline = hitogata::snapshots::Timeline::load(&run, &dev.device).unwrap();
     let z = hitogata::latent::Latent::from_seed(7, timeline.latent_dim());
-    let frames = timeline.draw(&z, &dev.device);
+    let frames = timeline.draw(&z);
     let changes = hitogata::snapshots::picture_changes(&frames);
     for (line, change) in lines[1..].iter().zip(&changes) {
         assert_eq!(line[1], format!("{change:.2}"));

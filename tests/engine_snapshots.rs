@@ -30,7 +30,7 @@ fn every_snapshot_draws_the_face_and_the_changes_are_measured_between_them() {
     assert_eq!(timeline.steps, STEPS);
     assert!(timeline.skipped.is_empty());
     let z = Latent::from_seed(4, timeline.latent_dim());
-    let frames = timeline.draw(&z, &dev.device);
+    let frames = timeline.draw(&z);
     for (snapshot, frame) in listed.iter().zip(&frames) {
         let g = hitogata::checkpoint::load_generator(&snapshot.dir, &dev.device).unwrap();
         let direct = generate_images(&g.generator, std::slice::from_ref(&z), &dev.device);
@@ -141,7 +141,7 @@ fn the_compare_worker_loads_draws_and_keeps_what_it_had_when_a_load_fails() {
         panic!("drawn")
     };
     let timeline = Timeline::load(&run, &dev.device).unwrap();
-    assert_eq!(pictures, timeline.draw_all(&latents, &dev.device));
+    assert_eq!(pictures, timeline.draw_all(&latents));
     assert_eq!((pictures.len(), pictures[0].len()), (2, 2));
 
     worker.load(CompareSource::Checkpoint(tmp.path().join("missing")));

@@ -159,11 +159,7 @@ fn evaluate_seed(
     let mut generated_nearest = Vec::new();
     for generator in loaded {
         let latents = sample_batch(seed ^ 0x5EED, count, generator.config.latent_dim);
-        let drawer = Drawer::new(&generator.generator, device);
-        let mut generated = Vec::with_capacity(count);
-        for chunk in latents.chunks(64) {
-            generated.extend(drawer.draw(chunk));
-        }
+        let generated = Drawer::new(&generator.generator, device).draw(&latents);
         if let Some((_, train)) = &pools {
             generated_nearest.push(nearest_distances(&generated[..probe], train));
         }

@@ -49,7 +49,7 @@ pub fn run(args: TimelineArgs) -> anyhow::Result<()> {
     }
     let dim = timeline.latent_dim();
     let z = super::one_latent(args.z.as_deref(), args.seed, dim, "the snapshots take")?;
-    let frames = timeline.draw(&z, &device.device);
+    let frames = timeline.draw(&z);
     let changes = picture_changes(&frames);
     hitogata::atomic::write_atomic(
         &args.out,

@@ -200,7 +200,7 @@ fn run(
                     continue;
                 };
                 let started = Instant::now();
-                let pictures = timeline.draw_all(&latents, &device.device);
+                let pictures = timeline.draw_all(&latents);
                 CompareEvent::Drawn {
                     latents,
                     pictures,

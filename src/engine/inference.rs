@@ -17,9 +17,9 @@ pub fn latents_tensor(latents: &[Latent], device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(flat, [latents.len(), dim]), device)
 }
 
-/// Pictures per pass of the CPU path: as fast per picture as larger batches (its GEMMs are
-/// large from ~16 on), with bounded memory.
-const CPU_BATCH: usize = 64;
+/// Pictures per pass: as fast per picture as larger batches (the CPU path's GEMMs are large
+/// from ~16 on), with bounded memory.
+const BATCH: usize = 64;
 
 /// A generator (in inference mode) ready to draw pictures on its device. On the CPU its
 /// layers are rearranged once into a [`CpuGenerator`] (a batch of pictures ~2.5× faster than
@@ -55,26 +55,25 @@ impl Drawer {
         }
     }
 
-    /// Draws one picture per latent vector.
+    /// Draws one picture per latent vector (in passes of 64).
     pub fn draw(&self, latents: &[Latent]) -> Vec<RgbImage> {
         if latents.is_empty() {
             return Vec::new();
         }
-        match &self.cpu {
-            // In batches: the CPU path holds 4 floats per output value between the GEMM and
-            // the gather (~0.5 MB a picture at ngf 32), so `generate --count 5000` stays small.
-            Some(cpu) => latents
-                .chunks(CPU_BATCH)
-                .flat_map(|chunk| {
+        // In batches: bounded memory for `generate --count 5000` (the CPU path holds 4 floats
+        // per output value between its GEMM and its gather, ~0.5 MB a picture at ngf 32).
+        latents
+            .chunks(BATCH)
+            .flat_map(|chunk| match &self.cpu {
+                Some(cpu) => {
                     let flat: Vec<f32> = chunk.iter().flat_map(|l| l.0.iter().copied()).collect();
                     cpu.draw(&flat)
-                })
-                .collect(),
-            None => tensor_to_images(
-                self.generator
-                    .forward(latents_tensor(latents, &self.device)),
-            ),
-        }
+                }
+                None => {
+                    tensor_to_images(self.generator.forward(latents_tensor(chunk, &self.device)))
+                }
+            })
+            .collect()
     }
 
     /// The generator it draws with.

@@ -11,7 +11,6 @@ use image::RgbImage;
 use crate::engine::checkpoint::load_generator;
 use crate::engine::inference::Drawer;
 use crate::engine::latent::Latent;
-use crate::engine::model::Generator;
 use crate::engine::render::{mean_abs_difference, save_gif, upscale};
 
 /// Why a run's snapshots cannot be shown.
@@ -90,7 +89,7 @@ pub struct Timeline {
     /// Snapshots that could not be loaded (or whose latent size differs from the first's):
     /// step and why.
     pub skipped: Vec<(u64, String)>,
-    generators: Vec<Generator>,
+    drawers: Vec<Drawer>,
     latent_dim: usize,
 }
 
@@ -100,7 +99,7 @@ impl Timeline {
     pub fn load(run: &Path, device: &Device) -> Result<Self, SnapshotError> {
         let mut steps = Vec::new();
         let mut skipped = Vec::new();
-        let mut generators = Vec::new();
+        let mut drawers = Vec::new();
         let mut latent_dim = None;
         for snapshot in list_snapshots(run)? {
             match load_generator(&snapshot.dir, device) {
@@ -115,12 +114,12 @@ impl Timeline {
                 }
                 Ok(loaded) => {
                     steps.push(snapshot.step);
-                    generators.push(loaded.generator);
+                    drawers.push(Drawer::new(&loaded.generator, device));
                 }
                 Err(e) => skipped.push((snapshot.step, e.to_string())),
             }
         }
-        let Some(latent_dim) = latent_dim.filter(|_| !generators.is_empty()) else {
+        let Some(latent_dim) = latent_dim.filter(|_| !drawers.is_empty()) else {
             return Err(SnapshotError::NoneLoaded {
                 path: run.to_path_buf(),
                 first: skipped.first().map(|s| s.1.clone()).unwrap_or_default(),
@@ -129,7 +128,7 @@ impl Timeline {
         Ok(Self {
             steps,
             skipped,
-            generators,
+            drawers,
             latent_dim,
         })
     }
@@ -155,7 +154,7 @@ impl Timeline {
             steps: vec![step],
             skipped: Vec::new(),
             latent_dim: loaded.config.latent_dim,
-            generators: vec![loaded.generator],
+            drawers: vec![Drawer::new(&loaded.generator, device)],
         })
     }
 
@@ -165,8 +164,8 @@ impl Timeline {
     }
 
     /// `z` (as drawn, ψ applied) drawn by each snapshot, oldest first.
-    pub fn draw(&self, z: &Latent, device: &Device) -> Vec<RgbImage> {
-        self.draw_all(std::slice::from_ref(z), device)
+    pub fn draw(&self, z: &Latent) -> Vec<RgbImage> {
+        self.draw_all(std::slice::from_ref(z))
             .into_iter()
             .flatten()
             .collect()
@@ -174,22 +173,13 @@ impl Timeline {
 
     /// Each of `latents` (as drawn) drawn by each snapshot: one list per snapshot, oldest
     /// first. Vectors of the wrong size are drawn as nothing.
-    pub fn draw_all(&self, latents: &[Latent], device: &Device) -> Vec<Vec<RgbImage>> {
+    pub fn draw_all(&self, latents: &[Latent]) -> Vec<Vec<RgbImage>> {
         let fitting: Vec<Latent> = latents
             .iter()
             .filter(|z| z.dim() == self.latent_dim)
             .cloned()
             .collect();
-        self.generators
-            .iter()
-            .map(|g| {
-                let drawer = Drawer::new(g, device);
-                fitting
-                    .chunks(64)
-                    .flat_map(|chunk| drawer.draw(chunk))
-                    .collect()
-            })
-            .collect()
+        self.drawers.iter().map(|d| d.draw(&fitting)).collect()
     }
 }
 

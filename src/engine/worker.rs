@@ -505,10 +505,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                 if latents.iter().any(|l| l.dim() != g.config.latent_dim) {
                     continue;
                 }
-                let mut images = Vec::with_capacity(latents.len());
-                for chunk in latents.chunks(64) {
-                    images.extend(d.draw(chunk));
-                }
+                let images = d.draw(&latents);
                 let scores = critic.as_ref().map(|c| {
                     latents
                         .chunks(64)
