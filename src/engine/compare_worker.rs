@@ -4,15 +4,14 @@
 //! worker's do.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
+use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use image::RgbImage;
 
 use crate::engine::device::{DeviceChoice, cpu_device, select_device};
 use crate::engine::latent::Latent;
+use crate::engine::mailbox::{Mailbox, WorkerThread};
 use crate::engine::snapshots::Timeline;
 
 /// What to compare with.
@@ -69,75 +68,44 @@ pub enum CompareEvent {
 struct Pending {
     load: Option<CompareSource>,
     draw: Option<Vec<Latent>>,
-    shutdown: bool,
-}
-
-struct Shared {
-    pending: Mutex<Pending>,
-    wakeup: Condvar,
 }
 
 /// Handle to the compare thread. Dropping it stops and joins the thread.
 pub struct CompareWorker {
-    shared: Arc<Shared>,
-    events: Receiver<CompareEvent>,
-    thread: Option<JoinHandle<()>>,
+    thread: WorkerThread<Pending, CompareEvent>,
 }
 
 impl CompareWorker {
     /// Starts the thread on the device `choice` picks (the CPU when that fails).
     pub fn spawn(choice: DeviceChoice, wake: Box<dyn Fn() + Send>) -> Self {
-        let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending::default()),
-            wakeup: Condvar::new(),
-        });
-        let (tx, events) = channel();
-        let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("hitogata-compare".into())
-            .spawn(move || run(choice, thread_shared, tx, wake))
-            .expect("spawn compare thread");
         Self {
-            shared,
-            events,
-            thread: Some(thread),
+            thread: WorkerThread::spawn(
+                "hitogata-compare",
+                Pending::default(),
+                move |mailbox, tx| run(choice, &mailbox, tx, wake),
+            ),
         }
-    }
-
-    fn update(&self, f: impl FnOnce(&mut Pending)) {
-        let mut pending = self.shared.pending.lock().expect("compare lock");
-        f(&mut pending);
-        self.shared.wakeup.notify_one();
     }
 
     /// Loads `source`, replacing what was loaded when it succeeds.
     pub fn load(&self, source: CompareSource) {
-        self.update(|p| p.load = Some(source));
+        self.thread.update(|p| p.load = Some(source));
     }
 
     /// Draws `latents` (as drawn, ψ applied) with every loaded generator; replaces a draw
     /// request not yet started.
     pub fn draw(&self, latents: Vec<Latent>) {
-        self.update(|p| p.draw = Some(latents));
+        self.thread.update(|p| p.draw = Some(latents));
     }
 
     /// The next event, if one is waiting.
     pub fn try_recv(&self) -> Option<CompareEvent> {
-        self.events.try_recv().ok()
+        self.thread.try_recv()
     }
 
     /// Blocks for the next event (for tests and headless use).
     pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<CompareEvent> {
-        self.events.recv_timeout(timeout).ok()
-    }
-}
-
-impl Drop for CompareWorker {
-    fn drop(&mut self) {
-        self.update(|p| p.shutdown = true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.recv_timeout(timeout)
     }
 }
 
@@ -146,31 +114,22 @@ enum Job {
     Draw(Vec<Latent>),
 }
 
-fn next_job(shared: &Shared) -> Option<Job> {
-    let mut pending = shared.pending.lock().expect("compare lock");
-    loop {
-        if pending.shutdown {
-            return None;
-        }
-        if let Some(source) = pending.load.take() {
-            return Some(Job::Load(source));
-        }
-        if let Some(latents) = pending.draw.take() {
-            return Some(Job::Draw(latents));
-        }
-        pending = shared.wakeup.wait(pending).expect("compare lock");
+fn next_job(pending: &mut Pending) -> Option<Job> {
+    if let Some(source) = pending.load.take() {
+        return Some(Job::Load(source));
     }
+    pending.draw.take().map(Job::Draw)
 }
 
 fn run(
     choice: DeviceChoice,
-    shared: Arc<Shared>,
+    mailbox: &Mailbox<Pending>,
     tx: Sender<CompareEvent>,
     wake: Box<dyn Fn() + Send>,
 ) {
     let device = select_device(&choice).unwrap_or_else(|e| cpu_device(&format!(" — {e}")));
     let mut loaded: Option<Timeline> = None;
-    while let Some(job) = next_job(&shared) {
+    while let Some(job) = mailbox.next(next_job) {
         let event = match job {
             Job::Load(source) => {
                 let result = match &source {

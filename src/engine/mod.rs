@@ -16,6 +16,7 @@ pub mod history;
 pub mod inference;
 pub mod latent;
 pub mod layers;
+pub mod mailbox;
 pub mod migrate;
 pub mod model;
 pub mod nearest;

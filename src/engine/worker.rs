@@ -5,9 +5,7 @@
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex};
-use std::thread::JoinHandle;
+use std::sync::mpsc::Sender;
 use std::time::Instant;
 
 use image::RgbImage;
@@ -20,6 +18,7 @@ use crate::engine::directions::{self, Direction};
 use crate::engine::inference::Drawer;
 use crate::engine::latent::Latent;
 use crate::engine::layers::{self, LayerView};
+use crate::engine::mailbox::{Mailbox, WorkerThread};
 use crate::engine::model::{Critic, Generator, ModelConfig};
 
 /// What the worker reports.
@@ -151,7 +150,9 @@ struct Pending {
     critique: Option<Latent>,
     layer: Option<(Latent, usize, bool)>,
     nudge: Option<(Latent, usize, f32)>,
-    shutdown: bool,
+    /// Not a request: the checkpoint loaded last, to load again on the CPU if a remote
+    /// server dies.
+    loaded: Option<PathBuf>,
 }
 
 /// Random latent vectors the mean sensitivity averages over.
@@ -164,45 +165,25 @@ const DIRECTIONS: usize = 10;
 /// waits at most one of them.
 const STRIP_ROWS: usize = 4;
 
-struct Shared {
-    pending: Mutex<Pending>,
-    wakeup: Condvar,
-    /// The checkpoint loaded last, to load again on the CPU if a remote server dies.
-    loaded: Mutex<Option<PathBuf>>,
-}
-
 /// Handle to the inference thread. Dropping it stops and joins the thread.
 pub struct InferenceWorker {
-    shared: Arc<Shared>,
-    events: Receiver<InferenceEvent>,
-    thread: Option<JoinHandle<()>>,
+    thread: WorkerThread<Pending, InferenceEvent>,
 }
 
 impl InferenceWorker {
     /// Starts the thread; it picks its device first (`choice`), then waits for requests.
     pub fn spawn(choice: DeviceChoice, wake: Box<dyn Fn() + Send>) -> Self {
-        let shared = Arc::new(Shared {
-            pending: Mutex::new(Pending::default()),
-            wakeup: Condvar::new(),
-            loaded: Mutex::new(None),
-        });
-        let (tx, events) = channel();
-        let thread_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("hitogata-inference".into())
-            .spawn(move || serve_jobs(choice, thread_shared, tx, wake))
-            .expect("spawn inference thread");
         Self {
-            shared,
-            events,
-            thread: Some(thread),
+            thread: WorkerThread::spawn(
+                "hitogata-inference",
+                Pending::default(),
+                move |mailbox, tx| serve_jobs(choice, &mailbox, tx, wake),
+            ),
         }
     }
 
     fn update(&self, f: impl FnOnce(&mut Pending)) {
-        let mut pending = self.shared.pending.lock().expect("worker lock");
-        f(&mut pending);
-        self.shared.wakeup.notify_one();
+        self.thread.update(f);
     }
 
     /// Loads a checkpoint (replacing the current generator when it succeeds).
@@ -250,21 +231,12 @@ impl InferenceWorker {
 
     /// The next event, if one is waiting.
     pub fn try_recv(&self) -> Option<InferenceEvent> {
-        self.events.try_recv().ok()
+        self.thread.try_recv()
     }
 
     /// Blocks for the next event (for tests and headless use).
     pub fn recv_timeout(&self, timeout: std::time::Duration) -> Option<InferenceEvent> {
-        self.events.recv_timeout(timeout).ok()
-    }
-}
-
-impl Drop for InferenceWorker {
-    fn drop(&mut self) {
-        self.update(|p| p.shutdown = true);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.thread.recv_timeout(timeout)
     }
 }
 
@@ -279,38 +251,31 @@ enum Job {
     Analyse(String),
 }
 
-fn next_job(shared: &Shared) -> Option<Job> {
-    let mut pending = shared.pending.lock().expect("worker lock");
-    loop {
-        if pending.shutdown {
-            return None;
-        }
-        if let Some(path) = pending.load.take() {
-            return Some(Job::Load(path));
-        }
-        if let Some((g, z)) = pending.main.take() {
-            return Some(Job::Main(g, z));
-        }
-        if let Some((z, steps, size)) = pending.nudge.take() {
-            return Some(Job::Nudge(z, steps, size));
-        }
-        if let Some(z) = pending.critique.take() {
-            return Some(Job::Critique(z));
-        }
-        if let Some((z, layer, per_channel)) = pending.layer.take() {
-            return Some(Job::Layer(z, layer, per_channel));
-        }
-        if let Some(request) = pending.strips.take() {
-            return Some(Job::Strips(request));
-        }
-        if let Some((tag, latents)) = pending.batches.pop_front() {
-            return Some(Job::Batch(tag, latents));
-        }
-        if let Some(hash) = pending.analysis.take() {
-            return Some(Job::Analyse(hash));
-        }
-        pending = shared.wakeup.wait(pending).expect("worker lock");
+/// The most urgent pending request: a load, then what the user is looking at, then strips,
+/// batches, and the analysis last.
+fn next_job(pending: &mut Pending) -> Option<Job> {
+    if let Some(path) = pending.load.take() {
+        return Some(Job::Load(path));
     }
+    if let Some((g, z)) = pending.main.take() {
+        return Some(Job::Main(g, z));
+    }
+    if let Some((z, steps, size)) = pending.nudge.take() {
+        return Some(Job::Nudge(z, steps, size));
+    }
+    if let Some(z) = pending.critique.take() {
+        return Some(Job::Critique(z));
+    }
+    if let Some((z, layer, per_channel)) = pending.layer.take() {
+        return Some(Job::Layer(z, layer, per_channel));
+    }
+    if let Some(request) = pending.strips.take() {
+        return Some(Job::Strips(request));
+    }
+    if let Some((tag, latents)) = pending.batches.pop_front() {
+        return Some(Job::Batch(tag, latents));
+    }
+    pending.analysis.take().map(Job::Analyse)
 }
 
 /// Picks the device and answers requests. On a remote device, a server that dies mid-request
@@ -318,7 +283,7 @@ fn next_job(shared: &Shared) -> Option<Job> {
 /// the explorer keeps working (and says where it now runs).
 fn serve_jobs(
     choice: DeviceChoice,
-    shared: Arc<Shared>,
+    mailbox: &Mailbox<Pending>,
     tx: Sender<InferenceEvent>,
     wake: Box<dyn Fn() + Send>,
 ) {
@@ -329,15 +294,16 @@ fn serve_jobs(
     loop {
         let remote = device.backend == Backend::Remote;
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run(device.clone(), &shared, &tx, &*wake)
+            run(device.clone(), mailbox, &tx, &*wake)
         }));
         match served {
             Ok(()) => return,
             Err(_) if remote => {
-                let last = shared.loaded.lock().map(|l| l.clone()).unwrap_or_default();
-                if let (Some(path), Ok(mut pending)) = (last, shared.pending.lock()) {
-                    pending.load.get_or_insert(path);
-                }
+                mailbox.with(|pending| {
+                    if let Some(path) = pending.loaded.clone() {
+                        pending.load.get_or_insert(path);
+                    }
+                });
                 device = cpu_device(" — the remote server stopped answering");
             }
             Err(payload) => std::panic::resume_unwind(payload),
@@ -345,7 +311,12 @@ fn serve_jobs(
     }
 }
 
-fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake: &dyn Fn()) {
+fn run(
+    device: ComputeDevice,
+    mailbox: &Mailbox<Pending>,
+    tx: &Sender<InferenceEvent>,
+    wake: &dyn Fn(),
+) {
     let send = |event: InferenceEvent| {
         let ok = tx.send(event).is_ok();
         wake();
@@ -360,7 +331,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
     let mut critic: Option<Critic> = None;
     // Channels dead for most z, per ReLU layer: measured once per generator.
     let mut dead: Option<Vec<Vec<bool>>> = None;
-    while let Some(job) = next_job(shared) {
+    while let Some(job) = mailbox.next(next_job) {
         let event = match job {
             Job::Load(path) => match load_generator(&path, &device.device) {
                 Ok(loaded) => {
@@ -377,9 +348,7 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                         hash: content_hash(&loaded.dir).ok(),
                         critic: has_critic,
                     };
-                    if let Ok(mut last) = shared.loaded.lock() {
-                        *last = Some(loaded.dir.clone());
-                    }
+                    mailbox.with(|p| p.loaded = Some(loaded.dir.clone()));
                     drawer = Some(Drawer::new(&loaded.generator, &device.device));
                     generator = Some(loaded);
                     event
@@ -409,10 +378,8 @@ fn run(device: ComputeDevice, shared: &Shared, tx: &Sender<InferenceEvent>, wake
                 // Between parts a main picture goes first (dragging never waits on strips),
                 // and a newer strip request replaces this one.
                 let give_way = || {
-                    let (main, newer) = {
-                        let mut pending = shared.pending.lock().expect("worker lock");
-                        (pending.main.take(), pending.strips.is_some())
-                    };
+                    let (main, newer) =
+                        mailbox.with(|pending| (pending.main.take(), pending.strips.is_some()));
                     if let Some((generation, z)) = main.filter(|(_, z)| z.dim() == dim) {
                         send(main_picture(d, generation, &z));
                     }
