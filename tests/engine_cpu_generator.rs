@@ -47,6 +47,11 @@ fn assert_same_pictures(g: &Generator, latent_dim: usize, what: &str) {
     );
     let drawn = cpu.forward(&flat);
     assert_eq!(drawn.len(), reference.len());
+    assert_eq!(
+        fast.values(&latents).concat(),
+        drawn,
+        "{what}: values, channels last"
+    );
     let diff = common::max_diff(&drawn, &reference);
     assert!(diff < 1e-4, "{what}: max difference {diff}");
 }
@@ -88,6 +93,11 @@ fn resize_upsampling_and_other_devices_draw_with_burns_layers() {
     let latents = sample_batch(1, 3, resize.latent_dim);
     assert_eq!(drawer.draw(&latents).len(), 3);
     assert!(drawer.draw(&[]).is_empty());
+    // Values per picture, as the generator computes them (channels first on this path).
+    let values = drawer.values(&latents);
+    let reference = common::values(g.forward(latents_tensor(&latents, &dev.device)));
+    assert_eq!(values.len(), 3);
+    assert_eq!(values.concat(), reference);
 
     let transposed = common::tiny_model();
     assert!(

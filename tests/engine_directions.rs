@@ -176,7 +176,12 @@ fn a_dimension_without_first_layer_weights_does_nothing() {
     });
     let z = Latent::from_seed(4, Z);
     let axes: Vec<Vec<f32>> = (0..Z).map(|i| axis(Z, i)).collect();
-    let s = sensitivity(&g, &dev.device, &z, &axes, 0.5);
+    let s = sensitivity(
+        &hitogata::inference::Drawer::new(&g, &dev.device),
+        &z,
+        &axes,
+        0.5,
+    );
     assert_eq!(s[3], 0.0);
     assert!(
         s.iter().enumerate().all(|(i, &v)| i == 3 || v > 0.0),

@@ -157,14 +157,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.debugger {
         println!();
         println!(
-            "| device | strips: 40 × 7 pictures (ms) | the same with burn's layers (ms) | SeFa (ms) | PCA, 1024 z (ms) |"
+            "| device | strips: 40 × 7 pictures (ms) | with burn's layers (ms) | mean sensitivity, 16 z (ms) | with burn's layers (ms) | SeFa (ms) | PCA, 1024 z (ms) |"
         );
-        println!("|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|");
         for device in &devices {
             let t = debugger_ms(device, dir, args.runs.div_ceil(3))?;
             println!(
-                "| {} | {:.0} | {:.0} | {:.1} | {:.0} |",
-                device.description, t.strip_ms, t.burn_ms, t.sefa_ms, t.pca_ms
+                "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} |",
+                device.description,
+                t.strip_ms,
+                t.burn_ms,
+                t.sensitivity_ms,
+                t.burn_sensitivity_ms,
+                t.sefa_ms,
+                t.pca_ms
             );
         }
         println!();
@@ -251,7 +257,9 @@ fn debugger_ms(
     dir: &std::path::Path,
     runs: usize,
 ) -> anyhow::Result<DebuggerTimes> {
-    use hitogata::directions::{Strips, axis, draw_strips, pca, sefa, strip_effect, strip_values};
+    use hitogata::directions::{
+        Strips, axis, draw_strips, pca, sefa, sensitivity_over, strip_effect, strip_values,
+    };
     let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;
     let (g, dim) = (&loaded.generator, loaded.config.latent_dim);
     let (drawer, burn_layers) = (
@@ -283,6 +291,14 @@ fn debugger_ms(
         slow.push(strips(&burn_layers, seed));
     }
     let (strip_ms, burn_ms) = (median_ms(fast), median_ms(slow));
+    // The mean sensitivity the app computes once per checkpoint (16 z, every dimension).
+    let zs = hitogata::latent::sample_batch(0, 16, dim);
+    let sensitivity = |d: &Drawer| {
+        let t = Instant::now();
+        let _ = sensitivity_over(d, &zs, &axes, 0.5);
+        t.elapsed().as_secs_f64() * 1e3
+    };
+    let (sensitivity_ms, burn_sensitivity_ms) = (sensitivity(&drawer), sensitivity(&burn_layers));
     let t = Instant::now();
     let _ = sefa(g, 10);
     let sefa_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -292,6 +308,8 @@ fn debugger_ms(
     Ok(DebuggerTimes {
         strip_ms,
         burn_ms,
+        sensitivity_ms,
+        burn_sensitivity_ms,
         sefa_ms,
         pca_ms,
     })
@@ -303,6 +321,9 @@ struct DebuggerTimes {
     strip_ms: f64,
     /// The same strips through burn's own layers (the same as `strip_ms` off the CPU).
     burn_ms: f64,
+    /// The mean sensitivity over 16 z, as the app and with burn's layers.
+    sensitivity_ms: f64,
+    burn_sensitivity_ms: f64,
     sefa_ms: f64,
     pca_ms: f64,
 }

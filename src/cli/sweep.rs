@@ -9,7 +9,7 @@ use hitogata::checkpoint::load_generator;
 use hitogata::checkpoint_notes::content_hash;
 use hitogata::device::select_device;
 use hitogata::directions::{DirectionSet, axis, sensitivity, strip, strip_values};
-use hitogata::inference::generate_images;
+use hitogata::inference::Drawer;
 use hitogata::latent::Latent;
 use hitogata::picture_state::{PictureState, save_png_with_state};
 use hitogata::render::{grid, upscale};
@@ -100,7 +100,9 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         .iter()
         .flat_map(|(_, d)| strip(&z, d, &values))
         .collect();
-    let images: Vec<_> = generate_images(&loaded.generator, &latents, &device.device)
+    let drawer = Drawer::new(&loaded.generator, &device.device);
+    let images: Vec<_> = drawer
+        .draw(&latents)
         .iter()
         .map(|img| upscale(img, args.scale))
         .collect();
@@ -113,7 +115,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     };
     save_png_with_state(&grid(&images, args.steps, 2), &state, &args.out)?;
     let vectors: Vec<Vec<f32>> = rows.iter().map(|(_, d)| d.clone()).collect();
-    let changes = sensitivity(&loaded.generator, &device.device, &z, &vectors, 0.5);
+    let changes = sensitivity(&drawer, &z, &vectors, 0.5);
     for ((name, _), change) in rows.iter().zip(changes) {
         println!("{name}\t{change}");
     }

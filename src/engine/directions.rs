@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::checkpoint::CheckpointError;
-use crate::engine::inference::latents_tensor;
+use crate::engine::inference::{Drawer, latents_tensor};
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::Generator;
 
@@ -362,7 +362,7 @@ pub struct Strips<'a> {
 /// Draws `strips` (row after row) in chunks of `chunk` pictures, asking `give_way` between
 /// chunks; when it says stop, the strips are abandoned (`None`): a newer request has come.
 pub fn draw_strips(
-    drawer: &crate::engine::inference::Drawer,
+    drawer: &Drawer,
     strips: Strips<'_>,
     chunk: usize,
     mut give_way: impl FnMut() -> bool,
@@ -396,21 +396,14 @@ pub fn strip_values(count: usize, range: f32) -> Vec<f32> {
 
 /// How much the pictures change per unit step along each of `directions` at `z`: the mean
 /// absolute change of the pixel values (0–255) between z ∓ `step`/2 along it, divided by
-/// `step`. One batched forward pass of 2 × the number of directions.
-pub fn sensitivity(
-    generator: &Generator,
-    device: &Device,
-    z: &Latent,
-    directions: &[Vec<f32>],
-    step: f32,
-) -> Vec<f32> {
-    sensitivity_over(generator, device, std::slice::from_ref(z), directions, step)
+/// `step`. Draws 2 × the number of directions pictures.
+pub fn sensitivity(drawer: &Drawer, z: &Latent, directions: &[Vec<f32>], step: f32) -> Vec<f32> {
+    sensitivity_over(drawer, std::slice::from_ref(z), directions, step)
 }
 
 /// [`sensitivity`] averaged over several latent vectors.
 pub fn sensitivity_over(
-    generator: &Generator,
-    device: &Device,
+    drawer: &Drawer,
     zs: &[Latent],
     directions: &[Vec<f32>],
     step: f32,
@@ -427,20 +420,22 @@ pub fn sensitivity_over(
             })
         })
         .collect();
-    let images = generator.forward(latents_tensor(&latents, device));
-    let [n, c, h, w] = images.dims();
-    let pairs = images.reshape([n / 2, 2, c * h * w]);
-    let low = pairs.clone().narrow(1, 0, 1);
-    let high = pairs.narrow(1, 1, 1);
+    let pictures = drawer.values(&latents);
+    let mut change = vec![0.0f64; directions.len()];
+    for (k, pair) in pictures.chunks(2).enumerate() {
+        let (low, high) = (&pair[0], &pair[1]);
+        let total: f64 = low
+            .iter()
+            .zip(high)
+            .map(|(a, b)| (b - a).abs() as f64)
+            .sum();
+        change[k % directions.len()] += total / low.len().max(1) as f64;
+    }
     // Pixel values span [-1, 1] for 0–255: half the range per 255 levels.
-    let change = high
-        .sub(low)
-        .abs()
-        .mean_dim(2)
-        .reshape([zs.len(), directions.len()])
-        .mean_dim(0)
-        .mul_scalar(127.5 / step);
-    host(change.reshape([1, directions.len()]))
+    change
+        .iter()
+        .map(|c| (c / zs.len() as f64 * 127.5 / step as f64) as f32)
+        .collect()
 }
 
 /// Whether a sensitivity counts as "dead": below 1 % of the largest one's.

@@ -76,6 +76,36 @@ impl Drawer {
             .collect()
     }
 
+    /// The pictures' values in [-1, 1] (before rounding to bytes), one `Vec` of 3·64·64 per
+    /// latent vector. The order of the values within a picture depends on the path (channels
+    /// last on the CPU): compare pictures with each other, not with a layout.
+    pub fn values(&self, latents: &[Latent]) -> Vec<Vec<f32>> {
+        latents
+            .chunks(BATCH)
+            .flat_map(|chunk| {
+                let values = match &self.cpu {
+                    Some(cpu) => {
+                        let flat: Vec<f32> =
+                            chunk.iter().flat_map(|l| l.0.iter().copied()).collect();
+                        cpu.forward(&flat)
+                    }
+                    None => self
+                        .generator
+                        .forward(latents_tensor(chunk, &self.device))
+                        .into_data()
+                        .convert::<f32>()
+                        .try_to_vec::<f32>()
+                        .unwrap_or_default(),
+                };
+                let per = values.len() / chunk.len();
+                values
+                    .chunks(per.max(1))
+                    .map(<[f32]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// The generator it draws with.
     pub fn generator(&self) -> &Generator {
         &self.generator

@@ -19,7 +19,7 @@ use crate::engine::inference::Drawer;
 use crate::engine::latent::Latent;
 use crate::engine::layers::{self, LayerView};
 use crate::engine::mailbox::{Mailbox, WorkerThread};
-use crate::engine::model::{Critic, Generator, ModelConfig};
+use crate::engine::model::{Critic, ModelConfig};
 
 /// What the worker reports.
 #[derive(Debug)]
@@ -460,10 +460,10 @@ fn run(
                 InferenceEvent::Nudged { from: z, to, trace }
             }
             Job::Analyse(hash) => {
-                let Some(g) = generator.as_ref() else {
+                let Some(d) = drawer.as_ref() else {
                     continue;
                 };
-                analyse(&g.generator, &device.device, hash)
+                analyse(d, &device.device, hash)
             }
             Job::Batch(tag, latents) => {
                 let (Some(g), Some(d)) = (generator.as_ref(), drawer.as_ref()) else {
@@ -517,8 +517,9 @@ fn main_picture(drawer: &Drawer, generation: u64, z: &Latent) -> InferenceEvent 
 }
 
 /// SeFa, PCA and the mean sensitivity of every latent dimension over seeded random z.
-fn analyse(generator: &Generator, device: &burn::tensor::Device, hash: String) -> InferenceEvent {
+fn analyse(drawer: &Drawer, device: &burn::tensor::Device, hash: String) -> InferenceEvent {
     let started = Instant::now();
+    let generator = drawer.generator();
     let dim = generator.latent_dim();
     let axes: Vec<Vec<f32>> = (0..dim).map(|i| directions::axis(dim, i)).collect();
     let zs = crate::engine::latent::sample_batch(0, SENSITIVITY_SAMPLES, dim);
@@ -526,7 +527,7 @@ fn analyse(generator: &Generator, device: &burn::tensor::Device, hash: String) -
         hash,
         sefa: directions::sefa(generator, DIRECTIONS),
         pca: directions::pca(generator, device, PCA_SAMPLES, DIRECTIONS, 0),
-        mean_sensitivity: directions::sensitivity_over(generator, device, &zs, &axes, 0.5),
+        mean_sensitivity: directions::sensitivity_over(drawer, &zs, &axes, 0.5),
         millis: started.elapsed().as_secs_f32() * 1e3,
     }
 }
