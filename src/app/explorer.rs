@@ -118,73 +118,85 @@ fn export_png(app: &HitogataApp, scale: u32) {
 
 /// Draws the explorer.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        if ui
-            .button("Random")
-            .on_hover_text("New z ~ N(0, I) from the next seed")
-            .clicked()
-        {
-            app.explorer.seed = app.explorer.seed.wrapping_add(1);
-            let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
-            app.set_z(z);
-        }
-        ui.label("seed");
-        let seed = ui
-            .add(egui::DragValue::new(&mut app.explorer.seed))
-            .on_hover_text("Type a seed to reproduce its vector");
-        if seed.changed() {
-            let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
-            app.set_z(z);
-        }
-        if ui
-            .button("Reset")
-            .on_hover_text("z = 0, the prior's mean")
-            .clicked()
-        {
-            let z = Latent::zeros(app.explorer.z.dim());
-            app.set_z(z);
-        }
-        if ui
-            .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
-            .on_hover_text("Ctrl+Z")
-            .clicked()
-        {
-            app.undo();
-        }
-        if ui
-            .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
-            .on_hover_text("Ctrl+Shift+Z")
-            .clicked()
-        {
-            app.redo();
-        }
-    });
-    ui.horizontal(|ui| {
-        let psi = ui
-            .add(egui::Slider::new(&mut app.explorer.psi, 0.0..=1.5).text("truncation ψ"))
-            .on_hover_text(
-                "Scale z toward the mean: lower ψ gives more typical, less varied people",
-            );
-        if psi.changed() {
-            app.request_main();
-        }
-        ui.add(egui::Slider::new(&mut app.explorer.zoom, 1.0..=10.0).text("zoom"))
-            .on_hover_text("Size of the picture on screen");
-        if ui
-            .checkbox(&mut app.explorer.smooth, "smooth")
-            .on_hover_text("Linear instead of nearest-neighbour scaling")
-            .changed()
-            && let Some(img) = app.explorer.image.clone()
-        {
-            upload(
-                ui.ctx(),
-                &mut app.explorer.texture,
-                "explorer",
-                &img,
-                app.explorer.smooth,
-            );
-        }
-    });
+    ui.horizontal(|ui| latent_controls(app, ui));
+    ui.horizontal(|ui| view_controls(app, ui));
+    norm_line(app, ui);
+    ui.horizontal(|ui| export_controls(app, ui));
+    ui.separator();
+    columns(app, ui);
+}
+
+/// Random, seed, reset, undo and redo.
+fn latent_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    if ui
+        .button("Random")
+        .on_hover_text("New z ~ N(0, I) from the next seed")
+        .clicked()
+    {
+        app.explorer.seed = app.explorer.seed.wrapping_add(1);
+        let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
+        app.set_z(z);
+    }
+    ui.label("seed");
+    let seed = ui
+        .add(egui::DragValue::new(&mut app.explorer.seed))
+        .on_hover_text("Type a seed to reproduce its vector");
+    if seed.changed() {
+        let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
+        app.set_z(z);
+    }
+    if ui
+        .button("Reset")
+        .on_hover_text("z = 0, the prior's mean")
+        .clicked()
+    {
+        let z = Latent::zeros(app.explorer.z.dim());
+        app.set_z(z);
+    }
+    if ui
+        .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
+        .on_hover_text("Ctrl+Z")
+        .clicked()
+    {
+        app.undo();
+    }
+    if ui
+        .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
+        .on_hover_text("Ctrl+Shift+Z")
+        .clicked()
+    {
+        app.redo();
+    }
+}
+
+/// Truncation, zoom and smoothing.
+fn view_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let psi = ui
+        .add(egui::Slider::new(&mut app.explorer.psi, 0.0..=1.5).text("truncation ψ"))
+        .on_hover_text("Scale z toward the mean: lower ψ gives more typical, less varied people");
+    if psi.changed() {
+        app.request_main();
+    }
+    ui.add(egui::Slider::new(&mut app.explorer.zoom, 1.0..=10.0).text("zoom"))
+        .on_hover_text("Size of the picture on screen");
+    if ui
+        .checkbox(&mut app.explorer.smooth, "smooth")
+        .on_hover_text("Linear instead of nearest-neighbour scaling")
+        .changed()
+        && let Some(img) = app.explorer.image.clone()
+    {
+        upload(
+            ui.ctx(),
+            &mut app.explorer.texture,
+            "explorer",
+            &img,
+            app.explorer.smooth,
+        );
+    }
+}
+
+/// |z| against the prior's, with a warning when z is atypical.
+fn norm_line(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let dim = app.explorer.z.dim();
     let norm = app.explorer.z.norm();
     let zscore = app.explorer.z.norm_z_score();
@@ -200,36 +212,39 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     } else {
         ui.label(text);
     }
-    ui.horizontal(|ui| {
-        for scale in [1, 4, 8] {
-            if ui
-                .add_enabled(
-                    app.explorer.image.is_some(),
-                    egui::Button::new(format!("Save PNG {scale}x")),
-                )
-                .clicked()
-            {
-                export_png(app, scale);
-            }
-        }
+}
+
+/// Saving the picture, copying z, and the latency.
+fn export_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    for scale in [1, 4, 8] {
         if ui
-            .button("Copy z")
-            .on_hover_text("Copy z to the clipboard as RON")
+            .add_enabled(
+                app.explorer.image.is_some(),
+                egui::Button::new(format!("Save PNG {scale}x")),
+            )
             .clicked()
-            && let Ok(text) = ron::to_string(&app.explorer.z)
         {
-            ui.ctx().copy_text(text);
-            app.status = Some("Copied z to the clipboard".into());
+            export_png(app, scale);
         }
-        if let (Some(lat), Some(inf)) =
-            (app.explorer.last_latency_ms, app.explorer.last_inference_ms)
-        {
-            ui.label(format!(
-                "slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"
-            ));
-        }
-    });
-    ui.separator();
+    }
+    if ui
+        .button("Copy z")
+        .on_hover_text("Copy z to the clipboard as RON")
+        .clicked()
+        && let Ok(text) = ron::to_string(&app.explorer.z)
+    {
+        ui.ctx().copy_text(text);
+        app.status = Some("Copied z to the clipboard".into());
+    }
+    if let (Some(lat), Some(inf)) = (app.explorer.last_latency_ms, app.explorer.last_inference_ms) {
+        ui.label(format!(
+            "slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"
+        ));
+    }
+}
+
+/// The picture with its panels, beside the sliders or the Dimensions view.
+fn columns(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let side = 64.0 * app.explorer.zoom;
     // The picture column is as wide as the picture or the jitter grid, whichever is wider.
     let column = side.max(app.jitter.side as f32 * 88.0);

@@ -325,171 +325,166 @@ fn run(
     if !send(InferenceEvent::DeviceReady(device.description.clone())) {
         return;
     }
-    let mut generator: Option<LoadedGenerator> = None;
-    // The same generator prepared for drawing (rebuilt with it).
-    let mut drawer: Option<Drawer> = None;
-    let mut critic: Option<Critic> = None;
-    // Channels dead for most z, per ReLU layer: measured once per generator.
-    let mut dead: Option<Vec<Vec<bool>>> = None;
+    let mut model: Option<Model> = None;
     while let Some(job) = mailbox.next(next_job) {
-        let event = match job {
-            Job::Load(path) => match load_generator(&path, &device.device) {
-                Ok(loaded) => {
-                    let found = critique::load_critic(&loaded.dir, &device.device);
-                    let has_critic = found
-                        .as_ref()
-                        .map(|c| c.is_some())
-                        .map_err(|e| e.to_string());
-                    critic = found.ok().flatten();
-                    dead = None;
-                    let event = InferenceEvent::Loaded {
-                        config: loaded.config.clone(),
-                        dir: loaded.dir.clone(),
-                        hash: content_hash(&loaded.dir).ok(),
-                        critic: has_critic,
-                    };
-                    mailbox.with(|p| p.loaded = Some(loaded.dir.clone()));
-                    drawer = Some(Drawer::new(&loaded.generator, &device.device));
-                    generator = Some(loaded);
-                    event
+        let event = match (job, &mut model) {
+            (Job::Load(path), _) => match Model::load(&path, &device.device) {
+                Ok((loaded, event)) => {
+                    mailbox.with(|p| p.loaded = Some(loaded.generator.dir.clone()));
+                    model = Some(loaded);
+                    Some(event)
                 }
-                Err(e) => InferenceEvent::LoadFailed {
-                    path,
-                    message: e.to_string(),
-                },
+                Err(message) => Some(InferenceEvent::LoadFailed { path, message }),
             },
-            Job::Main(generation, z) => {
-                let Some(d) = drawer
-                    .as_ref()
-                    .filter(|d| d.generator().latent_dim() == z.dim())
-                else {
-                    continue;
-                };
-                main_picture(d, generation, &z)
+            (Job::Strips(request), Some(m)) => strips(&m.drawer, request, mailbox, &send),
+            (job, Some(m)) => m.answer(job, &device.device),
+            (_, None) => None,
+        };
+        if let Some(event) = event
+            && !send(event)
+        {
+            return;
+        }
+    }
+}
+
+/// What the worker holds for the checkpoint it loaded last.
+struct Model {
+    generator: LoadedGenerator,
+    /// The same generator prepared for drawing.
+    drawer: Drawer,
+    critic: Option<Critic>,
+    /// Channels dead for most z, per ReLU layer: measured the first time a layer is shown.
+    dead: Option<Vec<Vec<bool>>>,
+}
+
+impl Model {
+    fn load(
+        path: &std::path::Path,
+        device: &burn::tensor::Device,
+    ) -> Result<(Self, InferenceEvent), String> {
+        let loaded = load_generator(path, device).map_err(|e| e.to_string())?;
+        let found = critique::load_critic(&loaded.dir, device);
+        let event = InferenceEvent::Loaded {
+            config: loaded.config.clone(),
+            dir: loaded.dir.clone(),
+            hash: content_hash(&loaded.dir).ok(),
+            critic: found
+                .as_ref()
+                .map(|c| c.is_some())
+                .map_err(|e| e.to_string()),
+        };
+        let model = Self {
+            drawer: Drawer::new(&loaded.generator, device),
+            generator: loaded,
+            critic: found.ok().flatten(),
+            dead: None,
+        };
+        Ok((model, event))
+    }
+
+    /// The answer to `job` (not a load or strips); `None` when it does not apply to this
+    /// generator (another latent size, no critic).
+    fn answer(&mut self, job: Job, device: &burn::tensor::Device) -> Option<InferenceEvent> {
+        let g = &self.generator.generator;
+        let dim = self.generator.config.latent_dim;
+        let critic = self.critic.as_ref();
+        Some(match job {
+            Job::Main(generation, z) if z.dim() == dim => {
+                main_picture(&self.drawer, generation, &z)
             }
-            Job::Strips(request) => {
-                let Some(d) = drawer.as_ref() else {
-                    continue;
-                };
-                let dim = d.generator().latent_dim();
-                if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
-                    continue;
-                }
-                // Between parts a main picture goes first (dragging never waits on strips),
-                // and a newer strip request replaces this one.
-                let give_way = || {
-                    let (main, newer) =
-                        mailbox.with(|pending| (pending.main.take(), pending.strips.is_some()));
-                    if let Some((generation, z)) = main.filter(|(_, z)| z.dim() == dim) {
-                        send(main_picture(d, generation, &z));
-                    }
-                    newer
-                };
-                let started = Instant::now();
-                let parts = request.directions.len().div_ceil(STRIP_ROWS);
-                let mut last = None;
-                for (k, (directions, rows)) in request
-                    .directions
-                    .chunks(STRIP_ROWS)
-                    .zip(request.rows.chunks(STRIP_ROWS))
-                    .enumerate()
-                {
-                    if give_way() {
-                        break;
-                    }
-                    let strips = directions::Strips {
-                        z: &request.z,
-                        directions,
-                        values: &request.values,
-                        psi: request.psi,
-                    };
-                    let images = directions::draw_strips(
-                        d,
-                        strips,
-                        STRIP_ROWS * request.values.len(),
-                        || false,
-                    )
-                    .unwrap_or_default();
-                    let part = StripPart {
-                        generation: request.generation,
-                        rows: rows.to_vec(),
-                        effect: directions::strip_effect(&images, &request.values),
-                        images: images.iter().map(thumbnail).collect(),
-                        done: k + 1 == parts,
-                        millis: started.elapsed().as_secs_f32() * 1e3,
-                    };
-                    if part.done {
-                        last = Some(part);
-                    } else if !send(InferenceEvent::Strips(part)) {
-                        return;
-                    }
-                }
-                match last {
-                    Some(part) => InferenceEvent::Strips(part),
-                    None => continue,
-                }
-            }
-            Job::Critique(z) => {
-                let fits = |g: &&LoadedGenerator| g.config.latent_dim == z.dim();
-                let (Some(g), Some(c)) = (generator.as_ref().filter(fits), critic.as_ref()) else {
-                    continue;
-                };
-                let (score, gradient) = critique::gradient(&g.generator, c, &z, &device.device);
+            Job::Critique(z) if z.dim() == dim => {
+                let (score, gradient) = critique::gradient(g, critic?, &z, device);
                 InferenceEvent::Critique { z, score, gradient }
             }
-            Job::Layer(z, layer, per_channel) => {
-                let Some(g) = generator
-                    .as_ref()
-                    .filter(|g| g.config.latent_dim == z.dim())
-                else {
-                    continue;
-                };
-                let dead = dead
-                    .get_or_insert_with(|| layers::dead_channels(&g.generator, &device.device, 0));
+            Job::Layer(z, layer, per_channel) if z.dim() == dim => {
+                let dead = self
+                    .dead
+                    .get_or_insert_with(|| layers::dead_channels(g, device, 0));
                 InferenceEvent::Layer {
-                    view: layers::view_layer(&g.generator, &device.device, &z, layer, per_channel),
+                    view: layers::view_layer(g, device, &z, layer, per_channel),
                     dead_mostly: dead.get(layer).cloned().unwrap_or_default(),
                 }
             }
-            Job::Nudge(z, steps, size) => {
-                let fits = |g: &&LoadedGenerator| g.config.latent_dim == z.dim();
-                let (Some(g), Some(c)) = (generator.as_ref().filter(fits), critic.as_ref()) else {
-                    continue;
-                };
-                let (to, trace) = critique::nudge(&g.generator, c, &z, steps, size, &device.device);
+            Job::Nudge(z, steps, size) if z.dim() == dim => {
+                let (to, trace) = critique::nudge(g, critic?, &z, steps, size, device);
                 InferenceEvent::Nudged { from: z, to, trace }
             }
-            Job::Analyse(hash) => {
-                let Some(d) = drawer.as_ref() else {
-                    continue;
-                };
-                analyse(d, &device.device, hash)
-            }
-            Job::Batch(tag, latents) => {
-                let (Some(g), Some(d)) = (generator.as_ref(), drawer.as_ref()) else {
-                    continue;
-                };
-                if latents.iter().any(|l| l.dim() != g.config.latent_dim) {
-                    continue;
-                }
-                let images = d.draw(&latents);
-                let scores = critic.as_ref().map(|c| {
+            Job::Analyse(hash) => analyse(&self.drawer, device, hash),
+            Job::Batch(tag, latents) if latents.iter().all(|l| l.dim() == dim) => {
+                let scores = critic.map(|c| {
                     latents
                         .chunks(64)
-                        .flat_map(|chunk| critique::scores(&g.generator, c, chunk, &device.device))
+                        .flat_map(|chunk| critique::scores(g, c, chunk, device))
                         .collect()
                 });
                 InferenceEvent::Batch {
                     tag,
-                    images,
+                    images: self.drawer.draw(&latents),
                     scores,
                 }
             }
+            _ => return None,
+        })
+    }
+}
+
+/// Draws a strip request part by part (four rows each, sent as they finish; the last one is
+/// returned). Between parts a main picture goes first (dragging never waits on strips), and
+/// a newer strip request replaces this one (`None`).
+fn strips(
+    drawer: &Drawer,
+    request: StripRequest,
+    mailbox: &Mailbox<Pending>,
+    send: &dyn Fn(InferenceEvent) -> bool,
+) -> Option<InferenceEvent> {
+    let dim = drawer.generator().latent_dim();
+    if request.z.dim() != dim || request.directions.iter().any(|d| d.len() != dim) {
+        return None;
+    }
+    let give_way = || {
+        let (main, newer) = mailbox.with(|pending| (pending.main.take(), pending.strips.is_some()));
+        if let Some((generation, z)) = main.filter(|(_, z)| z.dim() == dim) {
+            send(main_picture(drawer, generation, &z));
+        }
+        newer
+    };
+    let started = Instant::now();
+    let parts = request.directions.len().div_ceil(STRIP_ROWS);
+    for (k, (directions, rows)) in request
+        .directions
+        .chunks(STRIP_ROWS)
+        .zip(request.rows.chunks(STRIP_ROWS))
+        .enumerate()
+    {
+        if give_way() {
+            return None;
+        }
+        let strips = directions::Strips {
+            z: &request.z,
+            directions,
+            values: &request.values,
+            psi: request.psi,
         };
-        if !send(event) {
-            return;
+        let images =
+            directions::draw_strips(drawer, strips, STRIP_ROWS * request.values.len(), || false)
+                .unwrap_or_default();
+        let part = StripPart {
+            generation: request.generation,
+            rows: rows.to_vec(),
+            effect: directions::strip_effect(&images, &request.values),
+            images: images.iter().map(thumbnail).collect(),
+            done: k + 1 == parts,
+            millis: started.elapsed().as_secs_f32() * 1e3,
+        };
+        if part.done {
+            return Some(InferenceEvent::Strips(part));
+        }
+        if !send(InferenceEvent::Strips(part)) {
+            return None;
         }
     }
+    None
 }
 
 /// A picture at half its size, each pixel the mean of a 2×2 block.
