@@ -676,3 +676,53 @@ fn the_layer_viewer_opens_on_the_picture_and_follows_the_chosen_layer() {
         "the panel lists {first}"
     );
 }
+
+#[test]
+fn a_bookmarks_buttons_rename_delete_undo_load_and_jitter() {
+    let f = fixture();
+    let z = tagged_bookmarks(&f.bookmarks, &[("a", 1, 0.0), ("b", 1, 2.0)]);
+    let mut h = harness(&f.checkpoint, &f.bookmarks);
+    loaded(&mut h);
+    let ids: Vec<u64> = h
+        .state()
+        .bookmarks
+        .store
+        .all()
+        .iter()
+        .map(|b| b.id)
+        .collect();
+
+    // Rename: the row turns into fields holding the bookmark's name, note and tags.
+    h.get_all_by_label("Rename").next().unwrap().click();
+    h.run_steps(2);
+    let editing = h.state().bookmarks.editing.clone().expect("editing");
+    assert_eq!((editing.0, editing.1.as_str()), (ids[0], "a 0"));
+    if let Some((_, name, _, tags)) = &mut h.state_mut().bookmarks.editing {
+        *name = "renamed".into();
+        *tags = "x, y".into();
+    }
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    let saved = h.state().bookmarks.store.get(ids[0]).unwrap().clone();
+    assert_eq!(
+        (saved.name.as_str(), saved.tags.clone()),
+        ("renamed", vec!["x".to_string(), "y".to_string()])
+    );
+    assert!(h.state().bookmarks.editing.is_none());
+
+    // Clicking a name loads its vector; Jitter jitters around it.
+    h.get_by_label("b 0").click();
+    h.run_steps(2);
+    assert_eq!(h.state().explorer.z, z[1]);
+    h.get_all_by_label("Jitter").nth(1).unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().jitter.source, Some((Some(ids[1]), z[1].clone())));
+
+    // Delete, then undo it.
+    h.get_all_by_label("Delete").nth(1).unwrap().click();
+    h.run_steps(2);
+    assert!(h.state().bookmarks.store.get(ids[1]).is_none());
+    h.get_by_label("Undo delete of 'b 0'").click();
+    h.run_steps(2);
+    assert_eq!(h.state().bookmarks.store.get(ids[1]).unwrap().z, z[1]);
+}

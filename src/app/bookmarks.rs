@@ -7,6 +7,7 @@ use image::RgbImage;
 use crate::app::textures::upload;
 use crate::app::{HitogataApp, TAG_THUMBNAILS};
 use crate::engine::bookmarks::{Bookmark, BookmarkStore, parse_tags};
+use crate::engine::latent::Latent;
 
 /// How the list is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +143,15 @@ pub fn add_bookmark(
     }
 }
 
+/// What a click in a bookmark's row asks for (applied after the list is drawn).
+enum RowAction {
+    Load(Latent),
+    Delete(u64),
+    Jitter(u64, Latent),
+    InterpolateFrom(String, Latent),
+    InterpolateTo(String, Latent),
+}
+
 /// Draws the bookmark panel.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if app.bookmarks.stale {
@@ -154,22 +164,7 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             app.bookmarks.warning = None;
         }
     }
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut app.bookmarks.new_name)
-                .hint_text("name")
-                .desired_width(120.0),
-        );
-        if ui
-            .button("Bookmark")
-            .on_hover_text("Save the current z with this name")
-            .clicked()
-        {
-            let name = std::mem::take(&mut app.bookmarks.new_name);
-            let z = app.explorer.z.clone();
-            add_bookmark(app, name, z, None);
-        }
-    });
+    ui.horizontal(|ui| new_bookmark(app, ui));
     ui.horizontal(|ui| {
         ui.add(
             egui::TextEdit::singleline(&mut app.bookmarks.filter)
@@ -192,129 +187,152 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
         }
     }
     ui.separator();
-    let mut load = None;
-    let mut delete = None;
-    let mut jitter_from = None;
-    let mut ends = (None, None);
+    let mut actions = Vec::new();
     egui::ScrollArea::vertical()
         .id_salt("bookmark-list")
         .show(ui, |ui| {
             for b in app.bookmarks.visible() {
-                ui.horizontal(|ui| {
-                    let thumb = app.bookmarks.thumbnails.get(&b.id);
-                    let clicked = match thumb {
-                        Some(tex) => ui
-                            .add(
-                                egui::Image::new(tex)
-                                    .fit_to_exact_size(egui::vec2(48.0, 48.0))
-                                    .sense(egui::Sense::click()),
-                            )
-                            .on_hover_text("Load this vector")
-                            .clicked(),
-                        None => ui
-                            .add_sized([48.0, 48.0], egui::Button::new("..."))
-                            .clicked(),
-                    };
-                    if clicked {
-                        load = Some(b.z.clone());
-                    }
-                    ui.vertical(|ui| match &mut app.bookmarks.editing {
-                        Some((id, name, note, tags)) if *id == b.id => {
-                            ui.text_edit_singleline(name);
-                            ui.text_edit_singleline(note);
-                            ui.add(egui::TextEdit::singleline(tags).hint_text("tags, comma-separated"))
-                                .on_hover_text("Group faces by tags; two tags make an attribute direction in the Dimensions view");
-                            if ui.button("Save").clicked()
-                                && let Some((id, name, note, tags)) = app.bookmarks.editing.take()
-                            {
-                                let saved = app
-                                    .bookmarks
-                                    .store
-                                    .edit(id, name, note)
-                                    .and_then(|()| app.bookmarks.store.set_tags(id, parse_tags(&tags)));
-                                if let Err(e) = saved {
-                                    app.status = Some(e.to_string());
-                                }
-                            }
-                        }
-                        _ => {
-                            if ui.link(&b.name).on_hover_text("Load this vector").clicked() {
-                                load = Some(b.z.clone());
-                            }
-                            if !b.note.is_empty() {
-                                ui.small(&b.note);
-                            }
-                            if !b.tags.is_empty() {
-                                ui.small(format!("tags: {}", b.tags.join(", ")));
-                            }
-                            if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p))
-                            {
-                                ui.small(format!("child of {}", parent.name));
-                            }
-                            ui.horizontal(|ui| {
-                                if ui
-                                    .small_button("Rename")
-                                    .on_hover_text("Rename / note")
-                                    .clicked()
-                                {
-                                    app.bookmarks.editing = Some((
-                                        b.id,
-                                        b.name.clone(),
-                                        b.note.clone(),
-                                        b.tags.join(", "),
-                                    ));
-                                }
-                                if ui
-                                    .small_button("Delete")
-                                    .on_hover_text("Delete (undoable)")
-                                    .clicked()
-                                {
-                                    delete = Some(b.id);
-                                }
-                                if ui
-                                    .small_button("Jitter")
-                                    .on_hover_text("Jitter around this bookmark")
-                                    .clicked()
-                                {
-                                    jitter_from = Some((b.id, b.z.clone()));
-                                }
-                                if ui
-                                    .small_button("From")
-                                    .on_hover_text("Interpolate from this bookmark")
-                                    .clicked()
-                                {
-                                    ends.0 = Some((b.name.clone(), b.z.clone()));
-                                }
-                                if ui
-                                    .small_button("To")
-                                    .on_hover_text("Interpolate to this bookmark")
-                                    .clicked()
-                                {
-                                    ends.1 = Some((b.name.clone(), b.z.clone()));
-                                }
-                            });
-                        }
-                    });
-                });
+                ui.horizontal(|ui| actions.extend(row(app, ui, &b)));
             }
         });
-    if let Some(z) = load {
-        app.set_z(z);
+    for action in actions {
+        apply(app, action);
     }
-    if let Some(id) = delete {
-        match app.bookmarks.store.remove(id) {
-            Ok(removed) => app.bookmarks.last_deleted = removed,
-            Err(e) => app.status = Some(e.to_string()),
+}
+
+/// The name field and the Bookmark button.
+fn new_bookmark(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    ui.add(
+        egui::TextEdit::singleline(&mut app.bookmarks.new_name)
+            .hint_text("name")
+            .desired_width(120.0),
+    );
+    if ui
+        .button("Bookmark")
+        .on_hover_text("Save the current z with this name")
+        .clicked()
+    {
+        let name = std::mem::take(&mut app.bookmarks.new_name);
+        let z = app.explorer.z.clone();
+        add_bookmark(app, name, z, None);
+    }
+}
+
+/// One bookmark: its thumbnail, then its fields being edited or its details and buttons.
+fn row(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowAction> {
+    let clicked = match app.bookmarks.thumbnails.get(&b.id) {
+        Some(tex) => ui
+            .add(
+                egui::Image::new(tex)
+                    .fit_to_exact_size(egui::vec2(48.0, 48.0))
+                    .sense(egui::Sense::click()),
+            )
+            .on_hover_text("Load this vector")
+            .clicked(),
+        None => ui
+            .add_sized([48.0, 48.0], egui::Button::new("..."))
+            .clicked(),
+    };
+    let action = ui
+        .vertical(|ui| {
+            if matches!(&app.bookmarks.editing, Some((id, ..)) if *id == b.id) {
+                edit_fields(app, ui);
+                None
+            } else {
+                details(app, ui, b)
+            }
+        })
+        .inner;
+    action.or(clicked.then(|| RowAction::Load(b.z.clone())))
+}
+
+/// The name, note and tags of the bookmark being edited, and Save.
+fn edit_fields(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let Some((_, name, note, tags)) = &mut app.bookmarks.editing else {
+        return;
+    };
+    ui.text_edit_singleline(name);
+    ui.text_edit_singleline(note);
+    ui.add(egui::TextEdit::singleline(tags).hint_text("tags, comma-separated"))
+        .on_hover_text(
+            "Group faces by tags; two tags make an attribute direction in the Dimensions view",
+        );
+    if ui.button("Save").clicked()
+        && let Some((id, name, note, tags)) = app.bookmarks.editing.take()
+    {
+        let saved = app
+            .bookmarks
+            .store
+            .edit(id, name, note)
+            .and_then(|()| app.bookmarks.store.set_tags(id, parse_tags(&tags)));
+        if let Err(e) = saved {
+            app.status = Some(e.to_string());
         }
-        app.bookmarks.thumbnails.remove(&id);
     }
-    if let Some((id, z)) = jitter_from {
-        app.jitter.set_source(Some(id), z);
+}
+
+/// A bookmark's name (a link that loads it), note, tags, parent, and its buttons.
+fn details(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowAction> {
+    let mut action = None;
+    if ui.link(&b.name).on_hover_text("Load this vector").clicked() {
+        action = Some(RowAction::Load(b.z.clone()));
     }
-    if let Some(from) = ends.0 {
-        app.interpolation.set_from(from);
+    if !b.note.is_empty() {
+        ui.small(&b.note);
     }
-    if let Some(to) = ends.1 {
-        app.interpolation.set_to(to);
+    if !b.tags.is_empty() {
+        ui.small(format!("tags: {}", b.tags.join(", ")));
+    }
+    if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p)) {
+        ui.small(format!("child of {}", parent.name));
+    }
+    ui.horizontal(|ui| {
+        if ui
+            .small_button("Rename")
+            .on_hover_text("Rename / note")
+            .clicked()
+        {
+            app.bookmarks.editing = Some((b.id, b.name.clone(), b.note.clone(), b.tags.join(", ")));
+        }
+        let buttons = [
+            ("Delete", "Delete (undoable)", RowAction::Delete(b.id)),
+            (
+                "Jitter",
+                "Jitter around this bookmark",
+                RowAction::Jitter(b.id, b.z.clone()),
+            ),
+            (
+                "From",
+                "Interpolate from this bookmark",
+                RowAction::InterpolateFrom(b.name.clone(), b.z.clone()),
+            ),
+            (
+                "To",
+                "Interpolate to this bookmark",
+                RowAction::InterpolateTo(b.name.clone(), b.z.clone()),
+            ),
+        ];
+        for (label, hover, clicked) in buttons {
+            if ui.small_button(label).on_hover_text(hover).clicked() {
+                action = Some(clicked);
+            }
+        }
+    });
+    action
+}
+
+fn apply(app: &mut HitogataApp, action: RowAction) {
+    match action {
+        RowAction::Load(z) => app.set_z(z),
+        RowAction::Delete(id) => {
+            match app.bookmarks.store.remove(id) {
+                Ok(removed) => app.bookmarks.last_deleted = removed,
+                Err(e) => app.status = Some(e.to_string()),
+            }
+            app.bookmarks.thumbnails.remove(&id);
+        }
+        RowAction::Jitter(id, z) => app.jitter.set_source(Some(id), z),
+        RowAction::InterpolateFrom(name, z) => app.interpolation.set_from((name, z)),
+        RowAction::InterpolateTo(name, z) => app.interpolation.set_to((name, z)),
     }
 }
