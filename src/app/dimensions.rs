@@ -356,6 +356,47 @@ fn attribute_builder(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
 }
 
+/// What the rows ask for, applied once they are drawn.
+#[derive(Default)]
+struct RowChanges {
+    /// A new z, whether a drag is going on, and whether it just started.
+    edit: Option<(Latent, bool, bool)>,
+    /// A direction renamed: its index and new name.
+    rename: Option<(usize, String)>,
+    /// A row whose "vary" box was toggled.
+    toggled: Option<usize>,
+    /// The rows on screen.
+    seen: Vec<usize>,
+}
+
+/// The sensitivity bars' scales, and which rows count as dead.
+struct Effects {
+    here_max: f32,
+    mean: Vec<f32>,
+    mean_max: f32,
+    here_dead: Vec<bool>,
+    mean_dead: Vec<bool>,
+}
+
+impl Effects {
+    fn of(view: &DimensionsView) -> Self {
+        let mean = view.notes.mean_sensitivity.clone().unwrap_or_default();
+        Self {
+            here_max: view.here.iter().copied().fold(0f32, f32::max),
+            mean_max: mean.iter().copied().fold(0f32, f32::max),
+            here_dead: dead(&view.here),
+            mean_dead: dead(&mean),
+            mean,
+        }
+    }
+
+    /// Dead by the average over many z, or by the effect here until that is known.
+    fn is_dead(&self, i: usize) -> bool {
+        self.mean_dead.get(i).copied().unwrap_or(false)
+            || (self.mean.is_empty() && self.here_dead.get(i).copied().unwrap_or(false))
+    }
+}
+
 /// Draws the toolbar and the rows, and applies what they change.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if let Some(w) = &app.dimensions.warning {
@@ -370,17 +411,8 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     {
         app.worker_strips(request);
     }
-    let view = &app.dimensions;
-    let here_max = view.here.iter().copied().fold(0f32, f32::max);
-    let mean = view.notes.mean_sensitivity.clone().unwrap_or_default();
-    let mean_max = mean.iter().copied().fold(0f32, f32::max);
-    let here_dead = dead(&view.here);
-    let mean_dead = dead(&mean);
-    let values = strip_values(STRIP_STEPS, STRIP_RANGE);
-    let mut edit: Option<(Latent, bool, bool)> = None;
-    let mut rename: Option<(usize, String)> = None;
-    let mut toggled: Option<usize> = None;
-    let mut seen = Vec::new();
+    let effects = Effects::of(&app.dimensions);
+    let mut changes = RowChanges::default();
     egui::ScrollArea::vertical()
         .id_salt("dimensions")
         .auto_shrink([true, false])
@@ -389,134 +421,149 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 .num_columns(4)
                 .show(ui, |ui| {
                     for i in app.dimensions.order(&rows) {
-                        let row = &rows[i];
-                        let z = &app.explorer.z;
-                        let along: f32 = z.0.iter().zip(&row.vector).map(|(a, b)| a * b).sum();
-                        {
-                            let is_dead = mean_dead.get(i).copied().unwrap_or(false)
-                                || (mean.is_empty() && here_dead.get(i).copied().unwrap_or(false));
-                            let name_label = ui
-                                .horizontal(|ui| {
-                                    match row.direction {
-                        Some(k) => {
-                            // "d1", "d2"...: the direction's number, naming its field.
-                            let number = ui.weak(format!("d{}", k + 1));
-                            let mut name = row.name.clone();
-                            let field = ui
-                                .add(egui::TextEdit::singleline(&mut name).desired_width(70.0))
-                                .labelled_by(number.id)
-                                .on_hover_text(format!(
-                                    "Name this direction (kept with the checkpoint); score {:.3}",
-                                    app.dimensions.notes.directions[k].score
-                                ));
-                            if field.changed() {
-                                rename = Some((k, name));
-                            }
-                            number
-                        }
-                        None if is_dead => ui.weak(format!("{} (dead)", row.name)).on_hover_text(
-                            "Changes the picture by less than 1 % of the strongest dimension",
-                        ),
-                        None => ui.label(&row.name),
-                    }
-                                })
-                                .inner;
-                            let mut v = along;
-                            let r = ui
-                                .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
-                                .labelled_by(name_label.id);
-                            if ui.is_rect_visible(r.rect) {
-                                seen.push(i);
-                            }
-                            if r.changed() {
-                                let moved = Latent(
-                                    z.0.iter()
-                                        .zip(&row.vector)
-                                        .map(|(x, d)| x + (v - along) * d)
-                                        .collect(),
-                                );
-                                edit = Some((moved, r.dragged(), r.drag_started()));
-                            } else if r.drag_started() {
-                                edit = Some((z.clone(), true, true));
-                            }
-                            let here = view.here.get(i).copied().unwrap_or(0.0);
-                            ui.horizontal(|ui| {
-                                let mut vary = view.vary.contains(&i);
-                                let check = ui.checkbox(&mut vary, "");
-                                let label = format!("vary {}", row.name);
-                                check.widget_info(|| {
-                                    egui::WidgetInfo::selected(
-                                        egui::Role::CheckBox,
-                                        true,
-                                        vary,
-                                        &label,
-                                    )
-                                });
-                                if check
-                                    .on_hover_text("Jitter varies the ticked rows only")
-                                    .changed()
-                                {
-                                    toggled = Some(i);
-                                }
-                                bar(
-                                    ui,
-                                    here,
-                                    here_max,
-                                    egui::Color32::from_rgb(90, 160, 230),
-                                    format!("Effect here: {here:.1} levels per unit"),
-                                );
-                                if let Some(&m) = mean.get(i) {
-                                    bar(
-                                        ui,
-                                        m,
-                                        mean_max,
-                                        egui::Color32::from_rgb(230, 160, 60),
-                                        format!("Average effect: {m:.1} levels per unit"),
-                                    );
-                                }
-                            });
-                            ui.horizontal(|ui| {
-                                for (j, tex) in view.strip(i).into_iter().enumerate() {
-                                    let image = egui::Image::new(tex)
-                                        .fit_to_exact_size(egui::vec2(28.0, 28.0));
-                                    let value = values[j];
-                                    let label = format!("{} = {value:+.1}", row.name);
-                                    let button = ui.add(egui::Button::image(image));
-                                    // Named for screen readers (and tests): the row and the value.
-                                    button.widget_info(|| {
-                                        egui::WidgetInfo::labeled(egui::Role::Button, true, &label)
-                                    });
-                                    if button
-                                        .on_hover_text(format!("Set {} to {value:+.1}", row.name))
-                                        .clicked()
-                                    {
-                                        let adopted = Latent(
-                                            z.0.iter()
-                                                .zip(&row.vector)
-                                                .map(|(x, d)| x + (value - along) * d)
-                                                .collect(),
-                                        );
-                                        edit = Some((adopted, false, false));
-                                    }
-                                }
-                            });
-                            ui.end_row();
-                        }
+                        let (view, z) = (&app.dimensions, &app.explorer.z);
+                        draw_row(ui, view, z, (i, &rows[i]), &effects, &mut changes);
+                        ui.end_row();
                     }
                 });
         });
+    apply(app, changes);
+}
+
+/// One row: its name, a slider for z's position along it, its effect bars and its strip.
+fn draw_row(
+    ui: &mut egui::Ui,
+    view: &DimensionsView,
+    z: &Latent,
+    (i, row): (usize, &Row),
+    effects: &Effects,
+    changes: &mut RowChanges,
+) {
+    let along: f32 = z.0.iter().zip(&row.vector).map(|(a, b)| a * b).sum();
+    let moved_to = |value: f32| {
+        Latent(
+            z.0.iter()
+                .zip(&row.vector)
+                .map(|(x, d)| x + (value - along) * d)
+                .collect(),
+        )
+    };
+    let name_label = ui
+        .horizontal(|ui| row_name(ui, view, row, effects.is_dead(i), changes))
+        .inner;
+    let mut v = along;
+    let r = ui
+        .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
+        .labelled_by(name_label.id);
+    if ui.is_rect_visible(r.rect) {
+        changes.seen.push(i);
+    }
+    if r.changed() {
+        changes.edit = Some((moved_to(v), r.dragged(), r.drag_started()));
+    } else if r.drag_started() {
+        changes.edit = Some((z.clone(), true, true));
+    }
+    ui.horizontal(|ui| row_effects(ui, view, (i, row), effects, changes));
+    ui.horizontal(|ui| {
+        let values = strip_values(STRIP_STEPS, STRIP_RANGE);
+        for (tex, value) in view.strip(i).into_iter().zip(values) {
+            let image = egui::Image::new(tex).fit_to_exact_size(egui::vec2(28.0, 28.0));
+            let label = format!("{} = {value:+.1}", row.name);
+            let button = ui.add(egui::Button::image(image));
+            // Named for screen readers (and tests): the row and the value.
+            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+            if button
+                .on_hover_text(format!("Set {} to {value:+.1}", row.name))
+                .clicked()
+            {
+                changes.edit = Some((moved_to(value), false, false));
+            }
+        }
+    });
+}
+
+/// A row's name: a direction's editable name (numbered "d1", "d2"...), or a dimension's,
+/// greyed when it is dead.
+fn row_name(
+    ui: &mut egui::Ui,
+    view: &DimensionsView,
+    row: &Row,
+    is_dead: bool,
+    changes: &mut RowChanges,
+) -> egui::Response {
+    match row.direction {
+        Some(k) => {
+            let number = ui.weak(format!("d{}", k + 1));
+            let mut name = row.name.clone();
+            let field = ui
+                .add(egui::TextEdit::singleline(&mut name).desired_width(70.0))
+                .labelled_by(number.id)
+                .on_hover_text(format!(
+                    "Name this direction (kept with the checkpoint); score {:.3}",
+                    view.notes.directions[k].score
+                ));
+            if field.changed() {
+                changes.rename = Some((k, name));
+            }
+            number
+        }
+        None if is_dead => ui
+            .weak(format!("{} (dead)", row.name))
+            .on_hover_text("Changes the picture by less than 1 % of the strongest dimension"),
+        None => ui.label(&row.name),
+    }
+}
+
+/// A row's "vary" box and its effect bars (here, and on average).
+fn row_effects(
+    ui: &mut egui::Ui,
+    view: &DimensionsView,
+    (i, row): (usize, &Row),
+    effects: &Effects,
+    changes: &mut RowChanges,
+) {
+    let mut vary = view.vary.contains(&i);
+    let check = ui.checkbox(&mut vary, "");
+    let label = format!("vary {}", row.name);
+    check.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, true, vary, &label));
+    if check
+        .on_hover_text("Jitter varies the ticked rows only")
+        .changed()
+    {
+        changes.toggled = Some(i);
+    }
+    let here = view.here.get(i).copied().unwrap_or(0.0);
+    bar(
+        ui,
+        here,
+        effects.here_max,
+        egui::Color32::from_rgb(90, 160, 230),
+        format!("Effect here: {here:.1} levels per unit"),
+    );
+    if let Some(&m) = effects.mean.get(i) {
+        bar(
+            ui,
+            m,
+            effects.mean_max,
+            egui::Color32::from_rgb(230, 160, 60),
+            format!("Average effect: {m:.1} levels per unit"),
+        );
+    }
+}
+
+fn apply(app: &mut HitogataApp, changes: RowChanges) {
     // Next time, the rows on screen are drawn first.
-    app.dimensions.on_screen = seen;
-    if let Some((k, name)) = rename {
+    app.dimensions.on_screen = changes.seen;
+    if let Some((k, name)) = changes.rename {
         app.rename_direction(k, name);
     }
-    if let Some(i) = toggled {
+    if let Some(i) = changes.toggled {
         if !app.dimensions.vary.remove(&i) {
             app.dimensions.vary.insert(i);
         }
         app.jitter.invalidate();
     }
-    match edit {
+    match changes.edit {
         Some((z, _, true)) => {
             // One undo step per drag, not one per frame of it.
             app.history.record(app.explorer.z.clone());
