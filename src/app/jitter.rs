@@ -102,6 +102,41 @@ impl JitterPanel {
 
 /// Draws the jitter controls and the grid of children.
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let changed = controls(app, ui);
+    if changed && app.jitter.source.is_some() {
+        app.jitter.stale = true;
+    }
+    if app.jitter.stale && app.model.is_some() {
+        app.jitter.stale = false;
+        regenerate(app);
+    }
+    if app.jitter.source.is_none() {
+        ui.label("Choose 'From current z', or a bookmark's Jitter button, to see similar people.");
+        return;
+    }
+    if !app.jitter.scores.is_empty() {
+        ui.checkbox(&mut app.jitter.sort_by_critic, "sort by critic")
+            .on_hover_text("The children the critic finds most real first");
+    }
+    let (adopt, bookmark) = children(app, ui);
+    if let Some(i) = adopt {
+        let z = app.jitter.children[i].clone();
+        app.set_z(z);
+    }
+    if let Some(i) = bookmark {
+        let z = app.jitter.children[i].clone();
+        let parent = app.jitter.source.as_ref().and_then(|(b, _)| *b);
+        add_bookmark(
+            app,
+            format!("child {i} (seed {})", app.jitter.seed),
+            z,
+            parent,
+        );
+    }
+}
+
+/// The source, seed, σ, grid size and directions; whether any of them changed.
+fn controls(app: &mut HitogataApp, ui: &mut egui::Ui) -> bool {
     let mut changed = false;
     ui.horizontal(|ui| {
         ui.strong("Jitter");
@@ -174,38 +209,33 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
             )
             .changed();
     });
-    if changed && app.jitter.source.is_some() {
-        app.jitter.stale = true;
-    }
-    if app.jitter.stale && app.model.is_some() {
-        app.jitter.stale = false;
-        let dim = app.explorer.z.dim();
-        let rows = app.dimensions.rows(dim);
-        let directions: Vec<Vec<f32>> = if app.dimensions.vary.is_empty() {
-            rows[dim..]
-                .iter()
-                .take(app.jitter.along)
-                .map(|r| r.vector.clone())
-                .collect()
-        } else {
-            (app.dimensions.vary.iter())
-                .filter_map(|&i| rows.get(i).map(|r| r.vector.clone()))
-                .collect()
-        };
-        app.jitter.regenerate(&directions);
-        let tag = app.tag();
-        app.jitter.pending_tag = Some(tag);
-        let children = app.jitter.children.clone();
-        app.request_batch(tag, children);
-    }
-    if app.jitter.source.is_none() {
-        ui.label("Choose 'From current z', or a bookmark's Jitter button, to see similar people.");
-        return;
-    }
-    if !app.jitter.scores.is_empty() {
-        ui.checkbox(&mut app.jitter.sort_by_critic, "sort by critic")
-            .on_hover_text("The children the critic finds most real first");
-    }
+    changed
+}
+
+/// New children around the source, along the chosen directions, drawn by the worker.
+fn regenerate(app: &mut HitogataApp) {
+    let dim = app.explorer.z.dim();
+    let rows = app.dimensions.rows(dim);
+    let directions: Vec<Vec<f32>> = if app.dimensions.vary.is_empty() {
+        rows[dim..]
+            .iter()
+            .take(app.jitter.along)
+            .map(|r| r.vector.clone())
+            .collect()
+    } else {
+        (app.dimensions.vary.iter())
+            .filter_map(|&i| rows.get(i).map(|r| r.vector.clone()))
+            .collect()
+    };
+    app.jitter.regenerate(&directions);
+    let tag = app.tag();
+    app.jitter.pending_tag = Some(tag);
+    let children = app.jitter.children.clone();
+    app.request_batch(tag, children);
+}
+
+/// The grid of children; which one was clicked to adopt, and which to bookmark.
+fn children(app: &HitogataApp, ui: &mut egui::Ui) -> (Option<usize>, Option<usize>) {
     let mut adopt = None;
     let mut bookmark = None;
     let order = app.jitter.order();
@@ -247,18 +277,5 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 }
             }
         });
-    if let Some(i) = adopt {
-        let z = app.jitter.children[i].clone();
-        app.set_z(z);
-    }
-    if let Some(i) = bookmark {
-        let z = app.jitter.children[i].clone();
-        let parent = app.jitter.source.as_ref().and_then(|(b, _)| *b);
-        add_bookmark(
-            app,
-            format!("child {i} (seed {})", app.jitter.seed),
-            z,
-            parent,
-        );
-    }
+    (adopt, bookmark)
 }
