@@ -81,114 +81,118 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     app.layers.open = false;
     egui::CollapsingHeader::new("Layers")
         .default_open(false)
-        .show(ui, |ui| {
-            let panel = &mut app.layers;
-            panel.open = true;
-            ui.horizontal(|ui| {
-                egui::ComboBox::new("layer", "layer")
-                    .selected_text(LAYER_NAMES[panel.layer])
-                    .show_ui(ui, |ui| {
-                        for (i, name) in LAYER_NAMES.iter().enumerate() {
-                            ui.selectable_value(&mut panel.layer, i, *name);
-                        }
-                    });
-                ui.checkbox(&mut panel.per_channel, "per channel")
-                    .on_hover_text(
-                        "Scale each channel to its own range (otherwise to the layer's)",
-                    );
-            });
-            let key = (app.explorer.effective_z(), panel.layer, panel.per_channel);
-            if panel.requested.as_ref() != Some(&key) {
-                panel.requested = Some(key.clone());
-                panel.selected = None;
-                app.worker_layer(key.0, key.1, key.2);
-            }
-            let panel = &mut app.layers;
-            let Some(view) = &panel.view else {
-                ui.spinner();
-                return;
-            };
-            let dead_here = view.channels.iter().filter(|c| c.dead_here).count();
-            let dead_mostly = panel.dead_mostly.iter().filter(|d| **d).count();
-            ui.weak(format!(
-                "{} channels of {}x{}; zero here: {dead_here}; zero for most z: {dead_mostly}",
-                view.channels.len(),
-                view.side,
-                view.side
-            ));
-            let size = if view.side >= 32 { 40.0 } else { 24.0 };
-            let active = panel.under_pointer();
-            if active.is_empty() {
-                ui.weak("Point at the picture to see which channels are most active there.");
-            } else {
-                ui.label(active_text(&active));
-            }
-            let mut pick = None;
-            ui.horizontal_wrapped(|ui| {
-                ui.spacing_mut().item_spacing = egui::vec2(2.0, 2.0);
-                for (k, tex) in panel.textures.iter().enumerate() {
-                    let channel = &view.channels[k];
-                    let mostly = panel.dead_mostly.get(k).copied().unwrap_or(false);
-                    let response = ui.add(
-                        egui::Image::new(tex)
-                            .fit_to_exact_size(egui::vec2(size, size))
-                            .sense(egui::Sense::click()),
-                    );
-                    if active.iter().any(|(a, _)| *a == k) {
-                        ui.painter().rect_stroke(
-                            response.rect,
-                            0.0,
-                            egui::Stroke::new(2.0, egui::Color32::from_rgb(60, 140, 255)),
-                            egui::StrokeKind::Inside,
-                        );
-                    } else if channel.dead_here || mostly {
-                        let color = if mostly {
-                            egui::Color32::from_rgb(200, 40, 40)
-                        } else {
-                            egui::Color32::from_rgb(210, 120, 0)
-                        };
-                        ui.painter().rect_stroke(
-                            response.rect,
-                            0.0,
-                            egui::Stroke::new(1.0, color),
-                            egui::StrokeKind::Inside,
-                        );
-                    }
-                    if response
-                        .on_hover_text(format!(
-                            "channel {k}: mean {:.3}, std {:.3}, max {:.3}{}",
-                            channel.mean,
-                            channel.std,
-                            channel.max,
-                            if mostly {
-                                " (zero for most z)"
-                            } else if channel.dead_here {
-                                " (zero here)"
-                            } else {
-                                ""
-                            }
-                        ))
-                        .clicked()
-                    {
-                        pick = Some(k);
-                    }
+        .show(ui, |ui| body(app, ui));
+}
+
+/// The open panel: the layer choice, its channels, and the one picked.
+fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    let panel = &mut app.layers;
+    panel.open = true;
+    ui.horizontal(|ui| {
+        egui::ComboBox::new("layer", "layer")
+            .selected_text(LAYER_NAMES[panel.layer])
+            .show_ui(ui, |ui| {
+                for (i, name) in LAYER_NAMES.iter().enumerate() {
+                    ui.selectable_value(&mut panel.layer, i, *name);
                 }
             });
-            if let Some(k) = pick {
-                panel.selected = Some(k);
-            }
-            if let Some(k) = panel.selected.filter(|&k| k < panel.textures.len()) {
-                let c = &view.channels[k];
-                ui.horizontal(|ui| {
-                    ui.add(
-                        egui::Image::new(&panel.textures[k])
-                            .fit_to_exact_size(egui::vec2(160.0, 160.0)),
-                    );
-                    ui.label(format!(
-                        "channel {k}\nmean {:.3}\nstd {:.3}\nmax {:.3}",
-                        c.mean, c.std, c.max
-                    ));
-                });
-            }
+        ui.checkbox(&mut panel.per_channel, "per channel")
+            .on_hover_text("Scale each channel to its own range (otherwise to the layer's)");
+    });
+    let key = (app.explorer.effective_z(), panel.layer, panel.per_channel);
+    if panel.requested.as_ref() != Some(&key) {
+        panel.requested = Some(key.clone());
+        panel.selected = None;
+        app.worker_layer(key.0, key.1, key.2);
+    }
+    let panel = &mut app.layers;
+    let Some(view) = &panel.view else {
+        ui.spinner();
+        return;
+    };
+    let dead_here = view.channels.iter().filter(|c| c.dead_here).count();
+    let dead_mostly = panel.dead_mostly.iter().filter(|d| **d).count();
+    ui.weak(format!(
+        "{} channels of {}x{}; zero here: {dead_here}; zero for most z: {dead_mostly}",
+        view.channels.len(),
+        view.side,
+        view.side
+    ));
+    let active = panel.under_pointer();
+    if active.is_empty() {
+        ui.weak("Point at the picture to see which channels are most active there.");
+    } else {
+        ui.label(active_text(&active));
+    }
+    if let Some(k) = channel_grid(panel, view, &active, ui) {
+        panel.selected = Some(k);
+    }
+    if let Some(k) = panel.selected.filter(|&k| k < panel.textures.len()) {
+        let c = &view.channels[k];
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::Image::new(&panel.textures[k]).fit_to_exact_size(egui::vec2(160.0, 160.0)),
+            );
+            ui.label(format!(
+                "channel {k}\nmean {:.3}\nstd {:.3}\nmax {:.3}",
+                c.mean, c.std, c.max
+            ));
         });
+    }
+}
+
+/// Every channel as a small picture, outlined when active under the pointer (blue), zero for
+/// most z (red) or zero here (orange); the one clicked.
+fn channel_grid(
+    panel: &LayersPanel,
+    view: &LayerView,
+    active: &[(usize, f32)],
+    ui: &mut egui::Ui,
+) -> Option<usize> {
+    let size = if view.side >= 32 { 40.0 } else { 24.0 };
+    let mut pick = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing = egui::vec2(2.0, 2.0);
+        for (k, tex) in panel.textures.iter().enumerate() {
+            let channel = &view.channels[k];
+            let mostly = panel.dead_mostly.get(k).copied().unwrap_or(false);
+            let response = ui.add(
+                egui::Image::new(tex)
+                    .fit_to_exact_size(egui::vec2(size, size))
+                    .sense(egui::Sense::click()),
+            );
+            let outline = if active.iter().any(|(a, _)| *a == k) {
+                Some((2.0, egui::Color32::from_rgb(60, 140, 255)))
+            } else if mostly {
+                Some((1.0, egui::Color32::from_rgb(200, 40, 40)))
+            } else if channel.dead_here {
+                Some((1.0, egui::Color32::from_rgb(210, 120, 0)))
+            } else {
+                None
+            };
+            if let Some((width, color)) = outline {
+                ui.painter().rect_stroke(
+                    response.rect,
+                    0.0,
+                    egui::Stroke::new(width, color),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            let state = if mostly {
+                " (zero for most z)"
+            } else if channel.dead_here {
+                " (zero here)"
+            } else {
+                ""
+            };
+            let hover = format!(
+                "channel {k}: mean {:.3}, std {:.3}, max {:.3}{state}",
+                channel.mean, channel.std, channel.max
+            );
+            if response.on_hover_text(hover).clicked() {
+                pick = Some(k);
+            }
+        }
+    });
+    pick
 }
