@@ -7,7 +7,7 @@ use clap::Args;
 use hitogata::checkpoint::load_generator;
 use hitogata::checkpoint_notes::content_hash;
 use hitogata::device::select_device;
-use hitogata::inference::generate_images;
+use hitogata::inference::Drawer;
 use hitogata::latent::Latent;
 use hitogata::latent::{LatentFile, sample_batch};
 use hitogata::picture_state::{PictureState, read_state, save_png_with_state};
@@ -53,6 +53,61 @@ fn numbered(path: &Path, i: usize) -> PathBuf {
     path.with_file_name(format!("{stem}-{i:03}.png"))
 }
 
+/// The latent vectors to draw, and the seed they came from: a picture's remembered ones, a
+/// latent file's, or `--count` from `--seed` (the clock's when none is given).
+fn latents(
+    args: &GenerateArgs,
+    remembered: Option<&PictureState>,
+    dim: usize,
+) -> anyhow::Result<(Vec<Latent>, Option<u64>)> {
+    Ok(match (&args.z, remembered) {
+        (_, Some(state)) => (state.latents.clone(), None),
+        (Some(path), None) => {
+            let file = LatentFile::load(path)?;
+            (file.latents, file.seed)
+        }
+        (None, None) => {
+            let seed = args.seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(0)
+            });
+            (sample_batch(seed, args.count, dim), Some(seed))
+        }
+    })
+}
+
+/// Writes the pictures (one grid, one picture, or one numbered file each), each remembering
+/// its latent vectors; the paths written.
+fn write_pictures(
+    args: &GenerateArgs,
+    images: &[image::RgbImage],
+    latents: &[Latent],
+    state: impl Fn(Vec<Latent>) -> PictureState,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    if args.grid || images.len() == 1 {
+        let img = if args.grid {
+            let cols = (images.len() as f32).sqrt().ceil() as usize;
+            grid(images, cols, 2 * args.scale)
+        } else {
+            images[0].clone()
+        };
+        save_png_with_state(&img, &state(latents.to_vec()), &args.out)
+            .with_context(|| format!("cannot write {}", args.out.display()))?;
+        written.push(args.out.clone());
+    } else {
+        for (i, img) in images.iter().enumerate() {
+            let path = numbered(&args.out, i);
+            save_png_with_state(img, &state(vec![latents[i].clone()]), &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
 /// Runs `hitogata generate`.
 pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     if args.count == 0 {
@@ -87,23 +142,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         );
     }
     let psi = remembered.as_ref().map_or(1.0, |s| s.psi);
-
-    let (latents, seed) = match (&args.z, &remembered) {
-        (_, Some(state)) => (state.latents.clone(), None),
-        (Some(path), None) => {
-            let file = LatentFile::load(path)?;
-            (file.latents, file.seed)
-        }
-        (None, None) => {
-            let seed = args.seed.unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as u64)
-                    .unwrap_or(0)
-            });
-            (sample_batch(seed, args.count, dim), Some(seed))
-        }
-    };
+    let (latents, seed) = latents(&args, remembered.as_ref(), dim)?;
     if let Some(bad) = latents.iter().find(|l| l.dim() != dim) {
         bail!(
             "latent vectors have {} dimensions but the generator in {} expects {dim}",
@@ -112,7 +151,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         );
     }
     let drawn: Vec<Latent> = latents.iter().map(|z| z.truncated(psi)).collect();
-    let images = generate_images(&loaded.generator, &drawn, &device.device);
+    let images = Drawer::new(&loaded.generator, &device.device).draw(&drawn);
     let images: Vec<_> = images.iter().map(|i| upscale(i, args.scale)).collect();
     let state = |latents: Vec<Latent>| PictureState {
         latents,
@@ -122,25 +161,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
         parent: remembered.as_ref().and_then(|s| s.parent),
     };
 
-    let mut written = Vec::new();
-    if args.grid || images.len() == 1 {
-        let img = if args.grid {
-            let cols = (images.len() as f32).sqrt().ceil() as usize;
-            grid(&images, cols, 2 * args.scale)
-        } else {
-            images[0].clone()
-        };
-        save_png_with_state(&img, &state(latents.clone()), &args.out)
-            .with_context(|| format!("cannot write {}", args.out.display()))?;
-        written.push(args.out.clone());
-    } else {
-        for (i, img) in images.iter().enumerate() {
-            let path = numbered(&args.out, i);
-            save_png_with_state(img, &state(vec![latents[i].clone()]), &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            written.push(path);
-        }
-    }
+    let written = write_pictures(&args, &images, &latents, state)?;
     let z_path = args.out.with_extension("z.ron");
     LatentFile {
         seed,
