@@ -6,6 +6,7 @@ mod chrome;
 mod compare_panel;
 mod critic_panel;
 mod dimensions;
+mod events;
 mod explorer;
 mod folder_read;
 mod interpolation;
@@ -27,7 +28,7 @@ use crate::engine::history::History;
 use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
 use crate::engine::model::ModelConfig;
 use crate::engine::picture_state::{PictureState, read_state};
-use crate::engine::worker::{InferenceEvent, InferenceWorker, StripRequest};
+use crate::engine::worker::{InferenceWorker, StripRequest};
 
 pub use bookmarks::BookmarksPanel;
 pub use compare_panel::{CompareMode, ComparePanel, Compared};
@@ -405,142 +406,6 @@ impl HitogataApp {
     /// returns arrives through [`poll`](Self::poll).
     pub(crate) fn dialog(&self, pick: impl FnOnce() -> Option<FileEvent> + Send + 'static) {
         spawn_dialog(self.file_sender(), pick);
-    }
-
-    /// Handles everything the worker and file threads sent since the last frame.
-    pub fn poll(&mut self, ctx: &egui::Context) {
-        while let Some(event) = self.worker.try_recv() {
-            self.on_inference(ctx, event);
-        }
-        if let Some(e) = self
-            .bookmarks
-            .store
-            .take_write_error()
-            .or_else(|| self.notes.take_write_error())
-        {
-            self.status = Some(e);
-        }
-        if let Some(generator) = self.training.poll(ctx) {
-            self.open_checkpoint(generator);
-            self.tab = Tab::Explorer;
-        }
-        while let Ok(event) = self.file_rx.try_recv() {
-            self.on_file(event);
-        }
-    }
-
-    /// Hands an inference worker's event to the panel that asked for it.
-    fn on_inference(&mut self, ctx: &egui::Context, event: InferenceEvent) {
-        match event {
-            InferenceEvent::DeviceReady(d) => self.device = Some(d),
-            InferenceEvent::Loaded {
-                config,
-                dir,
-                hash,
-                critic,
-            } => self.on_loaded(config, dir, hash, critic),
-            InferenceEvent::LoadFailed { path, message } => {
-                self.load_error = Some(format!("Cannot open {}: {message}", path.display()));
-            }
-            InferenceEvent::Main {
-                generation,
-                image,
-                millis,
-            } => {
-                self.explorer.receive(ctx, generation, image, millis);
-            }
-            InferenceEvent::Strips(part) => self.dimensions.receive(ctx, part),
-            InferenceEvent::Analysis {
-                hash,
-                sefa,
-                pca,
-                mean_sensitivity,
-                ..
-            } => {
-                if self.dimensions.hash.as_deref() == Some(hash.as_str()) {
-                    self.dimensions.analysing = false;
-                    let notes = &mut self.dimensions.notes;
-                    notes.mean_sensitivity = Some(mean_sensitivity);
-                    dimensions::merge_directions(notes, sefa.into_iter().chain(pca).collect());
-                    self.save_notes();
-                }
-            }
-            InferenceEvent::Critique { z, score, gradient } => {
-                self.critic.receive(z, score, gradient)
-            }
-            InferenceEvent::Layer { view, dead_mostly } => {
-                self.layers.receive(ctx, view, dead_mostly)
-            }
-            InferenceEvent::Nudged { from, to, trace } => {
-                critic_panel::nudged(self, from, to, trace)
-            }
-            InferenceEvent::Batch {
-                tag,
-                images,
-                scores,
-            } => {
-                if !self.bookmarks.receive(ctx, tag, &images)
-                    && !self.interpolation.receive(ctx, tag, &images)
-                {
-                    self.jitter.receive(ctx, tag, images, scores);
-                }
-            }
-        }
-    }
-
-    /// A checkpoint loaded: everything drawn with the previous one is drawn again.
-    fn on_loaded(
-        &mut self,
-        config: ModelConfig,
-        dir: PathBuf,
-        hash: Option<String>,
-        critic: Result<bool, String>,
-    ) {
-        self.critic.loaded(critic);
-        let notes = hash
-            .as_deref()
-            .map(|h| self.notes.get(h))
-            .unwrap_or_default();
-        let unknown = notes.mean_sensitivity.is_none();
-        self.dimensions.loaded(hash.clone(), notes);
-        // A checkpoint seen for the first time is analysed once, in the background.
-        if let (Some(h), true) = (hash, unknown) {
-            self.dimensions.analysing = true;
-            self.worker.analyse(h);
-        }
-        if self.explorer.z.dim() != config.latent_dim {
-            self.explorer.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
-            self.history = History::default();
-        }
-        self.status = Some(format!("Loaded {}", dir.display()));
-        self.load_error = None;
-        self.checkpoint_dir = Some(dir);
-        self.model = Some(config);
-        self.request_main();
-        self.bookmarks.invalidate_thumbnails();
-        self.jitter.invalidate();
-        self.interpolation.invalidate();
-    }
-
-    /// A file dialog's or a file thread's answer.
-    fn on_file(&mut self, event: FileEvent) {
-        match event {
-            FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
-            FileEvent::Message(m) => self.status = Some(m),
-            FileEvent::TrainingData(dir) => self.training.set_data_dir(&dir),
-            FileEvent::CompareFolder(mode, dir) => compare_panel::folder_picked(self, mode, &dir),
-            FileEvent::Picture(path, state) => self.restore_picture(&path, state),
-            FileEvent::ImportBookmarks(path, read) => {
-                match read.and_then(|f| self.bookmarks.store.merge(f).map_err(|e| e.to_string())) {
-                    Ok(n) => {
-                        self.status =
-                            Some(format!("Imported {n} bookmarks from {}", path.display()));
-                        self.bookmarks.invalidate_thumbnails();
-                    }
-                    Err(e) => self.status = Some(e),
-                }
-            }
-        }
     }
 }
 
