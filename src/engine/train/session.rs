@@ -21,7 +21,6 @@ use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch};
 use crate::engine::model::{Critic, Generator, seeded_init};
 use crate::engine::optim::Optimizer;
-use crate::engine::render::tensor_to_images;
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 use crate::engine::train::losses::{self, CriticValues, StepValues};
@@ -300,8 +299,7 @@ impl TrainingSession {
 
     /// The generator's pictures for the run's fixed latent vectors (inference mode).
     pub fn sample_images(&self) -> Vec<RgbImage> {
-        let g = self.inference_generator();
-        tensor_to_images(g.forward(self.sample_z.clone()))
+        self.generate(&self.sample_latents())
     }
 
     /// The run's fixed latent vectors of the sample grid.
