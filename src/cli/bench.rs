@@ -155,45 +155,56 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     if let Some(dir) = &args.debugger {
-        println!();
+        debugger_tables(&devices, dir, args.runs)?;
+    }
+    Ok(())
+}
+
+/// The debugger's tables on checkpoint `dir`: strips, sensitivity and directions, the layer
+/// view, and the critic.
+fn debugger_tables(
+    devices: &[ComputeDevice],
+    dir: &std::path::Path,
+    runs: usize,
+) -> anyhow::Result<()> {
+    println!();
+    println!(
+        "| device | strips: 40 × 7 pictures (ms) | with burn's layers (ms) | mean sensitivity, 16 z (ms) | with burn's layers (ms) | SeFa (ms) | PCA, 1024 z (ms) |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for device in devices {
+        let t = debugger_ms(device, dir, runs.div_ceil(3))?;
         println!(
-            "| device | strips: 40 × 7 pictures (ms) | with burn's layers (ms) | mean sensitivity, 16 z (ms) | with burn's layers (ms) | SeFa (ms) | PCA, 1024 z (ms) |"
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} |",
+            device.description,
+            t.strip_ms,
+            t.burn_ms,
+            t.sensitivity_ms,
+            t.burn_sensitivity_ms,
+            t.sefa_ms,
+            t.pca_ms
         );
-        println!("|---|---|---|---|---|---|---|");
-        for device in &devices {
-            let t = debugger_ms(device, dir, args.runs.div_ceil(3))?;
-            println!(
-                "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.0} |",
-                device.description,
-                t.strip_ms,
-                t.burn_ms,
-                t.sensitivity_ms,
-                t.burn_sensitivity_ms,
-                t.sefa_ms,
-                t.pca_ms
-            );
-        }
-        println!();
-        for device in &devices {
-            let ms = layer_ms(device, dir, args.runs)?;
-            println!(
-                "| {} | layer view, 16x16 (ms) | {ms:.2} |",
-                device.description
-            );
-        }
-        println!();
-        println!("| device | critic score, batch 1 (ms) | score + gradient in z (ms) |");
-        println!("|---|---|---|");
-        for device in &devices {
-            match critic_ms(device, dir, args.runs)? {
-                Some((score, gradient)) => {
-                    println!("| {} | {score:.2} | {gradient:.2} |", device.description)
-                }
-                None => eprintln!(
-                    "{} has no critic: `hitogata critic` makes one",
-                    dir.display()
-                ),
+    }
+    println!();
+    for device in devices {
+        let ms = layer_ms(device, dir, runs)?;
+        println!(
+            "| {} | layer view, 16x16 (ms) | {ms:.2} |",
+            device.description
+        );
+    }
+    println!();
+    println!("| device | critic score, batch 1 (ms) | score + gradient in z (ms) |");
+    println!("|---|---|---|");
+    for device in devices {
+        match critic_ms(device, dir, runs)? {
+            Some((score, gradient)) => {
+                println!("| {} | {score:.2} | {gradient:.2} |", device.description)
             }
+            None => eprintln!(
+                "{} has no critic: `hitogata critic` makes one",
+                dir.display()
+            ),
         }
     }
     Ok(())
