@@ -113,27 +113,7 @@ fn save_animation(app: &HitogataApp) {
 
 /// Draws the panel (under the jitter grid).
 pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| {
-        ui.strong("Between faces");
-        if ui
-            .button("Start at current z")
-            .on_hover_text(
-                "Start at the picture above (a bookmark's From and To buttons set the ends)",
-            )
-            .clicked()
-        {
-            let z = app.explorer.z.clone();
-            app.interpolation.set_from(("current z".into(), z));
-        }
-        if ui
-            .button("End at current z")
-            .on_hover_text("End at the picture above")
-            .clicked()
-        {
-            let z = app.explorer.z.clone();
-            app.interpolation.set_to(("current z".into(), z));
-        }
-    });
+    ui.horizontal(|ui| ends(app, ui));
     let panel = &mut app.interpolation;
     let (Some((from, a)), Some((to, b))) = (panel.from.clone(), panel.to.clone()) else {
         ui.label("Choose two ends: a bookmark's From and To buttons, or the current z.");
@@ -168,6 +148,33 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if panel.textures.is_empty() {
         return;
     }
+    frames(panel, ui);
+    actions(app, ui);
+}
+
+/// The title and the buttons that make the current z an end.
+fn ends(app: &mut HitogataApp, ui: &mut egui::Ui) {
+    ui.strong("Between faces");
+    if ui
+        .button("Start at current z")
+        .on_hover_text("Start at the picture above (a bookmark's From and To buttons set the ends)")
+        .clicked()
+    {
+        let z = app.explorer.z.clone();
+        app.interpolation.set_from(("current z".into(), z));
+    }
+    if ui
+        .button("End at current z")
+        .on_hover_text("End at the picture above")
+        .clicked()
+    {
+        let z = app.explorer.z.clone();
+        app.interpolation.set_to(("current z".into(), z));
+    }
+}
+
+/// The frames (the current one larger; a click picks one) and the scrubbing slider.
+fn frames(panel: &mut InterpolationPanel, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         for (i, tex) in panel.textures.iter().enumerate() {
             let size = if i == panel.position { 40.0 } else { 32.0 };
@@ -187,6 +194,10 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let last = panel.textures.len() - 1;
     ui.add(egui::Slider::new(&mut panel.position, 0..=last).text("frame"))
         .on_hover_text("Scrub from one end to the other");
+}
+
+/// Adopt the frame, save the strip or the animation.
+fn actions(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let mut adopt = false;
     ui.horizontal(|ui| {
         adopt = ui
