@@ -136,3 +136,28 @@ fn fast_tanh_is_within_a_few_ulp_of_libm() {
         );
     }
 }
+
+#[test]
+fn one_pass_gives_the_pictures_and_what_the_critic_scores() {
+    use hitogata::critique::{score_output, scores};
+    let dir = tempfile::tempdir().unwrap();
+    let critic = common::tiny_generator_with_critic(dir.path());
+    let dev = common::cpu();
+    let loaded = load_generator(dir.path(), &dev.device).unwrap();
+    let g = &loaded.generator;
+    let latents = sample_batch(9, 12, loaded.config.latent_dim);
+    let direct = scores(g, &critic, &latents, &dev.device);
+    for drawer in [
+        Drawer::new(g, &dev.device),
+        Drawer::with_burn_layers(g, &dev.device),
+    ] {
+        let (images, output) = drawer.draw_with_output(&latents);
+        assert_eq!(images, drawer.draw(&latents), "the same pictures as draw");
+        assert_eq!(output.dims(), [12, 3, 64, 64]);
+        let scored = score_output(&critic, output);
+        assert!(
+            common::max_diff(&scored, &direct) < 1e-3,
+            "{scored:?} vs {direct:?}"
+        );
+    }
+}

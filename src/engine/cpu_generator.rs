@@ -271,16 +271,19 @@ impl CpuGenerator {
 
     /// One picture per latent vector (each `latent` long).
     pub fn draw(&self, z: &[f32]) -> Vec<RgbImage> {
-        let pixels = self.forward(z);
-        let size = IMAGE_SIZE * IMAGE_SIZE * CHANNELS;
-        pixels
-            .par_chunks(size)
-            .map(|picture| {
-                let bytes = picture.iter().map(|&v| to_byte(v)).collect();
-                RgbImage::from_raw(IMAGE_SIZE as u32, IMAGE_SIZE as u32, bytes).expect("64×64 RGB")
-            })
-            .collect()
+        pictures(&self.forward(z))
     }
+}
+
+/// [`CpuGenerator::forward`]'s output as RGB pictures.
+pub fn pictures(channels_last: &[f32]) -> Vec<RgbImage> {
+    channels_last
+        .par_chunks(IMAGE_SIZE * IMAGE_SIZE * CHANNELS)
+        .map(|picture| {
+            let bytes = picture.iter().map(|&v| to_byte(v)).collect();
+            RgbImage::from_raw(IMAGE_SIZE as u32, IMAGE_SIZE as u32, bytes).expect("64×64 RGB")
+        })
+        .collect()
 }
 
 /// tanh as a rational function (Eigen's `generic_fast_tanh_float`): within a few ulp of libm's

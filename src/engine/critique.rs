@@ -53,6 +53,12 @@ pub fn scores(
     host(critic.forward(generator.forward(latents_tensor(latents, device))))
 }
 
+/// The critic's scores for generator output `[n, 3, 64, 64]` (see
+/// [`Drawer::draw_with_output`](crate::engine::inference::Drawer::draw_with_output)).
+pub fn score_output(critic: &Critic, output: Tensor<4>) -> Vec<f32> {
+    host(critic.forward(output))
+}
+
 /// D(G(z)) and its gradient in z (both networks in inference mode).
 pub fn gradient(
     generator: &Generator,

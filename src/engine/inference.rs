@@ -7,7 +7,7 @@ use image::RgbImage;
 
 use crate::engine::cpu_generator::CpuGenerator;
 use crate::engine::latent::Latent;
-use crate::engine::model::Generator;
+use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 use crate::engine::render::tensor_to_images;
 
 /// Latent vectors as a [n, dim] tensor on `device`.
@@ -104,6 +104,28 @@ impl Drawer {
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+
+    /// One pass (keep `latents` to a batch of about 64): the pictures, and the generator's
+    /// output `[n, 3, 64, 64]` on the device, for the critic to score without a second pass.
+    pub fn draw_with_output(&self, latents: &[Latent]) -> (Vec<RgbImage>, Tensor<4>) {
+        match &self.cpu {
+            Some(cpu) => {
+                let flat: Vec<f32> = latents.iter().flat_map(|l| l.0.iter().copied()).collect();
+                let values = cpu.forward(&flat);
+                let images = crate::engine::cpu_generator::pictures(&values);
+                let shape = [latents.len(), IMAGE_SIZE, IMAGE_SIZE, CHANNELS];
+                let output = Tensor::<4>::from_data(TensorData::new(values, shape), &self.device)
+                    .permute([0, 3, 1, 2]);
+                (images, output)
+            }
+            None => {
+                let output = self
+                    .generator
+                    .forward(latents_tensor(latents, &self.device));
+                (tensor_to_images(output.clone()), output)
+            }
+        }
     }
 
     /// The generator it draws with.

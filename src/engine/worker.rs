@@ -412,15 +412,22 @@ impl Model {
             }
             Job::Analyse(hash) => analyse(&self.drawer, device, hash),
             Job::Batch(tag, latents) if latents.iter().all(|l| l.dim() == dim) => {
-                let scores = critic.map(|c| {
-                    latents
-                        .chunks(64)
-                        .flat_map(|chunk| critique::scores(g, c, chunk, device))
-                        .collect()
-                });
+                let (images, scores) = match critic {
+                    // One generator pass for both the pictures and the critic.
+                    Some(c) => {
+                        let (mut images, mut scores) = (Vec::new(), Vec::new());
+                        for chunk in latents.chunks(64) {
+                            let (drawn, output) = self.drawer.draw_with_output(chunk);
+                            images.extend(drawn);
+                            scores.extend(critique::score_output(c, output));
+                        }
+                        (images, Some(scores))
+                    }
+                    None => (self.drawer.draw(&latents), None),
+                };
                 InferenceEvent::Batch {
                     tag,
-                    images: self.drawer.draw(&latents),
+                    images,
                     scores,
                 }
             }
