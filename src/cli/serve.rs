@@ -67,80 +67,101 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     writeln!(out, "hitogata serve: lending {}", device.description)?;
     match args.transport {
         Transport::Iroh => {
-            let port = iroh_port(args.listen.as_deref())?;
-            let relays: IrohRelays = args
-                .relays
-                .parse()
-                .map_err(|e| anyhow::anyhow!("--relays: {e}"))?;
-            let key_path = args.identity.clone().unwrap_or_else(default_identity_path);
-            if let Some(dir) = key_path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let identity = IrohIdentity::load_or_create(&key_path).map_err(|e| {
-                anyhow::anyhow!("cannot read or create the key {}: {e}", key_path.display())
-            })?;
-            let id = identity.id();
-            let direct = relays == IrohRelays::Disabled;
-            writeln!(
-                out,
-                "listening over iroh (encrypted) on UDP port {port}, {}",
-                if direct {
-                    "direct connections only (no relays, no internet needed)"
-                } else {
-                    "and through relays"
-                }
-            )?;
-            print_token(&mut out, &token, generated)?;
-            writeln!(out, "connect from the other machine with:")?;
-            for ip in connect_addresses() {
-                writeln!(out, "  --device remote:{id}@{ip}:{port}")?;
-            }
-            if !direct {
-                writeln!(out, "  --device remote:{id}   (through the relays)")?;
-            }
-            writeln!(out, "Ctrl-C stops the server.")?;
-            out.flush()?;
-            drop(out);
-            let transport = IrohTransport::new(identity)
-                .with_relays(relays)
-                .with_port(port);
+            let transport = announce_iroh(&args, out, &token, generated)?;
             server.serve(transport)?;
         }
         Transport::Websocket => {
-            let listen = args
-                .listen
-                .clone()
-                .unwrap_or_else(|| format!("127.0.0.1:{DEFAULT_PORT}"));
-            let listener = TcpListener::bind(&listen)
-                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-            let at = listener.local_addr()?;
-            if !at.ip().is_loopback() {
-                eprintln!(
-                    "warning: websocket is unencrypted and {at} is reachable from the network: \
-                     anyone on the path can read the token and the tensors. Prefer iroh, or an \
-                     SSH tunnel to 127.0.0.1."
-                );
-            }
-            writeln!(out, "listening over websocket (unencrypted) on {at}")?;
-            print_token(&mut out, &token, generated)?;
-            writeln!(out, "connect from the other machine with:")?;
-            writeln!(out, "  --device remote:ws://{at}")?;
-            if at.ip().is_loopback() {
-                writeln!(
-                    out,
-                    "  (from another machine: ssh -N -L {p}:127.0.0.1:{p} THIS_HOST, then \
-                     --device remote:ws://127.0.0.1:{p})",
-                    p = at.port()
-                )?;
-            }
-            writeln!(out, "Ctrl-C stops the server.")?;
-            out.flush()?;
-            drop(out);
+            let listener = announce_websocket(&args, out, &token, generated)?;
             server.serve(WebSocketTransport::from_listener(listener))?;
         }
     }
     println!("hitogata serve: stopped");
     Ok(())
+}
+
+/// Opens the iroh identity and prints how to connect over iroh; the transport to serve.
+fn announce_iroh(
+    args: &ServeArgs,
+    mut out: std::io::StdoutLock<'_>,
+    token: &str,
+    generated: bool,
+) -> anyhow::Result<IrohTransport> {
+    let port = iroh_port(args.listen.as_deref())?;
+    let relays: IrohRelays = args
+        .relays
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--relays: {e}"))?;
+    let key_path = args.identity.clone().unwrap_or_else(default_identity_path);
+    if let Some(dir) = key_path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let identity = IrohIdentity::load_or_create(&key_path).map_err(|e| {
+        anyhow::anyhow!("cannot read or create the key {}: {e}", key_path.display())
+    })?;
+    let id = identity.id();
+    let direct = relays == IrohRelays::Disabled;
+    writeln!(
+        out,
+        "listening over iroh (encrypted) on UDP port {port}, {}",
+        if direct {
+            "direct connections only (no relays, no internet needed)"
+        } else {
+            "and through relays"
+        }
+    )?;
+    print_token(&mut out, token, generated)?;
+    writeln!(out, "connect from the other machine with:")?;
+    for ip in connect_addresses() {
+        writeln!(out, "  --device remote:{id}@{ip}:{port}")?;
+    }
+    if !direct {
+        writeln!(out, "  --device remote:{id}   (through the relays)")?;
+    }
+    writeln!(out, "Ctrl-C stops the server.")?;
+    out.flush()?;
+    drop(out);
+    Ok(IrohTransport::new(identity)
+        .with_relays(relays)
+        .with_port(port))
+}
+
+/// Binds the websocket listener and prints how to connect to it.
+fn announce_websocket(
+    args: &ServeArgs,
+    mut out: std::io::StdoutLock<'_>,
+    token: &str,
+    generated: bool,
+) -> anyhow::Result<TcpListener> {
+    let listen = args
+        .listen
+        .clone()
+        .unwrap_or_else(|| format!("127.0.0.1:{DEFAULT_PORT}"));
+    let listener = TcpListener::bind(&listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let at = listener.local_addr()?;
+    if !at.ip().is_loopback() {
+        eprintln!(
+            "warning: websocket is unencrypted and {at} is reachable from the network: \
+             anyone on the path can read the token and the tensors. Prefer iroh, or an \
+             SSH tunnel to 127.0.0.1."
+        );
+    }
+    writeln!(out, "listening over websocket (unencrypted) on {at}")?;
+    print_token(&mut out, token, generated)?;
+    writeln!(out, "connect from the other machine with:")?;
+    writeln!(out, "  --device remote:ws://{at}")?;
+    if at.ip().is_loopback() {
+        writeln!(
+            out,
+            "  (from another machine: ssh -N -L {p}:127.0.0.1:{p} THIS_HOST, then \
+             --device remote:ws://127.0.0.1:{p})",
+            p = at.port()
+        )?;
+    }
+    writeln!(out, "Ctrl-C stops the server.")?;
+    out.flush()?;
+    drop(out);
+    Ok(listener)
 }
 
 fn print_token(out: &mut impl Write, token: &str, generated: bool) -> std::io::Result<()> {
