@@ -170,34 +170,7 @@ fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
         ui.selectable_value(&mut panel.mode, CompareMode::Training, "Through training")
             .on_hover_text("The same z drawn by every snapshot a run kept");
     });
-    let browse = ui
-        .horizontal(|ui| {
-            let (label, field, hint) = match panel.mode {
-                CompareMode::Checkpoint => (
-                    "Second checkpoint",
-                    &mut panel.checkpoint,
-                    "A run, a checkpoint or an export",
-                ),
-                CompareMode::Training => (
-                    "Run folder",
-                    &mut panel.run,
-                    "A run trained with snapshots (--snapshot-every N)",
-                ),
-            };
-            let name = ui.label(label);
-            ui.add(egui::TextEdit::singleline(field).desired_width(140.0))
-                .labelled_by(name.id)
-                .on_hover_text(hint);
-            let browse = ui.button("…").on_hover_text("Pick the folder").clicked();
-            if ui
-                .add_enabled(!panel.loading, egui::Button::new("Compare"))
-                .clicked()
-            {
-                panel.load(ui.ctx(), device);
-            }
-            browse
-        })
-        .inner;
+    let browse = ui.horizontal(|ui| source_row(panel, device, ui)).inner;
     if browse {
         let mode = panel.mode;
         app.dialog(move || {
@@ -236,6 +209,34 @@ fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
         CompareSource::Checkpoint(_) => checkpoints_ab(app, ui, z, &loaded),
         CompareSource::Snapshots(_) => through_training(app, ui, z, &loaded),
     }
+}
+
+/// The folder field, its picker button and Compare; whether the picker was asked for.
+fn source_row(panel: &mut ComparePanel, device: DeviceChoice, ui: &mut egui::Ui) -> bool {
+    let (label, field, hint) = match panel.mode {
+        CompareMode::Checkpoint => (
+            "Second checkpoint",
+            &mut panel.checkpoint,
+            "A run, a checkpoint or an export",
+        ),
+        CompareMode::Training => (
+            "Run folder",
+            &mut panel.run,
+            "A run trained with snapshots (--snapshot-every N)",
+        ),
+    };
+    let name = ui.label(label);
+    ui.add(egui::TextEdit::singleline(field).desired_width(140.0))
+        .labelled_by(name.id)
+        .on_hover_text(hint);
+    let browse = ui.button("…").on_hover_text("Pick the folder").clicked();
+    if ui
+        .add_enabled(!panel.loading, egui::Button::new("Compare"))
+        .clicked()
+    {
+        panel.load(ui.ctx(), device);
+    }
+    browse
 }
 
 /// Size of the pictures in the comparison.
