@@ -67,11 +67,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     writeln!(out, "hitogata serve: lending {}", device.description)?;
     match args.transport {
         Transport::Iroh => {
-            let transport = announce_iroh(&args, out, &token, generated)?;
+            let (transport, how) = iroh(&args)?;
+            announce(out, &how, &token, generated)?;
             server.serve(transport)?;
         }
         Transport::Websocket => {
-            let listener = announce_websocket(&args, out, &token, generated)?;
+            let (listener, how) = websocket(&args)?;
+            announce(out, &how, &token, generated)?;
             server.serve(WebSocketTransport::from_listener(listener))?;
         }
     }
@@ -79,13 +81,32 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the iroh identity and prints how to connect over iroh; the transport to serve.
-fn announce_iroh(
-    args: &ServeArgs,
+/// What a transport tells the user: where it listens, and the `--device` lines that reach it.
+struct Connect {
+    listening: String,
+    lines: Vec<String>,
+}
+
+/// Prints how to connect (the token between) and lets go of stdout before serving.
+fn announce(
     mut out: std::io::StdoutLock<'_>,
+    how: &Connect,
     token: &str,
     generated: bool,
-) -> anyhow::Result<IrohTransport> {
+) -> std::io::Result<()> {
+    writeln!(out, "{}", how.listening)?;
+    print_token(&mut out, token, generated)?;
+    writeln!(out, "connect from the other machine with:")?;
+    for line in &how.lines {
+        writeln!(out, "  {line}")?;
+    }
+    writeln!(out, "Ctrl-C stops the server.")?;
+    out.flush()
+}
+
+/// The iroh transport with its identity (kept in the config directory so the id survives
+/// restarts), and how to reach it.
+fn iroh(args: &ServeArgs) -> anyhow::Result<(IrohTransport, Connect)> {
     let port = iroh_port(args.listen.as_deref())?;
     let relays: IrohRelays = args
         .relays
@@ -100,38 +121,33 @@ fn announce_iroh(
     })?;
     let id = identity.id();
     let direct = relays == IrohRelays::Disabled;
-    writeln!(
-        out,
-        "listening over iroh (encrypted) on UDP port {port}, {}",
-        if direct {
-            "direct connections only (no relays, no internet needed)"
-        } else {
-            "and through relays"
-        }
-    )?;
-    print_token(&mut out, token, generated)?;
-    writeln!(out, "connect from the other machine with:")?;
-    for ip in connect_addresses() {
-        writeln!(out, "  --device remote:{id}@{ip}:{port}")?;
-    }
+    let mut lines: Vec<String> = connect_addresses()
+        .into_iter()
+        .map(|ip| format!("--device remote:{id}@{ip}:{port}"))
+        .collect();
     if !direct {
-        writeln!(out, "  --device remote:{id}   (through the relays)")?;
+        lines.push(format!("--device remote:{id}   (through the relays)"));
     }
-    writeln!(out, "Ctrl-C stops the server.")?;
-    out.flush()?;
-    drop(out);
-    Ok(IrohTransport::new(identity)
+    let how = Connect {
+        listening: format!(
+            "listening over iroh (encrypted) on UDP port {port}, {}",
+            if direct {
+                "direct connections only (no relays, no internet needed)"
+            } else {
+                "and through relays"
+            }
+        ),
+        lines,
+    };
+    let transport = IrohTransport::new(identity)
         .with_relays(relays)
-        .with_port(port))
+        .with_port(port);
+    Ok((transport, how))
 }
 
-/// Binds the websocket listener and prints how to connect to it.
-fn announce_websocket(
-    args: &ServeArgs,
-    mut out: std::io::StdoutLock<'_>,
-    token: &str,
-    generated: bool,
-) -> anyhow::Result<TcpListener> {
+/// The websocket listener (127.0.0.1 unless told otherwise, with a warning for any other
+/// address), and how to reach it.
+fn websocket(args: &ServeArgs) -> anyhow::Result<(TcpListener, Connect)> {
     let listen = args
         .listen
         .clone()
@@ -146,22 +162,19 @@ fn announce_websocket(
              SSH tunnel to 127.0.0.1."
         );
     }
-    writeln!(out, "listening over websocket (unencrypted) on {at}")?;
-    print_token(&mut out, token, generated)?;
-    writeln!(out, "connect from the other machine with:")?;
-    writeln!(out, "  --device remote:ws://{at}")?;
+    let mut lines = vec![format!("--device remote:ws://{at}")];
     if at.ip().is_loopback() {
-        writeln!(
-            out,
-            "  (from another machine: ssh -N -L {p}:127.0.0.1:{p} THIS_HOST, then \
+        lines.push(format!(
+            "(from another machine: ssh -N -L {p}:127.0.0.1:{p} THIS_HOST, then \
              --device remote:ws://127.0.0.1:{p})",
             p = at.port()
-        )?;
+        ));
     }
-    writeln!(out, "Ctrl-C stops the server.")?;
-    out.flush()?;
-    drop(out);
-    Ok(listener)
+    let how = Connect {
+        listening: format!("listening over websocket (unencrypted) on {at}"),
+        lines,
+    };
+    Ok((listener, how))
 }
 
 fn print_token(out: &mut impl Write, token: &str, generated: bool) -> std::io::Result<()> {

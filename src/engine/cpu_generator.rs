@@ -12,10 +12,10 @@
 
 use burn::nn::BatchNorm;
 use burn::nn::conv::ConvTranspose2d;
-use burn::tensor::Tensor;
 use image::RgbImage;
 use rayon::prelude::*;
 
+use crate::engine::inference::host_values;
 use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 use crate::engine::render::to_byte;
 
@@ -41,17 +41,13 @@ pub struct CpuGenerator {
     output_scale: f32,
 }
 
-fn host(t: Tensor<1>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .unwrap_or_default()
-}
-
 /// BatchNorm at inference as a per-channel scale and shift.
 fn batch_norm_affine(bn: &BatchNorm) -> (Vec<f32>, Vec<f32>) {
-    let (gamma, beta) = (host(bn.gamma.val()), host(bn.beta.val()));
-    let (mean, var) = (host(bn.running_mean.value()), host(bn.running_var.value()));
+    let (gamma, beta) = (host_values(bn.gamma.val()), host_values(bn.beta.val()));
+    let (mean, var) = (
+        host_values(bn.running_mean.value()),
+        host_values(bn.running_var.value()),
+    );
     let scale: Vec<f32> = gamma
         .iter()
         .zip(&var)
@@ -70,15 +66,9 @@ impl Step {
     /// `conv`'s weight `[in, out, 4, 4]` as `[in, (kh, kw, out)]`, scaled per output channel.
     fn new(conv: &ConvTranspose2d, bn: Option<&BatchNorm>) -> Self {
         let [cin, cout, kh, kw] = conv.weight.dims();
-        let w = conv
-            .weight
-            .val()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let w = host_values(conv.weight.val());
         let conv_bias = match &conv.bias {
-            Some(b) => host(b.val()),
+            Some(b) => host_values(b.val()),
             None => vec![0.0; cout],
         };
         let (scale, shift) = match bn {

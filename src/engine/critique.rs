@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::engine::checkpoint::{self, CheckpointError, MODEL_FILE};
 use crate::engine::data::Dataset;
-use crate::engine::inference::latents_tensor;
+use crate::engine::inference::{host_values, latents_tensor};
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::{Critic, Generator, ModelConfig};
 use crate::engine::train::config::{Algorithm, TrainConfig};
@@ -32,13 +32,6 @@ pub fn load_critic(
     checkpoint::load_critic(&dir, &config, device).map(|c| Some(c.valid()))
 }
 
-fn host(t: Tensor<1>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default()
-}
-
 /// D(G(z)) for each latent vector: the critic's raw score (DCGAN: a logit; higher looks more
 /// real to it).
 pub fn scores(
@@ -50,13 +43,13 @@ pub fn scores(
     if latents.is_empty() {
         return Vec::new();
     }
-    host(critic.forward(generator.forward(latents_tensor(latents, device))))
+    host_values(critic.forward(generator.forward(latents_tensor(latents, device))))
 }
 
 /// The critic's scores for generator output `[n, 3, 64, 64]` (see
 /// [`Drawer::draw_with_output`](crate::engine::inference::Drawer::draw_with_output)).
 pub fn score_output(critic: &Critic, output: Tensor<4>) -> Vec<f32> {
-    host(critic.forward(output))
+    host_values(critic.forward(output))
 }
 
 /// D(G(z)) and its gradient in z (both networks in inference mode).
@@ -74,12 +67,7 @@ pub fn gradient(
     let grads = score.backward();
     let grad = input
         .grad(&grads)
-        .map(|t| {
-            t.into_data()
-                .convert::<f32>()
-                .try_into_vec::<f32>()
-                .unwrap_or_default()
-        })
+        .map(host_values)
         .unwrap_or_else(|| vec![0.0; z.dim()]);
     (score.into_scalar::<f32>(), grad)
 }
@@ -136,7 +124,7 @@ pub fn separation(
     let mut real_scores = Vec::new();
     for chunk in indices.chunks(64) {
         let batch = real.batch(chunk, &vec![false; chunk.len()], device);
-        real_scores.extend(host(critic.forward(batch)));
+        real_scores.extend(host_values(critic.forward(batch)));
     }
     let fakes = sample_batch(seed, n, generator.latent_dim());
     let mut fake_scores = Vec::new();

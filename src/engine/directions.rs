@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::checkpoint::CheckpointError;
-use crate::engine::inference::{Drawer, latents_tensor};
+use crate::engine::inference::{Drawer, host_values, latents_tensor};
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::Generator;
 
@@ -134,13 +134,6 @@ pub fn symmetric_eigen(m: &[f64], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
     (values, vectors)
 }
 
-fn host(t: Tensor<2>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default()
-}
-
 /// Makes each direction's sign deterministic: its largest entry is positive.
 fn canonical_sign(v: &mut [f32]) {
     let largest = v
@@ -174,7 +167,7 @@ fn named(prefix: &str, vectors: Vec<Vec<f32>>, scores: Vec<f32>) -> Vec<Directio
 pub fn sefa(generator: &Generator, count: usize) -> Vec<Direction> {
     let weight = generator.first_layer_weight();
     let [d, rest @ ..] = weight.dims();
-    let columns = host(weight.reshape([d, rest.iter().product::<usize>()]));
+    let columns = host_values(weight.reshape([d, rest.iter().product::<usize>()]));
     let per = columns.len() / d.max(1);
     let mut gram = vec![0.0f64; d * d];
     for i in 0..d {
@@ -215,7 +208,7 @@ pub fn pca(
     let [n, c, h, w] = features.dims();
     let x = features.reshape([n, c * h * w]);
     let centered = x.clone().sub(x.mean_dim(0));
-    let total_variance = host(centered.clone().powi_scalar(2).sum().reshape([1, 1]))[0];
+    let total_variance = host_values(centered.clone().powi_scalar(2).sum().reshape([1, 1]))[0];
     let k = count.min(dim).min(n - 1).max(1);
     // Subspace iteration: Q ← orth(Xᵀ X Q), started from a seeded random basis.
     let d = c * h * w;
@@ -225,7 +218,7 @@ pub fn pca(
     for _ in 0..60 {
         let basis = basis_tensor(&q, d, device);
         let projected = centered.clone().matmul(basis); // [n, k]
-        let back = host(centered.clone().transpose().matmul(projected)); // [d, k]
+        let back = host_values(centered.clone().transpose().matmul(projected)); // [d, k]
         q = (0..k)
             .map(|j| (0..d).map(|i| back[i * k + j]).collect())
             .collect();
@@ -233,7 +226,7 @@ pub fn pca(
     }
     // Order by variance along each (the iteration leaves them nearly sorted already).
     let basis = basis_tensor(&q, d, device);
-    let coordinates = host(centered.matmul(basis));
+    let coordinates = host_values(centered.matmul(basis));
     let variance: Vec<f32> = (0..k)
         .map(|j| (0..n).map(|i| coordinates[i * k + j].powi(2)).sum::<f32>())
         .collect();

@@ -10,6 +10,14 @@ use crate::engine::latent::Latent;
 use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 use crate::engine::render::tensor_to_images;
 
+/// A tensor's values on the host as f32, row-major (empty if the device cannot give them).
+pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default()
+}
+
 /// Latent vectors as a [n, dim] tensor on `device`.
 pub fn latents_tensor(latents: &[Latent], device: &Device) -> Tensor<2> {
     let dim = latents.first().map(|l| l.dim()).unwrap_or(0);
@@ -89,13 +97,9 @@ impl Drawer {
                             chunk.iter().flat_map(|l| l.0.iter().copied()).collect();
                         cpu.forward(&flat)
                     }
-                    None => self
-                        .generator
-                        .forward(latents_tensor(chunk, &self.device))
-                        .into_data()
-                        .convert::<f32>()
-                        .try_to_vec::<f32>()
-                        .unwrap_or_default(),
+                    None => {
+                        host_values(self.generator.forward(latents_tensor(chunk, &self.device)))
+                    }
                 };
                 let per = values.len() / chunk.len();
                 values

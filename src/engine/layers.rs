@@ -1,10 +1,10 @@
 //! The layer viewer's engine: one generator layer's channels for a latent vector, as grey
 //! pictures with their statistics, and which channels are dead (zero here, or for most z).
 
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Device;
 use image::RgbImage;
 
-use crate::engine::inference::latents_tensor;
+use crate::engine::inference::{host_values, latents_tensor};
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::Generator;
 
@@ -62,13 +62,6 @@ impl LayerView {
     }
 }
 
-fn host(t: Tensor<4>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default()
-}
-
 /// Layer `layer` of `generator` at `z`; `per_channel` normalises each channel's picture to
 /// its own range, otherwise to the layer's.
 pub fn view_layer(
@@ -81,7 +74,7 @@ pub fn view_layer(
     let layers = generator.layers(latents_tensor(std::slice::from_ref(z), device));
     let map = layers[layer.min(4)].clone();
     let [_, c, h, w] = map.dims();
-    let values = host(map);
+    let values = host_values(map);
     let n = h * w;
     let (layer_lo, layer_hi) = values
         .iter()
@@ -134,7 +127,7 @@ pub fn dead_channels(generator: &Generator, device: &Device, seed: u64) -> Vec<V
         .map(|map| {
             let [b, c, h, w] = map.dims();
             // Largest value of each channel in each sample: [b, c].
-            let largest = host(map.clone().reshape([b, c, h * w, 1]).max_dim(2));
+            let largest = host_values(map.clone().reshape([b, c, h * w, 1]).max_dim(2));
             (0..c)
                 .map(|k| {
                     let silent = (0..b).filter(|&i| largest[i * c + k] <= 0.0).count();

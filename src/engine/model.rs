@@ -240,12 +240,7 @@ impl Generator {
 
     /// The BatchNorm running means and variances, layer by layer (for inspection and tests).
     pub fn batch_norm_statistics(&self) -> Vec<(Vec<f32>, Vec<f32>)> {
-        let read = |t: Tensor<1>| {
-            t.into_data()
-                .convert::<f32>()
-                .try_to_vec::<f32>()
-                .unwrap_or_default()
-        };
+        let read = crate::engine::inference::host_values::<1>;
         [&self.bn1, &self.bn2, &self.bn3, &self.bn4]
             .into_iter()
             .map(|bn| (read(bn.running_mean.value()), read(bn.running_var.value())))

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::checkpoint::{self, CheckpointError};
 use crate::engine::data::Dataset;
-use crate::engine::inference::generate_images;
+use crate::engine::inference::{generate_images, host_values};
 use crate::engine::latent::{Latent, normal_vec, sample_batch};
 use crate::engine::model::{Critic, Generator, seeded_init};
 use crate::engine::optim::Optimizer;
@@ -305,13 +305,7 @@ impl TrainingSession {
     /// The run's fixed latent vectors of the sample grid.
     pub fn sample_latents(&self) -> Vec<Latent> {
         let [count, dim] = self.sample_z.dims();
-        let flat = self
-            .sample_z
-            .clone()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .unwrap_or_default();
+        let flat = host_values(self.sample_z.clone());
         (0..count)
             .map(|i| Latent(flat[i * dim..(i + 1) * dim].to_vec()))
             .collect()
