@@ -18,11 +18,18 @@ pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         .unwrap_or_default()
 }
 
+/// Latent vectors one after another, `[n, dim]` row-major.
+fn flatten(latents: &[Latent]) -> Vec<f32> {
+    latents.iter().flat_map(|l| l.0.iter().copied()).collect()
+}
+
 /// Latent vectors as a [n, dim] tensor on `device`.
 pub fn latents_tensor(latents: &[Latent], device: &Device) -> Tensor<2> {
     let dim = latents.first().map(|l| l.dim()).unwrap_or(0);
-    let flat: Vec<f32> = latents.iter().flat_map(|l| l.0.iter().copied()).collect();
-    Tensor::from_data(TensorData::new(flat, [latents.len(), dim]), device)
+    Tensor::from_data(
+        TensorData::new(flatten(latents), [latents.len(), dim]),
+        device,
+    )
 }
 
 /// Pictures per pass: as fast per picture as larger batches (the CPU path's GEMMs are large
@@ -74,7 +81,7 @@ impl Drawer {
             .chunks(BATCH)
             .flat_map(|chunk| match &self.cpu {
                 Some(cpu) => {
-                    let flat: Vec<f32> = chunk.iter().flat_map(|l| l.0.iter().copied()).collect();
+                    let flat = flatten(chunk);
                     cpu.draw(&flat)
                 }
                 None => {
@@ -93,8 +100,7 @@ impl Drawer {
             .flat_map(|chunk| {
                 let values = match &self.cpu {
                     Some(cpu) => {
-                        let flat: Vec<f32> =
-                            chunk.iter().flat_map(|l| l.0.iter().copied()).collect();
+                        let flat = flatten(chunk);
                         cpu.forward(&flat)
                     }
                     None => {
@@ -115,7 +121,7 @@ impl Drawer {
     pub fn draw_with_output(&self, latents: &[Latent]) -> (Vec<RgbImage>, Tensor<4>) {
         match &self.cpu {
             Some(cpu) => {
-                let flat: Vec<f32> = latents.iter().flat_map(|l| l.0.iter().copied()).collect();
+                let flat = flatten(latents);
                 let values = cpu.forward(&flat);
                 let images = crate::engine::cpu_generator::pictures(&values);
                 let shape = [latents.len(), IMAGE_SIZE, IMAGE_SIZE, CHANNELS];
