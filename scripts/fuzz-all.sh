@@ -16,7 +16,7 @@ printf '%s\n' $targets | xargs -P "$jobs" -I{} sh -c \
 printf '| target | seconds | executions | corpus files | crashes |\n|---|---|---|---|---|\n'
 for t in $targets; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "fuzz/logs/$t.log" | tail -1)
-  files=$(ls "fuzz/corpus/$t" | wc -l)
+  files=$(ls "fuzz/corpus/$t" 2>/dev/null | wc -l)
   crashes=$(ls "fuzz/artifacts/$t" 2>/dev/null | wc -l)
   printf '| %s | %s | %s | %s | %s |\n' "$t" "$seconds" "${execs:-?}" "$files" "$crashes"
 done
