@@ -2,7 +2,7 @@
 # Runs every fuzz target for SECONDS each (default 600), JOBS at a time (default 2), niced so
 # that builds go first; one log per target in fuzz/logs/, then a table of executions, corpus
 # sizes and crashes. Crashing inputs land in fuzz/artifacts/TARGET: copy each into
-# fuzz/regressions/TARGET once fixed (tests/fuzz_inputs.rs runs them in `cargo test`).
+# fuzz/regressions/TARGET once fixed (tests/all/fuzz_inputs.rs runs them in `cargo test`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-600}"

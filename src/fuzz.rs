@@ -1,5 +1,5 @@
 //! Every file hitogata reads from outside, by the name of its fuzz target: one entry that the
-//! fuzz targets (`fuzz/`, cargo-fuzz) and the regression tests (`tests/fuzz_inputs.rs`) share,
+//! fuzz targets (`fuzz/`, cargo-fuzz) and the regression tests (`tests/all/fuzz_inputs.rs`) share,
 //! each calling the loader the app and the CLI call. An input may be refused with an error;
 //! it must never panic, hang or allocate without bound.
 
@@ -79,7 +79,7 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
         }
         "optimizer" => {
             let path = file(scratch, "optimizer.safetensors", data);
-            crate::train::optim_file::read(&path)
+            crate::train::optim_file::read(&path, 1 << 20)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }

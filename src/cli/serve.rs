@@ -116,6 +116,13 @@ fn iroh(args: &ServeArgs) -> anyhow::Result<(IrohTransport, Connect)> {
     if let Some(dir) = key_path.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // burn-remote reads the key itself: check what the path is first, so that a device or a
+    // pipe given as --identity is refused instead of read without end.
+    if std::fs::symlink_metadata(&key_path).is_ok() {
+        let key = hitogata::bounded_read::FileKind::new("key file", 4096);
+        hitogata::bounded_read::check_file(&key_path, key)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", key_path.display()))?;
+    }
     let identity = IrohIdentity::load_or_create(&key_path).map_err(|e| {
         anyhow::anyhow!("cannot read or create the key {}: {e}", key_path.display())
     })?;

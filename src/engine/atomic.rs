@@ -184,9 +184,14 @@ impl WatchedFile {
     /// deleted the file since this one last read or wrote it.
     pub fn write(&self, bytes: &[u8]) -> std::io::Result<Option<String>> {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
-        let on_disk = match std::fs::read(&self.path) {
+        // At most one byte more than the known version is read: a longer file differs. A
+        // device or pipe put in its place differs too (and is set aside, never read).
+        let limit = known.as_ref().map_or(0, |k| k.len() as u64) + 1;
+        let kind = crate::engine::bounded_read::FileKind::new("watched file", limit);
+        let on_disk = match crate::engine::bounded_read::read_bytes(&self.path, kind) {
             Ok(b) => Some(b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) if crate::engine::bounded_read::is_refusal(&e) => Some(Vec::new()),
             Err(e) => return Err(e),
         };
         let notice = if on_disk == *known {
@@ -217,7 +222,16 @@ pub fn move_aside(path: &Path) -> std::io::Result<std::path::PathBuf> {
 }
 
 /// Renames `path` to `NAME.WHY-YYYYMMDD-HHMMSS` beside it (with a counter if that exists).
+/// Only files and links are moved: a device or pipe named where a file was expected is left
+/// where it is (moving /dev/zero would break the machine).
 fn set_aside(path: &Path, why: &str) -> std::io::Result<std::path::PathBuf> {
+    let file_type = std::fs::symlink_metadata(path)?.file_type();
+    if !(file_type.is_file() || file_type.is_symlink()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file; left where it is", path.display()),
+        ));
+    }
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let name = path
         .file_name()

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::atomic::{BackgroundWriter, WatchedFile, write_atomic};
+use crate::engine::bounded_read::{FileKind, read_bytes};
 use crate::engine::latent::Latent;
 
 /// One saved vector.
@@ -100,7 +101,7 @@ pub struct OpenReport {
 impl BookmarkFile {
     /// Reads a bookmarks file.
     pub fn read(path: &Path) -> Result<Self, BookmarkError> {
-        let bytes = std::fs::read(path).map_err(|source| BookmarkError::Io {
+        let bytes = read_bytes(path, FileKind::BOOKMARKS).map_err(|source| BookmarkError::Io {
             path: path.to_path_buf(),
             source,
         })?;
@@ -145,7 +146,7 @@ impl BookmarkStore {
                 recovered: None,
             };
         }
-        let read = std::fs::read(path)
+        let read = read_bytes(path, FileKind::BOOKMARKS)
             .map_err(|source| BookmarkError::Io {
                 path: path.to_path_buf(),
                 source,
@@ -166,7 +167,10 @@ impl BookmarkStore {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     store.path = path.with_file_name(format!("{name}.new"));
-                    store.disk = WatchedFile::new(&store.path, std::fs::read(&store.path).ok());
+                    store.disk = WatchedFile::new(
+                        &store.path,
+                        read_bytes(&store.path, FileKind::BOOKMARKS).ok(),
+                    );
                 }
                 OpenReport {
                     store,

@@ -20,76 +20,11 @@ use burn::tensor::Device;
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::engine::atomic::{old_dir, write_atomic};
+use crate::engine::bounded_read::FileKind;
 use crate::engine::model::{Critic, Generator, ModelConfig};
 
-/// File names inside a checkpoint directory.
-pub const MODEL_FILE: &str = "model.ron";
-/// Generator weights.
-pub const GENERATOR_FILE: &str = "generator.safetensors";
-/// Critic weights.
-pub const CRITIC_FILE: &str = "critic.safetensors";
-/// Averaged generator weights in a training checkpoint (what inference uses when present).
-pub const GENERATOR_EMA_FILE: &str = "generator_ema.safetensors";
-/// Generator optimizer state.
-pub const OPTIM_G_FILE: &str = "optimizer_g.safetensors";
-/// Critic optimizer state.
-pub const OPTIM_C_FILE: &str = "optimizer_c.safetensors";
-/// Training state.
-pub const STATE_FILE: &str = "state.ron";
-/// The initial generator a detail-anchored run compares with (see `TrainConfig::detail_anchor`).
-pub const ANCHOR_FILE: &str = "anchor.safetensors";
-/// Name of the live checkpoint inside a run directory.
-pub const RUN_CHECKPOINT_DIR: &str = "checkpoint";
-
-/// What went wrong reading or writing a checkpoint. Every variant names the file.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckpointError {
-    /// Not a checkpoint directory.
-    #[error(
-        "{path} is not a checkpoint: expected a directory holding {MODEL_FILE} and {GENERATOR_FILE} (or a run directory with a '{RUN_CHECKPOINT_DIR}' folder)"
-    )]
-    NotACheckpoint {
-        /// Where we looked.
-        path: PathBuf,
-    },
-    /// A file is missing.
-    #[error("{path}: missing")]
-    Missing {
-        /// The file.
-        path: PathBuf,
-    },
-    /// I/O failure.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A RON file does not parse.
-    #[error("{path}: malformed: {message}")]
-    Malformed {
-        /// The file.
-        path: PathBuf,
-        /// Parser message.
-        message: String,
-    },
-    /// Weights cannot be read or do not fit the model.
-    #[error("{path}: {message}")]
-    Weights {
-        /// The file.
-        path: PathBuf,
-        /// What was expected and what was found.
-        message: String,
-    },
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> CheckpointError + '_ {
-    move |source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
+use crate::engine::checkpoint_files::io_err;
+pub use crate::engine::checkpoint_files::*;
 
 /// Writes a value as RON, atomically: pretty for two levels, deeper values on one line each
 /// (a training history's rows: 27k of them took 6.2 MB pretty, 4.0 MB so).
@@ -103,14 +38,14 @@ pub fn write_ron<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointE
     write_atomic(path, text.as_bytes()).map_err(io_err(path))
 }
 
-/// Reads a RON file.
-pub fn read_ron<T: DeserializeOwned>(path: &Path) -> Result<T, CheckpointError> {
+/// Reads a RON file of `kind` (which bounds its size).
+pub fn read_ron<T: DeserializeOwned>(path: &Path, kind: FileKind) -> Result<T, CheckpointError> {
     if !path.exists() {
         return Err(CheckpointError::Missing {
             path: path.to_path_buf(),
         });
     }
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    let text = crate::engine::bounded_read::read_text(path, kind).map_err(io_err(path))?;
     ron::from_str(&text).map_err(|e| CheckpointError::Malformed {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -171,7 +106,8 @@ pub fn load_weights<M: Module + ModuleSnapshot>(
     };
     // Validate the header ourselves first: a truncated or garbage file must be an error, and
     // the store memory-maps files without checking their length.
-    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    let bytes = crate::engine::bounded_read::read_bytes(path, FileKind::weights(needed))
+        .map_err(io_err(path))?;
     let (half, held) = {
         let tensors = safetensors::SafeTensors::deserialize(&bytes)
             .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::engine::bounded_read::{FileKind, read_bytes};
 use crate::engine::checkpoint::{
-    CheckpointError, MODEL_FILE, best_generator_file, read_ron, resolve_checkpoint_dir, write_ron,
+    CheckpointError, MODEL_FILE, best_generator_file, read_model_config, read_ron,
+    resolve_checkpoint_dir, write_ron,
 };
 use crate::engine::directions::Direction;
 
@@ -42,9 +44,13 @@ pub struct NotesStore {
 /// The SHA-256 of a checkpoint's shapes and the weights it draws with, as hex.
 pub fn content_hash(checkpoint: &Path) -> Result<String, CheckpointError> {
     let dir = resolve_checkpoint_dir(checkpoint)?;
+    let weights = FileKind::weights(read_model_config(&dir)?.generator_weights_at_least());
     let mut hasher = Sha256::new();
-    for file in [dir.join(MODEL_FILE), best_generator_file(&dir)] {
-        let bytes = std::fs::read(&file).map_err(|source| CheckpointError::Io {
+    for (file, kind) in [
+        (dir.join(MODEL_FILE), FileKind::MODEL),
+        (best_generator_file(&dir), weights),
+    ] {
+        let bytes = read_bytes(&file, kind).map_err(|source| CheckpointError::Io {
             path: file.clone(),
             source,
         })?;
@@ -70,7 +76,7 @@ impl NotesStore {
         if !path.exists() {
             return (store, None);
         }
-        match read_ron::<NotesFile>(path) {
+        match read_ron::<NotesFile>(path, FileKind::NOTES) {
             Ok(file) => {
                 store.file = file;
                 (store, None)

@@ -15,7 +15,7 @@ use burn::nn::conv::ConvTranspose2d;
 use image::RgbImage;
 use rayon::prelude::*;
 
-use crate::engine::inference::host_values;
+use crate::engine::model::host_values;
 use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 use crate::engine::render::to_byte;
 

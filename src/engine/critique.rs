@@ -7,10 +7,11 @@ use std::sync::Arc;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use crate::engine::checkpoint::{self, CheckpointError, MODEL_FILE};
+use crate::engine::checkpoint::{self, CheckpointError};
 use crate::engine::data::Dataset;
-use crate::engine::inference::{host_values, latents_tensor};
+use crate::engine::inference::latents_tensor;
 use crate::engine::latent::{Latent, sample_batch};
+use crate::engine::model::host_values;
 use crate::engine::model::{Critic, Generator, ModelConfig};
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::session::{TrainError, TrainingSession};
@@ -152,7 +153,7 @@ pub fn fit_critic(
     mut progress: impl FnMut(u64, f32),
 ) -> Result<Critic, TrainError> {
     let dir = checkpoint::resolve_checkpoint_dir(generator_dir)?;
-    let model: ModelConfig = checkpoint::read_ron(&dir.join(MODEL_FILE))?;
+    let model: ModelConfig = checkpoint::read_model_config(&dir)?;
     let mut config = TrainConfig::for_algorithm(Algorithm::Dcgan);
     config.model.ndf = model.ndf;
     config.model.critic_batch_norm = model.critic_batch_norm;

@@ -76,7 +76,16 @@ pub struct Dataset {
 /// Bytes per stored image.
 pub const IMAGE_BYTES: usize = IMAGE_SIZE * IMAGE_SIZE * 3;
 
-fn collect_candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// The picture files under `dir`, recursively; a folder reached twice through links (a link
+/// to a parent makes a loop) is read once.
+fn collect_candidates(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
@@ -87,7 +96,7 @@ fn collect_candidates(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()>
         }
         let ty = entry.file_type()?;
         if ty.is_dir() || (ty.is_symlink() && path.is_dir()) {
-            collect_candidates(&path, out)?;
+            collect_candidates(&path, out, seen)?;
         } else if path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -168,7 +177,12 @@ pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
 }
 
 fn decode(path: &Path, mode: SquareMode) -> Result<RgbImage, String> {
-    decode_image(&std::fs::read(path).map_err(|e| e.to_string())?, mode)
+    let bytes = crate::engine::bounded_read::read_bytes(
+        path,
+        crate::engine::bounded_read::FileKind::PICTURE,
+    )
+    .map_err(|e| e.to_string())?;
+    decode_image(&bytes, mode)
 }
 
 /// The longest side a training picture may have: it becomes 64×64, and padding a long thin
@@ -206,9 +220,11 @@ impl Dataset {
     /// and listed in [`skipped`](Self::skipped); a folder with no usable image is an error.
     pub fn load_folder(dir: &Path, mode: SquareMode) -> Result<Self, DataError> {
         let mut candidates = Vec::new();
-        collect_candidates(dir, &mut candidates).map_err(|source| DataError::Unreadable {
-            path: dir.to_path_buf(),
-            source,
+        collect_candidates(dir, &mut candidates, &mut Default::default()).map_err(|source| {
+            DataError::Unreadable {
+                path: dir.to_path_buf(),
+                source,
+            }
         })?;
         let decoded: Vec<_> = candidates
             .par_iter()

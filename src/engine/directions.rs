@@ -6,9 +6,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::checkpoint::CheckpointError;
-use crate::engine::inference::{Drawer, host_values, latents_tensor};
+use crate::engine::inference::{Drawer, latents_tensor};
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::Generator;
+use crate::engine::model::host_values;
 
 /// A unit vector in latent space with what it was found by.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,7 +41,10 @@ impl DirectionSet {
 
     /// Reads a set; every direction must be as long as the others and finite.
     pub fn load(path: &std::path::Path) -> Result<Self, CheckpointError> {
-        let set: Self = crate::engine::checkpoint::read_ron(path)?;
+        let set: Self = crate::engine::checkpoint::read_ron(
+            path,
+            crate::engine::bounded_read::FileKind::DIRECTIONS,
+        )?;
         let bad = |message: String| CheckpointError::Malformed {
             path: path.to_path_buf(),
             message,

@@ -7,16 +7,8 @@ use image::RgbImage;
 
 use crate::engine::cpu_generator::CpuGenerator;
 use crate::engine::latent::Latent;
-use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
+use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE, host_values};
 use crate::engine::render::tensor_to_images;
-
-/// A tensor's values on the host as f32, row-major (empty if the device cannot give them).
-pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .unwrap_or_default()
-}
 
 /// Latent vectors one after another, `[n, dim]` row-major.
 fn flatten(latents: &[Latent]) -> Vec<f32> {

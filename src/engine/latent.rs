@@ -158,7 +158,11 @@ pub enum LatentFileError {
 impl LatentFile {
     /// Reads a latent file; a bare vector `[0.1, -0.3, ...]` is accepted as one latent.
     pub fn load(path: &std::path::Path) -> Result<Self, LatentFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LatentFileError::Io {
+        let text = crate::engine::bounded_read::read_text(
+            path,
+            crate::engine::bounded_read::FileKind::LATENTS,
+        )
+        .map_err(|source| LatentFileError::Io {
             path: path.to_path_buf(),
             source,
         })?;

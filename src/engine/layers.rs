@@ -4,9 +4,10 @@
 use burn::tensor::Device;
 use image::RgbImage;
 
-use crate::engine::inference::{host_values, latents_tensor};
+use crate::engine::inference::latents_tensor;
 use crate::engine::latent::{Latent, sample_batch};
 use crate::engine::model::Generator;
+use crate::engine::model::host_values;
 
 /// The layers, as the viewer names them.
 pub const LAYER_NAMES: [&str; 5] = ["4x4", "8x8", "16x16", "32x32", "output before tanh"];

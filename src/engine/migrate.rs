@@ -8,11 +8,12 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use crate::engine::checkpoint::CheckpointError;
+use crate::engine::bounded_read::FileKind;
+use crate::engine::checkpoint_files::CheckpointError;
 use crate::engine::model::ModelConfig;
 use crate::engine::train::augment::CriticView;
 use crate::engine::train::config::TrainConfig;
-use crate::engine::train::session::TrainState;
+use crate::engine::train::state::TrainState;
 
 /// The last commit that had the removed experiments (output palette, latent mapping, layout
 /// term, layout anchor, highpass critic, joint critic batch, widening, standing statistics).
@@ -106,13 +107,13 @@ fn migrate_config(
     Ok(())
 }
 
-fn read_text(path: &Path) -> Result<String, CheckpointError> {
+fn read_text(path: &Path, kind: FileKind) -> Result<String, CheckpointError> {
     if !path.exists() {
         return Err(CheckpointError::Missing {
             path: path.to_path_buf(),
         });
     }
-    std::fs::read_to_string(path).map_err(|source| CheckpointError::Io {
+    crate::engine::bounded_read::read_text(path, kind).map_err(|source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
     })
@@ -120,14 +121,14 @@ fn read_text(path: &Path) -> Result<String, CheckpointError> {
 
 /// Reads a model.ron of any version.
 pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
-    let text = read_text(path)?;
+    let text = read_text(path, FileKind::MODEL)?;
     check_model(&parse(&text, path)?, path)?;
     parse(&text, path)
 }
 
 /// Reads a training configuration (a `train --config` file) of any version.
 pub fn read_train_config(path: &Path) -> Result<TrainConfig, CheckpointError> {
-    let text = read_text(path)?;
+    let text = read_text(path, FileKind::SETTINGS)?;
     let mut config = parse(&text, path)?;
     migrate_config(&mut config, &parse(&text, path)?, path)?;
     Ok(config)
@@ -135,7 +136,7 @@ pub fn read_train_config(path: &Path) -> Result<TrainConfig, CheckpointError> {
 
 /// Reads a checkpoint's state.ron of any version.
 pub fn read_train_state(path: &Path) -> Result<TrainState, CheckpointError> {
-    let text = read_text(path)?;
+    let text = read_text(path, FileKind::TRAIN_STATE)?;
     let mut state: TrainState = parse(&text, path)?;
     let legacy: LegacyState = parse(&text, path)?;
     migrate_config(&mut state.config, &legacy.config, path)?;

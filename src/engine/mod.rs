@@ -3,13 +3,16 @@
 pub mod allocator;
 pub mod atomic;
 pub mod bookmarks;
+pub mod bounded_read;
 pub mod checkpoint;
+pub mod checkpoint_files;
 pub mod checkpoint_notes;
 pub mod compare_worker;
 pub mod cpu_generator;
 pub mod critique;
 pub mod data;
 pub mod device;
+pub mod device_choice;
 pub mod directions;
 pub mod eval;
 pub mod history;

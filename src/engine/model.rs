@@ -240,7 +240,7 @@ impl Generator {
 
     /// The BatchNorm running means and variances, layer by layer (for inspection and tests).
     pub fn batch_norm_statistics(&self) -> Vec<(Vec<f32>, Vec<f32>)> {
-        let read = crate::engine::inference::host_values::<1>;
+        let read = host_values::<1>;
         [&self.bn1, &self.bn2, &self.bn3, &self.bn4]
             .into_iter()
             .map(|bn| (read(bn.running_mean.value()), read(bn.running_var.value())))
@@ -406,4 +406,12 @@ impl burn::module::ModuleMapper for SeededInit {
         }
         burn::module::Param::from_mapped_value(id, value, mapper)
     }
+}
+
+/// A tensor's values on the host as f32, row-major (empty if the device cannot give them).
+pub fn host_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default()
 }

@@ -106,7 +106,11 @@ pub fn save_png_with_state(
 
 /// The state a PNG carries.
 pub fn read_state(path: &Path) -> Result<PictureState, PictureStateError> {
-    let bytes = std::fs::read(path).map_err(|source| PictureStateError::Io {
+    let bytes = crate::engine::bounded_read::read_bytes(
+        path,
+        crate::engine::bounded_read::FileKind::PICTURE,
+    )
+    .map_err(|source| PictureStateError::Io {
         path: path.to_path_buf(),
         source,
     })?;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use burn::tensor::Device;
 use burn::tensor::remote::{ConnectError, EndpointId, IrohHost, RemoteHost};
 
-pub use crate::engine::device::RemoteTarget;
+pub use crate::engine::device_choice::RemoteTarget;
 
 /// The environment variable a token is read from when no token file is given.
 pub const TOKEN_ENV: &str = "HITOGATA_TOKEN";
@@ -132,8 +132,11 @@ fn short_id(id: &EndpointId) -> String {
 /// Reads a token: `file` if given, else the environment variable [`TOKEN_ENV`].
 pub fn read_token(file: Option<&Path>) -> Result<Option<String>, String> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read the token file {}: {e}", file.display()))?;
+        let text = crate::engine::bounded_read::read_text(
+            file,
+            crate::engine::bounded_read::FileKind::TOKEN,
+        )
+        .map_err(|e| format!("cannot read the token file {}: {e}", file.display()))?;
         let token = text.trim().to_string();
         if token.is_empty() {
             return Err(format!("the token file {} is empty", file.display()));

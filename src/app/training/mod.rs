@@ -155,7 +155,11 @@ impl TrainingTab {
         if let Some(address) = address {
             self.form.remote_address = address;
         }
-        if let Ok(token) = std::fs::read_to_string(&token_file) {
+        let read = crate::engine::bounded_read::read_text(
+            &token_file,
+            crate::engine::bounded_read::FileKind::TOKEN,
+        );
+        if let Ok(token) = read {
             self.form.remote_token = token.trim().to_string();
         }
         self.token_file = Some(token_file);

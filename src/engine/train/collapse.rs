@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::engine::train::config::Algorithm;
-use crate::engine::train::session::Metrics;
+use crate::engine::train::state::Metrics;
 
 /// Steps the median is taken over.
 pub const COLLAPSE_WINDOW: usize = 250;

@@ -8,7 +8,7 @@ use image::RgbImage;
 use crate::engine::data::Skipped;
 use crate::engine::train::collapse::CollapseWarning;
 use crate::engine::train::config::TrainConfig;
-use crate::engine::train::session::Metrics;
+use crate::engine::train::state::Metrics;
 
 /// Commands to a running run, checked between steps.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,7 +5,7 @@ use burn::tensor::activation::softplus;
 
 use crate::engine::train::augment::{DEFAULT_LOWPASS_BLOCK, block_average};
 use crate::engine::train::config::Algorithm;
-use crate::engine::train::session::TrainError;
+use crate::engine::train::error::TrainError;
 
 /// The critic's loss and E[D(real)] − E[D(fake)] (WGAN's estimate of the distance) for the
 /// scores of a real and a generated batch.

@@ -29,10 +29,21 @@ pub fn write(optim: &Optimizer, path: &Path) -> std::io::Result<()> {
 }
 
 /// Reads moments written by [`write`]: (name, values).
-pub fn read(path: &Path) -> Result<Vec<(String, Vec<f32>)>, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
-        path: path.to_path_buf(),
-        source,
+///
+/// `weights_at_least` (the model's, see [`ModelConfig::generator_weights_at_least`]) bounds
+/// the file: an optimizer keeps at most two moments per weight.
+///
+/// [`ModelConfig::generator_weights_at_least`]: crate::engine::model::ModelConfig::generator_weights_at_least
+pub fn read(
+    path: &Path,
+    weights_at_least: u64,
+) -> Result<Vec<(String, Vec<f32>)>, CheckpointError> {
+    let kind = crate::engine::bounded_read::FileKind::weights(weights_at_least.saturating_mul(2));
+    let bytes = crate::engine::bounded_read::read_bytes(path, kind).map_err(|source| {
+        CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     })?;
     let bad = |message: String| CheckpointError::Weights {
         path: path.to_path_buf(),

@@ -94,7 +94,10 @@ pub struct Recipe {
 impl Recipe {
     /// Reads a recipe file.
     pub fn load(path: &Path) -> Result<Self, CheckpointError> {
-        let recipe: Self = crate::engine::checkpoint::read_ron(path)?;
+        let recipe: Self = crate::engine::checkpoint::read_ron(
+            path,
+            crate::engine::bounded_read::FileKind::SETTINGS,
+        )?;
         recipe
             .check()
             .map_err(|message| CheckpointError::Malformed {

@@ -12,8 +12,9 @@ use crate::engine::train::changes::RunChanges;
 use crate::engine::train::collapse::{CollapseChange, CollapseWatch};
 use crate::engine::train::events::{StopCause, TrainCommand, TrainEvent};
 use crate::engine::train::run_dir::RunDir;
-use crate::engine::train::session::{Metrics, TrainError, TrainingSession};
+use crate::engine::train::session::{TrainError, TrainingSession};
 use crate::engine::train::spec::{DivergencePolicy, RunSpec, RunStart, TrainJob};
+use crate::engine::train::state::Metrics;
 
 /// How a pause for a lost remote server starts (the app offers to reconnect after it).
 pub const CONNECTION_LOST: &str = "lost the connection to the remote server";

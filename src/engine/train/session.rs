@@ -13,12 +13,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use crate::engine::checkpoint::{self, CheckpointError};
+use crate::engine::checkpoint;
 use crate::engine::data::Dataset;
-use crate::engine::inference::{generate_images, host_values};
+use crate::engine::inference::generate_images;
 use crate::engine::latent::{Latent, normal_vec, sample_batch};
+use crate::engine::model::host_values;
 use crate::engine::model::{Critic, Generator, seeded_init};
 use crate::engine::optim::Optimizer;
 use crate::engine::train::config::{Algorithm, TrainConfig};
@@ -26,77 +26,9 @@ use crate::engine::train::ema::GeneratorEma;
 use crate::engine::train::losses::{self, CriticValues, StepValues};
 use crate::engine::train::streams::{Stream, step_rng, step_seed};
 
-/// What one step measured.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    /// Generator steps done after this one.
-    pub step: u64,
-    /// Critic loss of the last critic update (WGAN: E[D(fake)] − E[D(real)]).
-    pub critic_loss: f32,
-    /// E[D(real)] − E[D(fake)] on the last critic batch: WGAN's estimate of the distance.
-    pub wasserstein: f32,
-    /// Generator loss.
-    pub generator_loss: f32,
-    /// Generated images processed per second (critic and generator passes).
-    pub images_per_sec: f32,
-    /// Wall time of this step in seconds.
-    pub seconds: f32,
-    /// Share of the critic's images augmented in this step, with adaptive augmentation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub augment_share: Option<f32>,
-}
+pub use crate::engine::train::state::{Metrics, TrainState};
 
-/// Training could not go on.
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    /// A loss became NaN, infinite or exploded: the weights are garbage and must not be saved.
-    #[error(
-        "training diverged at step {step}: {what} is {value}; the last checkpoint on disk is intact — lower the learning rate or resume from it"
-    )]
-    Diverged {
-        /// Step at which it happened.
-        step: u64,
-        /// Which quantity.
-        what: &'static str,
-        /// Its value.
-        value: f32,
-    },
-    /// The configuration is unusable.
-    #[error("invalid training configuration: {0}")]
-    Config(String),
-    /// A checkpoint problem.
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    /// The checkpoint was made for other shapes or another algorithm.
-    #[error("the checkpoint does not fit this run: {0}")]
-    Mismatch(String),
-    /// The compute device failed.
-    #[error("device error: {0}")]
-    Device(String),
-}
-
-/// Saved training progress (state.ron).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrainState {
-    /// Generator steps done.
-    pub step: u64,
-    /// The run's configuration.
-    pub config: TrainConfig,
-    /// Updates applied by each optimizer (Adam's bias correction needs them).
-    pub optimizer_steps: (u64, u64),
-    /// Every step's metrics.
-    pub history: Vec<Metrics>,
-    /// Total training wall time in seconds.
-    pub elapsed_seconds: f64,
-    /// Images in the dataset it was trained on.
-    pub dataset_len: usize,
-    /// Updates folded into the generator's weight average (0 in older checkpoints).
-    #[serde(default)]
-    pub ema_updates: u64,
-    /// Share of the critic's images augmented next (adaptive augmentation; absent: all).
-    #[serde(default)]
-    pub augment_share: Option<f32>,
-}
+pub use crate::engine::train::error::TrainError;
 
 /// One training run in memory. Fields are visible to the other files of `train` (changes,
 /// saving), which are parts of this type split by job.

@@ -15,7 +15,8 @@ use crate::engine::data::Dataset;
 use crate::engine::migrate;
 use crate::engine::train::ema::GeneratorEma;
 use crate::engine::train::optim_file;
-use crate::engine::train::session::{TrainError, TrainState, TrainingSession};
+use crate::engine::train::session::{TrainError, TrainingSession};
+use crate::engine::train::state::TrainState;
 
 impl TrainingSession {
     /// Resumes from a checkpoint directory written by [`save_checkpoint`](Self::save_checkpoint)
@@ -61,8 +62,8 @@ impl TrainingSession {
         session.anchor = anchor;
         let plain = session.device.clone().without_autodiff();
         let (gs, cs) = state.optimizer_steps;
-        let moments_g = optim_file::read(&dir.join(OPTIM_G_FILE))?;
-        let moments_c = optim_file::read(&dir.join(OPTIM_C_FILE))?;
+        let moments_g = optim_file::read(&dir.join(OPTIM_G_FILE), g_needed)?;
+        let moments_c = optim_file::read(&dir.join(OPTIM_C_FILE), c_needed)?;
         session.optim_g.import_state(gs, moments_g, &plain);
         session.optim_c.import_state(cs, moments_c, &plain);
         let ema_file = dir.join(GENERATOR_EMA_FILE);

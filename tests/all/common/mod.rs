@@ -130,42 +130,32 @@ pub fn write_disc_folder(dir: &Path, n: u32) {
     }
 }
 
-static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+unsafe extern "C" {
+    /// glibc's `atexit` that is told the exit status.
+    fn on_exit(
+        function: extern "C" fn(libc::c_int, *mut libc::c_void),
+        arg: *mut libc::c_void,
+    ) -> libc::c_int;
+}
 
-extern "C" fn exit_now() {
+extern "C" fn exit_now(status: libc::c_int, _: *mut libc::c_void) {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
-    let code = if FAILED.load(std::sync::atomic::Ordering::SeqCst) {
-        101
-    } else {
-        0
-    };
-    // SAFETY: ends the process at once; every test has finished and reported.
-    unsafe { libc::_exit(code) }
+    // SAFETY: ends the process at once with the status the test harness chose (101 when a
+    // test failed); every test has finished and reported.
+    unsafe { libc::_exit(status) }
 }
 
 /// Mesa's GL driver can corrupt the heap while tearing down at process exit with wgpu's
 /// threads still running (seen here as an occasional SIGSEGV or "malloc_consolidate()" after
 /// all tests passed). Registered after the driver loaded, this exit handler runs before the
-/// driver's and ends the process with the tests' verdict: 101 if any test panicked.
+/// driver's and ends the process with the harness's own exit status.
 pub fn exit_without_gpu_teardown() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            // hitogata's own threads catch the panics they expect (a remote server dying
-            // mid-step); a test fails by panicking on its own thread.
-            let ours = std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with("hitogata-"));
-            if !ours {
-                FAILED.store(true, std::sync::atomic::Ordering::SeqCst);
-            }
-            previous(info);
-        }));
-        // SAFETY: registering a plain extern "C" function.
-        unsafe { libc::atexit(exit_now) };
+    // SAFETY: registering a plain extern "C" function.
+    ONCE.call_once(|| unsafe {
+        on_exit(exit_now, std::ptr::null_mut());
     });
 }
 

@@ -2,7 +2,7 @@
 //! it could not mount and does nothing). The message says the disk is full and the previous
 //! file is intact.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! "This face through training" and the compare worker, on a real tiny run with snapshots.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

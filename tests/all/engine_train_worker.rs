@@ -1,6 +1,6 @@
 //! The training worker's protocol: commands in, events out, clean shutdown.
 
-mod common;
+use crate::common;
 
 use common::expect;
 

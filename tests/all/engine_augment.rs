@@ -1,7 +1,7 @@
 //! Differentiable augmentation of the critic's inputs: what each operation does to real
 //! pixels, reproducibility, gradients, CPU/wgpu agreement, and training with it.
 
-mod common;
+use crate::common;
 
 use burn::tensor::{Device, Tensor, TensorData};
 use hitogata::data::Dataset;

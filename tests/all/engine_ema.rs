@@ -1,6 +1,6 @@
 //! The generator's weight average: its formula, warm-up, checkpoints and what inference loads.
 
-mod common;
+use crate::common;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;

@@ -1,6 +1,6 @@
 //! The `hitogata` binary end to end: train, stop/resume, generate, errors.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! shipped model, and the side-by-side panel (a second checkpoint beside the first, one face
 //! through a run's snapshots) in detail.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Training sessions: WGAN clipping and progress, determinism, exact resume, divergence.
 
-mod common;
+use crate::common;
 
 use hitogata::checkpoint::load_generator;
 use hitogata::data::Dataset;

@@ -2,7 +2,7 @@
 //! that differs from one latent vector to the next, and the sample grid committed beside each
 //! (the README's picture) is what its weights draw.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

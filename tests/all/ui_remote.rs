@@ -2,7 +2,7 @@
 //! `hitogata serve` printed, train; a server that dies pauses the run and "Reconnect and
 //! resume" carries on once it is back. A real server process on loopback, the real app.
 
-mod common;
+use crate::common;
 
 use common::serve::{Server, TOKEN};
 use common::ui::{AppHarness, choose, tiny_model, type_into, wait_until};

@@ -1,6 +1,6 @@
 //! `hitogata directions`, `sweep`, `generate --from-png` and `timeline` end to end.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

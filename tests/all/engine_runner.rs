@@ -1,7 +1,7 @@
 //! The one training loop, driven directly with a recording observer and a scripted control:
 //! cadence, warm-up, stop, and the divergence policy.
 
-mod common;
+use crate::common;
 
 use std::collections::VecDeque;
 use std::path::Path;

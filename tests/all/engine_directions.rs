@@ -1,7 +1,7 @@
 //! Discovered directions (SeFa, PCA), sensitivity, strips, interpolation and attribute
 //! directions, on tiny generators whose first layer is set through a real safetensors file.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The image-folder loader on odd inputs.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

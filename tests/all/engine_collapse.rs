@@ -1,7 +1,7 @@
 //! The collapse warning: when it fires, that it fires once, re-arms after recovery, ignores
 //! WGAN, and that a real DCGAN run whose discriminator wins raises it through the worker.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

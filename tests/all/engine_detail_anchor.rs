@@ -1,7 +1,7 @@
 //! The detail anchor: a run from a trained generator whose fine detail is pulled towards the
 //! initial generator's, for a lowpass critic that cannot see it.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use hitogata::checkpoint::load_generator;

@@ -1,7 +1,7 @@
 //! The CPU drawing path ([`CpuGenerator`], what [`Drawer`] uses on the CPU) draws what the
 //! generator's own burn layers draw.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! Checkpoints: bit-identical round trips, and clear errors for broken files.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use hitogata::checkpoint::{
@@ -176,7 +176,9 @@ fn training_state_keeps_one_line_per_history_row_and_round_trips() {
     let text = std::fs::read_to_string(&path).unwrap();
     let lines = text.lines().count();
     assert!((1000..1100).contains(&lines), "{lines} lines");
-    let back: TrainState = hitogata::checkpoint::read_ron(&path).unwrap();
+    let back: TrainState =
+        hitogata::checkpoint::read_ron(&path, hitogata::bounded_read::FileKind::TRAIN_STATE)
+            .unwrap();
     assert_eq!(back.history, state.history);
     assert_eq!(back.step, state.step);
 }

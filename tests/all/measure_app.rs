@@ -1,7 +1,7 @@
 //! Measurements for the README, not pass/fail checks (`--ignored`, run on a quiet machine):
-//! `cargo test --release --test measure_app -- --ignored --nocapture --test-threads=1`
+//! `cargo test --release --test all measure_app -- --ignored --nocapture --test-threads=1`
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

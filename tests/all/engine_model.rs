@@ -1,6 +1,6 @@
 //! Generator and critic shapes, ranges, and CPU/wgpu agreement.
 
-mod common;
+use crate::common;
 
 use burn::module::Module;
 use hitogata::checkpoint::{export_generator, load_generator};

@@ -1,7 +1,7 @@
 //! Training on another machine through `hitogata serve`, on loopback: a real server process,
 //! real connections over iroh and websocket, real training steps.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! egui_kittest drives the Training tab of the real app through its widgets: tiny runs on the
 //! CPU device.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! target calls (`hitogata::fuzz::load`): refused or accepted, never a panic. The corpus the
 //! fuzzer grows (`fuzz/corpus`) is not in git, so not here.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

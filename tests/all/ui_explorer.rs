@@ -1,7 +1,7 @@
 //! egui_kittest drives the real app (wgpu renderer on Mesa's software GL in CI; the generator
 //! on the CPU device so the tests stay quick).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
