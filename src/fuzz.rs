@@ -71,7 +71,7 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
             let (model, weights) = split(data);
             file(scratch, "model.ron", model);
             file(scratch, "critic.safetensors", weights);
-            match crate::critique::load_critic(scratch, device) {
+            match crate::critique::critic_beside(scratch, device) {
                 Ok(Some(_)) => Ok(()),
                 Ok(None) => Err("no critic".into()),
                 Err(e) => Err(text(&e)),

@@ -229,8 +229,8 @@ fn critic_ms(
     dir: &std::path::Path,
     runs: usize,
 ) -> anyhow::Result<Option<(f64, f64)>> {
-    use hitogata::critique::{gradient, load_critic, scores};
-    let Some(critic) = load_critic(dir, &device.device)? else {
+    use hitogata::critique::{critic_beside, gradient, scores};
+    let Some(critic) = critic_beside(dir, &device.device)? else {
         return Ok(None);
     };
     let loaded = hitogata::checkpoint::load_generator(dir, &device.device)?;

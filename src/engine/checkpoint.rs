@@ -193,7 +193,7 @@ pub struct LoadedGenerator {
 /// The model shapes of a checkpoint, run directory or export, checked for sanity.
 pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
     let dir = resolve_checkpoint_dir(path)?;
-    let config = crate::engine::migrate::read_model_config(&dir.join(MODEL_FILE))?;
+    let config = crate::engine::migrate::read_model_file(&dir.join(MODEL_FILE))?;
     check_config(&config, &dir.join(MODEL_FILE))?;
     Ok(config)
 }

@@ -21,7 +21,7 @@ pub const CRITIC_FILE: &str = checkpoint::CRITIC_FILE;
 
 /// Loads the critic beside a generator (a run directory, full checkpoint, or an export that
 /// ships one); `Ok(None)` when there is none.
-pub fn load_critic(
+pub fn critic_beside(
     path: &std::path::Path,
     device: &Device,
 ) -> Result<Option<Critic>, CheckpointError> {

@@ -120,7 +120,7 @@ fn read_text(path: &Path, kind: FileKind) -> Result<String, CheckpointError> {
 }
 
 /// Reads a model.ron of any version.
-pub fn read_model_config(path: &Path) -> Result<ModelConfig, CheckpointError> {
+pub fn read_model_file(path: &Path) -> Result<ModelConfig, CheckpointError> {
     let text = read_text(path, FileKind::MODEL)?;
     check_model(&parse(&text, path)?, path)?;
     parse(&text, path)

@@ -81,12 +81,6 @@ pub fn png_bytes(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
     Ok(bytes)
 }
 
-/// Writes a PNG atomically (temp file + rename).
-pub fn save_png(img: &RgbImage, path: &Path) -> std::io::Result<()> {
-    let bytes = png_bytes(img).map_err(std::io::Error::other)?;
-    write_atomic(path, &bytes)
-}
-
 /// Writes frames as an endlessly looping animated GIF, `delay_ms` per frame, atomically.
 pub fn save_gif(frames: &[RgbImage], delay_ms: u32, path: &Path) -> std::io::Result<()> {
     let mut bytes = Vec::new();

@@ -364,7 +364,7 @@ impl Model {
         device: &burn::tensor::Device,
     ) -> Result<(Self, InferenceEvent), String> {
         let loaded = load_generator(path, device).map_err(|e| e.to_string())?;
-        let found = critique::load_critic(&loaded.dir, device);
+        let found = critique::critic_beside(&loaded.dir, device);
         let event = InferenceEvent::Loaded {
             config: loaded.config.clone(),
             dir: loaded.dir.clone(),

@@ -152,7 +152,7 @@ const FILE_LOADERS: &[(&str, FileLoader, bool)] = &[
     (
         "model.ron",
         |p| {
-            hitogata::migrate::read_model_config(p)
+            hitogata::migrate::read_model_file(p)
                 .map(|_| ())
                 .map_err(text)
         },
@@ -225,7 +225,7 @@ fn checkpoints_with_a_device_pipe_or_huge_file_inside_are_refused_at_once() {
             },
         ),
         ("critic.safetensors", "load the critic", |d| {
-            hitogata::critique::load_critic(d, &common::cpu().device)
+            hitogata::critique::critic_beside(d, &common::cpu().device)
                 .map(|_| ())
                 .map_err(text)
         }),

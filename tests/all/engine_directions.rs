@@ -302,12 +302,12 @@ fn with_a_critic(dir: &Path) -> (Generator, hitogata::model::Critic) {
 
 #[test]
 fn the_critic_scores_pictures_and_a_nudge_raises_its_score() {
-    use hitogata::critique::{gradient, load_critic, nudge, scores, separation};
+    use hitogata::critique::{critic_beside, gradient, nudge, scores, separation};
     let dev = common::cpu();
     let dir = tempfile::tempdir().unwrap();
     let (g, fitted) = with_a_critic(dir.path());
     // The shipped f16 copy loads back and scores like the fitted one (to f16 rounding).
-    let critic = load_critic(dir.path(), &dev.device)
+    let critic = critic_beside(dir.path(), &dev.device)
         .unwrap()
         .expect("a critic");
     let z = sample_batch(3, 4, Z);
@@ -356,9 +356,9 @@ fn the_critic_scores_pictures_and_a_nudge_raises_its_score() {
     assert!(s.accuracy > 0.5 && s.gap > 0.0, "{s:?}");
     // An export without a critic has none; a broken critic file is an error naming it.
     std::fs::remove_file(dir.path().join("critic.safetensors")).unwrap();
-    assert!(load_critic(dir.path(), &dev.device).unwrap().is_none());
+    assert!(critic_beside(dir.path(), &dev.device).unwrap().is_none());
     std::fs::write(dir.path().join("critic.safetensors"), b"junk").unwrap();
-    let err = load_critic(dir.path(), &dev.device)
+    let err = critic_beside(dir.path(), &dev.device)
         .unwrap_err()
         .to_string();
     assert!(err.contains("critic.safetensors"), "{err}");

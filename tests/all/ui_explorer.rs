@@ -557,7 +557,7 @@ fn the_critic_panel_scores_the_picture_and_nudges_it_undoably() {
     let g = hitogata::checkpoint::load_generator(&checkpoint, &dev.device)
         .unwrap()
         .generator;
-    let critic = hitogata::critique::load_critic(&checkpoint, &dev.device)
+    let critic = hitogata::critique::critic_beside(&checkpoint, &dev.device)
         .unwrap()
         .unwrap();
     let (z, shown) = h.state().critic.score.clone().unwrap();
