@@ -380,6 +380,12 @@ fn the_cli_refuses_bad_paths_without_growing() {
             "character device",
         ),
         (
+            ["serve", "--identity", "/dev/zero"]
+                .map(String::from)
+                .to_vec(),
+            "character device",
+        ),
+        (
             generate(&["--checkpoint", zero_model.to_str().unwrap(), "--seed", "1"]),
             "character device",
         ),
