@@ -130,7 +130,7 @@ pub fn run(args: GenerateArgs) -> anyhow::Result<()> {
     };
     let loaded = load_generator(&checkpoint, &device.device)?;
     let dim = loaded.config.latent_dim;
-    let hash = content_hash(&loaded.dir).ok();
+    let hash = content_hash(&loaded.dir, &loaded.config).ok();
     if let Some(state) = &remembered
         && state.checkpoint_hash.is_some()
         && state.checkpoint_hash != hash

@@ -110,7 +110,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         latents,
         psi: 1.0,
         checkpoint: Some(args.checkpoint.display().to_string()),
-        checkpoint_hash: content_hash(&loaded.dir).ok(),
+        checkpoint_hash: content_hash(&loaded.dir, &loaded.config).ok(),
         parent: None,
     };
     save_png_with_state(&grid(&images, args.steps, 2), &state, &args.out)?;

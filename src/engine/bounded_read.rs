@@ -109,10 +109,9 @@ fn too_large(size: u64, kind: FileKind) -> std::io::Error {
     )
 }
 
-/// Checks that `path` (links followed) is a regular file no larger than `kind` allows,
-/// without opening it; returns its size.
-pub fn check_file(path: &Path, kind: FileKind) -> std::io::Result<u64> {
-    let meta = std::fs::metadata(path)?;
+/// Refuses what `meta` (of `path`) says is not a regular file, or is larger than `kind` allows;
+/// returns its size.
+fn check_metadata(path: &Path, meta: &std::fs::Metadata, kind: FileKind) -> std::io::Result<u64> {
     if let Some(what) = not_a_file(&meta.file_type()) {
         return Err(refused(path, what));
     }
@@ -120,6 +119,12 @@ pub fn check_file(path: &Path, kind: FileKind) -> std::io::Result<u64> {
         return Err(too_large(meta.len(), kind));
     }
     Ok(meta.len())
+}
+
+/// Checks that `path` (links followed) is a regular file no larger than `kind` allows,
+/// without opening it; returns its size.
+pub fn check_file(path: &Path, kind: FileKind) -> std::io::Result<u64> {
+    check_metadata(path, &std::fs::metadata(path)?, kind)
 }
 
 /// Reads the whole of `path`, which must be a regular file of at most `kind.max_bytes`.
@@ -133,14 +138,8 @@ pub fn read_bytes(path: &Path, kind: FileKind) -> std::io::Result<Vec<u8>> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)?;
-    let meta = file.metadata()?;
-    if let Some(what) = not_a_file(&meta.file_type()) {
-        return Err(refused(path, what));
-    }
-    if meta.len() > kind.max_bytes {
-        return Err(too_large(meta.len(), kind));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let size = check_metadata(path, &file.metadata()?, kind)?;
+    let mut bytes = Vec::with_capacity(size as usize);
     file.take(kind.max_bytes + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > kind.max_bytes {
         return Err(too_large(bytes.len() as u64, kind));

@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 
 use crate::engine::bounded_read::{FileKind, read_bytes};
 use crate::engine::checkpoint::{
-    CheckpointError, MODEL_FILE, best_generator_file, read_model_config, read_ron,
-    resolve_checkpoint_dir, write_ron,
+    CheckpointError, MODEL_FILE, best_generator_file, read_ron, write_ron,
 };
 use crate::engine::directions::Direction;
+use crate::engine::model::ModelConfig;
 
 /// Notes on one checkpoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -41,14 +41,17 @@ pub struct NotesStore {
     writer: Option<crate::engine::atomic::BackgroundWriter>,
 }
 
-/// The SHA-256 of a checkpoint's shapes and the weights it draws with, as hex.
-pub fn content_hash(checkpoint: &Path) -> Result<String, CheckpointError> {
-    let dir = resolve_checkpoint_dir(checkpoint)?;
-    let weights = FileKind::weights(read_model_config(&dir)?.generator_weights_at_least());
+/// The SHA-256 of a loaded checkpoint's shapes and the weights it draws with, as hex, read
+/// again from `dir` (a resolved checkpoint directory, as [`LoadedGenerator`] holds it) with
+/// the limits `config`'s shapes give.
+///
+/// [`LoadedGenerator`]: crate::engine::checkpoint::LoadedGenerator
+pub fn content_hash(dir: &Path, config: &ModelConfig) -> Result<String, CheckpointError> {
+    let weights = FileKind::weights(config.generator_weights_at_least());
     let mut hasher = Sha256::new();
     for (file, kind) in [
         (dir.join(MODEL_FILE), FileKind::MODEL),
-        (best_generator_file(&dir), weights),
+        (best_generator_file(dir), weights),
     ] {
         let bytes = read_bytes(&file, kind).map_err(|source| CheckpointError::Io {
             path: file.clone(),

@@ -368,7 +368,7 @@ impl Model {
         let event = InferenceEvent::Loaded {
             config: loaded.config.clone(),
             dir: loaded.dir.clone(),
-            hash: content_hash(&loaded.dir).ok(),
+            hash: content_hash(&loaded.dir, &loaded.config).ok(),
             critic: found
                 .as_ref()
                 .map(|c| c.is_some())

@@ -219,7 +219,8 @@ fn checkpoints_with_a_device_pipe_or_huge_file_inside_are_refused_at_once() {
             "generator.safetensors",
             "the checkpoint's content hash",
             |d| {
-                hitogata::checkpoint_notes::content_hash(d)
+                let config = hitogata::checkpoint::read_model_config(d).map_err(text)?;
+                hitogata::checkpoint_notes::content_hash(d, &config)
                     .map(|_| ())
                     .map_err(text)
             },
