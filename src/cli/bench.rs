@@ -5,6 +5,8 @@ use std::time::Instant;
 
 use burn::module::Module;
 use clap::Args;
+
+use super::bench_profile;
 use hitogata::data::Dataset;
 use hitogata::device::{ComputeDevice, DeviceChoice, probe_adapters, select_device};
 use hitogata::inference::{Drawer, latents_tensor};
@@ -37,6 +39,10 @@ pub struct BenchArgs {
     /// view's strips for every dimension, and finding SeFa and PCA directions.
     #[arg(long, value_name = "DIR")]
     debugger: Option<std::path::PathBuf>,
+    /// Also time each convolution at the training shapes and one whole iteration in burn's
+    /// profiling windows (device time on a GPU): where a training step's time goes.
+    #[arg(long)]
+    profile: bool,
     /// Generator upsampling to measure.
     #[arg(long, value_enum, default_value_t = Upsampling::Transposed)]
     upsampling: Upsampling,
@@ -79,12 +85,12 @@ fn pictures_ms(device: &ComputeDevice, config: &ModelConfig, batch: usize, runs:
     median_ms((0..runs.max(1)).map(|_| once()).collect())
 }
 
-fn train_rate(
+/// A WGAN session at `batch` on 256 synthetic pictures, as the bench trains it.
+fn bench_session(
     device: &ComputeDevice,
     model: ModelConfig,
     batch: usize,
-    iters: usize,
-) -> anyhow::Result<(f64, f64)> {
+) -> anyhow::Result<TrainingSession> {
     let images: Vec<RgbImage> = (0..256u32)
         .map(|i| {
             RgbImage::from_fn(64, 64, |x, y| {
@@ -98,7 +104,17 @@ fn train_rate(
         batch_size: batch,
         ..TrainConfig::default()
     };
-    let mut session = TrainingSession::new(config.clone(), data, &device.device)?;
+    Ok(TrainingSession::new(config, data, &device.device)?)
+}
+
+fn train_rate(
+    device: &ComputeDevice,
+    model: ModelConfig,
+    batch: usize,
+    iters: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let mut session = bench_session(device, model, batch)?;
+    let config = session.config().clone();
     session.step()?;
     let t = Instant::now();
     for _ in 0..iters.max(1) {
@@ -154,8 +170,37 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
         }
     }
+    if args.profile {
+        profile_tables(&devices, &args)?;
+    }
     if let Some(dir) = &args.debugger {
         debugger_tables(&devices, dir, args.runs)?;
+    }
+    Ok(())
+}
+
+/// `--profile`: each convolution's time, then a whole iteration's, per device and width.
+fn profile_tables(devices: &[ComputeDevice], args: &BenchArgs) -> anyhow::Result<()> {
+    let runs = args.train_iters.max(3);
+    for device in devices {
+        for &ngf in &args.ngf {
+            let config = ModelConfig::new()
+                .with_ngf(ngf)
+                .with_ndf(ngf)
+                .with_upsampling(Some(args.upsampling));
+            bench_profile::print_header(device, ngf, args.batch_size);
+            let convs = bench_profile::layer_table(device, &config, args.batch_size, runs)?;
+            let mut session = bench_session(device, config, args.batch_size)?;
+            let n_critic = session.config().n_critic;
+            let (device_ms, wall_ms) = bench_profile::iteration_ms(device, &mut session, runs)?;
+            let conv_ms = convs.per_iteration(n_critic);
+            println!();
+            println!(
+                "WGAN iteration ({n_critic} critic + 1 generator step): {device_ms:.1} ms device time, \
+                 {wall_ms:.1} ms wall; its convolutions ≈ {conv_ms:.1} ms ({:.0} % of device time)",
+                100.0 * conv_ms / device_ms
+            );
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_profile;
 mod critic;
 mod directions;
 mod eval;

@@ -371,6 +371,19 @@ fn bench_eval_and_export_run_on_a_tiny_model() {
     let (table, stderr) = bench(&["--upsampling", "resize"]);
     assert!(table.contains("| cpu (flex) | 4 |"), "{table}");
     assert!(stderr.contains("Resize upsampling"), "{stderr}");
+    // --profile: every convolution timed, and the iteration's share of them.
+    let (table, _) = bench(&["--profile"]);
+    for layer in [
+        "| G1 | 40×1² → 32×4² |",
+        "| G5 | 4×32² → 3×64² |",
+        "| D5 | 32×4² → 1×1² |",
+    ] {
+        assert!(table.contains(layer), "{layer} missing: {table}");
+    }
+    assert!(
+        table.contains("WGAN iteration (5 critic + 1 generator step):"),
+        "{table}"
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("discs");
