@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use image::RgbImage;
 
+use crate::app::Current;
+use crate::app::command::{Command, Commands, Drag};
 use crate::app::textures::upload;
-use crate::app::{HitogataApp, TAG_THUMBNAILS};
 use crate::engine::bookmarks::{Bookmark, BookmarkStore, parse_tags};
 use crate::engine::latent::Latent;
+use crate::engine::worker::BatchFor;
 
 /// How the list is ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +38,10 @@ pub struct BookmarksPanel {
     pub editing: Option<(u64, String, String, String)>,
     /// A problem with the bookmarks file, shown until dismissed.
     pub warning: Option<String>,
-    pending: Option<(u64, Vec<u64>)>,
+    /// The thumbnails asked for: under which tag, and for which bookmarks.
+    pending: Option<(BatchFor, Vec<u64>)>,
+    /// Bookmarks whose thumbnails were asked for last, until the tag is known.
+    asking: Vec<u64>,
     stale: bool,
 }
 
@@ -53,6 +58,7 @@ impl BookmarksPanel {
             editing: None,
             warning,
             pending: None,
+            asking: Vec::new(),
             stale: true,
         }
     }
@@ -63,8 +69,8 @@ impl BookmarksPanel {
         self.stale = true;
     }
 
-    /// Takes a batch answer if it is ours.
-    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: u64, images: &[RgbImage]) -> bool {
+    /// Takes the thumbnails asked for under `tag` (older requests' are dropped).
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: BatchFor, images: &[RgbImage]) {
         match &self.pending {
             Some((t, ids)) if *t == tag => {
                 for (id, img) in ids.iter().zip(images) {
@@ -75,9 +81,54 @@ impl BookmarksPanel {
                     }
                 }
                 self.pending = None;
-                true
             }
-            _ => false,
+            _ => {}
+        }
+    }
+
+    /// The vectors of the thumbnails missing, when they are stale (for a model of
+    /// `latent_dim`, once one is loaded) and none are being drawn.
+    pub(crate) fn wanted(&mut self, latent_dim: Option<usize>) -> Option<Vec<Latent>> {
+        let dim = latent_dim?;
+        if !self.stale || self.pending.is_some() {
+            return None;
+        }
+        self.stale = false;
+        let missing: Vec<&Bookmark> = (self.store.all().iter())
+            .filter(|b| !self.thumbnails.contains_key(&b.id) && b.z.dim() == dim)
+            .collect();
+        if missing.is_empty() {
+            return None;
+        }
+        self.asking = missing.iter().map(|b| b.id).collect();
+        Some(missing.iter().map(|b| b.z.clone()).collect())
+    }
+
+    /// The thumbnails [`wanted`](Self::wanted) returned were asked for under `tag`.
+    pub(crate) fn requested(&mut self, tag: BatchFor) {
+        self.pending = Some((tag, std::mem::take(&mut self.asking)));
+    }
+
+    /// Bookmarks `z` under `name` (a default name if blank), saving at once; the status line.
+    pub(crate) fn add(
+        &mut self,
+        name: String,
+        z: Latent,
+        checkpoint: Option<&std::path::Path>,
+        parent: Option<u64>,
+    ) -> String {
+        let name = if name.trim().is_empty() {
+            format!("person {}", self.store.all().len() + 1)
+        } else {
+            name.trim().to_string()
+        };
+        let checkpoint = checkpoint.map(|p| p.display().to_string());
+        match self.store.add(name.clone(), z, checkpoint, parent) {
+            Ok(_) => {
+                self.stale = true;
+                format!("Bookmarked '{name}'")
+            }
+            Err(e) => format!("Cannot save bookmarks: {e}"),
         }
     }
 
@@ -98,51 +149,6 @@ impl BookmarksPanel {
     }
 }
 
-fn request_thumbnails(app: &mut HitogataApp) {
-    let Some(model) = &app.model else { return };
-    if app.bookmarks.pending.is_some() {
-        return;
-    }
-    let missing: Vec<&Bookmark> = app
-        .bookmarks
-        .store
-        .all()
-        .iter()
-        .filter(|b| !app.bookmarks.thumbnails.contains_key(&b.id) && b.z.dim() == model.latent_dim)
-        .collect();
-    app.bookmarks.stale = false;
-    if missing.is_empty() {
-        return;
-    }
-    let ids = missing.iter().map(|b| b.id).collect();
-    let latents = missing.iter().map(|b| b.z.clone()).collect();
-    let tag = TAG_THUMBNAILS | app.tag();
-    app.bookmarks.pending = Some((tag, ids));
-    app.request_batch(tag, latents);
-}
-
-/// Bookmarks the current vector (or `z` with a parent), saving at once.
-pub fn add_bookmark(
-    app: &mut HitogataApp,
-    name: String,
-    z: crate::engine::latent::Latent,
-    parent: Option<u64>,
-) {
-    let name = if name.trim().is_empty() {
-        format!("person {}", app.bookmarks.store.all().len() + 1)
-    } else {
-        name.trim().to_string()
-    };
-    let checkpoint = app.checkpoint_dir.as_ref().map(|p| p.display().to_string());
-    match app.bookmarks.store.add(name.clone(), z, checkpoint, parent) {
-        Ok(_) => {
-            app.status = Some(format!("Bookmarked '{name}'"));
-            app.bookmarks.stale = true;
-        }
-        Err(e) => app.status = Some(format!("Cannot save bookmarks: {e}")),
-    }
-}
-
 /// What a click in a bookmark's row asks for (applied after the list is drawn).
 enum RowAction {
     Load(Latent),
@@ -152,75 +158,102 @@ enum RowAction {
     InterpolateTo(String, Latent),
 }
 
-/// Draws the bookmark panel.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    if app.bookmarks.stale {
-        request_thumbnails(app);
-    }
-    ui.heading("Bookmarks");
-    if let Some(warning) = app.bookmarks.warning.clone() {
-        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), warning);
-        if ui.button("Dismiss").clicked() {
-            app.bookmarks.warning = None;
-        }
-    }
-    ui.horizontal(|ui| new_bookmark(app, ui));
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut app.bookmarks.filter)
-                .hint_text("filter")
-                .desired_width(100.0),
-        )
-        .on_hover_text("Show bookmarks whose name contains this");
-        ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Created, "by time");
-        ui.selectable_value(&mut app.bookmarks.sort, SortOrder::Name, "by name");
-    });
-    if let Some((_, b)) = &app.bookmarks.last_deleted {
-        let label = format!("Undo delete of '{}'", b.name);
-        if ui.button(label).clicked()
-            && let Some((pos, b)) = app.bookmarks.last_deleted.take()
-        {
-            if let Err(e) = app.bookmarks.store.restore(pos, b) {
-                app.status = Some(e.to_string());
+impl BookmarksPanel {
+    /// Draws the bookmark panel.
+    #[must_use]
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        let mut commands = Commands::new();
+        ui.heading("Bookmarks");
+        if let Some(warning) = self.warning.clone() {
+            ui.colored_label(egui::Color32::from_rgb(210, 120, 0), warning);
+            if ui.button("Dismiss").clicked() {
+                self.warning = None;
             }
-            app.bookmarks.stale = true;
         }
-    }
-    ui.separator();
-    let mut actions = Vec::new();
-    egui::ScrollArea::vertical()
-        .id_salt("bookmark-list")
-        .show(ui, |ui| {
-            for b in app.bookmarks.visible() {
-                ui.horizontal(|ui| actions.extend(row(app, ui, &b)));
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.new_name)
+                    .hint_text("name")
+                    .desired_width(120.0),
+            );
+            if ui
+                .button("Bookmark")
+                .on_hover_text("Save the current z with this name")
+                .clicked()
+            {
+                commands.push(Command::AddBookmark {
+                    name: std::mem::take(&mut self.new_name),
+                    z: current.z.clone(),
+                    parent: None,
+                });
             }
         });
-    for action in actions {
-        apply(app, action);
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.filter)
+                    .hint_text("filter")
+                    .desired_width(100.0),
+            )
+            .on_hover_text("Show bookmarks whose name contains this");
+            ui.selectable_value(&mut self.sort, SortOrder::Created, "by time");
+            ui.selectable_value(&mut self.sort, SortOrder::Name, "by name");
+        });
+        if let Some((_, b)) = &self.last_deleted {
+            let label = format!("Undo delete of '{}'", b.name);
+            if ui.button(label).clicked()
+                && let Some((pos, b)) = self.last_deleted.take()
+            {
+                if let Err(e) = self.store.restore(pos, b) {
+                    commands.push(Command::Status(e.to_string()));
+                }
+                self.stale = true;
+            }
+        }
+        ui.separator();
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical()
+            .id_salt("bookmark-list")
+            .show(ui, |ui| {
+                for b in self.visible() {
+                    ui.horizontal(|ui| actions.extend(row(self, ui, &b, &mut commands)));
+                }
+            });
+        for action in actions {
+            commands.extend(self.apply(action));
+        }
+        commands
     }
-}
 
-/// The name field and the Bookmark button.
-fn new_bookmark(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    ui.add(
-        egui::TextEdit::singleline(&mut app.bookmarks.new_name)
-            .hint_text("name")
-            .desired_width(120.0),
-    );
-    if ui
-        .button("Bookmark")
-        .on_hover_text("Save the current z with this name")
-        .clicked()
-    {
-        let name = std::mem::take(&mut app.bookmarks.new_name);
-        let z = app.explorer.z.clone();
-        add_bookmark(app, name, z, None);
+    fn apply(&mut self, action: RowAction) -> Option<Command> {
+        match action {
+            RowAction::Load(z) => return Some(Command::EditZ(z, Drag::No)),
+            RowAction::Delete(id) => {
+                self.thumbnails.remove(&id);
+                match self.store.remove(id) {
+                    Ok(removed) => self.last_deleted = removed,
+                    Err(e) => return Some(Command::Status(e.to_string())),
+                }
+            }
+            RowAction::Jitter(id, z) => return Some(Command::JitterAround(Some(id), z)),
+            RowAction::InterpolateFrom(name, z) => {
+                return Some(Command::InterpolationEnd(true, name, z));
+            }
+            RowAction::InterpolateTo(name, z) => {
+                return Some(Command::InterpolationEnd(false, name, z));
+            }
+        }
+        None
     }
 }
 
 /// One bookmark: its thumbnail, then its fields being edited or its details and buttons.
-fn row(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowAction> {
-    let clicked = match app.bookmarks.thumbnails.get(&b.id) {
+fn row(
+    panel: &mut BookmarksPanel,
+    ui: &mut egui::Ui,
+    b: &Bookmark,
+    commands: &mut Commands,
+) -> Option<RowAction> {
+    let clicked = match panel.thumbnails.get(&b.id) {
         Some(tex) => ui
             .add(
                 egui::Image::new(tex)
@@ -235,11 +268,11 @@ fn row(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowActi
     };
     let action = ui
         .vertical(|ui| {
-            if matches!(&app.bookmarks.editing, Some((id, ..)) if *id == b.id) {
-                edit_fields(app, ui);
+            if matches!(&panel.editing, Some((id, ..)) if *id == b.id) {
+                commands.extend(edit_fields(panel, ui));
                 None
             } else {
-                details(app, ui, b)
+                details(panel, ui, b)
             }
         })
         .inner;
@@ -247,9 +280,9 @@ fn row(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowActi
 }
 
 /// The name, note and tags of the bookmark being edited, and Save.
-fn edit_fields(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let Some((_, name, note, tags)) = &mut app.bookmarks.editing else {
-        return;
+fn edit_fields(panel: &mut BookmarksPanel, ui: &mut egui::Ui) -> Option<Command> {
+    let Some((_, name, note, tags)) = &mut panel.editing else {
+        return None;
     };
     ui.text_edit_singleline(name);
     ui.text_edit_singleline(note);
@@ -258,21 +291,19 @@ fn edit_fields(app: &mut HitogataApp, ui: &mut egui::Ui) {
             "Group faces by tags; two tags make an attribute direction in the Dimensions view",
         );
     if ui.button("Save").clicked()
-        && let Some((id, name, note, tags)) = app.bookmarks.editing.take()
+        && let Some((id, name, note, tags)) = panel.editing.take()
     {
-        let saved = app
-            .bookmarks
-            .store
-            .edit(id, name, note)
-            .and_then(|()| app.bookmarks.store.set_tags(id, parse_tags(&tags)));
+        let saved = (panel.store.edit(id, name, note))
+            .and_then(|()| panel.store.set_tags(id, parse_tags(&tags)));
         if let Err(e) = saved {
-            app.status = Some(e.to_string());
+            return Some(Command::Status(e.to_string()));
         }
     }
+    None
 }
 
 /// A bookmark's name (a link that loads it), note, tags, parent, and its buttons.
-fn details(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowAction> {
+fn details(panel: &mut BookmarksPanel, ui: &mut egui::Ui, b: &Bookmark) -> Option<RowAction> {
     let mut action = None;
     if ui.link(&b.name).on_hover_text("Load this vector").clicked() {
         action = Some(RowAction::Load(b.z.clone()));
@@ -283,7 +314,7 @@ fn details(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<Row
     if !b.tags.is_empty() {
         ui.small(format!("tags: {}", b.tags.join(", ")));
     }
-    if let Some(parent) = b.parent.and_then(|p| app.bookmarks.store.get(p)) {
+    if let Some(parent) = b.parent.and_then(|p| panel.store.get(p)) {
         ui.small(format!("child of {}", parent.name));
     }
     ui.horizontal(|ui| {
@@ -292,7 +323,7 @@ fn details(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<Row
             .on_hover_text("Rename / note")
             .clicked()
         {
-            app.bookmarks.editing = Some((b.id, b.name.clone(), b.note.clone(), b.tags.join(", ")));
+            panel.editing = Some((b.id, b.name.clone(), b.note.clone(), b.tags.join(", ")));
         }
         let buttons = [
             ("Delete", "Delete (undoable)", RowAction::Delete(b.id)),
@@ -319,20 +350,4 @@ fn details(app: &mut HitogataApp, ui: &mut egui::Ui, b: &Bookmark) -> Option<Row
         }
     });
     action
-}
-
-fn apply(app: &mut HitogataApp, action: RowAction) {
-    match action {
-        RowAction::Load(z) => app.set_z(z),
-        RowAction::Delete(id) => {
-            match app.bookmarks.store.remove(id) {
-                Ok(removed) => app.bookmarks.last_deleted = removed,
-                Err(e) => app.status = Some(e.to_string()),
-            }
-            app.bookmarks.thumbnails.remove(&id);
-        }
-        RowAction::Jitter(id, z) => app.jitter.set_source(Some(id), z),
-        RowAction::InterpolateFrom(name, z) => app.interpolation.set_from((name, z)),
-        RowAction::InterpolateTo(name, z) => app.interpolation.set_to((name, z)),
-    }
 }

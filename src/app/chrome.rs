@@ -12,12 +12,12 @@ impl HitogataApp {
                     .on_hover_text("Load a generator from a checkpoint, export or run directory")
                     .clicked()
                 {
-                    self.dialog(|| {
+                    self.start_file_work(Box::new(|| {
                         let dir = rfd::FileDialog::new()
                             .set_title("Open checkpoint")
                             .pick_folder();
                         dir.map(FileEvent::OpenCheckpoint)
-                    });
+                    }));
                 }
                 if ui
                     .button("Open picture...")
@@ -26,26 +26,26 @@ impl HitogataApp {
                     )
                     .clicked()
                 {
-                    self.dialog(|| {
+                    self.start_file_work(Box::new(|| {
                         let path = rfd::FileDialog::new()
                             .add_filter("PNG", &["png"])
                             .pick_file()?;
                         let state = read_state(&path).map_err(|e| e.to_string());
                         Some(FileEvent::Picture(path, state))
-                    });
+                    }));
                 }
                 if ui.button("Import bookmarks...").clicked() {
-                    self.dialog(|| {
+                    self.start_file_work(Box::new(|| {
                         let path = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
                             .pick_file()?;
                         let read = BookmarkFile::read(&path).map_err(|e| e.to_string());
                         Some(FileEvent::ImportBookmarks(path, read))
-                    });
+                    }));
                 }
                 if ui.button("Export bookmarks...").clicked() {
                     let contents = self.bookmarks.store.contents().clone();
-                    self.dialog(move || {
+                    self.start_file_work(Box::new(move || {
                         let path = rfd::FileDialog::new()
                             .add_filter("RON", &["ron"])
                             .set_file_name("bookmarks.ron")
@@ -54,7 +54,7 @@ impl HitogataApp {
                             Ok(()) => format!("Exported bookmarks to {}", path.display()),
                             Err(e) => e.to_string(),
                         }))
-                    });
+                    }));
                 }
                 if ui.button("Quit").clicked() {
                     ui.send_viewport_cmd(egui::ViewportCommand::Close);
@@ -66,14 +66,14 @@ impl HitogataApp {
             ui.separator();
             ui.menu_button("Edit", |ui| {
                 if ui
-                    .add_enabled(self.history.can_undo(), egui::Button::new("Undo  (Ctrl+Z)"))
+                    .add_enabled(self.current.can_undo(), egui::Button::new("Undo  (Ctrl+Z)"))
                     .clicked()
                 {
                     self.undo();
                 }
                 if ui
                     .add_enabled(
-                        self.history.can_redo(),
+                        self.current.can_redo(),
                         egui::Button::new("Redo  (Ctrl+Shift+Z)"),
                     )
                     .clicked()

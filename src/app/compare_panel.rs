@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use egui_plot::{Line, Plot, PlotPoints};
 use image::RgbImage;
 
+use crate::app::command::{Command, Commands, dialog};
 use crate::app::textures::upload_all;
-use crate::app::{FileEvent, HitogataApp};
+use crate::app::{BookmarksPanel, Current, FileEvent};
 use crate::engine::compare_worker::{CompareEvent, CompareSource, CompareWorker};
 use crate::engine::device::DeviceChoice;
 use crate::engine::latent::Latent;
@@ -80,7 +81,7 @@ impl ComparePanel {
     }
 
     /// Takes what the worker finished.
-    fn poll(&mut self, ctx: &egui::Context) {
+    pub(crate) fn poll(&mut self, ctx: &egui::Context) {
         let Some(worker) = &self.worker else { return };
         while let Some(event) = worker.try_recv() {
             match event {
@@ -142,72 +143,105 @@ fn run_with_snapshots(checkpoint: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// Draws the panel (folded at first) under the picture.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    egui::CollapsingHeader::new("Side by side")
-        .default_open(false)
-        .show(ui, |ui| body(app, ui));
-}
+impl ComparePanel {
+    /// Draws the panel (folded at first) under the picture: `shown` is the picture on screen,
+    /// `bookmarks` the bookmarks drawn by both checkpoints.
+    #[must_use]
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        current: &Current,
+        shown: Option<&egui::TextureHandle>,
+        bookmarks: &BookmarksPanel,
+    ) -> Commands {
+        egui::CollapsingHeader::new("Side by side")
+            .default_open(false)
+            .show(ui, |ui| self.body(ui, current, shown, bookmarks))
+            .body_returned
+            .unwrap_or_default()
+    }
 
-fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let device = app.device_choice();
-    let checkpoint_dir = app.checkpoint_dir.clone();
-    let panel = &mut app.compare;
-    panel.poll(ui.ctx());
-    if !panel.guessed_run {
-        panel.guessed_run = true;
-        if let Some(run) = checkpoint_dir.as_deref().and_then(run_with_snapshots) {
-            panel.run = run.display().to_string();
+    fn body(
+        &mut self,
+        ui: &mut egui::Ui,
+        current: &Current,
+        shown: Option<&egui::TextureHandle>,
+        bookmarks: &BookmarksPanel,
+    ) -> Commands {
+        let mut commands = Commands::new();
+        if !self.guessed_run {
+            self.guessed_run = true;
+            if let Some(run) = current
+                .checkpoint_dir
+                .as_deref()
+                .and_then(run_with_snapshots)
+            {
+                self.run = run.display().to_string();
+            }
         }
-    }
-    ui.horizontal(|ui| {
-        ui.selectable_value(
-            &mut panel.mode,
-            CompareMode::Checkpoint,
-            "Another checkpoint",
-        )
-        .on_hover_text("The same z and bookmarks drawn by a second checkpoint");
-        ui.selectable_value(&mut panel.mode, CompareMode::Training, "Through training")
-            .on_hover_text("The same z drawn by every snapshot a run kept");
-    });
-    let browse = ui.horizontal(|ui| source_row(panel, device, ui)).inner;
-    if browse {
-        let mode = panel.mode;
-        app.dialog(move || {
-            rfd::FileDialog::new()
-                .pick_folder()
-                .map(|dir| FileEvent::CompareFolder(mode, dir))
-        });
-    }
-    let panel = &mut app.compare;
-    if panel.loading {
         ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label("loading...");
+            ui.selectable_value(
+                &mut self.mode,
+                CompareMode::Checkpoint,
+                "Another checkpoint",
+            )
+            .on_hover_text("The same z and bookmarks drawn by a second checkpoint");
+            ui.selectable_value(&mut self.mode, CompareMode::Training, "Through training")
+                .on_hover_text("The same z drawn by every snapshot a run kept");
         });
+        let device = current.device_choice.clone();
+        let browse = ui.horizontal(|ui| source_row(self, device, ui)).inner;
+        if browse {
+            let mode = self.mode;
+            commands.push(dialog(move || {
+                rfd::FileDialog::new()
+                    .pick_folder()
+                    .map(|dir| FileEvent::CompareFolder(mode, dir))
+            }));
+        }
+        if self.loading {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("loading...");
+            });
+        }
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
+        }
+        let Some(loaded) = self.loaded.clone() else {
+            return commands;
+        };
+        let z = current.effective_z();
+        if z.dim() != loaded.latent_dim {
+            ui.colored_label(
+                egui::Color32::from_rgb(200, 40, 40),
+                format!(
+                    "{} takes latent vectors of {} numbers; this z has {}.",
+                    loaded.source.path().display(),
+                    loaded.latent_dim,
+                    z.dim()
+                ),
+            );
+            return commands;
+        }
+        match loaded.source {
+            CompareSource::Checkpoint(_) => {
+                let a = current.checkpoint_dir.as_deref();
+                self.checkpoints_ab(ui, z, &loaded, (a, shown), bookmarks);
+            }
+            CompareSource::Snapshots(_) => commands.extend(self.through_training(ui, z, &loaded)),
+        }
+        commands
     }
-    if let Some(e) = &panel.error {
-        ui.colored_label(egui::Color32::from_rgb(200, 40, 40), e);
-    }
-    let Some(loaded) = panel.loaded.clone() else {
-        return;
-    };
-    let z = app.explorer.effective_z();
-    if z.dim() != loaded.latent_dim {
-        ui.colored_label(
-            egui::Color32::from_rgb(200, 40, 40),
-            format!(
-                "{} takes latent vectors of {} numbers; this z has {}.",
-                loaded.source.path().display(),
-                loaded.latent_dim,
-                z.dim()
-            ),
-        );
-        return;
-    }
-    match loaded.source {
-        CompareSource::Checkpoint(_) => checkpoints_ab(app, ui, z, &loaded),
-        CompareSource::Snapshots(_) => through_training(app, ui, z, &loaded),
+
+    /// A folder picked in the panel's dialog.
+    pub(crate) fn folder_picked(&mut self, mode: CompareMode, dir: &Path) {
+        let text = dir.display().to_string();
+        self.mode = mode;
+        match mode {
+            CompareMode::Checkpoint => self.checkpoint = text,
+            CompareMode::Training => self.run = text,
+        }
     }
 }
 
@@ -244,163 +278,170 @@ const SIDE: f32 = 96.0;
 /// Bookmarks compared at most.
 const BOOKMARKS_SHOWN: usize = 12;
 
-fn checkpoints_ab(app: &mut HitogataApp, ui: &mut egui::Ui, z: Latent, loaded: &Compared) {
-    let bookmarks: Vec<(u64, String, Latent)> = app
-        .bookmarks
-        .store
-        .all()
-        .iter()
-        .filter(|b| b.z.dim() == loaded.latent_dim)
-        .take(BOOKMARKS_SHOWN)
-        .map(|b| (b.id, b.name.clone(), b.z.clone()))
-        .collect();
-    let mut latents = vec![z];
-    latents.extend(bookmarks.iter().map(|b| b.2.clone()));
-    app.compare.want(latents);
-    let b_name = loaded
-        .source
-        .path()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let a_name = app
-        .checkpoint_dir
-        .as_deref()
-        .and_then(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let b_pictures = app.compare.textures.first();
-    egui::Grid::new("ab").spacing([6.0, 4.0]).show(ui, |ui| {
-        ui.label(format!("A: {a_name}"));
-        ui.label(format!("B: {b_name} (step {})", loaded.steps[0]));
-        ui.end_row();
-        match &app.explorer.texture {
-            Some(tex) => ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(SIDE, SIDE))),
-            None => ui.spinner(),
-        };
-        match b_pictures.and_then(|t| t.first()) {
-            Some(tex) => ui.add(
-                egui::Image::new(tex)
-                    .fit_to_exact_size(egui::vec2(SIDE, SIDE))
-                    .alt_text("B's picture"),
-            ),
-            None => ui.spinner(),
-        };
-        ui.end_row();
-    });
-    if bookmarks.is_empty() {
-        return;
-    }
-    ui.label("Bookmarks: A above, B below");
-    let thumb = egui::vec2(SIDE / 2.0, SIDE / 2.0);
-    egui::ScrollArea::horizontal()
-        .id_salt("ab-bookmarks")
-        .show(ui, |ui| {
-            egui::Grid::new("ab-bookmarks-grid")
-                .spacing([2.0, 2.0])
-                .show(ui, |ui| {
-                    for (id, name, _) in &bookmarks {
-                        match app.bookmarks.thumbnails.get(id) {
-                            Some(tex) => ui
-                                .add(egui::Image::new(tex).fit_to_exact_size(thumb))
-                                .on_hover_text(name),
-                            None => ui.spinner(),
-                        };
-                    }
-                    ui.end_row();
-                    for (k, (_, name, _)) in bookmarks.iter().enumerate() {
-                        match b_pictures.and_then(|t| t.get(k + 1)) {
-                            Some(tex) => ui
-                                .add(egui::Image::new(tex).fit_to_exact_size(thumb))
-                                .on_hover_text(format!("{name}, drawn by B")),
-                            None => ui.spinner(),
-                        };
-                    }
-                    ui.end_row();
-                });
-        });
-}
-
-fn through_training(app: &mut HitogataApp, ui: &mut egui::Ui, z: Latent, loaded: &Compared) {
-    app.compare.want(vec![z]);
-    let panel = &app.compare;
-    ui.weak(format!(
-        "{} snapshots, steps {}–{}{}",
-        loaded.steps.len(),
-        loaded.steps[0],
-        loaded.steps[loaded.steps.len() - 1],
-        if loaded.skipped.is_empty() {
-            String::new()
-        } else {
-            format!("; {} could not be read", loaded.skipped.len())
-        }
-    ))
-    .on_hover_text(
-        loaded
-            .skipped
+impl ComparePanel {
+    /// A's picture (the checkpoint `a` and the picture `shown`) beside B's, then the bookmarks.
+    fn checkpoints_ab(
+        &mut self,
+        ui: &mut egui::Ui,
+        z: Latent,
+        loaded: &Compared,
+        (a, shown): (Option<&Path>, Option<&egui::TextureHandle>),
+        panel: &BookmarksPanel,
+    ) {
+        let bookmarks: Vec<(u64, String, Latent)> = panel
+            .store
+            .all()
             .iter()
-            .map(|(step, why)| format!("step {step}: {why}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    );
-    if panel.textures.len() != loaded.steps.len() {
-        ui.spinner();
-        return;
-    }
-    let thumb = egui::vec2(SIDE * 0.6, SIDE * 0.6);
-    egui::ScrollArea::horizontal()
-        .id_salt("through-training")
-        .show(ui, |ui| {
-            ui.horizontal(|ui| {
-                for (tex, step) in panel.textures.iter().zip(&loaded.steps) {
-                    if let Some(tex) = tex.first() {
-                        ui.vertical(|ui| {
-                            ui.add(egui::Image::new(tex).fit_to_exact_size(thumb));
-                            ui.small(format!("{step}"));
-                        });
-                    }
-                }
-            });
-        });
-    if !panel.changes.is_empty() {
-        let points: PlotPoints = loaded.steps[1..]
-            .iter()
-            .zip(&panel.changes)
-            .map(|(s, c)| [*s as f64, *c as f64])
+            .filter(|b| b.z.dim() == loaded.latent_dim)
+            .take(BOOKMARKS_SHOWN)
+            .map(|b| (b.id, b.name.clone(), b.z.clone()))
             .collect();
-        ui.label("Change from the snapshot before (mean |Δpixel|, 0–255)")
-            .on_hover_text("A spike: the run was unstable there. Flat near zero with poor pictures: it stopped learning.");
-        Plot::new("changes")
-            .height(90.0)
-            .allow_scroll(false)
-            .allow_drag(false)
-            .show(ui, |plot| plot.line(Line::new("change", points)));
-    }
-    if ui.button("Save GIF…").clicked()
-        && let Some((_, pictures)) = &panel.drawn
-    {
-        let frames: Vec<RgbImage> = pictures.iter().filter_map(|l| l.first().cloned()).collect();
-        app.dialog(move || {
-            let path = rfd::FileDialog::new()
-                .add_filter("GIF", &["gif"])
-                .set_file_name("through-training.gif")
-                .save_file()?;
-            Some(FileEvent::Message(
-                match save_timeline_gif(&frames, 4, &path) {
-                    Ok(()) => format!("Saved {}", path.display()),
-                    Err(e) => format!("Cannot save {}: {e}", path.display()),
-                },
-            ))
+        let mut latents = vec![z];
+        latents.extend(bookmarks.iter().map(|b| b.2.clone()));
+        self.want(latents);
+        let b_name = loaded
+            .source
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let a_name = a
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let b_pictures = self.textures.first();
+        egui::Grid::new("ab").spacing([6.0, 4.0]).show(ui, |ui| {
+            ui.label(format!("A: {a_name}"));
+            ui.label(format!("B: {b_name} (step {})", loaded.steps[0]));
+            ui.end_row();
+            match shown {
+                Some(tex) => {
+                    ui.add(egui::Image::new(tex).fit_to_exact_size(egui::vec2(SIDE, SIDE)))
+                }
+                None => ui.spinner(),
+            };
+            match b_pictures.and_then(|t| t.first()) {
+                Some(tex) => ui.add(
+                    egui::Image::new(tex)
+                        .fit_to_exact_size(egui::vec2(SIDE, SIDE))
+                        .alt_text("B's picture"),
+                ),
+                None => ui.spinner(),
+            };
+            ui.end_row();
         });
+        if bookmarks.is_empty() {
+            return;
+        }
+        ui.label("Bookmarks: A above, B below");
+        let thumb = egui::vec2(SIDE / 2.0, SIDE / 2.0);
+        egui::ScrollArea::horizontal()
+            .id_salt("ab-bookmarks")
+            .show(ui, |ui| {
+                egui::Grid::new("ab-bookmarks-grid")
+                    .spacing([2.0, 2.0])
+                    .show(ui, |ui| {
+                        for (id, name, _) in &bookmarks {
+                            match panel.thumbnails.get(id) {
+                                Some(tex) => ui
+                                    .add(egui::Image::new(tex).fit_to_exact_size(thumb))
+                                    .on_hover_text(name),
+                                None => ui.spinner(),
+                            };
+                        }
+                        ui.end_row();
+                        for (k, (_, name, _)) in bookmarks.iter().enumerate() {
+                            match b_pictures.and_then(|t| t.get(k + 1)) {
+                                Some(tex) => ui
+                                    .add(egui::Image::new(tex).fit_to_exact_size(thumb))
+                                    .on_hover_text(format!("{name}, drawn by B")),
+                                None => ui.spinner(),
+                            };
+                        }
+                        ui.end_row();
+                    });
+            });
     }
-}
 
-/// A folder picked in the panel's dialog.
-pub(crate) fn folder_picked(app: &mut HitogataApp, mode: CompareMode, dir: &Path) {
-    let text = dir.display().to_string();
-    app.compare.mode = mode;
-    match mode {
-        CompareMode::Checkpoint => app.compare.checkpoint = text,
-        CompareMode::Training => app.compare.run = text,
+    /// The picture drawn by every snapshot, the changes between them, and Save GIF.
+    fn through_training(
+        &mut self,
+        ui: &mut egui::Ui,
+        z: Latent,
+        loaded: &Compared,
+    ) -> Option<Command> {
+        self.want(vec![z]);
+        let panel = &*self;
+        ui.weak(format!(
+            "{} snapshots, steps {}–{}{}",
+            loaded.steps.len(),
+            loaded.steps[0],
+            loaded.steps[loaded.steps.len() - 1],
+            if loaded.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; {} could not be read", loaded.skipped.len())
+            }
+        ))
+        .on_hover_text(
+            loaded
+                .skipped
+                .iter()
+                .map(|(step, why)| format!("step {step}: {why}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        if panel.textures.len() != loaded.steps.len() {
+            ui.spinner();
+            return None;
+        }
+        let thumb = egui::vec2(SIDE * 0.6, SIDE * 0.6);
+        egui::ScrollArea::horizontal()
+            .id_salt("through-training")
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    for (tex, step) in panel.textures.iter().zip(&loaded.steps) {
+                        if let Some(tex) = tex.first() {
+                            ui.vertical(|ui| {
+                                ui.add(egui::Image::new(tex).fit_to_exact_size(thumb));
+                                ui.small(format!("{step}"));
+                            });
+                        }
+                    }
+                });
+            });
+        if !panel.changes.is_empty() {
+            let points: PlotPoints = loaded.steps[1..]
+                .iter()
+                .zip(&panel.changes)
+                .map(|(s, c)| [*s as f64, *c as f64])
+                .collect();
+            ui.label("Change from the snapshot before (mean |Δpixel|, 0–255)")
+            .on_hover_text("A spike: the run was unstable there. Flat near zero with poor pictures: it stopped learning.");
+            Plot::new("changes")
+                .height(90.0)
+                .allow_scroll(false)
+                .allow_drag(false)
+                .show(ui, |plot| plot.line(Line::new("change", points)));
+        }
+        if ui.button("Save GIF…").clicked()
+            && let Some((_, pictures)) = &panel.drawn
+        {
+            let frames: Vec<RgbImage> =
+                pictures.iter().filter_map(|l| l.first().cloned()).collect();
+            return Some(dialog(move || {
+                let path = rfd::FileDialog::new()
+                    .add_filter("GIF", &["gif"])
+                    .set_file_name("through-training.gif")
+                    .save_file()?;
+                Some(FileEvent::Message(
+                    match save_timeline_gif(&frames, 4, &path) {
+                        Ok(()) => format!("Saved {}", path.display()),
+                        Err(e) => format!("Cannot save {}: {e}", path.display()),
+                    },
+                ))
+            }));
+        }
+        None
     }
 }

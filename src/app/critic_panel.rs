@@ -2,7 +2,8 @@
 //! latent dimension (∂D/∂zᵢ), and "Nudge towards real" — a few steps of gradient ascent of
 //! D(G(z)) in z, undone in one step.
 
-use crate::app::HitogataApp;
+use crate::app::Current;
+use crate::app::command::{Command, Commands, Drag};
 use crate::engine::latent::Latent;
 
 /// The panel's state.
@@ -89,90 +90,111 @@ fn gradient_bars(ui: &mut egui::Ui, gradient: &[f32]) {
     );
 }
 
-/// Draws the panel (under the picture).
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    match &app.critic.available {
-        Err(e) => {
-            ui.colored_label(egui::Color32::from_rgb(210, 120, 0), format!("Critic: {e}"));
-            return;
+impl CriticPanel {
+    /// Draws the panel (under the picture).
+    #[must_use]
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        let mut commands = Commands::new();
+        match &self.available {
+            Err(e) => {
+                ui.colored_label(egui::Color32::from_rgb(210, 120, 0), format!("Critic: {e}"));
+                return commands;
+            }
+            Ok(false) => {
+                ui.weak("No critic with this checkpoint (a run directory has one; `hitogata critic` makes one for an export).");
+                return commands;
+            }
+            Ok(true) => {}
         }
-        Ok(false) => {
-            ui.weak("No critic with this checkpoint (a run directory has one; `hitogata critic` makes one for an export).");
-            return;
+        let drawn = current.effective_z();
+        if self.requested.as_ref() != Some(&drawn) {
+            self.requested = Some(drawn.clone());
+            commands.push(Command::Critique(drawn.clone()));
         }
-        Ok(true) => {}
-    }
-    let drawn = app.explorer.effective_z();
-    if app.critic.requested.as_ref() != Some(&drawn) {
-        app.critic.requested = Some(drawn.clone());
-        app.worker_critique(drawn.clone());
-    }
-    ui.horizontal(|ui| {
-        match &app.critic.score {
-            Some((_, score)) => ui
-                .label(format!("critic D(G(z)) = {score:+.2}"))
-                .on_hover_text("The critic's score of this picture: higher looks more real to it"),
-            None => ui.label("critic D(G(z)) = ..."),
-        };
-        if !app.critic.gradient.is_empty() {
-            gradient_bars(ui, &app.critic.gradient);
-        }
-    });
-    let mut nudge = false;
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::DragValue::new(&mut app.critic.steps)
-                .range(1..=50)
-                .prefix("steps "),
-        )
-        .on_hover_text("Gradient steps of one nudge");
-        ui.add(
-            egui::DragValue::new(&mut app.critic.size)
-                .range(0.01..=1.0)
-                .speed(0.01)
-                .prefix("step "),
-        )
-        .on_hover_text("How far z moves in each step");
-        nudge = ui
-            .add_enabled(!app.critic.nudging, egui::Button::new("Nudge towards real"))
-            .on_hover_text(
-                "Move z a little where the critic finds the picture more real (one undo step)",
+        ui.horizontal(|ui| {
+            match &self.score {
+                Some((_, score)) => ui
+                    .label(format!("critic D(G(z)) = {score:+.2}"))
+                    .on_hover_text(
+                        "The critic's score of this picture: higher looks more real to it",
+                    ),
+                None => ui.label("critic D(G(z)) = ..."),
+            };
+            if !self.gradient.is_empty() {
+                gradient_bars(ui, &self.gradient);
+            }
+        });
+        let mut nudge = false;
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::DragValue::new(&mut self.steps)
+                    .range(1..=50)
+                    .prefix("steps "),
             )
-            .clicked();
-        if app.critic.nudging {
-            ui.spinner();
+            .on_hover_text("Gradient steps of one nudge");
+            ui.add(
+                egui::DragValue::new(&mut self.size)
+                    .range(0.01..=1.0)
+                    .speed(0.01)
+                    .prefix("step "),
+            )
+            .on_hover_text("How far z moves in each step");
+            nudge = ui
+                .add_enabled(!self.nudging, egui::Button::new("Nudge towards real"))
+                .on_hover_text(
+                    "Move z a little where the critic finds the picture more real (one undo step)",
+                )
+                .clicked();
+            if self.nudging {
+                ui.spinner();
+            }
+        });
+        if let Some((moved, before, after)) = self.last_nudge {
+            ui.weak(format!(
+                "moved |dz| = {moved:.2}; score {before:+.2} to {after:+.2}"
+            ));
         }
-    });
-    if let Some((moved, before, after)) = app.critic.last_nudge {
-        ui.weak(format!(
-            "moved |dz| = {moved:.2}; score {before:+.2} to {after:+.2}"
-        ));
+        if nudge {
+            self.nudging = true;
+            commands.push(Command::Nudge {
+                z: drawn,
+                steps: self.steps,
+                size: self.size,
+            });
+        }
+        commands
     }
-    if nudge {
-        app.critic.nudging = true;
-        app.worker_nudge(drawn, app.critic.steps, app.critic.size);
-    }
-}
 
-/// A nudge finished: adopt its end (undoable) if z has not changed meanwhile.
-pub fn nudged(app: &mut HitogataApp, from: Latent, to: Latent, trace: Vec<f32>) {
-    app.critic.nudging = false;
-    if from != app.explorer.effective_z() || app.explorer.psi == 0.0 {
-        return;
+    /// A nudge finished: adopt its end (undoable) if z has not changed meanwhile.
+    #[must_use]
+    pub(crate) fn nudged(
+        &mut self,
+        current: &Current,
+        from: Latent,
+        to: Latent,
+        trace: Vec<f32>,
+    ) -> Option<Command> {
+        self.nudging = false;
+        if from != current.effective_z() || current.psi == 0.0 {
+            return None;
+        }
+        let moved = from
+            .0
+            .iter()
+            .zip(&to.0)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum::<f32>()
+            .sqrt();
+        let (before, after) = (
+            trace.first().copied().unwrap_or(f32::NAN),
+            trace.last().copied().unwrap_or(f32::NAN),
+        );
+        self.last_nudge = Some((moved, before, after));
+        // The picture shows G(ψz): carry the move back into z.
+        let psi = current.psi;
+        Some(Command::EditZ(
+            Latent(to.0.iter().map(|x| x / psi).collect()),
+            Drag::No,
+        ))
     }
-    let moved = from
-        .0
-        .iter()
-        .zip(&to.0)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f32>()
-        .sqrt();
-    let (before, after) = (
-        trace.first().copied().unwrap_or(f32::NAN),
-        trace.last().copied().unwrap_or(f32::NAN),
-    );
-    app.critic.last_nudge = Some((moved, before, after));
-    // The picture shows G(ψz): carry the move back into z.
-    let psi = app.explorer.psi;
-    app.set_z(Latent(to.0.iter().map(|x| x / psi).collect()));
 }

@@ -3,8 +3,10 @@
 //! and a slider that moves z along it. Strips are drawn by the inference worker in one batch
 //! (the newest request wins); clicking a picture of a strip adopts it (undoable).
 
-use crate::app::HitogataApp;
+use crate::app::Current;
+use crate::app::command::{Command, Commands, Drag, slider_edit};
 use crate::app::textures::upload;
+use crate::engine::bookmarks::BookmarkStore;
 use crate::engine::checkpoint_notes::Notes;
 use crate::engine::directions::{Direction, attribute, axis, dead, strip_values};
 use crate::engine::latent::Latent;
@@ -204,6 +206,28 @@ impl DimensionsView {
         self.textures.len()
     }
 
+    /// The checkpoint's directions for vectors of `dim` numbers.
+    pub fn direction_count(&self, dim: usize) -> usize {
+        (self.notes.directions.iter())
+            .filter(|d| d.vector.len() == dim)
+            .count()
+    }
+
+    /// What jitter varies along: the ticked rows, else the first `along` directions (none:
+    /// every dimension).
+    pub(crate) fn jitter_directions(&self, dim: usize, along: usize) -> Vec<Vec<f32>> {
+        let rows = self.rows(dim);
+        if self.vary.is_empty() {
+            (rows[dim..].iter().take(along))
+                .map(|r| r.vector.clone())
+                .collect()
+        } else {
+            (self.vary.iter())
+                .filter_map(|&i| rows.get(i).map(|r| r.vector.clone()))
+                .collect()
+        }
+    }
+
     /// The rows' order under the current sort.
     fn order(&self, rows: &[Row]) -> Vec<usize> {
         let mut order: Vec<usize> = (0..rows.len()).collect();
@@ -243,9 +267,14 @@ fn bar(ui: &mut egui::Ui, value: f32, largest: f32, color: egui::Color32, hover:
 }
 
 /// The view's toolbar: sort order, analysis, timing.
-fn toolbar(app: &mut HitogataApp, ui: &mut egui::Ui) {
+fn toolbar(
+    view: &mut DimensionsView,
+    ui: &mut egui::Ui,
+    dim: usize,
+    store: &BookmarkStore,
+    commands: &mut Commands,
+) {
     let mut analyse = None;
-    let view = &mut app.dimensions;
     ui.horizontal(|ui| {
         egui::ComboBox::new("dimension-sort", "sort")
             .selected_text(match view.sort {
@@ -279,18 +308,23 @@ fn toolbar(app: &mut HitogataApp, ui: &mut egui::Ui) {
         }
     });
     if let Some(hash) = analyse {
-        app.worker_analyse(hash);
+        commands.push(Command::Analyse(hash));
     }
-    attribute_builder(app, ui);
+    attribute_builder(view, ui, dim, store, commands);
 }
 
 /// Tag A against tag B (or every other bookmark): mean(A) − mean(B) as a new direction row.
-fn attribute_builder(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let tags = app.bookmarks.store.tags();
+fn attribute_builder(
+    view: &mut DimensionsView,
+    ui: &mut egui::Ui,
+    dim: usize,
+    store: &BookmarkStore,
+    commands: &mut Commands,
+) {
+    let tags = store.tags();
     if tags.is_empty() {
         return;
     }
-    let view = &mut app.dimensions;
     if !tags.contains(&view.tag) {
         view.tag = tags[0].clone();
     }
@@ -323,9 +357,8 @@ fn attribute_builder(app: &mut HitogataApp, ui: &mut egui::Ui) {
     if !add {
         return;
     }
-    let dim = app.explorer.z.dim();
     let (tag, versus) = (view.tag.clone(), view.versus.clone());
-    let all = app.bookmarks.store.all();
+    let all = store.all();
     let usable = || all.iter().filter(|b| b.z.dim() == dim);
     let a: Vec<Latent> = usable()
         .filter(|b| b.tags.contains(&tag))
@@ -341,26 +374,24 @@ fn attribute_builder(app: &mut HitogataApp, ui: &mut egui::Ui) {
     let name = format!("{tag} vs {}", versus.as_deref().unwrap_or("others"));
     match attribute(&name, &a, &b) {
         Some(d) => {
-            let notes = &mut app.dimensions.notes;
+            let notes = &mut view.notes;
             notes.directions.retain(|kept| kept.name != name);
             notes.directions.push(d);
-            app.save_notes();
+            commands.push(Command::SaveNotes);
         }
-        None => {
-            app.status = Some(format!(
-                "{name}: needs bookmarks of this model in both groups ({} and {})",
-                a.len(),
-                b.len()
-            ))
-        }
+        None => commands.push(Command::Status(format!(
+            "{name}: needs bookmarks of this model in both groups ({} and {})",
+            a.len(),
+            b.len()
+        ))),
     }
 }
 
 /// What the rows ask for, applied once they are drawn.
 #[derive(Default)]
 struct RowChanges {
-    /// A new z, whether a drag is going on, and whether it just started.
-    edit: Option<(Latent, bool, bool)>,
+    /// A new z, and where a drag stands.
+    edit: Option<Command>,
     /// A direction renamed: its index and new name.
     rename: Option<(usize, String)>,
     /// A row whose "vary" box was toggled.
@@ -397,37 +428,64 @@ impl Effects {
     }
 }
 
-/// Draws the toolbar and the rows, and applies what they change.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    if let Some(w) = &app.dimensions.warning {
-        ui.colored_label(egui::Color32::from_rgb(210, 120, 0), w);
+impl DimensionsView {
+    /// Draws the toolbar and the rows; `store` holds the bookmarks whose tags make attribute
+    /// directions.
+    #[must_use]
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        current: &Current,
+        store: &BookmarkStore,
+    ) -> Commands {
+        let mut commands = Commands::new();
+        if let Some(w) = &self.warning {
+            ui.colored_label(egui::Color32::from_rgb(210, 120, 0), w);
+        }
+        let dim = current.z.dim();
+        toolbar(self, ui, dim, store, &mut commands);
+        let rows = self.rows(dim);
+        if let Some(request) = self.request(&current.z, current.psi, &rows) {
+            commands.push(Command::Strips(request));
+        }
+        let effects = Effects::of(self);
+        let mut changes = RowChanges::default();
+        egui::ScrollArea::vertical()
+            .id_salt("dimensions")
+            .auto_shrink([true, false])
+            .show(ui, |ui| {
+                egui::Grid::new("dimension-rows")
+                    .num_columns(4)
+                    .show(ui, |ui| {
+                        for i in self.order(&rows) {
+                            draw_row(ui, self, &current.z, (i, &rows[i]), &effects, &mut changes);
+                            ui.end_row();
+                        }
+                    });
+            });
+        commands.extend(self.apply(changes));
+        commands
     }
-    toolbar(app, ui);
-    let dim = app.explorer.z.dim();
-    let rows = app.dimensions.rows(dim);
-    if let Some(request) = app
-        .dimensions
-        .request(&app.explorer.z, app.explorer.psi, &rows)
-    {
-        app.worker_strips(request);
+
+    fn apply(&mut self, changes: RowChanges) -> Commands {
+        let mut commands = Commands::new();
+        // Next time, the rows on screen are drawn first.
+        self.on_screen = changes.seen;
+        if let Some((k, name)) = changes.rename
+            && let Some(d) = self.notes.directions.get_mut(k)
+        {
+            d.name = name;
+            commands.push(Command::SaveNotes);
+        }
+        if let Some(i) = changes.toggled {
+            if !self.vary.remove(&i) {
+                self.vary.insert(i);
+            }
+            commands.push(Command::RedrawJitter);
+        }
+        commands.extend(changes.edit);
+        commands
     }
-    let effects = Effects::of(&app.dimensions);
-    let mut changes = RowChanges::default();
-    egui::ScrollArea::vertical()
-        .id_salt("dimensions")
-        .auto_shrink([true, false])
-        .show(ui, |ui| {
-            egui::Grid::new("dimension-rows")
-                .num_columns(4)
-                .show(ui, |ui| {
-                    for i in app.dimensions.order(&rows) {
-                        let (view, z) = (&app.dimensions, &app.explorer.z);
-                        draw_row(ui, view, z, (i, &rows[i]), &effects, &mut changes);
-                        ui.end_row();
-                    }
-                });
-        });
-    apply(app, changes);
 }
 
 /// One row: its name, a slider for z's position along it, its effect bars and its strip.
@@ -458,10 +516,8 @@ fn draw_row(
     if ui.is_rect_visible(r.rect) {
         changes.seen.push(i);
     }
-    if r.changed() {
-        changes.edit = Some((moved_to(v), r.dragged(), r.drag_started()));
-    } else if r.drag_started() {
-        changes.edit = Some((z.clone(), true, true));
+    if let Some(edit) = slider_edit(&r, z, || moved_to(v)) {
+        changes.edit = Some(edit);
     }
     ui.horizontal(|ui| row_effects(ui, view, (i, row), effects, changes));
     ui.horizontal(|ui| {
@@ -476,7 +532,7 @@ fn draw_row(
                 .on_hover_text(format!("Set {} to {value:+.1}", row.name))
                 .clicked()
             {
-                changes.edit = Some((moved_to(value), false, false));
+                changes.edit = Some(Command::EditZ(moved_to(value), Drag::No));
             }
         }
     });
@@ -548,34 +604,6 @@ fn row_effects(
             egui::Color32::from_rgb(230, 160, 60),
             format!("Average effect: {m:.1} levels per unit"),
         );
-    }
-}
-
-fn apply(app: &mut HitogataApp, changes: RowChanges) {
-    // Next time, the rows on screen are drawn first.
-    app.dimensions.on_screen = changes.seen;
-    if let Some((k, name)) = changes.rename {
-        app.rename_direction(k, name);
-    }
-    if let Some(i) = changes.toggled {
-        if !app.dimensions.vary.remove(&i) {
-            app.dimensions.vary.insert(i);
-        }
-        app.jitter.invalidate();
-    }
-    match changes.edit {
-        Some((z, _, true)) => {
-            // One undo step per drag, not one per frame of it.
-            app.history.record(app.explorer.z.clone());
-            app.explorer.z = z;
-            app.request_main();
-        }
-        Some((z, true, false)) => {
-            app.explorer.z = z;
-            app.request_main();
-        }
-        Some((z, false, false)) => app.set_z(z),
-        None => {}
     }
 }
 

@@ -1,19 +1,22 @@
-//! What the worker and file threads send back, handed to the panels each frame.
+//! What the workers and file threads send back, handed to the panels each frame: every
+//! worker is polled here, whether or not its panel is open.
 
 use std::path::PathBuf;
+use std::task::Poll;
 
-use crate::app::{FileEvent, HitogataApp, Tab, compare_panel, critic_panel, dimensions};
-use crate::engine::history::History;
+use crate::app::{FileEvent, History, HitogataApp, Tab, dimensions};
 use crate::engine::latent::Latent;
 use crate::engine::model::ModelConfig;
-use crate::engine::worker::InferenceEvent;
+use crate::engine::worker::{BatchFor, InferenceEvent};
 
 impl HitogataApp {
-    /// Handles everything the worker and file threads sent since the last frame.
+    /// Handles everything the workers and file threads sent since the last frame.
     pub fn poll(&mut self, ctx: &egui::Context) {
         while let Some(event) = self.worker.try_recv() {
             self.on_inference(ctx, event);
         }
+        self.compare.poll(ctx);
+        self.nearest.poll(ctx);
         if let Some(e) = self
             .bookmarks
             .store
@@ -26,7 +29,15 @@ impl HitogataApp {
             self.open_checkpoint(generator);
             self.tab = Tab::Explorer;
         }
-        while let Ok(event) = self.file_rx.try_recv() {
+        let mut finished = Vec::new();
+        self.file_work.retain(|work| match work.poll() {
+            Poll::Ready(event) => {
+                finished.extend(event.flatten());
+                false
+            }
+            Poll::Pending => true,
+        });
+        for event in finished {
             self.on_file(event);
         }
     }
@@ -74,19 +85,19 @@ impl HitogataApp {
                 self.layers.receive(ctx, view, dead_mostly)
             }
             InferenceEvent::Nudged { from, to, trace } => {
-                critic_panel::nudged(self, from, to, trace)
+                if let Some(command) = self.critic.nudged(&self.current, from, to, trace) {
+                    self.apply(vec![command]);
+                }
             }
             InferenceEvent::Batch {
                 tag,
                 images,
                 scores,
-            } => {
-                if !self.bookmarks.receive(ctx, tag, &images)
-                    && !self.interpolation.receive(ctx, tag, &images)
-                {
-                    self.jitter.receive(ctx, tag, images, scores);
-                }
-            }
+            } => match tag {
+                BatchFor::Thumbnails(_) => self.bookmarks.receive(ctx, tag, &images),
+                BatchFor::Jitter(_) => self.jitter.receive(ctx, tag, images, scores),
+                BatchFor::Interpolation(_) => self.interpolation.receive(ctx, tag, &images),
+            },
         }
     }
 
@@ -105,19 +116,20 @@ impl HitogataApp {
             .unwrap_or_default();
         let unknown = notes.mean_sensitivity.is_none();
         self.dimensions.loaded(hash.clone(), notes);
+        self.current.checkpoint_hash = hash.clone();
         // A checkpoint seen for the first time is analysed once, in the background.
         if let (Some(h), true) = (hash, unknown) {
             self.dimensions.analysing = true;
             self.worker.analyse(h);
         }
-        if self.explorer.z.dim() != config.latent_dim {
-            self.explorer.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
-            self.history = History::default();
+        if self.current.z.dim() != config.latent_dim {
+            self.current.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
+            self.current.history = History::default();
         }
         self.status = Some(format!("Loaded {}", dir.display()));
         self.load_error = None;
-        self.checkpoint_dir = Some(dir);
-        self.model = Some(config);
+        self.current.checkpoint_dir = Some(dir);
+        self.current.model = Some(config);
         self.request_main();
         self.bookmarks.invalidate_thumbnails();
         self.jitter.invalidate();
@@ -130,7 +142,7 @@ impl HitogataApp {
             FileEvent::OpenCheckpoint(path) => self.open_checkpoint(path),
             FileEvent::Message(m) => self.status = Some(m),
             FileEvent::TrainingData(dir) => self.training.set_data_dir(&dir),
-            FileEvent::CompareFolder(mode, dir) => compare_panel::folder_picked(self, mode, &dir),
+            FileEvent::CompareFolder(mode, dir) => self.compare.folder_picked(mode, &dir),
             FileEvent::Picture(path, state) => self.restore_picture(&path, state),
             FileEvent::ImportBookmarks(path, read) => {
                 match read.and_then(|f| self.bookmarks.store.merge(f).map_err(|e| e.to_string())) {

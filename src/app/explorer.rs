@@ -4,8 +4,9 @@ use std::time::Instant;
 
 use image::RgbImage;
 
+use crate::app::command::{Command, Commands, Drag, dialog, slider_edit};
 use crate::app::textures::upload;
-use crate::app::{FileEvent, HitogataApp};
+use crate::app::{Current, FileEvent};
 use crate::engine::latent::Latent;
 use crate::engine::picture_state::save_png_with_state;
 use crate::engine::render::upscale;
@@ -13,14 +14,10 @@ use crate::engine::render::upscale;
 /// Slider range: ±3 standard deviations of the prior.
 pub const SLIDER_RANGE: f32 = 3.0;
 
-/// Explorer state.
+/// Explorer state: the picture and how it is shown (z and ψ are the app's [`Current`]).
 pub struct Explorer {
-    /// The vector the sliders edit.
-    pub z: Latent,
     /// Seed shown next to Random; typing one reproduces its vector.
     pub seed: u64,
-    /// Truncation ψ: the picture shows G(ψ·z).
-    pub psi: f32,
     /// Picture scale on screen.
     pub zoom: f32,
     /// Smooth (linear) rather than nearest-neighbour scaling.
@@ -41,12 +38,10 @@ pub struct Explorer {
 }
 
 impl Explorer {
-    /// A new explorer at `z`.
-    pub fn new(z: Latent, seed: u64) -> Self {
+    /// A new explorer whose Random button goes on from `seed`.
+    pub fn new(seed: u64) -> Self {
         Self {
-            z,
             seed,
-            psi: 1.0,
             zoom: 6.0,
             smooth: false,
             image: None,
@@ -60,9 +55,9 @@ impl Explorer {
         }
     }
 
-    /// The vector the generator sees.
-    pub fn effective_z(&self) -> Latent {
-        self.z.truncated(self.psi)
+    /// The picture on screen and its number (by [`images_shown`](Self::images_shown)).
+    pub fn shown_picture(&self) -> Option<(u64, &RgbImage)> {
+        self.image.as_ref().map(|i| (self.images_shown, i))
     }
 
     pub(crate) fn next_generation(&mut self) -> u64 {
@@ -98,12 +93,10 @@ impl Explorer {
     }
 }
 
-fn export_png(app: &HitogataApp, scale: u32) {
-    let Some(image) = app.explorer.image.clone() else {
-        return;
-    };
-    let state = app.picture_state(vec![app.explorer.z.clone()], app.explorer.psi);
-    app.dialog(move || {
+fn export_png(image: &RgbImage, current: &Current, scale: u32) -> Command {
+    let image = image.clone();
+    let state = current.picture_state(vec![current.z.clone()], current.psi);
+    dialog(move || {
         let path = rfd::FileDialog::new()
             .add_filter("PNG", &["png"])
             .set_file_name(format!("hitogata-{scale}x.png"))
@@ -113,93 +106,138 @@ fn export_png(app: &HitogataApp, scale: u32) {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),
         }))
-    });
+    })
 }
 
-/// Draws the explorer.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| latent_controls(app, ui));
-    ui.horizontal(|ui| view_controls(app, ui));
-    norm_line(app, ui);
-    ui.horizontal(|ui| export_controls(app, ui));
-    ui.separator();
-    columns(app, ui);
-}
+impl Explorer {
+    /// The rows above the picture: z's controls, the view's, |z|, export.
+    #[must_use]
+    pub(crate) fn controls(&mut self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        let mut commands = Commands::new();
+        ui.horizontal(|ui| self.latent_controls(ui, current, &mut commands));
+        ui.horizontal(|ui| self.view_controls(ui, current, &mut commands));
+        norm_line(&current.z, ui);
+        ui.horizontal(|ui| self.export_controls(ui, current, &mut commands));
+        commands
+    }
 
-/// Random, seed, reset, undo and redo.
-fn latent_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    if ui
-        .button("Random")
-        .on_hover_text("New z ~ N(0, I) from the next seed")
-        .clicked()
-    {
-        app.explorer.seed = app.explorer.seed.wrapping_add(1);
-        let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
-        app.set_z(z);
+    /// Random, seed, reset, undo and redo.
+    fn latent_controls(&mut self, ui: &mut egui::Ui, current: &Current, commands: &mut Commands) {
+        let dim = current.z.dim();
+        if ui
+            .button("Random")
+            .on_hover_text("New z ~ N(0, I) from the next seed")
+            .clicked()
+        {
+            self.seed = self.seed.wrapping_add(1);
+            commands.push(Command::EditZ(Latent::from_seed(self.seed, dim), Drag::No));
+        }
+        ui.label("seed");
+        let seed = ui
+            .add(egui::DragValue::new(&mut self.seed))
+            .on_hover_text("Type a seed to reproduce its vector");
+        if seed.changed() {
+            commands.push(Command::EditZ(Latent::from_seed(self.seed, dim), Drag::No));
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("z = 0, the prior's mean")
+            .clicked()
+        {
+            commands.push(Command::EditZ(Latent::zeros(dim), Drag::No));
+        }
+        if ui
+            .add_enabled(current.can_undo(), egui::Button::new("Undo"))
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            commands.push(Command::Undo);
+        }
+        if ui
+            .add_enabled(current.can_redo(), egui::Button::new("Redo"))
+            .on_hover_text("Ctrl+Shift+Z")
+            .clicked()
+        {
+            commands.push(Command::Redo);
+        }
     }
-    ui.label("seed");
-    let seed = ui
-        .add(egui::DragValue::new(&mut app.explorer.seed))
-        .on_hover_text("Type a seed to reproduce its vector");
-    if seed.changed() {
-        let z = Latent::from_seed(app.explorer.seed, app.explorer.z.dim());
-        app.set_z(z);
-    }
-    if ui
-        .button("Reset")
-        .on_hover_text("z = 0, the prior's mean")
-        .clicked()
-    {
-        let z = Latent::zeros(app.explorer.z.dim());
-        app.set_z(z);
-    }
-    if ui
-        .add_enabled(app.history.can_undo(), egui::Button::new("Undo"))
-        .on_hover_text("Ctrl+Z")
-        .clicked()
-    {
-        app.undo();
-    }
-    if ui
-        .add_enabled(app.history.can_redo(), egui::Button::new("Redo"))
-        .on_hover_text("Ctrl+Shift+Z")
-        .clicked()
-    {
-        app.redo();
-    }
-}
 
-/// Truncation, zoom and smoothing.
-fn view_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let psi = ui
-        .add(egui::Slider::new(&mut app.explorer.psi, 0.0..=1.5).text("truncation ψ"))
-        .on_hover_text("Scale z toward the mean: lower ψ gives more typical, less varied people");
-    if psi.changed() {
-        app.request_main();
+    /// Truncation, zoom and smoothing.
+    fn view_controls(&mut self, ui: &mut egui::Ui, current: &Current, commands: &mut Commands) {
+        let mut psi = current.psi;
+        let slider = ui
+            .add(egui::Slider::new(&mut psi, 0.0..=1.5).text("truncation ψ"))
+            .on_hover_text(
+                "Scale z toward the mean: lower ψ gives more typical, less varied people",
+            );
+        if slider.changed() {
+            commands.push(Command::SetPsi(psi));
+        }
+        ui.add(egui::Slider::new(&mut self.zoom, 1.0..=10.0).text("zoom"))
+            .on_hover_text("Size of the picture on screen");
+        if ui
+            .checkbox(&mut self.smooth, "smooth")
+            .on_hover_text("Linear instead of nearest-neighbour scaling")
+            .changed()
+            && let Some(img) = &self.image
+        {
+            upload(ui.ctx(), &mut self.texture, "explorer", img, self.smooth);
+        }
     }
-    ui.add(egui::Slider::new(&mut app.explorer.zoom, 1.0..=10.0).text("zoom"))
-        .on_hover_text("Size of the picture on screen");
-    if ui
-        .checkbox(&mut app.explorer.smooth, "smooth")
-        .on_hover_text("Linear instead of nearest-neighbour scaling")
-        .changed()
-        && let Some(img) = app.explorer.image.clone()
-    {
-        upload(
-            ui.ctx(),
-            &mut app.explorer.texture,
-            "explorer",
-            &img,
-            app.explorer.smooth,
-        );
+
+    /// Saving the picture, copying z, and the latency.
+    fn export_controls(&self, ui: &mut egui::Ui, current: &Current, commands: &mut Commands) {
+        for scale in [1, 4, 8] {
+            let button = egui::Button::new(format!("Save PNG {scale}x"));
+            if ui.add_enabled(self.image.is_some(), button).clicked()
+                && let Some(image) = &self.image
+            {
+                commands.push(export_png(image, current, scale));
+            }
+        }
+        if ui
+            .button("Copy z")
+            .on_hover_text("Copy z to the clipboard as RON")
+            .clicked()
+            && let Ok(text) = ron::to_string(&current.z)
+        {
+            ui.ctx().copy_text(text);
+            commands.push(Command::Status("Copied z to the clipboard".into()));
+        }
+        if let (Some(lat), Some(inf)) = (self.last_latency_ms, self.last_inference_ms) {
+            ui.label(format!(
+                "slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"
+            ));
+        }
+    }
+
+    /// The picture, `side` points square; its response once there is one (the layer viewer
+    /// follows the pointer over it).
+    pub(crate) fn picture(&self, ui: &mut egui::Ui, side: f32) -> Option<egui::Response> {
+        match &self.texture {
+            Some(tex) => Some(
+                ui.add(
+                    egui::Image::new(tex)
+                        .fit_to_exact_size(egui::vec2(side, side))
+                        .alt_text("the picture")
+                        .sense(egui::Sense::hover()),
+                ),
+            ),
+            None => {
+                ui.allocate_ui(egui::vec2(side, side), |ui| {
+                    ui.label("waiting for the generator...")
+                });
+                None
+            }
+        }
     }
 }
 
 /// |z| against the prior's, with a warning when z is atypical.
-fn norm_line(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let dim = app.explorer.z.dim();
-    let norm = app.explorer.z.norm();
-    let zscore = app.explorer.z.norm_z_score();
+fn norm_line(z: &Latent, ui: &mut egui::Ui) {
+    let dim = z.dim();
+    let norm = z.norm();
+    let zscore = z.norm_z_score();
     let text = format!(
         "|z| = {norm:.2}  (prior ~ sqrt({dim}) = {:.2})",
         (dim as f32).sqrt()
@@ -214,130 +252,36 @@ fn norm_line(app: &mut HitogataApp, ui: &mut egui::Ui) {
     }
 }
 
-/// Saving the picture, copying z, and the latency.
-fn export_controls(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    for scale in [1, 4, 8] {
-        if ui
-            .add_enabled(
-                app.explorer.image.is_some(),
-                egui::Button::new(format!("Save PNG {scale}x")),
-            )
-            .clicked()
-        {
-            export_png(app, scale);
-        }
-    }
-    if ui
-        .button("Copy z")
-        .on_hover_text("Copy z to the clipboard as RON")
-        .clicked()
-        && let Ok(text) = ron::to_string(&app.explorer.z)
-    {
-        ui.ctx().copy_text(text);
-        app.status = Some("Copied z to the clipboard".into());
-    }
-    if let (Some(lat), Some(inf)) = (app.explorer.last_latency_ms, app.explorer.last_inference_ms) {
-        ui.label(format!(
-            "slider-to-pixels {lat:.1} ms (generator {inf:.1} ms)"
-        ));
-    }
-}
-
-/// The picture with its panels, beside the sliders or the Dimensions view.
-fn columns(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let side = 64.0 * app.explorer.zoom;
-    // The picture column is as wide as the picture or the jitter grid, whichever is wider.
-    let column = side.max(app.jitter.side as f32 * 88.0);
-    ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(column);
-            egui::ScrollArea::vertical()
-                .id_salt("picture-column")
-                .show(ui, |ui| {
-                    match &app.explorer.texture {
-                        Some(tex) => {
-                            let response = ui.add(
-                                egui::Image::new(tex)
-                                    .fit_to_exact_size(egui::vec2(side, side))
-                                    .alt_text("the picture")
-                                    .sense(egui::Sense::hover()),
-                            );
-                            crate::app::layers_panel::track_pointer(app, &response);
-                        }
-                        None => {
-                            ui.allocate_ui(egui::vec2(side, side), |ui| {
-                                ui.label("waiting for the generator...")
-                            });
-                        }
-                    }
-                    crate::app::critic_panel::show(app, ui);
-                    crate::app::nearest_panel::show(app, ui);
-                    crate::app::layers_panel::show(app, ui);
-                    crate::app::compare_panel::show(app, ui);
-                    ui.separator();
-                    crate::app::jitter::show(app, ui);
-                    ui.separator();
-                    crate::app::interpolation::show(app, ui);
-                });
-        });
-        ui.separator();
-        ui.vertical(|ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(&mut app.dimensions.shown, false, "Sliders")
-                    .on_hover_text("One plain slider per latent dimension");
-                ui.selectable_value(&mut app.dimensions.shown, true, "Dimensions")
-                    .on_hover_text(
-                        "Each dimension and discovered direction with a strip of pictures along it and how much it changes the picture",
-                    );
-            });
-            if app.dimensions.shown {
-                crate::app::dimensions::show(app, ui);
-            } else {
-                sliders(app, ui);
-            }
-        });
-    });
-}
-
-fn sliders(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let dim = app.explorer.z.dim();
+/// One plain slider per latent dimension.
+#[must_use]
+pub(crate) fn sliders(ui: &mut egui::Ui, current: &Current) -> Commands {
+    let z = &current.z;
+    let mut commands = Commands::new();
     egui::ScrollArea::vertical()
         .id_salt("sliders")
         .auto_shrink([true, false])
         .show(ui, |ui| {
-            let mut changed = None;
             egui::Grid::new("latent-sliders")
                 .num_columns(2)
                 .show(ui, |ui| {
-                    for i in 0..dim {
-                        let mut v = app.explorer.z.0[i];
+                    for i in 0..z.dim() {
+                        let mut v = z.0[i];
                         let r = ui
                             .add(
                                 egui::Slider::new(&mut v, -SLIDER_RANGE..=SLIDER_RANGE)
                                     .text(format!("z{i}")),
                             )
                             .on_hover_text(format!("Latent dimension {i}; drag or type a value"));
-                        if r.drag_started() {
-                            // One undo step per drag, not one per frame of it.
-                            app.history.record(app.explorer.z.clone());
-                        }
-                        if r.changed() {
-                            changed = Some((i, v, r.dragged()));
-                        }
+                        commands.extend(slider_edit(&r, z, || {
+                            let mut moved = z.clone();
+                            moved.0[i] = v;
+                            moved
+                        }));
                         if i % 2 == 1 {
                             ui.end_row();
                         }
                     }
                 });
-            if let Some((i, v, dragging)) = changed {
-                let mut z = app.explorer.z.clone();
-                z.0[i] = v;
-                if dragging {
-                    app.explorer.z = z;
-                    app.request_main();
-                } else {
-                    app.set_z(z);
-                }
-            }
         });
+    commands
 }

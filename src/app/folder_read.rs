@@ -2,11 +2,13 @@
 //! changes: the Training tab's dataset scan and its look at a run's checkpoint.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
+use std::task::Poll;
+
+use crate::app::background::Background;
 
 /// One folder read at a time; a result for a path the user has since left is dropped.
 pub(crate) struct FolderRead<T> {
-    pending: Option<(String, Receiver<T>)>,
+    pending: Option<(String, Background<T>)>,
     read_for: Option<String>,
 }
 
@@ -22,9 +24,11 @@ impl<T> Default for FolderRead<T> {
 impl<T: Send + 'static> FolderRead<T> {
     /// The finished read's result, if it was for `current` (the path shown now).
     pub(crate) fn finished(&mut self, current: &str) -> Option<T> {
-        let result = self.pending.as_ref()?.1.try_recv().ok()?;
+        let Poll::Ready(result) = self.pending.as_ref()?.1.poll() else {
+            return None;
+        };
         let (path, _) = self.pending.take()?;
-        (path == current).then_some(result)
+        result.filter(|_| path == current)
     }
 
     /// Starts `read` on a thread for `path` unless that path was read already or a read is
@@ -39,14 +43,9 @@ impl<T: Send + 'static> FolderRead<T> {
             return;
         }
         self.read_for = Some(path.to_string());
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         let folder = PathBuf::from(path.trim());
-        std::thread::spawn(move || {
-            let _ = tx.send(read(folder));
-            ctx.request_repaint();
-        });
-        self.pending = Some((path.to_string(), rx));
+        let work = Background::spawn(ctx, move || read(folder));
+        self.pending = Some((path.to_string(), work));
     }
 
     /// Reads the same path again next time.

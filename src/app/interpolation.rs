@@ -4,12 +4,14 @@
 
 use image::RgbImage;
 
+use crate::app::command::{Command, Commands, Drag, dialog};
 use crate::app::textures::upload_all;
-use crate::app::{FileEvent, HitogataApp};
+use crate::app::{Current, FileEvent};
 use crate::engine::directions::interpolate;
 use crate::engine::latent::Latent;
 use crate::engine::picture_state::save_png_with_state;
 use crate::engine::render::{grid, save_gif};
+use crate::engine::worker::BatchFor;
 
 /// The panel's state.
 pub struct InterpolationPanel {
@@ -28,7 +30,7 @@ pub struct InterpolationPanel {
     /// Their pictures.
     pub images: Vec<RgbImage>,
     textures: Vec<egui::TextureHandle>,
-    pending_tag: Option<u64>,
+    pending_tag: Option<BatchFor>,
     stale: bool,
 }
 
@@ -67,22 +69,42 @@ impl InterpolationPanel {
         self.stale = self.from.is_some() && self.to.is_some();
     }
 
-    /// The pictures for request `tag`; false if they were not this panel's.
-    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: u64, images: &[RgbImage]) -> bool {
+    /// The frames to draw, when they are stale and both ends are set (with a model loaded).
+    pub(crate) fn wanted(&mut self, loaded: bool) -> Option<Vec<Latent>> {
+        let (Some((_, a)), Some((_, b))) = (&self.from, &self.to) else {
+            return None;
+        };
+        if !self.stale || !loaded || a.dim() != b.dim() {
+            return None;
+        }
+        self.stale = false;
+        self.latents = interpolate(a, b, self.frames, self.spherical);
+        self.position = self.position.min(self.frames - 1);
+        self.textures.clear();
+        self.images.clear();
+        Some(self.latents.clone())
+    }
+
+    /// The frames were asked for under `tag`.
+    pub(crate) fn requested(&mut self, tag: BatchFor) {
+        self.pending_tag = Some(tag);
+    }
+
+    /// The pictures for request `tag` (older requests' are dropped).
+    pub(crate) fn receive(&mut self, ctx: &egui::Context, tag: BatchFor, images: &[RgbImage]) {
         if self.pending_tag != Some(tag) {
-            return false;
+            return;
         }
         self.pending_tag = None;
         self.textures = upload_all(ctx, "frame", images);
         self.images = images.to_vec();
-        true
     }
 }
 
-fn save_strip(app: &HitogataApp) {
-    let strip = grid(&app.interpolation.images, app.interpolation.images.len(), 2);
-    let state = app.picture_state(app.interpolation.latents.clone(), 1.0);
-    app.dialog(move || {
+fn save_strip(panel: &InterpolationPanel, current: &Current) -> Command {
+    let strip = grid(&panel.images, panel.images.len(), 2);
+    let state = current.picture_state(panel.latents.clone(), 1.0);
+    dialog(move || {
         let path = rfd::FileDialog::new()
             .add_filter("PNG", &["png"])
             .set_file_name("between.png")
@@ -92,14 +114,14 @@ fn save_strip(app: &HitogataApp) {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),
         }))
-    });
+    })
 }
 
-fn save_animation(app: &HitogataApp) {
+fn save_animation(panel: &InterpolationPanel) -> Command {
     // There and back, so that the loop does not jump.
-    let mut frames = app.interpolation.images.clone();
-    frames.extend(app.interpolation.images.iter().rev().skip(1).cloned());
-    app.dialog(move || {
+    let mut frames = panel.images.clone();
+    frames.extend(panel.images.iter().rev().skip(1).cloned());
+    dialog(move || {
         let path = rfd::FileDialog::new()
             .add_filter("GIF", &["gif"])
             .set_file_name("between.gif")
@@ -108,68 +130,84 @@ fn save_animation(app: &HitogataApp) {
             Ok(()) => format!("Saved {}", path.display()),
             Err(e) => format!("Cannot save {}: {e}", path.display()),
         }))
-    });
+    })
 }
 
-/// Draws the panel (under the jitter grid).
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    ui.horizontal(|ui| ends(app, ui));
-    let panel = &mut app.interpolation;
-    let (Some((from, a)), Some((to, b))) = (panel.from.clone(), panel.to.clone()) else {
-        ui.label("Choose two ends: a bookmark's From and To buttons, or the current z.");
-        return;
-    };
-    ui.label(format!("{from} to {to}"));
-    let mut changed = false;
-    ui.horizontal(|ui| {
-        changed |= ui
-            .add(egui::Slider::new(&mut panel.frames, 3..=16).text("frames"))
-            .changed();
-        changed |= ui
-            .checkbox(&mut panel.spherical, "spherical")
-            .on_hover_text(
+impl InterpolationPanel {
+    /// Draws the panel (under the jitter grid).
+    #[must_use]
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        let mut commands = Commands::new();
+        ui.horizontal(|ui| ends(ui, current, &mut commands));
+        let (Some((from, _)), Some((to, _))) = (&self.from, &self.to) else {
+            ui.label("Choose two ends: a bookmark's From and To buttons, or the current z.");
+            return commands;
+        };
+        ui.label(format!("{from} to {to}"));
+        ui.horizontal(|ui| {
+            let frames = ui.add(egui::Slider::new(&mut self.frames, 3..=16).text("frames"));
+            let spherical = ui.checkbox(&mut self.spherical, "spherical").on_hover_text(
                 "Along the great circle (slerp), keeping |z| typical; off: a straight line",
-            )
-            .changed();
-    });
-    if (changed || panel.stale) && a.dim() == b.dim() && app.model.is_some() {
-        let panel = &mut app.interpolation;
-        panel.stale = false;
-        panel.latents = interpolate(&a, &b, panel.frames, panel.spherical);
-        panel.position = panel.position.min(panel.frames - 1);
-        panel.textures.clear();
-        panel.images.clear();
-        let tag = app.tag();
-        app.interpolation.pending_tag = Some(tag);
-        let latents = app.interpolation.latents.clone();
-        app.request_batch(tag, latents);
+            );
+            if frames.changed() || spherical.changed() {
+                self.stale = true;
+            }
+        });
+        if self.textures.is_empty() {
+            return commands;
+        }
+        frames(self, ui);
+        commands.extend(self.actions(ui, current));
+        commands
     }
-    let panel = &mut app.interpolation;
-    if panel.textures.is_empty() {
-        return;
+
+    /// Adopt the frame, save the strip or the animation.
+    fn actions(&self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        let mut commands = Commands::new();
+        ui.horizontal(|ui| {
+            if ui
+                .button("Adopt this frame")
+                .on_hover_text("Make this frame the current z (undoable)")
+                .clicked()
+                && let Some(z) = self.latents.get(self.position)
+            {
+                commands.push(Command::EditZ(z.clone(), Drag::No));
+            }
+            if ui.button("Save strip PNG...").clicked() {
+                commands.push(save_strip(self, current));
+            }
+            if ui.button("Save GIF...").clicked() {
+                commands.push(save_animation(self));
+            }
+        });
+        commands
     }
-    frames(panel, ui);
-    actions(app, ui);
 }
 
 /// The title and the buttons that make the current z an end.
-fn ends(app: &mut HitogataApp, ui: &mut egui::Ui) {
+fn ends(ui: &mut egui::Ui, current: &Current, commands: &mut Commands) {
     ui.strong("Between faces");
     if ui
         .button("Start at current z")
         .on_hover_text("Start at the picture above (a bookmark's From and To buttons set the ends)")
         .clicked()
     {
-        let z = app.explorer.z.clone();
-        app.interpolation.set_from(("current z".into(), z));
+        commands.push(Command::InterpolationEnd(
+            true,
+            "current z".into(),
+            current.z.clone(),
+        ));
     }
     if ui
         .button("End at current z")
         .on_hover_text("End at the picture above")
         .clicked()
     {
-        let z = app.explorer.z.clone();
-        app.interpolation.set_to(("current z".into(), z));
+        commands.push(Command::InterpolationEnd(
+            false,
+            "current z".into(),
+            current.z.clone(),
+        ));
     }
 }
 
@@ -194,25 +232,4 @@ fn frames(panel: &mut InterpolationPanel, ui: &mut egui::Ui) {
     let last = panel.textures.len() - 1;
     ui.add(egui::Slider::new(&mut panel.position, 0..=last).text("frame"))
         .on_hover_text("Scrub from one end to the other");
-}
-
-/// Adopt the frame, save the strip or the animation.
-fn actions(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let mut adopt = false;
-    ui.horizontal(|ui| {
-        adopt = ui
-            .button("Adopt this frame")
-            .on_hover_text("Make this frame the current z (undoable)")
-            .clicked();
-        if ui.button("Save strip PNG...").clicked() {
-            save_strip(app);
-        }
-        if ui.button("Save GIF...").clicked() {
-            save_animation(app);
-        }
-    });
-    if adopt && let Some(z) = app.interpolation.latents.get(app.interpolation.position) {
-        let z = z.clone();
-        app.set_z(z);
-    }
 }

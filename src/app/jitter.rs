@@ -3,10 +3,11 @@
 
 use image::RgbImage;
 
-use crate::app::HitogataApp;
-use crate::app::bookmarks::add_bookmark;
+use crate::app::command::{Command, Commands, Drag};
 use crate::app::textures::upload_all;
+use crate::app::{Current, DimensionsView};
 use crate::engine::latent::Latent;
+use crate::engine::worker::BatchFor;
 
 /// Jitter panel state.
 pub struct JitterPanel {
@@ -29,7 +30,7 @@ pub struct JitterPanel {
     pub scores: Vec<f32>,
     /// Show the children the critic finds most real first.
     pub sort_by_critic: bool,
-    pending_tag: Option<u64>,
+    pending_tag: Option<BatchFor>,
     stale: bool,
 }
 
@@ -65,20 +66,32 @@ impl JitterPanel {
         }
     }
 
+    /// Whether the children are stale and can be drawn (a model is loaded).
+    pub(crate) fn wants_drawing(&self, loaded: bool) -> bool {
+        self.stale && loaded
+    }
+
     /// Recomputes the children from source, σ, grid size, seed and the directions to move
-    /// along (all of `directions` used: the caller picks them).
-    pub fn regenerate(&mut self, directions: &[Vec<f32>]) {
+    /// along (all of `directions` used: the caller picks them); returns them.
+    pub fn regenerate(&mut self, directions: &[Vec<f32>]) -> Vec<Latent> {
+        self.stale = false;
         if let Some((_, parent)) = &self.source {
             let count = self.side * self.side;
             self.children = parent.jitter_along(self.sigma, directions, count, self.seed);
         }
         self.textures.clear();
+        self.children.clone()
+    }
+
+    /// The children were asked for under `tag`.
+    pub(crate) fn requested(&mut self, tag: BatchFor) {
+        self.pending_tag = Some(tag);
     }
 
     pub(crate) fn receive(
         &mut self,
         ctx: &egui::Context,
-        tag: u64,
+        tag: BatchFor,
         images: Vec<RgbImage>,
         scores: Option<Vec<f32>>,
     ) {
@@ -100,150 +113,132 @@ impl JitterPanel {
     }
 }
 
-/// Draws the jitter controls and the grid of children.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let changed = controls(app, ui);
-    if changed && app.jitter.source.is_some() {
-        app.jitter.stale = true;
-    }
-    if app.jitter.stale && app.model.is_some() {
-        app.jitter.stale = false;
-        regenerate(app);
-    }
-    if app.jitter.source.is_none() {
-        ui.label("Choose 'From current z', or a bookmark's Jitter button, to see similar people.");
-        return;
-    }
-    if !app.jitter.scores.is_empty() {
-        ui.checkbox(&mut app.jitter.sort_by_critic, "sort by critic")
-            .on_hover_text("The children the critic finds most real first");
-    }
-    let (adopt, bookmark) = children(app, ui);
-    if let Some(i) = adopt {
-        let z = app.jitter.children[i].clone();
-        app.set_z(z);
-    }
-    if let Some(i) = bookmark {
-        let z = app.jitter.children[i].clone();
-        let parent = app.jitter.source.as_ref().and_then(|(b, _)| *b);
-        add_bookmark(
-            app,
-            format!("child {i} (seed {})", app.jitter.seed),
-            z,
-            parent,
-        );
-    }
-}
-
-/// The source, seed, σ, grid size and directions; whether any of them changed.
-fn controls(app: &mut HitogataApp, ui: &mut egui::Ui) -> bool {
-    let mut changed = false;
-    ui.horizontal(|ui| {
-        ui.strong("Jitter");
-        if ui
-            .button("From current z")
-            .on_hover_text("Make children around the picture above")
-            .clicked()
-        {
-            let z = app.explorer.z.clone();
-            app.jitter.set_source(None, z);
+impl JitterPanel {
+    /// Draws the jitter controls and the grid of children; `dimensions` holds the directions
+    /// they may vary along.
+    #[must_use]
+    pub(crate) fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        current: &Current,
+        dimensions: &DimensionsView,
+    ) -> Commands {
+        let mut commands = Commands::new();
+        let changed = self.controls(ui, current, dimensions, &mut commands);
+        if changed && self.source.is_some() {
+            self.stale = true;
         }
-        if ui
-            .button("Re-roll")
-            .on_hover_text("A new batch of children")
-            .clicked()
-        {
-            app.jitter.seed = app.jitter.seed.wrapping_add(1);
-            changed = true;
+        if self.source.is_none() {
+            ui.label(
+                "Choose 'From current z', or a bookmark's Jitter button, to see similar people.",
+            );
+            return commands;
         }
-        ui.label("seed");
-        changed |= ui
-            .add(egui::DragValue::new(&mut app.jitter.seed))
-            .on_hover_text("Same seed, same children")
-            .changed();
-    });
-    ui.horizontal(|ui| {
-        changed |= ui
-            .add(
-                egui::Slider::new(&mut app.jitter.sigma, 0.05..=2.0)
-                    .text("σ")
-                    .max_decimals(2),
-            )
-            .on_hover_text("Spread of the children around the parent")
-            .changed();
-        changed |= ui
-            .add(egui::Slider::new(&mut app.jitter.side, 3..=6).text("grid"))
-            .on_hover_text("Children per side")
-            .changed();
-    });
-    let available = app
-        .dimensions
-        .notes
-        .directions
-        .iter()
-        .filter(|d| d.vector.len() == app.explorer.z.dim())
-        .count();
-    app.jitter.along = app.jitter.along.min(available);
-    let chosen = app.dimensions.vary.len();
-    if chosen > 0 {
-        ui.label(format!(
-            "along the {chosen} rows ticked in the Dimensions view"
-        ));
+        if !self.scores.is_empty() {
+            ui.checkbox(&mut self.sort_by_critic, "sort by critic")
+                .on_hover_text("The children the critic finds most real first");
+        }
+        let (adopt, bookmark) = children(self, ui);
+        if let Some(i) = adopt {
+            commands.push(Command::EditZ(self.children[i].clone(), Drag::No));
+        }
+        if let Some(i) = bookmark {
+            commands.push(Command::AddBookmark {
+                name: format!("child {i} (seed {})", self.seed),
+                z: self.children[i].clone(),
+                parent: self.source.as_ref().and_then(|(b, _)| *b),
+            });
+        }
+        commands
     }
-    ui.add_enabled_ui(available > 0 && chosen == 0, |ui| {
-        changed |= ui
-            .add(
-                egui::DragValue::new(&mut app.jitter.along)
-                    .range(0..=available)
-                    .custom_formatter(|n, _| {
-                        if n == 0.0 {
-                            "every dimension".into()
-                        } else {
-                            format!("first {n} directions")
-                        }
-                    })
-                    .prefix("along "),
-            )
-            .on_hover_text(
-                "Vary only along the Dimensions view's first directions (SeFa's strongest first), to change, say, the hair and keep the face",
-            )
-            .changed();
-    });
-    changed
-}
 
-/// New children around the source, along the chosen directions, drawn by the worker.
-fn regenerate(app: &mut HitogataApp) {
-    let dim = app.explorer.z.dim();
-    let rows = app.dimensions.rows(dim);
-    let directions: Vec<Vec<f32>> = if app.dimensions.vary.is_empty() {
-        rows[dim..]
-            .iter()
-            .take(app.jitter.along)
-            .map(|r| r.vector.clone())
-            .collect()
-    } else {
-        (app.dimensions.vary.iter())
-            .filter_map(|&i| rows.get(i).map(|r| r.vector.clone()))
-            .collect()
-    };
-    app.jitter.regenerate(&directions);
-    let tag = app.tag();
-    app.jitter.pending_tag = Some(tag);
-    let children = app.jitter.children.clone();
-    app.request_batch(tag, children);
+    /// The source, seed, σ, grid size and directions; whether any of them changed.
+    fn controls(
+        &mut self,
+        ui: &mut egui::Ui,
+        current: &Current,
+        dimensions: &DimensionsView,
+        commands: &mut Commands,
+    ) -> bool {
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            ui.strong("Jitter");
+            if ui
+                .button("From current z")
+                .on_hover_text("Make children around the picture above")
+                .clicked()
+            {
+                commands.push(Command::JitterAround(None, current.z.clone()));
+            }
+            if ui
+                .button("Re-roll")
+                .on_hover_text("A new batch of children")
+                .clicked()
+            {
+                self.seed = self.seed.wrapping_add(1);
+                changed = true;
+            }
+            ui.label("seed");
+            changed |= ui
+                .add(egui::DragValue::new(&mut self.seed))
+                .on_hover_text("Same seed, same children")
+                .changed();
+        });
+        ui.horizontal(|ui| {
+            changed |= ui
+                .add(
+                    egui::Slider::new(&mut self.sigma, 0.05..=2.0)
+                        .text("σ")
+                        .max_decimals(2),
+                )
+                .on_hover_text("Spread of the children around the parent")
+                .changed();
+            changed |= ui
+                .add(egui::Slider::new(&mut self.side, 3..=6).text("grid"))
+                .on_hover_text("Children per side")
+                .changed();
+        });
+        let available = dimensions.direction_count(current.z.dim());
+        self.along = self.along.min(available);
+        let chosen = dimensions.vary.len();
+        if chosen > 0 {
+            ui.label(format!(
+                "along the {chosen} rows ticked in the Dimensions view"
+            ));
+        }
+        ui.add_enabled_ui(available > 0 && chosen == 0, |ui| {
+            changed |= ui
+                .add(
+                    egui::DragValue::new(&mut self.along)
+                        .range(0..=available)
+                        .custom_formatter(|n, _| {
+                            if n == 0.0 {
+                                "every dimension".into()
+                            } else {
+                                format!("first {n} directions")
+                            }
+                        })
+                        .prefix("along "),
+                )
+                .on_hover_text(
+                    "Vary only along the Dimensions view's first directions (SeFa's strongest first), to change, say, the hair and keep the face",
+                )
+                .changed();
+        });
+        changed
+    }
 }
 
 /// The grid of children; which one was clicked to adopt, and which to bookmark.
-fn children(app: &HitogataApp, ui: &mut egui::Ui) -> (Option<usize>, Option<usize>) {
+fn children(panel: &JitterPanel, ui: &mut egui::Ui) -> (Option<usize>, Option<usize>) {
     let mut adopt = None;
     let mut bookmark = None;
-    let order = app.jitter.order();
+    let order = panel.order();
     egui::Grid::new("children")
         .spacing([4.0, 4.0])
         .show(ui, |ui| {
             for (shown, &i) in order.iter().enumerate() {
-                let tex = &app.jitter.textures[i];
+                let tex = &panel.textures[i];
                 ui.vertical(|ui| {
                     if ui
                         .add(
@@ -256,7 +251,7 @@ fn children(app: &HitogataApp, ui: &mut egui::Ui) -> (Option<usize>, Option<usiz
                     {
                         adopt = Some(i);
                     }
-                    if let Some(score) = app.jitter.scores.get(i) {
+                    if let Some(score) = panel.scores.get(i) {
                         ui.small(format!("D {score:+.2}"))
                             .on_hover_text("The critic's score: higher looks more real to it");
                     }
@@ -272,7 +267,7 @@ fn children(app: &HitogataApp, ui: &mut egui::Ui) -> (Option<usize>, Option<usiz
                         bookmark = Some(i);
                     }
                 });
-                if (shown + 1) % app.jitter.side == 0 {
+                if (shown + 1) % panel.side == 0 {
                     ui.end_row();
                 }
             }

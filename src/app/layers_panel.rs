@@ -2,7 +2,8 @@
 //! pictures (normalised per channel or per layer), their statistics, dead channels flagged,
 //! and one channel shown large.
 
-use crate::app::HitogataApp;
+use crate::app::Current;
+use crate::app::command::{Command, Commands};
 use crate::app::textures::upload_all;
 use crate::engine::latent::Latent;
 use crate::engine::layers::{LAYER_NAMES, LayerView};
@@ -50,21 +51,34 @@ impl LayersPanel {
 /// Channels listed for the point under the pointer.
 pub const HOVER_CHANNELS: usize = 5;
 
-/// Notes where the pointer is over the explorer's picture (`response` is the picture's).
-pub fn track_pointer(app: &mut HitogataApp, response: &egui::Response) {
-    let rect = response.rect;
-    app.layers.pointer = response
-        .hover_pos()
-        .filter(|_| rect.width() > 0.0 && rect.height() > 0.0)
-        .map(|p| {
-            egui::pos2(
-                (p.x - rect.left()) / rect.width(),
-                (p.y - rect.top()) / rect.height(),
-            )
-        });
-    let active = app.layers.under_pointer();
-    if !active.is_empty() {
-        response.clone().on_hover_text(active_text(&active));
+impl LayersPanel {
+    /// Notes where the pointer is over the explorer's picture (`response` is the picture's).
+    pub(crate) fn track_pointer(&mut self, response: &egui::Response) {
+        let rect = response.rect;
+        self.pointer = response
+            .hover_pos()
+            .filter(|_| rect.width() > 0.0 && rect.height() > 0.0)
+            .map(|p| {
+                egui::pos2(
+                    (p.x - rect.left()) / rect.width(),
+                    (p.y - rect.top()) / rect.height(),
+                )
+            });
+        let active = self.under_pointer();
+        if !active.is_empty() {
+            response.clone().on_hover_text(active_text(&active));
+        }
+    }
+
+    /// Draws the panel (folded at first) under the picture.
+    #[must_use]
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, current: &Current) -> Commands {
+        self.open = false;
+        egui::CollapsingHeader::new("Layers")
+            .default_open(false)
+            .show(ui, |ui| body(self, ui, current))
+            .body_returned
+            .unwrap_or_default()
     }
 }
 
@@ -76,17 +90,9 @@ fn active_text(active: &[(usize, f32)]) -> String {
     format!("most active channels here: {}", list.join(", "))
 }
 
-/// Draws the panel (folded at first) under the picture.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    app.layers.open = false;
-    egui::CollapsingHeader::new("Layers")
-        .default_open(false)
-        .show(ui, |ui| body(app, ui));
-}
-
 /// The open panel: the layer choice, its channels, and the one picked.
-fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let panel = &mut app.layers;
+fn body(panel: &mut LayersPanel, ui: &mut egui::Ui, current: &Current) -> Commands {
+    let mut commands = Commands::new();
     panel.open = true;
     ui.horizontal(|ui| {
         egui::ComboBox::new("layer", "layer")
@@ -99,16 +105,19 @@ fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
         ui.checkbox(&mut panel.per_channel, "per channel")
             .on_hover_text("Scale each channel to its own range (otherwise to the layer's)");
     });
-    let key = (app.explorer.effective_z(), panel.layer, panel.per_channel);
+    let key = (current.effective_z(), panel.layer, panel.per_channel);
     if panel.requested.as_ref() != Some(&key) {
         panel.requested = Some(key.clone());
         panel.selected = None;
-        app.worker_layer(key.0, key.1, key.2);
+        commands.push(Command::Layer {
+            z: key.0,
+            layer: key.1,
+            per_channel: key.2,
+        });
     }
-    let panel = &mut app.layers;
     let Some(view) = &panel.view else {
         ui.spinner();
-        return;
+        return commands;
     };
     let dead_here = view.channels.iter().filter(|c| c.dead_here).count();
     let dead_mostly = panel.dead_mostly.iter().filter(|d| **d).count();
@@ -139,6 +148,7 @@ fn body(app: &mut HitogataApp, ui: &mut egui::Ui) {
             ));
         });
     }
+    commands
 }
 
 /// Every channel as a small picture, outlined when active under the pointer (blue), zero for

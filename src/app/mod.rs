@@ -1,40 +1,48 @@
 //! The desktop app: an eframe App that holds the state and draws one panel per file. It talks
 //! to the generator only through [`InferenceWorker`] messages, so no frame waits on the model.
 
+mod apply;
+mod background;
 mod bookmarks;
 mod chrome;
+mod command;
 mod compare_panel;
 mod critic_panel;
 mod dimensions;
 mod events;
 mod explorer;
 mod folder_read;
+mod history;
 mod interpolation;
 mod jitter;
 mod layers_panel;
+mod layout;
 mod nearest_panel;
 mod textures;
 mod training;
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use serde::{Deserialize, Serialize};
 
 use crate::engine::bookmarks::{BookmarkFile, BookmarkStore};
 use crate::engine::checkpoint_notes::NotesStore;
 use crate::engine::device::DeviceChoice;
-use crate::engine::history::History;
 use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
 use crate::engine::model::ModelConfig;
 use crate::engine::picture_state::{PictureState, read_state};
-use crate::engine::worker::{InferenceWorker, StripRequest};
+use crate::engine::worker::InferenceWorker;
+
+use background::Background;
+use command::{Command, Commands, DialogWork, Drag};
 
 pub use bookmarks::BookmarksPanel;
+pub use command::Current;
 pub use compare_panel::{CompareMode, ComparePanel, Compared};
 pub use critic_panel::CriticPanel;
 pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
 pub use explorer::Explorer;
+pub use history::History;
 pub use interpolation::InterpolationPanel;
 pub use jitter::JitterPanel;
 pub use layers_panel::LayersPanel;
@@ -109,63 +117,34 @@ pub(crate) enum FileEvent {
     CompareFolder(CompareMode, PathBuf),
 }
 
-/// Runs a blocking file dialog off the UI thread and sends what it yields.
-pub(crate) fn spawn_dialog(
-    tx: Sender<FileEvent>,
-    pick: impl FnOnce() -> Option<FileEvent> + Send + 'static,
-) {
-    std::thread::spawn(move || {
-        if let Some(event) = pick() {
-            let _ = tx.send(event);
-        }
-    });
-}
-
-/// Which request a batch answer belongs to.
-pub(crate) const TAG_THUMBNAILS: u64 = 1 << 62;
-
-/// The whole application state.
+/// The whole application: the panels, each owning its state, and what they share. Panels
+/// return [`Command`]s, applied in [`apply`](Self::apply) after layout.
 pub struct HitogataApp {
-    /// Tab shown.
-    pub tab: Tab,
-    /// The training tab.
-    pub training: TrainingTab,
-    /// The explorer (sliders and the big image).
-    pub explorer: Explorer,
-    /// Bookmarks.
-    pub bookmarks: BookmarksPanel,
-    /// Jittered children.
-    pub jitter: JitterPanel,
-    /// The critic in the editor.
-    pub critic: CriticPanel,
-    /// The nearest training pictures.
-    pub nearest: NearestPanel,
-    /// The layer viewer.
-    pub layers: LayersPanel,
-    /// Checkpoints side by side.
-    pub compare: ComparePanel,
-    /// Between faces: interpolation between two vectors.
-    pub interpolation: InterpolationPanel,
-    /// The Dimensions view (strips, sensitivity, directions).
-    pub dimensions: DimensionsView,
+    tab: Tab,
+    current: Current,
+    training: TrainingTab,
+    explorer: Explorer,
+    bookmarks: BookmarksPanel,
+    jitter: JitterPanel,
+    critic: CriticPanel,
+    nearest: NearestPanel,
+    layers: LayersPanel,
+    compare: ComparePanel,
+    interpolation: InterpolationPanel,
+    dimensions: DimensionsView,
     notes: NotesStore,
-    /// Undo/redo of latent edits.
-    pub history: History,
-    /// The model's shapes once loaded.
-    pub model: Option<ModelConfig>,
-    /// Checkpoint in use.
-    pub checkpoint_dir: Option<PathBuf>,
     /// Compute device, once known.
-    pub device: Option<String>,
+    device: Option<String>,
     /// Last error or notice for the status bar.
-    pub status: Option<String>,
+    status: Option<String>,
     /// A checkpoint problem to show prominently.
-    pub load_error: Option<String>,
+    load_error: Option<String>,
     worker: InferenceWorker,
-    device_choice: DeviceChoice,
-    file_tx: Sender<FileEvent>,
-    file_rx: Receiver<FileEvent>,
-    next_tag: u64,
+    /// For starting background work that asks for a repaint when done.
+    ctx: egui::Context,
+    /// File dialogs and file threads still running.
+    file_work: Vec<Background<Option<FileEvent>>>,
+    next_batch: u64,
 }
 
 impl HitogataApp {
@@ -205,11 +184,9 @@ impl HitogataApp {
         let z = persisted
             .z
             .unwrap_or_else(|| Latent::from_seed(persisted.seed, DEFAULT_LATENT_DIM));
-        let mut explorer = Explorer::new(z, persisted.seed);
-        explorer.psi = persisted.psi.unwrap_or(1.0);
+        let mut explorer = Explorer::new(persisted.seed);
         explorer.zoom = persisted.zoom.unwrap_or(5.0);
         explorer.smooth = persisted.smooth;
-        let (file_tx, file_rx) = channel();
         let mut training = TrainingTab::default();
         training.remember_remote(
             persisted.remote_address.clone(),
@@ -217,6 +194,15 @@ impl HitogataApp {
         );
         Self {
             tab: Tab::Explorer,
+            current: Current {
+                z,
+                psi: persisted.psi.unwrap_or(1.0),
+                model: None,
+                checkpoint_dir: Some(checkpoint),
+                checkpoint_hash: None,
+                device_choice: options.device,
+                history: History::default(),
+            },
             training,
             explorer,
             bookmarks: BookmarksPanel::new(report.store.with_background_writes(), bookmark_warning),
@@ -232,83 +218,190 @@ impl HitogataApp {
                 }),
             ),
             notes: notes.with_background_writes(),
-            history: History::default(),
-            model: None,
-            checkpoint_dir: Some(checkpoint),
             device: None,
             status: None,
             load_error: None,
             worker,
-            device_choice: options.device,
-            file_tx,
-            file_rx,
-            next_tag: 0,
+            ctx: cc.egui_ctx.clone(),
+            file_work: Vec::new(),
+            next_batch: 0,
         }
     }
 
-    /// The device the user asked for (other workers start on it too).
-    pub fn device_choice(&self) -> DeviceChoice {
-        self.device_choice.clone()
+    /// What every panel reads: z, ψ, the model and the checkpoint.
+    pub fn current(&self) -> &Current {
+        &self.current
     }
 
-    /// A fresh tag for a batch request.
-    pub(crate) fn tag(&mut self) -> u64 {
-        self.next_tag += 1;
-        self.next_tag
+    /// The tab shown.
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// Shows another tab.
+    pub fn select_tab(&mut self, tab: Tab) {
+        self.tab = tab;
+    }
+
+    /// The Training tab.
+    pub fn training(&self) -> &TrainingTab {
+        &self.training
+    }
+
+    /// The explorer (picture, seed, zoom).
+    pub fn explorer(&self) -> &Explorer {
+        &self.explorer
+    }
+
+    /// The bookmarks panel.
+    pub fn bookmarks(&self) -> &BookmarksPanel {
+        &self.bookmarks
+    }
+
+    /// The jitter panel.
+    pub fn jitter(&self) -> &JitterPanel {
+        &self.jitter
+    }
+
+    /// The critic panel.
+    pub fn critic(&self) -> &CriticPanel {
+        &self.critic
+    }
+
+    /// The nearest training pictures.
+    pub fn nearest(&self) -> &NearestPanel {
+        &self.nearest
+    }
+
+    /// The layer viewer.
+    pub fn layers(&self) -> &LayersPanel {
+        &self.layers
+    }
+
+    /// Checkpoints side by side.
+    pub fn compare(&self) -> &ComparePanel {
+        &self.compare
+    }
+
+    /// Between faces.
+    pub fn interpolation(&self) -> &InterpolationPanel {
+        &self.interpolation
+    }
+
+    /// The Dimensions view.
+    pub fn dimensions(&self) -> &DimensionsView {
+        &self.dimensions
+    }
+
+    /// The model's shapes once loaded.
+    pub fn model(&self) -> Option<&ModelConfig> {
+        self.current.model.as_ref()
+    }
+
+    /// The compute device, once the worker has started it.
+    pub fn device(&self) -> Option<&str> {
+        self.device.as_deref()
+    }
+
+    /// The status bar's line.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// Clears the status bar's line.
+    pub fn clear_status(&mut self) {
+        self.status = None;
+    }
+
+    /// Why the checkpoint could not be opened, if it could not.
+    pub fn load_error(&self) -> Option<&str> {
+        self.load_error.as_deref()
+    }
+
+    /// The explorer, to change how it shows the picture or what Random rolls next.
+    pub fn explorer_mut(&mut self) -> &mut Explorer {
+        &mut self.explorer
+    }
+
+    /// The bookmarks panel, to fill in its fields.
+    pub fn bookmarks_mut(&mut self) -> &mut BookmarksPanel {
+        &mut self.bookmarks
+    }
+
+    /// The jitter panel, to change its settings.
+    pub fn jitter_mut(&mut self) -> &mut JitterPanel {
+        &mut self.jitter
+    }
+
+    /// The Training tab, to command its run.
+    pub fn training_mut(&mut self) -> &mut TrainingTab {
+        &mut self.training
+    }
+
+    /// Hides what differs between runs of the same session (the checkpoint's path, the
+    /// status line, timings) and names the device `device`: for screenshots that compare.
+    pub fn hide_run_details(&mut self, device: &str) {
+        self.current.checkpoint_dir = None;
+        self.status = None;
+        self.explorer.last_latency_ms = None;
+        self.device = Some(device.into());
     }
 
     /// Changes the current vector, remembering the old one for undo, and renders it.
     pub fn set_z(&mut self, z: Latent) {
-        if z != self.explorer.z {
-            self.history.record(self.explorer.z.clone());
-            self.explorer.z = z;
-            self.request_main();
+        self.edit_z(z, Drag::No);
+    }
+
+    /// Jitters around `z` (from bookmark `bookmark`, if any), as the panel's buttons do.
+    pub fn jitter_around(&mut self, bookmark: Option<u64>, z: Latent) {
+        self.apply(vec![Command::JitterAround(bookmark, z)]);
+    }
+
+    /// The one place z changes by an edit: a drag is one undo step (taken when it starts,
+    /// even if its first frame moves nothing), anything else one step per change.
+    fn edit_z(&mut self, z: Latent, drag: Drag) {
+        if drag == Drag::Started {
+            self.current.history.record(self.current.z.clone());
         }
+        if z == self.current.z {
+            return;
+        }
+        if drag == Drag::No {
+            self.current.history.record(self.current.z.clone());
+        }
+        self.current.z = z;
+        self.request_main();
     }
 
     /// Undo the last latent edit.
     pub fn undo(&mut self) {
-        if let Some(z) = self.history.undo(&self.explorer.z) {
-            self.explorer.z = z;
+        if let Some(z) = self.current.history.undo(&self.current.z) {
+            self.current.z = z;
             self.request_main();
         }
     }
 
     /// Redo.
     pub fn redo(&mut self) {
-        if let Some(z) = self.history.redo(&self.explorer.z) {
-            self.explorer.z = z;
+        if let Some(z) = self.current.history.redo(&self.current.z) {
+            self.current.z = z;
             self.request_main();
         }
     }
 
     /// Asks the worker for the main image of the current (truncated) vector.
-    pub fn request_main(&mut self) {
+    fn request_main(&mut self) {
         let generation = self.explorer.next_generation();
         self.worker
-            .render_main(generation, self.explorer.effective_z());
-    }
-
-    /// What a PNG of these latent vectors (drawn at ψ `psi`) should remember.
-    pub(crate) fn picture_state(&self, latents: Vec<Latent>, psi: f32) -> PictureState {
-        PictureState {
-            latents,
-            psi,
-            checkpoint: self
-                .checkpoint_dir
-                .as_ref()
-                .map(|p| p.display().to_string()),
-            checkpoint_hash: self.dimensions.hash.clone(),
-            parent: None,
-        }
+            .render_main(generation, self.current.effective_z());
     }
 
     /// Reads a PNG's remembered state off the UI thread; it is restored when it arrives.
-    pub fn open_picture(&self, path: PathBuf) {
-        self.dialog(move || {
+    pub fn open_picture(&mut self, path: PathBuf) {
+        self.start_file_work(Box::new(move || {
             let state = read_state(&path).map_err(|e| e.to_string());
             Some(FileEvent::Picture(path, state))
-        });
+        }));
     }
 
     /// Restores what a picture shows (its first latent vector and ψ), undoably.
@@ -321,20 +414,20 @@ impl HitogataApp {
             }
         };
         let z = state.latents[0].clone();
-        if z.dim() != self.explorer.z.dim() {
+        if z.dim() != self.current.z.dim() {
             self.status = Some(format!(
                 "{} shows a latent vector of {} entries; this generator takes {}",
                 path.display(),
                 z.dim(),
-                self.explorer.z.dim()
+                self.current.z.dim()
             ));
             return;
         }
-        self.explorer.psi = state.psi;
+        self.current.psi = state.psi;
         self.set_z(z);
         self.request_main();
-        let other =
-            state.checkpoint_hash.is_some() && state.checkpoint_hash != self.dimensions.hash;
+        let other = state.checkpoint_hash.is_some()
+            && state.checkpoint_hash != self.current.checkpoint_hash;
         self.status = Some(if other {
             format!(
                 "Restored z from {}; it was drawn by another checkpoint ({}), shown here with this one",
@@ -346,40 +439,7 @@ impl HitogataApp {
         });
     }
 
-    /// Asks the worker for preview strips (the newest request wins).
-    pub(crate) fn worker_strips(&self, request: StripRequest) {
-        self.worker.render_strips(request);
-    }
-
-    /// Asks the worker for the critic's view of `z` (as drawn).
-    pub(crate) fn worker_critique(&self, z: Latent) {
-        self.worker.critique(z);
-    }
-
-    /// Asks the worker for a generator layer at `z` (as drawn).
-    pub(crate) fn worker_layer(&self, z: Latent, layer: usize, per_channel: bool) {
-        self.worker.layer(z, layer, per_channel);
-    }
-
-    /// Asks the worker to nudge `z` (as drawn) towards real.
-    pub(crate) fn worker_nudge(&self, z: Latent, steps: usize, size: f32) {
-        self.worker.nudge(z, steps, size);
-    }
-
-    /// Asks the worker to analyse the generator (directions, mean sensitivity).
-    pub(crate) fn worker_analyse(&self, hash: String) {
-        self.worker.analyse(hash);
-    }
-
-    /// Renames direction `k` of the current checkpoint and saves its notes.
-    pub(crate) fn rename_direction(&mut self, k: usize, name: String) {
-        if let Some(d) = self.dimensions.notes.directions.get_mut(k) {
-            d.name = name;
-            self.save_notes();
-        }
-    }
-
-    pub(crate) fn save_notes(&mut self) {
+    fn save_notes(&mut self) {
         if let Some(hash) = &self.dimensions.hash
             && let Err(e) = self.notes.set(hash, self.dimensions.notes.clone())
         {
@@ -387,9 +447,10 @@ impl HitogataApp {
         }
     }
 
-    /// Asks the worker to render a batch.
-    pub(crate) fn request_batch(&mut self, tag: u64, latents: Vec<Latent>) {
-        self.worker.render_batch(tag, latents);
+    /// A number for a batch request, to tell the newest answer from older ones.
+    fn batch_number(&mut self) -> u64 {
+        self.next_batch += 1;
+        self.next_batch
     }
 
     /// Opens another checkpoint (in the background).
@@ -398,14 +459,18 @@ impl HitogataApp {
         self.worker.load(path);
     }
 
-    pub(crate) fn file_sender(&self) -> Sender<FileEvent> {
-        self.file_tx.clone()
+    /// Runs `work` (a blocking dialog and what follows it) on its own thread; what it returns
+    /// arrives through [`poll`](Self::poll).
+    fn start_file_work(&mut self, work: DialogWork) {
+        self.file_work.push(Background::spawn(&self.ctx, work));
     }
 
-    /// Runs `pick` (a blocking rfd dialog and what follows it) on its own thread; what it
-    /// returns arrives through [`poll`](Self::poll).
-    pub(crate) fn dialog(&self, pick: impl FnOnce() -> Option<FileEvent> + Send + 'static) {
-        spawn_dialog(self.file_sender(), pick);
+    /// Applies what the panels asked for this frame, in order.
+    fn apply(&mut self, commands: Commands) {
+        for command in commands {
+            self.apply_one(command);
+        }
+        self.request_batches();
     }
 }
 
@@ -419,60 +484,30 @@ impl eframe::App for HitogataApp {
         self.dropped_pictures(ui);
         self.closing(ui);
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
-        egui::Panel::bottom("status").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.label(
-                    self.device
-                        .as_deref()
-                        .unwrap_or("starting the generator..."),
-                );
-                if let Some(dir) = &self.checkpoint_dir {
-                    ui.separator();
-                    ui.label(format!("checkpoint: {}", dir.display()));
-                }
-                if let Some(s) = &self.status {
-                    ui.separator();
-                    ui.label(s);
-                }
-            });
-        });
-        if self.tab == Tab::Training {
-            egui::CentralPanel::default().show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("training")
-                    .show(ui, |ui| training::show(self, ui));
-            });
-            return;
-        }
-        egui::Panel::right("bookmarks")
-            .default_size(260.0)
-            .show(ui, |ui| {
-                bookmarks::show(self, ui);
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(err) = self.load_error.clone() {
-                ui.colored_label(egui::Color32::from_rgb(200, 40, 40), err);
-                if ui.button("Open another checkpoint...").clicked() {
-                    self.dialog(|| {
-                        rfd::FileDialog::new()
-                            .pick_folder()
-                            .map(FileEvent::OpenCheckpoint)
-                    });
-                }
-                ui.separator();
-            }
-            explorer::show(self, ui);
-        });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        let commands = if self.tab == Tab::Training {
+            egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("training")
+                        .show(ui, |ui| self.training_tab(ui))
+                        .inner
+                })
+                .inner
+        } else {
+            self.explorer_tab(ui)
+        };
+        self.apply(commands);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         let persisted = Persisted {
-            z: Some(self.explorer.z.clone()),
+            z: Some(self.current.z.clone()),
             seed: self.explorer.seed,
-            psi: Some(self.explorer.psi),
+            psi: Some(self.current.psi),
             zoom: Some(self.explorer.zoom),
             smooth: self.explorer.smooth,
-            checkpoint: self.checkpoint_dir.clone(),
+            checkpoint: self.current.checkpoint_dir.clone(),
             remote_address: self.training.remote_address(),
         };
         eframe::set_value(storage, STORAGE_KEY, &persisted);

@@ -3,9 +3,11 @@
 //! other: is the generator copying its data here?
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::task::Poll;
 
-use crate::app::HitogataApp;
+use image::RgbImage;
+
+use crate::app::background::Background;
 use crate::app::textures::upload_all;
 use crate::engine::nearest::{NearestImages, Neighbour};
 
@@ -25,8 +27,8 @@ pub struct NearestPanel {
     /// The picture (by the explorer's count of pictures shown) they belong to.
     pub found_for: u64,
     textures: Vec<egui::TextureHandle>,
-    loading: Option<Receiver<Result<NearestImages, String>>>,
-    query: Option<Receiver<(u64, Vec<Neighbour>)>>,
+    loading: Option<Background<Result<NearestImages, String>>>,
+    query: Option<Background<(u64, Vec<Neighbour>)>>,
     asked_for: u64,
 }
 
@@ -49,14 +51,10 @@ impl Default for NearestPanel {
 impl NearestPanel {
     /// Loads the folder on a thread.
     fn load(&mut self, ctx: &egui::Context) {
-        let (tx, rx) = channel();
         let folder = std::path::PathBuf::from(self.folder.trim());
-        let ctx = ctx.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(NearestImages::build(&folder).map_err(|e| e.to_string()));
-            ctx.request_repaint();
-        });
-        self.loading = Some(rx);
+        self.loading = Some(Background::spawn(ctx, move || {
+            NearestImages::build(&folder).map_err(|e| e.to_string())
+        }));
         self.index = None;
         self.error = None;
         self.found.clear();
@@ -64,16 +62,20 @@ impl NearestPanel {
     }
 
     /// Takes what the threads have finished.
-    fn poll(&mut self, ctx: &egui::Context) {
-        if let Some(result) = self.loading.as_ref().and_then(|rx| rx.try_recv().ok()) {
+    pub(crate) fn poll(&mut self, ctx: &egui::Context) {
+        if let Some(Poll::Ready(result)) = self.loading.as_ref().map(Background::poll) {
             self.loading = None;
             match result {
-                Ok(index) => self.index = Some(Arc::new(index)),
-                Err(e) => self.error = Some(e),
+                Some(Ok(index)) => self.index = Some(Arc::new(index)),
+                Some(Err(e)) => self.error = Some(e),
+                None => self.error = Some("reading the folder failed".into()),
             }
         }
-        if let Some((shown, found)) = self.query.as_ref().and_then(|rx| rx.try_recv().ok()) {
+        if let Some(Poll::Ready(answer)) = self.query.as_ref().map(Background::poll) {
             self.query = None;
+            let Some((shown, found)) = answer else {
+                return;
+            };
             if let Some(index) = &self.index {
                 let pictures: Vec<_> = found
                     .iter()
@@ -87,13 +89,14 @@ impl NearestPanel {
     }
 }
 
-/// Draws the panel (folded at first) under the picture.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    egui::CollapsingHeader::new("Nearest training images")
+impl NearestPanel {
+    /// Draws the panel (folded at first) under the picture: `picture` is the one on screen and
+    /// its number.
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, picture: Option<(u64, &RgbImage)>) {
+        egui::CollapsingHeader::new("Nearest training images")
         .default_open(false)
         .show(ui, |ui| {
-            let panel = &mut app.nearest;
-            panel.poll(ui.ctx());
+            let panel = self;
             ui.horizontal(|ui| {
                 let name = ui.label("Training folder");
                 ui.add(egui::TextEdit::singleline(&mut panel.folder).desired_width(150.0))
@@ -119,21 +122,16 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 return;
             };
             // A new picture on screen: ask again, off the UI thread.
-            let shown = app.explorer.images_shown;
-            if panel.asked_for != shown
+            if let Some((shown, picture)) = picture
+                && panel.asked_for != shown
                 && panel.query.is_none()
-                && let Some(picture) = app.explorer.image.clone()
             {
                 panel.asked_for = shown;
-                let (tx, rx) = channel();
-                let ctx = ui.ctx().clone();
-                std::thread::spawn(move || {
-                    let _ = tx.send((shown, index.nearest(&picture, NEIGHBOURS)));
-                    ctx.request_repaint();
-                });
-                panel.query = Some(rx);
+                let picture = picture.clone();
+                panel.query = Some(Background::spawn(ui.ctx(), move || {
+                    (shown, index.nearest(&picture, NEIGHBOURS))
+                }));
             }
-            let panel = &app.nearest;
             ui.horizontal(|ui| {
                 for (tex, n) in panel.textures.iter().zip(&panel.found) {
                     ui.vertical(|ui| {
@@ -160,4 +158,5 @@ pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
                 }
             }
         });
+    }
 }

@@ -15,7 +15,6 @@ pub mod device;
 pub mod device_choice;
 pub mod directions;
 pub mod eval;
-pub mod history;
 pub mod inference;
 pub mod latent;
 pub mod layers;

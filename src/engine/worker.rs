@@ -21,6 +21,18 @@ use crate::engine::layers::{self, LayerView};
 use crate::engine::mailbox::{Mailbox, WorkerThread};
 use crate::engine::model::{Critic, ModelConfig};
 
+/// Which part of the app a batch of pictures is for, sent with the request and returned with
+/// the answer; the number tells a panel's newest request from its older ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchFor {
+    /// The bookmarks' thumbnails.
+    Thumbnails(u64),
+    /// The jitter grid.
+    Jitter(u64),
+    /// The interpolation's frames.
+    Interpolation(u64),
+}
+
 /// What the worker reports.
 #[derive(Debug)]
 pub enum InferenceEvent {
@@ -95,8 +107,8 @@ pub enum InferenceEvent {
     },
     /// Pictures for a batch request.
     Batch {
-        /// The caller's tag.
-        tag: u64,
+        /// Who asked, as given with the request.
+        tag: BatchFor,
         /// One picture per latent, in order.
         images: Vec<RgbImage>,
         /// The critic's score of each, when the checkpoint has a critic.
@@ -145,7 +157,7 @@ struct Pending {
     load: Option<PathBuf>,
     main: Option<(u64, Latent)>,
     strips: Option<StripRequest>,
-    batches: VecDeque<(u64, Vec<Latent>)>,
+    batches: VecDeque<(BatchFor, Vec<Latent>)>,
     analysis: Option<String>,
     critique: Option<Latent>,
     layer: Option<(Latent, usize, bool)>,
@@ -225,7 +237,7 @@ impl InferenceWorker {
     }
 
     /// Renders a batch of pictures, answered with the same `tag`.
-    pub fn render_batch(&self, tag: u64, latents: Vec<Latent>) {
+    pub fn render_batch(&self, tag: BatchFor, latents: Vec<Latent>) {
         self.update(|p| p.batches.push_back((tag, latents)));
     }
 
@@ -247,7 +259,7 @@ enum Job {
     Critique(Latent),
     Layer(Latent, usize, bool),
     Strips(StripRequest),
-    Batch(u64, Vec<Latent>),
+    Batch(BatchFor, Vec<Latent>),
     Analyse(String),
 }
 

@@ -1,7 +1,7 @@
 //! Bookmarks on disk and the undo history, through the engine API.
 
+use hitogata::app::History;
 use hitogata::bookmarks::{BookmarkError, BookmarkFile, BookmarkStore};
-use hitogata::history::History;
 use hitogata::latent::Latent;
 
 #[test]

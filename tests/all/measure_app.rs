@@ -40,20 +40,22 @@ fn stats(name: &str, mut v: Vec<f32>) {
 #[ignore]
 fn explorer_slider_to_pixels_latency() {
     let mut h = app(None);
-    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
+    common::ui::wait_until(&mut h, "the first picture", |a| {
+        a.explorer().images_shown > 0
+    });
     let mut latencies = Vec::new();
     let mut inference = Vec::new();
     for i in 0..100 {
-        let shown = h.state().explorer.images_shown;
-        let mut z = h.state().explorer.z.clone();
+        let shown = h.state().explorer().images_shown;
+        let mut z = h.state().current().z.clone();
         let k = i % z.dim();
         z.0[k] += 0.05;
         h.state_mut().set_z(z);
-        while h.state().explorer.images_shown == shown {
+        while h.state().explorer().images_shown == shown {
             h.step();
         }
-        latencies.push(h.state().explorer.last_latency_ms.unwrap());
-        inference.push(h.state().explorer.last_inference_ms.unwrap());
+        latencies.push(h.state().explorer().last_latency_ms.unwrap());
+        inference.push(h.state().explorer().last_inference_ms.unwrap());
     }
     stats("slider-to-pixels (ms)", latencies);
     stats("generator alone (ms)", inference);
@@ -80,7 +82,7 @@ fn training_in_the_app_vs_directly() {
     // In the app, with the UI drawing at ~60 frames per second.
     let run = tempfile::tempdir().unwrap();
     let mut h = app(None);
-    h.state_mut().tab = Tab::Training;
+    h.state_mut().select_tab(Tab::Training);
     h.step();
     common::ui::type_into(&mut h, "Dataset", &data_dir);
     common::ui::type_into(
@@ -98,23 +100,23 @@ fn training_in_the_app_vs_directly() {
     ] {
         common::ui::set_number(&mut h, label, value);
     }
-    assert_eq!(h.state().training.form().config.model, config.model);
+    assert_eq!(h.state().training().form().config.model, config.model);
     h.get_by_label("Start").click();
     let mut frames = Vec::new();
-    while h.state().training.history().len() < steps + 1 {
+    while h.state().training().history().len() < steps + 1 {
         let t = Instant::now();
         h.step();
         frames.push(t.elapsed().as_secs_f32() * 1e3);
         std::thread::sleep(Duration::from_millis(16));
     }
-    let in_app: Vec<f32> = h.state().training.history()[1..]
+    let in_app: Vec<f32> = h.state().training().history()[1..]
         .iter()
         .map(|m| m.images_per_sec)
         .collect();
     h.state_mut()
-        .training
+        .training_mut()
         .command(hitogata::train::TrainCommand::Stop { save: false });
-    while h.state().training.state() != RunState::Idle {
+    while h.state().training().state() != RunState::Idle {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -128,17 +130,19 @@ fn training_in_the_app_vs_directly() {
 #[ignore]
 fn readme_screenshot() {
     let mut h = app(None);
-    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
-    h.state_mut().explorer.seed = 7;
+    common::ui::wait_until(&mut h, "the first picture", |a| {
+        a.explorer().images_shown > 0
+    });
+    h.state_mut().explorer_mut().seed = 7;
     h.state_mut()
         .set_z(hitogata::latent::Latent::from_seed(7, 40));
-    let z = h.state().explorer.z.clone();
-    h.state_mut().jitter.set_source(None, z);
+    let z = h.state().current().z.clone();
+    h.state_mut().jitter_mut().set_source(None, z);
     for _ in 0..400 {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    h.state_mut().status = None;
+    h.state_mut().clear_status();
     h.run_steps(3);
     let image = h.render().expect("the wgpu renderer");
     std::fs::create_dir_all("docs").unwrap();
@@ -155,7 +159,7 @@ fn readme_training_screenshot() {
     let run = tempfile::tempdir().unwrap();
     let long_run = std::env::var_os("HITOGATA_SCREENSHOT_RUN").map(std::path::PathBuf::from);
     let mut h = app(None);
-    h.state_mut().tab = Tab::Training;
+    h.state_mut().select_tab(Tab::Training);
     let target = match &long_run {
         Some(src) => {
             common::copy_checkpoint(src, &run.path().join("run"));
@@ -189,7 +193,7 @@ fn readme_training_screenshot() {
     }
     h.get_by_label("Start").click();
     common::ui::wait_until(&mut h, "the last step", |a| {
-        a.training.state() == RunState::Idle && a.training.step() >= target
+        a.training().state() == RunState::Idle && a.training().step() >= target
     });
     h.run_steps(3);
     let image = h.render().expect("the wgpu renderer");
@@ -210,29 +214,31 @@ fn dimensions_view_strips_and_frames() {
         &dir.path().join("bookmarks.ron"),
         egui::vec2(1500.0, 1000.0),
     );
-    common::ui::wait_until(&mut h, "the first picture", |a| a.explorer.images_shown > 0);
+    common::ui::wait_until(&mut h, "the first picture", |a| {
+        a.explorer().images_shown > 0
+    });
     h.get_by_label("Dimensions").click();
     common::ui::wait_until(&mut h, "the analysis", |a| {
-        a.dimensions.notes.mean_sensitivity.is_some() && a.dimensions.strip_count() == 60
+        a.dimensions().notes.mean_sensitivity.is_some() && a.dimensions().strip_count() == 60
     });
     let (mut strips, mut frames, mut mains) = (Vec::new(), Vec::new(), Vec::new());
     let mut on_screen = Vec::new();
     for i in 0..20 {
-        let received = h.state().dimensions.strips_received;
-        let shown = h.state().explorer.images_shown;
-        let mut z = h.state().explorer.z.clone();
+        let received = h.state().dimensions().strips_received;
+        let shown = h.state().explorer().images_shown;
+        let mut z = h.state().current().z.clone();
         z.0[i % 40] += 0.3;
         h.state_mut().set_z(z);
-        while h.state().dimensions.strips_received == received {
+        while h.state().dimensions().strips_received == received {
             let t = Instant::now();
             h.step();
             frames.push(t.elapsed().as_secs_f32() * 1e3);
             std::thread::sleep(Duration::from_millis(5));
         }
-        assert!(h.state().explorer.images_shown > shown);
-        mains.push(h.state().explorer.last_latency_ms.unwrap());
-        strips.push(h.state().dimensions.strip_millis.unwrap());
-        on_screen.push(h.state().dimensions.on_screen_millis.unwrap_or(f32::NAN));
+        assert!(h.state().explorer().images_shown > shown);
+        mains.push(h.state().explorer().last_latency_ms.unwrap());
+        strips.push(h.state().dimensions().strip_millis.unwrap());
+        on_screen.push(h.state().dimensions().on_screen_millis.unwrap_or(f32::NAN));
     }
     stats("strips on screen after a change (ms, UI side)", on_screen);
     stats(
@@ -241,7 +247,7 @@ fn dimensions_view_strips_and_frames() {
     );
     stats("main picture while strips draw (ms)", mains);
     stats("UI frame time while strips draw (ms)", frames);
-    h.state_mut().status = None;
+    h.state_mut().clear_status();
     h.run_steps(3);
     let image = h.render().expect("the wgpu renderer");
     image.save("docs/dimensions.png").unwrap();

@@ -1,5 +1,6 @@
 //! The source tree's shape, checked like any behaviour: no import cycle between the engine's
-//! files (a file's `crate::engine::…` paths are its imports).
+//! files (a file's `crate::engine::…` paths are its imports), and panels that do not name the
+//! app.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -249,4 +250,34 @@ fn the_cycle_check_finds_a_cycle() {
     .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
     .collect();
     assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+}
+
+/// The files of `src/app` that are the app itself (its state, layout, commands and events);
+/// every other file there is a panel.
+const APP_FILES: [&str; 5] = ["mod.rs", "apply.rs", "chrome.rs", "events.rs", "layout.rs"];
+
+#[test]
+fn panels_never_see_the_app() {
+    // A panel draws from what it owns and `Current`, and returns commands: one that named
+    // `HitogataApp` could reach into its neighbours again.
+    let mut files = Vec::new();
+    rust_files(&src().join("app"), &mut files);
+    let app_files: Vec<PathBuf> = APP_FILES
+        .iter()
+        .map(|f| src().join("app").join(f))
+        .collect();
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| !app_files.contains(f))
+        .filter(|f| code_only(&std::fs::read_to_string(f).unwrap()).contains("HitogataApp"))
+        .map(|f| module_of(f))
+        .collect();
+    assert!(
+        files.len() > APP_FILES.len() + 5,
+        "the check saw no panels: {files:?}"
+    );
+    assert!(
+        offenders.is_empty(),
+        "panels naming HitogataApp: {offenders:?}"
+    );
 }

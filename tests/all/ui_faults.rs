@@ -19,12 +19,12 @@ fn tiny_export(dir: &std::path::Path) {
 
 fn loaded(h: &mut AppHarness) {
     wait_until(h, "the first picture", |a| {
-        a.model.is_some() && a.explorer.images_shown >= 1
+        a.model().is_some() && a.explorer().images_shown >= 1
     });
 }
 
 fn bookmark(h: &mut AppHarness, name: &str) {
-    h.state_mut().bookmarks.new_name = name.into();
+    h.state_mut().bookmarks_mut().new_name = name.into();
     h.get_by_label("Bookmark").click();
     h.run_steps(2);
 }
@@ -48,8 +48,7 @@ fn bookmarks_changed_or_deleted_by_another_program_are_not_overwritten_silently(
     std::fs::write(&path, &theirs).unwrap();
     bookmark(&mut h, "second");
     wait_until(&mut h, "the notice", |a| {
-        a.status
-            .as_deref()
+        a.status()
             .is_some_and(|s| s.contains("changed by another program"))
     });
     let kept = std::fs::read_dir(dir.path())
@@ -65,8 +64,7 @@ fn bookmarks_changed_or_deleted_by_another_program_are_not_overwritten_silently(
     std::fs::remove_file(&path).unwrap();
     bookmark(&mut h, "third");
     wait_until(&mut h, "the notice", |a| {
-        a.status
-            .as_deref()
+        a.status()
             .is_some_and(|s| s.contains("deleted by another program"))
     });
     let saved = hitogata::bookmarks::BookmarkFile::read(&path).unwrap();
@@ -83,16 +81,16 @@ fn the_checkpoint_folder_deleted_while_loaded_keeps_the_explorer_working() {
     loaded(&mut h);
     std::fs::remove_dir_all(&checkpoint).unwrap();
     // The generator is in memory: new faces, jitter and the layer viewer still work.
-    let shown = h.state().explorer.images_shown;
-    let before = h.state().explorer.image.clone();
+    let shown = h.state().explorer().images_shown;
+    let before = h.state().explorer().image.clone();
     h.get_by_label("Random").click();
     wait_until(&mut h, "a new picture", move |a| {
-        a.explorer.images_shown > shown
+        a.explorer().images_shown > shown
     });
-    assert_ne!(h.state().explorer.image, before);
+    assert_ne!(h.state().explorer().image, before);
     h.get_by_label("Layers").click();
-    wait_until(&mut h, "the layer", |a| a.layers.view.is_some());
-    assert!(h.state().load_error.is_none());
+    wait_until(&mut h, "the layer", |a| a.layers().view.is_some());
+    assert!(h.state().load_error().is_none());
 }
 
 /// A file dropped on the window, as the desktop hands it over: a path.
@@ -135,8 +133,7 @@ fn a_dropped_device_or_pipe_and_a_checkpoint_holding_one_are_status_messages() {
             .push(std::sync::Arc::new(DroppedPath(path.clone())));
         let shown = path.display().to_string();
         wait_until(&mut h, "the refusal", move |a| {
-            a.status
-                .as_deref()
+            a.status()
                 .is_some_and(|s| s.contains(&shown) && s.contains(reason))
         });
     }
@@ -148,16 +145,15 @@ fn a_dropped_device_or_pipe_and_a_checkpoint_holding_one_are_status_messages() {
     std::os::unix::fs::symlink("/dev/zero", broken.join("generator.safetensors")).unwrap();
     h.state_mut().open_checkpoint(broken);
     wait_until(&mut h, "the load error", |a| {
-        a.load_error
-            .as_deref()
+        a.load_error()
             .is_some_and(|e| e.contains("character device"))
     });
 
     // The app keeps working, and nothing saved was touched.
-    let shown = h.state().explorer.images_shown;
+    let shown = h.state().explorer().images_shown;
     h.get_by_label("Random").click();
     wait_until(&mut h, "a new picture", move |a| {
-        a.explorer.images_shown > shown
+        a.explorer().images_shown > shown
     });
     assert_eq!(std::fs::read(&bookmarks).unwrap(), saved);
 }

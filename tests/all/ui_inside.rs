@@ -18,7 +18,7 @@ fn harness(checkpoint: &Path, bookmarks: &Path) -> AppHarness {
 
 fn open_panel(h: &mut AppHarness) {
     wait_until(h, "the first picture", |a| {
-        a.model.is_some() && a.explorer.images_shown >= 1
+        a.model().is_some() && a.explorer().images_shown >= 1
     });
     h.get_by_label("Side by side").click();
     h.run_steps(2);
@@ -29,14 +29,14 @@ fn compare_with(h: &mut AppHarness, field: &str, folder: &Path) {
     type_into(h, field, folder.to_str().unwrap());
     h.get_by_label("Compare").click();
     wait_until(h, "the comparison", |a| {
-        a.compare
+        a.compare()
             .loaded
             .as_ref()
             .is_some_and(|l| l.source.path() == folder)
-            && a.compare
+            && a.compare()
                 .drawn
                 .as_ref()
-                .is_some_and(|(_, p)| p.len() == a.compare.loaded.as_ref().unwrap().steps.len())
+                .is_some_and(|(_, p)| p.len() == a.compare().loaded.as_ref().unwrap().steps.len())
     });
 }
 
@@ -58,10 +58,10 @@ fn a_second_checkpoint_draws_the_picture_and_the_bookmarks_beside_the_first() {
     // B = the same generator: every picture matches A's.
     compare_with(&mut h, "Second checkpoint", &run.join("generator"));
     h.run_steps(2);
-    let (latents, pictures) = h.state().compare.drawn.clone().unwrap();
+    let (latents, pictures) = h.state().compare().drawn.clone().unwrap();
     assert_eq!(latents.len(), 3, "the picture and two bookmarks");
-    assert_eq!(latents[0], h.state().explorer.effective_z());
-    assert_eq!(Some(&pictures[0][0]), h.state().explorer.image.as_ref());
+    assert_eq!(latents[0], h.state().current().effective_z());
+    assert_eq!(Some(&pictures[0][0]), h.state().explorer().image.as_ref());
     let dev = common::cpu();
     let g = hitogata::checkpoint::load_generator(&run.join("generator"), &dev.device).unwrap();
     let direct = generate_images(&g.generator, &latents[1..], &dev.device);
@@ -75,9 +75,9 @@ fn a_second_checkpoint_draws_the_picture_and_the_bookmarks_beside_the_first() {
         &run.join("snapshots/step-000001"),
     );
     let state = h.state();
-    assert_eq!(state.compare.loaded.as_ref().unwrap().steps, [0]);
-    let (_, pictures) = state.compare.drawn.as_ref().unwrap();
-    assert_ne!(Some(&pictures[0][0]), state.explorer.image.as_ref());
+    assert_eq!(state.compare().loaded.as_ref().unwrap().steps, [0]);
+    let (_, pictures) = state.compare().drawn.as_ref().unwrap();
+    assert_ne!(Some(&pictures[0][0]), state.explorer().image.as_ref());
 
     // A checkpoint that cannot be read says why and the comparison stays.
     type_into(
@@ -86,8 +86,8 @@ fn a_second_checkpoint_draws_the_picture_and_the_bookmarks_beside_the_first() {
         tmp.path().join("nowhere").to_str().unwrap(),
     );
     h.get_by_label("Compare").click();
-    wait_until(&mut h, "the error", |a| a.compare.error.is_some());
-    assert!(h.state().compare.drawn.is_some());
+    wait_until(&mut h, "the error", |a| a.compare().error.is_some());
+    assert!(h.state().compare().drawn.is_some());
 }
 
 #[test]
@@ -100,18 +100,18 @@ fn a_runs_snapshots_draw_the_face_through_training_with_the_changes_between_them
     h.get_by_label("Through training").click();
     h.run_steps(2);
     // The run folder is filled in from the checkpoint that is open.
-    assert_eq!(h.state().compare.run, run.display().to_string());
+    assert_eq!(h.state().compare().run, run.display().to_string());
     compare_with(&mut h, "Run folder", &run);
     h.run_steps(2);
     let state = h.state();
-    assert_eq!(state.compare.loaded.as_ref().unwrap().steps, [1, 3, 6]);
-    let (latents, pictures) = state.compare.drawn.clone().unwrap();
+    assert_eq!(state.compare().loaded.as_ref().unwrap().steps, [1, 3, 6]);
+    let (latents, pictures) = state.compare().drawn.clone().unwrap();
     let frames: Vec<_> = pictures.iter().map(|p| p[0].clone()).collect();
     assert_eq!(
-        state.compare.changes,
+        state.compare().changes,
         hitogata::snapshots::picture_changes(&frames)
     );
-    assert_eq!(latents, [state.explorer.effective_z()]);
+    assert_eq!(latents, [state.current().effective_z()]);
     h.get_by_label_contains("3 snapshots, steps 1–6");
     h.get_by_label_contains("Change from the snapshot before");
     h.get_by_label("Save GIF…");
@@ -119,10 +119,10 @@ fn a_runs_snapshots_draw_the_face_through_training_with_the_changes_between_them
     // A new z is drawn through the snapshots again.
     h.get_by_label("Random").click();
     wait_until(&mut h, "the new face", |a| {
-        a.compare
+        a.compare()
             .drawn
             .as_ref()
-            .is_some_and(|(l, _)| l[0] == a.explorer.effective_z())
+            .is_some_and(|(l, _)| l[0] == a.current().effective_z())
     });
 }
 
@@ -139,7 +139,7 @@ fn a_checkpoint_with_another_latent_size_is_refused_with_the_sizes() {
     open_panel(&mut h);
     type_into(&mut h, "Second checkpoint", b.to_str().unwrap());
     h.get_by_label("Compare").click();
-    wait_until(&mut h, "B loaded", |a| a.compare.loaded.is_some());
+    wait_until(&mut h, "B loaded", |a| a.compare().loaded.is_some());
     h.run_steps(2);
     h.get_by_label_contains("takes latent vectors of 12 numbers; this z has 8");
 }
@@ -151,21 +151,23 @@ fn every_panel_opens_on_the_shipped_model() {
     let mut h = harness(&faces, &tmp.path().join("bookmarks.ron"));
     // The critic shipped beside the generator scores the picture.
     wait_until(&mut h, "the shipped critic's score", |a| {
-        a.critic.score.is_some()
+        a.critic().score.is_some()
     });
-    assert_eq!(h.state().critic.available, Ok(true));
-    assert_eq!(h.state().critic.gradient.len(), 40);
+    assert_eq!(h.state().critic().available, Ok(true));
+    assert_eq!(h.state().critic().gradient.len(), 40);
 
     h.get_by_label("Layers").click();
-    wait_until(&mut h, "the first layer", |a| a.layers.view.is_some());
-    let view = h.state().layers.view.clone().unwrap();
+    wait_until(&mut h, "the first layer", |a| a.layers().view.is_some());
+    let view = h.state().layers().view.clone().unwrap();
     assert_eq!((view.channels.len(), view.side), (8 * 32, 4), "ngf 32");
 
     // The nearest training faces, from the shipped folder the panel starts with.
     h.get_by_label("Nearest training images").click();
     h.run_steps(2);
     h.get_by_label("Load").click();
-    wait_until(&mut h, "the nearest faces", |a| a.nearest.found.len() == 5);
+    wait_until(&mut h, "the nearest faces", |a| {
+        a.nearest().found.len() == 5
+    });
 
     // Folded again, so that the next panel is in view.
     h.get_by_label("Layers").click();
@@ -175,10 +177,10 @@ fn every_panel_opens_on_the_shipped_model() {
     h.run_steps(2);
     let people = faces.with_file_name("people");
     compare_with(&mut h, "Second checkpoint", &people);
-    let (_, pictures) = h.state().compare.drawn.clone().unwrap();
+    let (_, pictures) = h.state().compare().drawn.clone().unwrap();
     assert_ne!(
         Some(&pictures[0][0]),
-        h.state().explorer.image.as_ref(),
+        h.state().explorer().image.as_ref(),
         "another model draws another person"
     );
 }

@@ -34,7 +34,7 @@ fn harness(dir: &std::path::Path) -> AppHarness {
         &dir.join("bookmarks.ron"),
         size,
     );
-    h.state_mut().tab = Tab::Training;
+    h.state_mut().select_tab(Tab::Training);
     h.step();
     h
 }
@@ -62,7 +62,7 @@ fn training_on_a_remote_server_from_the_tab_survives_the_server_restarting() {
     tiny_model(&mut h, 2.0);
     h.get_by_label("Start").click();
     wait_until(&mut h, "a checkpoint", |a| {
-        a.training.last_checkpoint().is_some_and(|s| s >= 2)
+        a.training().last_checkpoint().is_some_and(|s| s >= 2)
     });
     // Samples and checkpoints are written on this machine.
     assert!(run.join("checkpoint/state.ron").exists());
@@ -86,22 +86,24 @@ fn training_on_a_remote_server_from_the_tab_survives_the_server_restarting() {
 
     server.kill();
     wait_until(&mut h, "the pause for the lost server", |a| {
-        a.training.state() == RunState::Paused
-            && a.training
+        a.training().state() == RunState::Paused
+            && a.training()
                 .notice()
                 .is_some_and(|n| n.starts_with(CONNECTION_LOST))
     });
-    let paused_at = h.state().training.step();
+    let paused_at = h.state().training().step();
     let _back = Server::start(&server_dir, "iroh", server.port());
     h.get_by_label("Reconnect and resume").click();
     wait_until(&mut h, "steps after reconnecting", move |a| {
-        a.training.state() == RunState::Running && a.training.step() > paused_at
+        a.training().state() == RunState::Running && a.training().step() > paused_at
     });
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| {
+        a.training().state() == RunState::Idle
+    });
     assert!(common::saved_state(&run).step > paused_at);
 
     // A new app in the same place finds the token again.
     let h2 = harness(tmp.path());
-    assert_eq!(h2.state().training.form().remote_token, TOKEN);
+    assert_eq!(h2.state().training().form().remote_token, TOKEN);
 }

@@ -15,7 +15,7 @@ use hitogata::train::{AdaptiveAugment, Augment, CriticView, TrainingSession};
 fn harness_on(checkpoint: &Path, dir: &Path) -> AppHarness {
     let size = egui::vec2(1280.0, 1000.0);
     let mut h = common::ui::app_harness(checkpoint, &dir.join("bookmarks.ron"), size);
-    h.state_mut().tab = Tab::Training;
+    h.state_mut().select_tab(Tab::Training);
     h.step();
     h
 }
@@ -27,7 +27,7 @@ fn harness(dir: &Path) -> AppHarness {
 /// Picks how the run starts.
 fn mode(h: &mut AppHarness, mode: RunMode) {
     choose(h, "mode", mode.label());
-    assert_eq!(h.state().training.form().mode, mode);
+    assert_eq!(h.state().training().form().mode, mode);
 }
 
 /// Points the tab at `data` and `run`, on the CPU, with a tiny model, samples every 2 steps
@@ -42,17 +42,17 @@ fn setup(h: &mut AppHarness, data: &Path, run: &Path) {
 /// Starts the set-up run, waits for `steps` steps, stops it and waits for its checkpoint.
 fn train_and_stop(h: &mut AppHarness, steps: u64) {
     h.get_by_label("Start").click();
-    wait_until(h, "the steps", move |a| a.training.step() >= steps);
+    wait_until(h, "the steps", move |a| a.training().step() >= steps);
     h.get_by_label("Stop").click();
     wait_until(h, "the stop", |a| {
-        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
+        a.training().state() == RunState::Idle && a.training().last_checkpoint().is_some()
     });
 }
 
 /// Waits until the run folder's checkpoint settings are in the form.
 fn wait_for_the_checkpoint(h: &mut AppHarness) {
     wait_until(h, "the checkpoint's settings", |a| {
-        a.training
+        a.training()
             .resume_note()
             .is_some_and(|n| n.starts_with("the checkpoint's settings"))
     });
@@ -100,41 +100,41 @@ fn a_tiny_run_trains_pauses_stops_and_resumes() {
     let (_tmp, mut h, run) = tiny_run(10);
 
     h.get_by_label("Start").click();
-    wait_until(&mut h, "three steps", |a| a.training.step() >= 3);
-    assert_eq!(h.state().training.data_info().map(|d| d.0), Some(10));
-    assert!(h.state().training.preview_count() > 0);
+    wait_until(&mut h, "three steps", |a| a.training().step() >= 3);
+    assert_eq!(h.state().training().data_info().map(|d| d.0), Some(10));
+    assert!(h.state().training().preview_count() > 0);
     wait_until(&mut h, "a sample grid", |a| {
-        a.training.samples().0 >= 2 && a.training.shows_grid()
+        a.training().samples().0 >= 2 && a.training().shows_grid()
     });
     assert!(
-        h.state().training.history().len() >= 3,
+        h.state().training().history().len() >= 3,
         "the plot has points"
     );
 
     h.get_by_label("Pause").click();
     wait_until(&mut h, "the pause", |a| {
-        a.training.state() == RunState::Paused
+        a.training().state() == RunState::Paused
     });
-    let paused_at = h.state().training.step();
+    let paused_at = h.state().training().step();
     for _ in 0..60 {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(
-        h.state().training.step(),
+        h.state().training().step(),
         paused_at,
         "no steps while paused"
     );
     h.get_by_label("Resume").click();
     wait_until(&mut h, "more steps", move |a| {
-        a.training.step() > paused_at + 1
+        a.training().step() > paused_at + 1
     });
 
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| {
-        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
+        a.training().state() == RunState::Idle && a.training().last_checkpoint().is_some()
     });
-    let saved = h.state().training.last_checkpoint().unwrap();
+    let saved = h.state().training().last_checkpoint().unwrap();
     assert!(run.join("checkpoint/state.ron").exists());
     assert_eq!(common::saved_state(&run).step, saved);
 
@@ -142,15 +142,15 @@ fn a_tiny_run_trains_pauses_stops_and_resumes() {
     wait_for_the_checkpoint(&mut h);
     h.get_by_label("Start").click();
     wait_until(&mut h, "a step after resuming", move |a| {
-        a.training
+        a.training()
             .history()
             .last()
             .is_some_and(|m| m.step == saved + 1)
     });
-    assert_eq!(h.state().training.history().len() as u64, saved + 1);
+    assert_eq!(h.state().training().history().len() as u64, saved + 1);
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the second stop", |a| {
-        a.training.state() == RunState::Idle
+        a.training().state() == RunState::Idle
     });
 }
 
@@ -162,11 +162,11 @@ fn an_empty_folder_shows_an_error_and_does_not_start() {
     let mut h = harness(tmp.path());
     setup(&mut h, &empty, &tmp.path().join("run"));
     h.get_by_label("Start").click();
-    wait_until(&mut h, "the error", |a| a.training.error().is_some());
-    let msg = h.state().training.error().unwrap().to_string();
+    wait_until(&mut h, "the error", |a| a.training().error().is_some());
+    let msg = h.state().training().error().unwrap().to_string();
     assert!(msg.contains("no usable image"), "{msg}");
-    wait_until(&mut h, "idle", |a| a.training.state() == RunState::Idle);
-    assert_eq!(h.state().training.step(), 0);
+    wait_until(&mut h, "idle", |a| a.training().state() == RunState::Idle);
+    assert_eq!(h.state().training().step(), 0);
     h.get_by_label("Start"); // the button is back
     assert!(!tmp.path().join("run").exists(), "nothing written");
 }
@@ -184,10 +184,10 @@ fn the_ui_keeps_drawing_frames_while_a_step_runs() {
         set_number(&mut h, label, value);
     }
     h.get_by_label("Start").click();
-    wait_until(&mut h, "a step in progress", |a| a.training.in_step());
+    wait_until(&mut h, "a step in progress", |a| a.training().in_step());
     // Structural, not a wall-clock threshold: frames complete while the worker is busy.
     let mut frames_during_one_step = 0;
-    while h.state().training.in_step() && frames_during_one_step < 5 {
+    while h.state().training().in_step() && frames_during_one_step < 5 {
         h.step();
         frames_during_one_step += 1;
     }
@@ -196,7 +196,9 @@ fn the_ui_keeps_drawing_frames_while_a_step_runs() {
         "only {frames_during_one_step} frames while a step ran"
     );
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| {
+        a.training().state() == RunState::Idle
+    });
 }
 
 fn close_window(h: &mut AppHarness) {
@@ -221,14 +223,14 @@ fn commands(h: &AppHarness) -> Vec<egui::ViewportCommand> {
 fn closing_during_training_asks_and_saves() {
     let (_tmp, mut h, run) = tiny_run(8);
     h.get_by_label("Start").click();
-    wait_until(&mut h, "a step", |a| a.training.step() >= 1);
+    wait_until(&mut h, "a step", |a| a.training().step() >= 1);
 
     close_window(&mut h);
     assert!(
         commands(&h).contains(&egui::ViewportCommand::CancelClose),
         "the close is held back"
     );
-    assert!(h.state().training.confirm_close);
+    assert!(h.state().training().confirm_close);
     h.step();
     h.get_by_label("Save and close").click_accesskit();
     let mut closed = false;
@@ -253,13 +255,13 @@ fn choosing_a_folder_shows_its_images_before_starting() {
     let mut h = harness(tmp.path());
     setup(&mut h, &data, &tmp.path().join("run"));
     wait_until(&mut h, "the scan", |a| {
-        a.training.data_info().is_some_and(|d| d.0 == 12)
+        a.training().data_info().is_some_and(|d| d.0 == 12)
     });
-    let (n, skipped) = h.state().training.data_info().cloned().unwrap();
+    let (n, skipped) = h.state().training().data_info().cloned().unwrap();
     assert_eq!((n, skipped.len()), (12, 1));
-    assert_eq!(h.state().training.preview_count(), 12);
+    assert_eq!(h.state().training().preview_count(), 12);
     assert_eq!(
-        h.state().training.state(),
+        h.state().training().state(),
         RunState::Idle,
         "nothing started"
     );
@@ -284,7 +286,7 @@ fn choosing_a_folder_shows_its_images_before_starting() {
 fn the_average_field_sets_the_runs_weight_average() {
     let (_tmp, mut h, run) = tiny_run(8);
     set_number(&mut h, "average", 0.95);
-    assert_eq!(h.state().training.form().config.ema_decay, 0.95);
+    assert_eq!(h.state().training().form().config.ema_decay, 0.95);
 
     train_and_stop(&mut h, 2);
     let state = common::saved_state(&run);
@@ -305,18 +307,20 @@ fn a_collapsing_run_shows_a_warning() {
     set_number(&mut h, "critic lr", 2e-3);
     set_number(&mut h, "samples every", 500.0);
     let expected = common::winning_discriminator_config();
-    let form = &h.state().training.form().config;
+    let form = &h.state().training().form().config;
     assert_eq!(form.optimizer_g, expected.optimizer_g);
     assert_eq!(form.optimizer_c, expected.optimizer_c);
     h.get_by_label("Start").click();
     wait_until(&mut h, "the collapse warning", |a| {
-        a.training.collapse_warning().is_some()
+        a.training().collapse_warning().is_some()
     });
     h.step();
     // Panics unless the warning is on screen.
     h.get_by_label_contains("Possible collapse at step");
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| {
+        a.training().state() == RunState::Idle
+    });
 }
 
 #[test]
@@ -324,7 +328,7 @@ fn the_learning_rate_fields_set_both_rates_until_the_critics_is_set_apart() {
     let (_tmp, mut h, _run) = tiny_run(4);
     choose(&mut h, "algorithm", "dcgan");
     let rates = |h: &AppHarness| {
-        let c = &h.state().training.form().config;
+        let c = &h.state().training().form().config;
         (c.optimizer_g.lr(), c.optimizer_c.lr())
     };
     set_number(&mut h, "lr", 1e-4);
@@ -348,7 +352,7 @@ fn the_upsampling_choice_reaches_the_runs_model() {
 fn the_augment_box_and_the_critics_view_reach_the_runs_config() {
     let (_tmp, mut h, run) = tiny_run(8);
     assert!(
-        h.state().training.form().config.augment.is_off(),
+        h.state().training().form().config.augment.is_off(),
         "off by default"
     );
     assert!(
@@ -378,7 +382,14 @@ fn the_augment_box_and_the_critics_view_reach_the_runs_config() {
     h.get_by_label("augment").click();
     h.run_steps(2);
     assert!(h.query_by_label("adaptive").is_none());
-    assert!(h.state().training.form().config.adaptive_augment.is_none());
+    assert!(
+        h.state()
+            .training()
+            .form()
+            .config
+            .adaptive_augment
+            .is_none()
+    );
 }
 
 /// A tiny DCGAN run saved by the engine (as `hitogata train` would) in `run`, with `config`.
@@ -398,14 +409,14 @@ fn the_augment_box_keeps_a_resumed_runs_colour_strength() {
     saved_run(&run, config);
     mode(&mut h, RunMode::ResumeWithChanges);
     wait_for_the_checkpoint(&mut h);
-    assert_eq!(h.state().training.form().config.augment, softer);
+    assert_eq!(h.state().training().form().config.augment, softer);
     h.get_by_label("augment").click();
     h.run_steps(2);
-    assert!(h.state().training.form().config.augment.is_off());
+    assert!(h.state().training().form().config.augment.is_off());
     h.get_by_label("augment").click();
     h.run_steps(2);
     assert_eq!(
-        h.state().training.form().config.augment,
+        h.state().training().form().config.augment,
         softer,
         "ticked again: the same strength"
     );
@@ -420,16 +431,18 @@ fn a_recovered_run_loses_its_collapse_warning() {
     set_number(&mut h, "stop at", 500.0);
     h.get_by_label("Start").click();
     wait_until(&mut h, "the warning from the history", |a| {
-        a.training.collapse_warning().is_some()
+        a.training().collapse_warning().is_some()
     });
     wait_until(&mut h, "the recovery", |a| {
-        a.training.collapse_warning().is_none()
+        a.training().collapse_warning().is_none()
     });
     h.step();
     h.get_by_label_contains("Recovered at step");
     assert!(h.query_by_label_contains("Possible collapse").is_none());
     h.get_by_label("Stop").click();
-    wait_until(&mut h, "the stop", |a| a.training.state() == RunState::Idle);
+    wait_until(&mut h, "the stop", |a| {
+        a.training().state() == RunState::Idle
+    });
 }
 
 #[test]
@@ -437,7 +450,7 @@ fn the_output_scale_field_reaches_the_runs_model() {
     let (_tmp, mut h, run) = tiny_run(8);
     set_number(&mut h, "output scale", 1.25);
     assert_eq!(
-        h.state().training.form().config.model.output_scale,
+        h.state().training().form().config.model.output_scale,
         Some(1.25)
     );
     train_and_stop(&mut h, 1);
@@ -466,12 +479,12 @@ fn resume_with_changes_takes_the_tabs_settings_and_a_fresh_critic() {
     let critic = std::fs::read(run.join("checkpoint/critic.safetensors")).unwrap();
     // Stop at the step it is at: the checkpoint is saved at once, without training, so the
     // critic on disk changes only through the reset.
-    let at = h.state().training.step() as f64;
+    let at = h.state().training().step() as f64;
     set_number(&mut h, "stop at", at);
     h.get_by_label("Start").click();
     h.run_steps(1);
     wait_until(&mut h, "the immediate stop", |a| {
-        a.training.state() == RunState::Idle && a.training.notice().is_some()
+        a.training().state() == RunState::Idle && a.training().notice().is_some()
     });
     let state = common::saved_state(&run);
     assert_eq!(state.config.augment, Augment::ALL);
@@ -492,25 +505,25 @@ fn choosing_resume_shows_the_checkpoints_settings() {
     h.get_by_label("augment").click();
     h.run_steps(2);
     train_and_stop(&mut h, 1);
-    let step = h.state().training.step();
+    let step = h.state().training().step();
     // The tab's fields drift away from the run's...
     h.get_by_label("augment").click();
     set_number(&mut h, "lr", 0.01);
-    assert!(h.state().training.form().config.augment.is_off());
+    assert!(h.state().training().form().config.augment.is_off());
     // ...and resuming brings the checkpoint's back, read off the UI thread.
     mode(&mut h, RunMode::Resume);
     wait_for_the_checkpoint(&mut h);
     h.get_by_label(&format!("the checkpoint's settings (step {step})"));
-    assert_eq!(h.state().training.form().config.augment, Augment::ALL);
-    assert_ne!(h.state().training.form().config.optimizer_g.lr(), 0.01);
+    assert_eq!(h.state().training().form().config.augment, Augment::ALL);
+    assert_ne!(h.state().training().form().config.optimizer_g.lr(), 0.01);
 
     // After the resumed run stops, the note follows the new checkpoint.
     train_and_stop(&mut h, step + 1);
-    let later = h.state().training.step();
+    let later = h.state().training().step();
     assert!(later > step);
     let note = format!("the checkpoint's settings (step {later})");
     wait_until(&mut h, "the new checkpoint's settings", move |a| {
-        a.training.resume_note() == Some(note.as_str())
+        a.training().resume_note() == Some(note.as_str())
     });
 
     // A folder without a checkpoint says so, and a resumed run cannot start there.
@@ -520,19 +533,19 @@ fn choosing_resume_shows_the_checkpoints_settings() {
         tmp.path().join("empty").to_str().unwrap(),
     );
     wait_until(&mut h, "the missing checkpoint", |a| {
-        a.training
+        a.training()
             .resume_note()
             .is_some_and(|n| n.starts_with("nothing to resume"))
     });
     h.get_by_label("Start").click();
     wait_until(&mut h, "the refusal", |a| {
-        a.training
+        a.training()
             .error()
             .is_some_and(|e| e.contains("nothing to resume"))
     });
     // A new run forgets the note.
     mode(&mut h, RunMode::New);
-    assert!(h.state().training.resume_note().is_none());
+    assert!(h.state().training().resume_note().is_none());
 }
 
 /// A temporary folder with 8 disc pictures in `data/` and a trained tiny generator (z 8, ngf 4)
@@ -566,7 +579,7 @@ fn a_fine_tune_of_the_explorers_generator_warms_its_critic_up_and_can_be_anchore
     choose(&mut h, "critic sees", "lowpass 4x4");
     h.get_by_label("Start").click();
     wait_until(&mut h, "the warm-up", |a| {
-        a.training.warmup_progress().is_some()
+        a.training().warmup_progress().is_some()
     });
     h.run_steps(2);
     assert!(
@@ -574,11 +587,11 @@ fn a_fine_tune_of_the_explorers_generator_warms_its_critic_up_and_can_be_anchore
         "its progress is on screen"
     );
     // The run took over the generator's shapes.
-    assert_eq!(h.state().training.form().config.model.ngf, 4);
-    assert_eq!(h.state().training.step(), 0);
+    assert_eq!(h.state().training().form().config.model.ngf, 4);
+    assert_eq!(h.state().training().step(), 0);
     h.get_by_label("Stop").click();
     wait_until(&mut h, "the stop", |a| {
-        a.training.state() == RunState::Idle && a.training.last_checkpoint().is_some()
+        a.training().state() == RunState::Idle && a.training().last_checkpoint().is_some()
     });
     let state = common::saved_state(&run);
     assert_eq!(state.step, 0);
@@ -596,7 +609,7 @@ fn a_fine_tune_of_the_explorers_generator_warms_its_critic_up_and_can_be_anchore
     // Resuming with changes shows the run's anchor and lets the field change it.
     mode(&mut h, RunMode::ResumeWithChanges);
     wait_for_the_checkpoint(&mut h);
-    assert_eq!(h.state().training.form().detail_anchor, 1000.0);
+    assert_eq!(h.state().training().form().detail_anchor, 1000.0);
     set_number(&mut h, "detail anchor", 10.0);
     set_number(&mut h, "critic warm-up", 0.0);
     train_and_stop(&mut h, 1);
@@ -621,8 +634,8 @@ fn a_fine_tune_without_a_generator_in_the_explorer_says_so() {
     mode(&mut h, RunMode::FineTune);
     h.get_by_label("Start").click();
     h.run_steps(2);
-    let error = h.state().training.error().unwrap_or_default().to_string();
+    let error = h.state().training().error().unwrap_or_default().to_string();
     assert!(error.contains("no generator"), "{error}");
-    assert_eq!(h.state().training.state(), RunState::Idle);
+    assert_eq!(h.state().training().state(), RunState::Idle);
     assert!(!run.exists());
 }

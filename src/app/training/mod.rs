@@ -17,10 +17,11 @@ use image::RgbImage;
 pub use form::{RunForm, RunMode};
 pub use live::RunState;
 
+use crate::app::FileEvent;
+use crate::app::command::{Commands, dialog};
 use crate::app::textures::upload_all;
 use crate::app::training::folders::Folders;
 use crate::app::training::live::{AfterEvent, LiveRun};
-use crate::app::{FileEvent, HitogataApp, spawn_dialog};
 use crate::engine::data::Skipped;
 use crate::engine::render::save_gif;
 use crate::engine::train::{CollapseWarning, Metrics, TrainCommand, TrainWorker};
@@ -274,47 +275,44 @@ impl TrainingTab {
     }
 }
 
-/// The generator the explorer has loaded (a failed load leaves none to fine-tune).
-fn explorer_generator(app: &HitogataApp) -> Option<PathBuf> {
-    app.model.as_ref().and(app.checkpoint_dir.clone())
-}
-
-/// Draws the training tab and applies what it asks for.
-pub fn show(app: &mut HitogataApp, ui: &mut egui::Ui) {
-    let explorer = explorer_generator(app);
-    let actions = app.training.show(ui, explorer.as_deref());
-    for action in actions {
-        apply(app, ui.ctx(), action);
-    }
-}
-
-fn apply(app: &mut HitogataApp, ctx: &egui::Context, action: TrainingAction) {
-    let explorer = explorer_generator(app);
-    let tab = &mut app.training;
-    match action {
-        TrainingAction::Start => tab.start(ctx, explorer.as_deref()),
-        TrainingAction::Command(c) => tab.command(c),
-        TrainingAction::OpenInExplorer => {
-            tab.live.open_after_save = true;
-            tab.command(TrainCommand::SaveNow);
+impl TrainingTab {
+    /// Carries out what the tab asked for; what needs the app (a dialog) comes back.
+    /// `explorer` is the generator the explorer has loaded, to fine-tune.
+    #[must_use]
+    pub(crate) fn apply(
+        &mut self,
+        ctx: &egui::Context,
+        action: TrainingAction,
+        explorer: Option<&Path>,
+    ) -> Commands {
+        match action {
+            TrainingAction::Start => self.start(ctx, explorer),
+            TrainingAction::Command(c) => self.command(c),
+            TrainingAction::OpenInExplorer => {
+                self.live.open_after_save = true;
+                self.command(TrainCommand::SaveNow);
+            }
+            TrainingAction::BrowseData => {
+                return vec![dialog(|| {
+                    rfd::FileDialog::new()
+                        .pick_folder()
+                        .map(FileEvent::TrainingData)
+                })];
+            }
+            TrainingAction::ExportTimeline => {
+                let frames = self.timeline_frames();
+                return vec![dialog(move || {
+                    let path = rfd::FileDialog::new()
+                        .add_filter("GIF", &["gif"])
+                        .set_file_name("timeline.gif")
+                        .save_file()?;
+                    Some(FileEvent::Message(match save_gif(&frames, 200, &path) {
+                        Ok(()) => format!("Saved {}", path.display()),
+                        Err(e) => format!("Cannot save {}: {e}", path.display()),
+                    }))
+                })];
+            }
         }
-        TrainingAction::BrowseData => spawn_dialog(app.file_sender(), || {
-            rfd::FileDialog::new()
-                .pick_folder()
-                .map(FileEvent::TrainingData)
-        }),
-        TrainingAction::ExportTimeline => {
-            let frames = tab.timeline_frames();
-            spawn_dialog(app.file_sender(), move || {
-                let path = rfd::FileDialog::new()
-                    .add_filter("GIF", &["gif"])
-                    .set_file_name("timeline.gif")
-                    .save_file()?;
-                Some(FileEvent::Message(match save_gif(&frames, 200, &path) {
-                    Ok(()) => format!("Saved {}", path.display()),
-                    Err(e) => format!("Cannot save {}: {e}", path.display()),
-                }))
-            });
-        }
+        Commands::new()
     }
 }

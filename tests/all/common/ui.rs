@@ -38,8 +38,8 @@ pub fn wait_until(h: &mut AppHarness, what: &str, done: impl Fn(&HitogataApp) ->
     }
     panic!(
         "timed out waiting for {what}; training step {}, error: {:?}",
-        h.state().training.step(),
-        h.state().training.error()
+        h.state().training().step(),
+        h.state().training().error()
     );
 }
 
