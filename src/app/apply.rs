@@ -3,7 +3,7 @@
 
 use super::command::Command;
 use super::*;
-use crate::engine::worker::BatchFor;
+use crate::engine::workers::inference_worker::BatchFor;
 
 impl HitogataApp {
     pub(super) fn apply_one(&mut self, command: Command) {

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use crate::app::FileEvent;
 use crate::app::history::History;
 use crate::engine::device::DeviceChoice;
-use crate::engine::latent::Latent;
+use crate::engine::files::picture_state::PictureState;
 use crate::engine::model::ModelConfig;
-use crate::engine::picture_state::PictureState;
-use crate::engine::worker::StripRequest;
+use crate::engine::model::latent::Latent;
+use crate::engine::workers::inference_worker::StripRequest;
 
 /// What every panel may read: the vector on screen and what draws it.
 pub struct Current {

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 use std::task::Poll;
 
-use crate::app::{FileEvent, History, HitogataApp, Tab, dimensions};
-use crate::engine::latent::Latent;
+use crate::app::panels::dimensions;
+use crate::app::{FileEvent, History, HitogataApp, Tab};
 use crate::engine::model::ModelConfig;
-use crate::engine::worker::{BatchFor, InferenceEvent};
+use crate::engine::model::latent::Latent;
+use crate::engine::workers::inference_worker::{BatchFor, InferenceEvent};
 
 impl HitogataApp {
     /// Handles everything the workers and file threads sent since the last frame.

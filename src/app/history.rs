@@ -1,6 +1,6 @@
 //! Undo/redo of latent edits.
 
-use crate::engine::latent::Latent;
+use crate::engine::model::latent::Latent;
 
 /// A linear undo history of latent vectors. Recording a new value drops the redo branch.
 #[derive(Clone, Debug, Default)]

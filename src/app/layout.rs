@@ -91,7 +91,7 @@ impl HitogataApp {
                     let store = &self.bookmarks.store;
                     commands.extend(self.dimensions.ui(ui, &self.current, store));
                 } else {
-                    commands.extend(explorer::sliders(ui, &self.current));
+                    commands.extend(panels::explorer::sliders(ui, &self.current));
                 }
             });
         });

@@ -3,21 +3,13 @@
 
 mod apply;
 mod background;
-mod bookmarks;
 mod chrome;
 mod command;
-mod compare_panel;
-mod critic_panel;
-mod dimensions;
 mod events;
-mod explorer;
 mod folder_read;
 mod history;
-mod interpolation;
-mod jitter;
-mod layers_panel;
 mod layout;
-mod nearest_panel;
+mod panels;
 mod textures;
 mod training;
 
@@ -25,28 +17,28 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::bookmarks::{BookmarkFile, BookmarkStore};
-use crate::engine::checkpoint_notes::NotesStore;
 use crate::engine::device::DeviceChoice;
-use crate::engine::latent::{DEFAULT_LATENT_DIM, Latent};
+use crate::engine::files::bookmarks::{BookmarkFile, BookmarkStore};
+use crate::engine::files::checkpoint_notes::NotesStore;
+use crate::engine::files::picture_state::{PictureState, read_state};
 use crate::engine::model::ModelConfig;
-use crate::engine::picture_state::{PictureState, read_state};
-use crate::engine::worker::InferenceWorker;
+use crate::engine::model::latent::{DEFAULT_LATENT_DIM, Latent};
+use crate::engine::workers::inference_worker::InferenceWorker;
 
 use background::Background;
 use command::{Command, Commands, DialogWork, Drag};
 
-pub use bookmarks::BookmarksPanel;
 pub use command::Current;
-pub use compare_panel::{CompareMode, ComparePanel, Compared};
-pub use critic_panel::CriticPanel;
-pub use dimensions::{DimensionsView, STRIP_STEPS, Sort};
-pub use explorer::Explorer;
 pub use history::History;
-pub use interpolation::InterpolationPanel;
-pub use jitter::JitterPanel;
-pub use layers_panel::LayersPanel;
-pub use nearest_panel::NearestPanel;
+pub use panels::bookmarks::BookmarksPanel;
+pub use panels::compare::{CompareMode, ComparePanel, Compared};
+pub use panels::critic::CriticPanel;
+pub use panels::dimensions::{DimensionsView, STRIP_STEPS, Sort};
+pub use panels::explorer::Explorer;
+pub use panels::interpolation::InterpolationPanel;
+pub use panels::jitter::JitterPanel;
+pub use panels::layers::LayersPanel;
+pub use panels::nearest::NearestPanel;
 pub use training::{RunForm, RunMode, RunState, TrainingAction, TrainingTab};
 
 /// The app's tabs.

@@ -1,32 +1,24 @@
 //! The engine: model, devices, data, latent vectors, checkpoints, training. Never imports UI code.
+//! Folders by concern; the flat names below are the facade the binary, the tests and the fuzz
+//! targets use (`hitogata::checkpoint`, `hitogata::latent`, ...).
 
-pub mod allocator;
-pub mod atomic;
-pub mod bookmarks;
-pub mod bounded_read;
-pub mod checkpoint;
-pub mod checkpoint_files;
-pub mod checkpoint_notes;
-pub mod compare_worker;
-pub mod cpu_generator;
-pub mod critique;
-pub mod data;
+pub mod analysis;
 pub mod device;
-pub mod device_choice;
-pub mod directions;
-pub mod eval;
-pub mod inference;
-pub mod latent;
-pub mod layers;
-pub mod mailbox;
-pub mod migrate;
+pub mod draw;
+pub mod files;
 pub mod model;
-pub mod nearest;
-pub mod optim;
-pub mod picture_state;
-#[cfg(feature = "remote")]
-pub mod remote;
-pub mod render;
-pub mod snapshots;
 pub mod train;
-pub mod worker;
+pub mod workers;
+
+pub use analysis::{critique, directions, eval, layers, nearest};
+#[cfg(feature = "remote")]
+pub use device::remote;
+pub use device::{allocator, choice as device_choice};
+pub use draw::{cpu_generator, inference, snapshots};
+pub use files::{
+    atomic, bookmarks, bounded_read, checkpoint, checkpoint_files, checkpoint_notes, data, migrate,
+    picture_state, render,
+};
+pub use model::latent;
+pub use train::optim;
+pub use workers::{compare_worker, inference_worker, mailbox};

@@ -6,7 +6,7 @@ use crate::common;
 use std::time::Duration;
 
 use hitogata::device::DeviceChoice;
-use hitogata::train::collapse::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
+use hitogata::train::run::collapse::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
 use hitogata::train::{
     Algorithm, CollapseChange, CollapseWatch, Metrics, RunSpec, TrainEvent, TrainJob, TrainWorker,
 };

@@ -254,9 +254,9 @@ fn a_server_killed_mid_run_pauses_it_and_a_restarted_one_resumes_it() {
 
 /// The next event of `w` that `pick` accepts (others skipped).
 fn next_from<T>(
-    w: &hitogata::worker::InferenceWorker,
+    w: &hitogata::inference_worker::InferenceWorker,
     what: &str,
-    pick: impl Fn(hitogata::worker::InferenceEvent) -> Option<T>,
+    pick: impl Fn(hitogata::inference_worker::InferenceEvent) -> Option<T>,
 ) -> T {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -271,7 +271,7 @@ fn next_from<T>(
 
 #[test]
 fn the_explorers_generator_runs_remotely_and_falls_back_to_the_cpu_when_the_server_dies() {
-    use hitogata::worker::{InferenceEvent, InferenceWorker};
+    use hitogata::inference_worker::{InferenceEvent, InferenceWorker};
     let tmp = tempfile::tempdir().unwrap();
     let mut server = Server::start(&tmp.path().join("server"), "websocket", "127.0.0.1:0");
     let w = InferenceWorker::spawn(

@@ -281,3 +281,33 @@ fn panels_never_see_the_app() {
         "panels naming HitogataApp: {offenders:?}"
     );
 }
+
+/// Files a source folder may hold before it asks to be split by concern.
+const FILES_PER_FOLDER: usize = 15;
+
+#[test]
+fn no_source_folder_holds_more_than_fifteen_files() {
+    fn walk(dir: &Path, crowded: &mut Vec<String>, folders: &mut usize) {
+        *folders += 1;
+        let entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        let files = entries.iter().filter(|p| p.is_file()).count();
+        if files > FILES_PER_FOLDER {
+            crowded.push(format!("{} ({files} files)", dir.display()));
+        }
+        for sub in entries.iter().filter(|p| p.is_dir()) {
+            walk(sub, crowded, folders);
+        }
+    }
+    let (mut crowded, mut folders) = (Vec::new(), 0);
+    walk(&src(), &mut crowded, &mut folders);
+    assert!(
+        folders > 10,
+        "saw only {folders} folders under {}",
+        src().display()
+    );
+    assert!(crowded.is_empty(), "split these by concern: {crowded:?}");
+}

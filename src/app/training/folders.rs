@@ -7,7 +7,7 @@ use image::RgbImage;
 use crate::app::folder_read::FolderRead;
 use crate::app::textures::upload_all;
 use crate::app::training::form::RunForm;
-use crate::engine::data::{Dataset, Skipped, SquareMode};
+use crate::engine::files::data::{Dataset, Skipped, SquareMode};
 use crate::engine::train::{RunDir, TrainConfig};
 
 /// What a look at a dataset folder found: images, skipped files and a few pictures, or why

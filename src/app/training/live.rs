@@ -7,7 +7,7 @@ use std::time::Instant;
 use image::RgbImage;
 
 use crate::app::textures::upload;
-use crate::engine::train::run_dir::sample_grid;
+use crate::engine::train::run::run_dir::sample_grid;
 use crate::engine::train::{CollapseWarning, Metrics, RunDir, TrainEvent};
 
 /// Where a run stands.
@@ -93,7 +93,11 @@ pub enum AfterEvent {
     /// Nothing more.
     Nothing,
     /// The preview of the data the run loaded.
-    Preview(Vec<RgbImage>, usize, Vec<crate::engine::data::Skipped>),
+    Preview(
+        Vec<RgbImage>,
+        usize,
+        Vec<crate::engine::files::data::Skipped>,
+    ),
     /// The run's settings, to show in the form.
     Settings(Box<crate::engine::train::TrainConfig>),
     /// Open this generator in the explorer.

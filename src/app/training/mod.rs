@@ -22,8 +22,8 @@ use crate::app::command::{Commands, dialog};
 use crate::app::textures::upload_all;
 use crate::app::training::folders::Folders;
 use crate::app::training::live::{AfterEvent, LiveRun};
-use crate::engine::data::Skipped;
-use crate::engine::render::save_gif;
+use crate::engine::files::data::Skipped;
+use crate::engine::files::render::save_gif;
 use crate::engine::train::{CollapseWarning, Metrics, TrainCommand, TrainWorker};
 
 /// What the tab asks the app to do.
@@ -156,9 +156,9 @@ impl TrainingTab {
         if let Some(address) = address {
             self.form.remote_address = address;
         }
-        let read = crate::engine::bounded_read::read_text(
+        let read = crate::engine::files::bounded_read::read_text(
             &token_file,
-            crate::engine::bounded_read::FileKind::TOKEN,
+            crate::engine::files::bounded_read::FileKind::TOKEN,
         );
         if let Ok(token) = read {
             self.form.remote_token = token.trim().to_string();
@@ -185,8 +185,10 @@ impl TrainingTab {
                 {
                     let file = file.clone();
                     std::thread::spawn(move || {
-                        let _ =
-                            crate::engine::atomic::write_private_atomic(&file, token.as_bytes());
+                        let _ = crate::engine::files::atomic::write_private_atomic(
+                            &file,
+                            token.as_bytes(),
+                        );
                     });
                 }
                 self.live.starting();

@@ -30,7 +30,7 @@ pub fn messages(live: &LiveRun, folders: &Folders, ui: &mut egui::Ui) {
             format!(
                 "{n} images loaded, {} skipped{}",
                 skipped.len(),
-                crate::engine::data::summarize_skipped(skipped, 3)
+                crate::engine::files::data::summarize_skipped(skipped, 3)
             )
         };
         ui.label(text);

@@ -6,10 +6,10 @@
 use burn::module::Module;
 
 use crate::engine::model::seeded_init;
-use crate::engine::optim::Optimizer;
 use crate::engine::train::augment::{AdaptiveAugment, Augment, CriticView};
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::ema::GeneratorEma;
+use crate::engine::train::optim::Optimizer;
 use crate::engine::train::session::{TrainError, TrainingSession};
 use crate::engine::train::streams::{Stream, step_seed};
 

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::model::ModelConfig;
-use crate::engine::optim::OptimizerConfig;
 use crate::engine::train::augment::{AdaptiveAugment, Augment, CriticView};
+use crate::engine::train::optim::OptimizerConfig;
 
 /// GAN objective.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

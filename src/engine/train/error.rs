@@ -1,6 +1,6 @@
 //! Why training could not go on.
 
-use crate::engine::checkpoint_files::CheckpointError;
+use crate::engine::files::checkpoint_files::CheckpointError;
 
 /// Training could not go on.
 #[derive(Debug, thiserror::Error)]

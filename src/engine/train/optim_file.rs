@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::engine::checkpoint::CheckpointError;
-use crate::engine::optim::Optimizer;
+use crate::engine::files::checkpoint::CheckpointError;
+use crate::engine::train::optim::Optimizer;
 
 /// Writes an optimizer's moments (the caller makes the directory atomic).
 pub fn write(optim: &Optimizer, path: &Path) -> std::io::Result<()> {
@@ -38,8 +38,9 @@ pub fn read(
     path: &Path,
     weights_at_least: u64,
 ) -> Result<Vec<(String, Vec<f32>)>, CheckpointError> {
-    let kind = crate::engine::bounded_read::FileKind::weights(weights_at_least.saturating_mul(2));
-    let bytes = crate::engine::bounded_read::read_bytes(path, kind).map_err(|source| {
+    let kind =
+        crate::engine::files::bounded_read::FileKind::weights(weights_at_least.saturating_mul(2));
+    let bytes = crate::engine::files::bounded_read::read_bytes(path, kind).map_err(|source| {
         CheckpointError::Io {
             path: path.to_path_buf(),
             source,

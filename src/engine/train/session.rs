@@ -14,16 +14,16 @@ use image::RgbImage;
 use rand::RngExt;
 use rand::rngs::ChaCha8Rng;
 
-use crate::engine::checkpoint;
-use crate::engine::data::Dataset;
-use crate::engine::inference::generate_images;
-use crate::engine::latent::{Latent, normal_vec, sample_batch};
+use crate::engine::draw::inference::generate_images;
+use crate::engine::files::checkpoint;
+use crate::engine::files::data::Dataset;
 use crate::engine::model::host_values;
+use crate::engine::model::latent::{Latent, normal_vec, sample_batch};
 use crate::engine::model::{Critic, Generator, seeded_init};
-use crate::engine::optim::Optimizer;
 use crate::engine::train::config::{Algorithm, TrainConfig};
 use crate::engine::train::ema::GeneratorEma;
 use crate::engine::train::losses::{self, CriticValues, StepValues};
+use crate::engine::train::optim::Optimizer;
 use crate::engine::train::streams::{Stream, step_rng, step_seed};
 
 pub use crate::engine::train::state::{Metrics, TrainState};

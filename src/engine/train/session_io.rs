@@ -6,13 +6,13 @@ use std::sync::Arc;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use crate::engine::atomic::replace_dir_atomic;
-use crate::engine::checkpoint::{
+use crate::engine::files::atomic::replace_dir_atomic;
+use crate::engine::files::checkpoint::{
     self, ANCHOR_FILE, CRITIC_FILE, CheckpointError, GENERATOR_EMA_FILE, GENERATOR_FILE,
     MODEL_FILE, OPTIM_C_FILE, OPTIM_G_FILE, STATE_FILE,
 };
-use crate::engine::data::Dataset;
-use crate::engine::migrate;
+use crate::engine::files::data::Dataset;
+use crate::engine::files::migrate;
 use crate::engine::train::ema::GeneratorEma;
 use crate::engine::train::optim_file;
 use crate::engine::train::session::{TrainError, TrainingSession};

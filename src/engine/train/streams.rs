@@ -4,7 +4,7 @@
 
 use rand::rngs::ChaCha8Rng;
 
-use crate::engine::latent::seeded_rng;
+use crate::engine::model::latent::seeded_rng;
 
 /// Where a random draw belongs within a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
