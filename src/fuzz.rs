@@ -63,7 +63,7 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
             let (model, weights) = split(data);
             file(scratch, "model.ron", model);
             file(scratch, "generator.safetensors", weights);
-            crate::checkpoint::load_generator(scratch, device)
+            crate::engine::files::checkpoint::load_generator(scratch, device)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }
@@ -71,7 +71,7 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
             let (model, weights) = split(data);
             file(scratch, "model.ron", model);
             file(scratch, "critic.safetensors", weights);
-            match crate::critique::critic_beside(scratch, device) {
+            match crate::engine::analysis::critique::critic_beside(scratch, device) {
                 Ok(Some(_)) => Ok(()),
                 Ok(None) => Err("no critic".into()),
                 Err(e) => Err(text(&e)),
@@ -79,21 +79,21 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
         }
         "optimizer" => {
             let path = file(scratch, "optimizer.safetensors", data);
-            crate::train::optim_file::read(&path, 1 << 20)
+            crate::engine::train::optim_file::read(&path, 1 << 20)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }
         "train_state" => {
             let path = file(scratch, "state.ron", data);
-            let config = crate::migrate::read_train_config(&path).map(|_| ());
-            crate::migrate::read_train_state(&path)
+            let config = crate::engine::files::migrate::read_train_config(&path).map(|_| ());
+            crate::engine::files::migrate::read_train_state(&path)
                 .map(|_| ())
                 .or(config)
                 .map_err(|e| text(&e))
         }
         "bookmarks" => {
             let path = file(scratch, "bookmarks.ron", data);
-            let report = crate::bookmarks::BookmarkStore::open(&path);
+            let report = crate::engine::files::bookmarks::BookmarkStore::open(&path);
             remove_aside(scratch, "bookmarks.ron");
             match report.recovered {
                 Some((e, _)) => Err(text(&e)),
@@ -102,29 +102,33 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
         }
         "latents" => {
             let path = file(scratch, "latents.z.ron", data);
-            crate::latent::LatentFile::load(&path)
+            crate::engine::model::latent::LatentFile::load(&path)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }
-        "image" => crate::data::decode_image(data, crate::data::SquareMode::Pad).map(|_| ()),
-        "png_state" => crate::picture_state::state_of(data, Path::new("fuzz.png"))
+        "image" => crate::engine::files::data::decode_image(
+            data,
+            crate::engine::files::data::SquareMode::Pad,
+        )
+        .map(|_| ()),
+        "png_state" => crate::engine::files::picture_state::state_of(data, Path::new("fuzz.png"))
             .map(|_| ())
             .map_err(|e| text(&e)),
         "directions" => {
             let path = file(scratch, "directions.ron", data);
-            crate::directions::DirectionSet::load(&path)
+            crate::engine::analysis::directions::DirectionSet::load(&path)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }
         "notes" => {
             let path = file(scratch, "checkpoint-notes.ron", data);
-            let (_, warning) = crate::checkpoint_notes::NotesStore::open(&path);
+            let (_, warning) = crate::engine::files::checkpoint_notes::NotesStore::open(&path);
             remove_aside(scratch, "checkpoint-notes.ron");
             warning.map_or(Ok(()), Err)
         }
         "recipe" => {
             let path = file(scratch, "recipe.ron", data);
-            crate::train::Recipe::load(&path)
+            crate::engine::train::Recipe::load(&path)
                 .map(|_| ())
                 .map_err(|e| text(&e))
         }

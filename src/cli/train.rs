@@ -11,12 +11,12 @@ use clap::{Args, ValueEnum};
 use hitogata::data::{SquareMode, summarize_skipped};
 use hitogata::migrate;
 use hitogata::model::Upsampling;
-use hitogata::train::run::collapse::{COLLAPSE_REARM, COLLAPSE_WINDOW};
-use hitogata::train::run::runner::{self, RunControl};
+use hitogata::train::runner::{self, RunControl};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, CriticView, DivergencePolicy, RunChanges, RunSpec,
     StopCause, TrainCommand, TrainConfig, TrainEvent, TrainJob,
 };
+use hitogata::train::{COLLAPSE_REARM, COLLAPSE_WINDOW};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// One augmentation, as named on the command line.

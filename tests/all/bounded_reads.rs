@@ -170,7 +170,7 @@ const FILE_LOADERS: &[(&str, FileLoader, bool)] = &[
     (
         "optimizer moments",
         |p| {
-            hitogata::train::optim_file::read(p, 1000)
+            hitogata::train::read_optimizer_file(p, 1000)
                 .map(|_| ())
                 .map_err(text)
         },

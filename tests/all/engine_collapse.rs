@@ -6,10 +6,10 @@ use crate::common;
 use std::time::Duration;
 
 use hitogata::device::DeviceChoice;
-use hitogata::train::run::collapse::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
 use hitogata::train::{
     Algorithm, CollapseChange, CollapseWatch, Metrics, RunSpec, TrainEvent, TrainJob, TrainWorker,
 };
+use hitogata::train::{COLLAPSE_REARM, COLLAPSE_THRESHOLD, COLLAPSE_WINDOW};
 
 /// A healthy DCGAN discriminator loss: mostly 0.01–0.05 with spikes to 0.5 and dips to 0.004,
 /// like the 250-step windows of our real runs.

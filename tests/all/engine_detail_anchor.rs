@@ -39,7 +39,7 @@ fn detail_distance(a: &Generator, b: &Generator, device: &burn::tensor::Device) 
     let seen = |g: &Generator| {
         let g = g.clone().fork(&autodiff).train().no_grad();
         let x = g.forward(z.clone().to_device(&autodiff)).without_autodiff();
-        common::values(hitogata::train::losses::fine_detail(x))
+        common::values(hitogata::train::fine_detail(x))
     };
     let (da, db) = (seen(a), seen(b));
     let sum: f32 = da.iter().zip(&db).map(|(x, y)| (x - y) * (x - y)).sum();

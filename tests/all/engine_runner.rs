@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use hitogata::device::DeviceChoice;
-use hitogata::train::run::runner::{self, RunControl, RunError};
+use hitogata::train::runner::{self, RunControl, RunError};
 use hitogata::train::{
     DivergencePolicy, RunChanges, RunSpec, TrainCommand, TrainError, TrainEvent, TrainJob,
 };

@@ -7,8 +7,9 @@ use std::time::Instant;
 use image::RgbImage;
 
 use crate::app::textures::upload;
+use crate::engine::train::run::collapse::CollapseWarning;
 use crate::engine::train::run::run_dir::sample_grid;
-use crate::engine::train::{CollapseWarning, Metrics, RunDir, TrainEvent};
+use crate::engine::train::{Metrics, RunDir, TrainEvent};
 
 /// Where a run stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,8 @@ use crate::app::training::folders::Folders;
 use crate::app::training::live::{AfterEvent, LiveRun};
 use crate::engine::files::data::Skipped;
 use crate::engine::files::render::save_gif;
-use crate::engine::train::{CollapseWarning, Metrics, TrainCommand, TrainWorker};
+use crate::engine::train::run::collapse::CollapseWarning;
+use crate::engine::train::{Metrics, TrainCommand, TrainWorker};
 
 /// What the tab asks the app to do.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@ use crate::engine::model::host_values;
 use crate::engine::model::latent::{Latent, sample_batch};
 
 /// The layers, as the viewer names them.
+#[cfg_attr(not(feature = "app"), allow(dead_code))] // the app's alone
 pub const LAYER_NAMES: [&str; 5] = ["4x4", "8x8", "16x16", "32x32", "output before tanh"];
 
 /// Random latent vectors "dead for most z" is judged over.

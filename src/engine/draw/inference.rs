@@ -135,6 +135,7 @@ impl Drawer {
         &self.generator
     }
 
+    #[cfg(feature = "test-support")]
     /// Whether pictures come from the CPU path ([`CpuGenerator`]).
     pub fn on_cpu_path(&self) -> bool {
         self.cpu.is_some()

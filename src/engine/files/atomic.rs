@@ -20,6 +20,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// [`write_atomic`] for a secret: on Unix the file is readable by its owner only, from the
 /// moment it exists.
+#[cfg_attr(not(feature = "app"), allow(dead_code))] // the app's alone
 pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, bytes, true)
 }

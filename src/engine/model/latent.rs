@@ -6,6 +6,7 @@ use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
 
 /// Default latent size of the shipped models (as in the original project).
+#[cfg_attr(not(feature = "app"), allow(dead_code))] // the app's alone
 pub const DEFAULT_LATENT_DIM: usize = 40;
 
 /// A point in the generator's latent space.

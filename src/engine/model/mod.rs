@@ -240,6 +240,7 @@ impl Generator {
         self.output_scale = scale;
     }
 
+    #[cfg(feature = "test-support")]
     /// The BatchNorm running means and variances, layer by layer (for inspection and tests).
     pub fn batch_norm_statistics(&self) -> Vec<(Vec<f32>, Vec<f32>)> {
         let read = host_values::<1>;

@@ -26,7 +26,7 @@ use crate::engine::train::losses::{self, CriticValues, StepValues};
 use crate::engine::train::optim::Optimizer;
 use crate::engine::train::streams::{Stream, step_rng, step_seed};
 
-pub use crate::engine::train::state::{Metrics, TrainState};
+pub use crate::engine::train::state::Metrics;
 
 pub use crate::engine::train::error::TrainError;
 
@@ -221,6 +221,7 @@ impl TrainingSession {
         Ok((values.critic_loss, values.wasserstein))
     }
 
+    #[cfg(feature = "test-support")]
     /// Runs critic updates only (no generator update), for tests and diagnostics.
     pub fn train_critic_only(&mut self, updates: usize) -> Result<(), TrainError> {
         for _ in 0..updates {

@@ -267,7 +267,7 @@ pub fn run_with_snapshots(run: &Path, steps: &[u64]) {
     config.optimizer_g = config.optimizer_g.with_lr(2e-3);
     let mut session =
         hitogata::train::TrainingSession::new(config, disc_dataset(8), &cpu().device).unwrap();
-    let dir = hitogata::train::run::run_dir::RunDir::new(run);
+    let dir = hitogata::train::RunDir::new(run);
     while session.step_count() < *steps.iter().max().unwrap() {
         session.step().unwrap();
         if steps.contains(&session.step_count()) {
