@@ -83,6 +83,12 @@ fn a_first_time_user_sees_the_basics_and_advanced_folded_away() {
     }
     h.get_by_label("Start");
     h.get_by_label("Advanced");
+    // The recipe the README recommends for a first run on a CPU, and no time before a step.
+    let config = &h.state().training().form().config;
+    assert_eq!(config.algorithm, hitogata::train::Algorithm::Dcgan);
+    assert_eq!((config.model.ngf, config.model.ndf), (32, 32));
+    assert!(h.query_by_label_contains("elapsed").is_none());
+    assert!(h.query_by_label_contains("step 0").is_some());
     for folded in ["ngf", "batch", "augment", "critic warm-up", "detail anchor"] {
         assert!(
             h.query_by_label(folded).is_none(),

@@ -56,8 +56,11 @@ pub fn status(live: &LiveRun, target_steps: u64, ui: &mut egui::Ui) {
                 ui.label(format!("| augmented {:.0} %", 100.0 * share));
             }
         }
-        let elapsed: f32 = live.history.iter().map(|m| m.seconds).sum();
-        ui.label(format!("| elapsed {elapsed:.0} s"));
+        // Nothing has elapsed before the first step (and an empty f32 sum is -0).
+        if !live.history.is_empty() {
+            let elapsed: f32 = live.history.iter().map(|m| m.seconds).sum();
+            ui.label(format!("| elapsed {elapsed:.0} s"));
+        }
         if target_steps > live.step && live.steps_per_sec > 0.0 {
             ui.label(format!(
                 "| ETA {:.0} s",
