@@ -1,7 +1,8 @@
 //! `hitogata bench --profile`: where a WGAN iteration's time goes. Each convolution of the
-//! generator and the critic at the training shapes, forward and with both its gradients, timed
-//! in burn's profiling windows (device time on a GPU; wall-clock between syncs on the CPU), then
-//! a whole iteration the same way, so the convolutions' share of it shows.
+//! generator and the critic at the training shapes, forward and with both its gradients, as the
+//! model runs it (`hitogata::model::conv`) and through burn's own ops, timed in burn's profiling
+//! windows (device time on a GPU; wall-clock between syncs on the CPU), then a whole iteration
+//! the same way, so the convolutions' share of it shows.
 //! benches/pytorch/bench.py --profile prints the same table for PyTorch.
 
 use std::time::Instant;
@@ -73,9 +74,15 @@ fn layers(config: &ModelConfig) -> Vec<Layer> {
     ]
 }
 
-/// The layer's output for `input` and `weight`.
-fn apply(layer: &Layer, input: Tensor<4>, weight: Tensor<4>) -> Tensor<4> {
+/// The layer's output for `input` and `weight`: as the model computes it, or through burn's op.
+fn apply(layer: &Layer, input: Tensor<4>, weight: Tensor<4>, burns: bool) -> Tensor<4> {
     let (s, p) = (layer.stride, layer.padding);
+    if !burns {
+        return match layer.transposed {
+            true => hitogata::model::conv::conv_transpose2d(input, weight, s, p),
+            false => hitogata::model::conv::conv2d(input, weight, s, p),
+        };
+    }
     if layer.transposed {
         let options = ConvTransposeOptions::new([s, s], [p, p], [0, 0], [1, 1], 1);
         conv_transpose2d(input, weight, None, options)
@@ -110,7 +117,7 @@ fn device_ms<O: Send + 'static>(
 }
 
 /// Prints the per-layer table for one device and width, and returns the time the convolutions
-/// take in one WGAN iteration, in milliseconds, as [`iteration_share`] counts them.
+/// take in one WGAN iteration, in milliseconds, as [`ConvTimes::per_iteration`] counts them.
 pub fn layer_table(
     device: &ComputeDevice,
     config: &ModelConfig,
@@ -130,29 +137,39 @@ pub fn layer_table(
         let normal = Distribution::Normal(0.0, 0.02);
         let input = Tensor::<4>::random(shape_in, normal, &plain);
         let weight = Tensor::<4>::random(shape_weight, normal, &plain);
-        let forward = device_ms(&plain, runs, || {
-            apply(&layer, input.clone(), weight.clone())
-        })?;
         let input_t = Tensor::<4>::random(shape_in, normal, &tracked).require_grad();
         let weight_t = Tensor::<4>::random(shape_weight, normal, &tracked).require_grad();
-        let with_gradients = device_ms(&tracked, runs, || {
-            let grads = apply(&layer, input_t.clone(), weight_t.clone())
-                .sum()
-                .backward();
-            (input_t.grad(&grads), weight_t.grad(&grads))
-        })?;
+        // [hitogata's, burn's] forward, and with both gradients.
+        let mut forward = [0.0; 2];
+        let mut backward = [0.0; 2];
+        for (k, burns) in [false, true].into_iter().enumerate() {
+            forward[k] = device_ms(&plain, runs, || {
+                apply(&layer, input.clone(), weight.clone(), burns)
+            })?;
+            let with_gradients = device_ms(&tracked, runs, || {
+                let grads = apply(&layer, input_t.clone(), weight_t.clone(), burns)
+                    .sum()
+                    .backward();
+                (input_t.grad(&grads), weight_t.grad(&grads))
+            })?;
+            backward[k] = (with_gradients - forward[k]).max(1e-6);
+        }
         let flops = layer.forward_flops(batch);
-        let backward = (with_gradients - forward).max(1e-6);
         println!(
-            "| {} | {}×{}² → {}×{}² | {forward:.3} | {:.0} | {backward:.3} | {:.0} |",
+            "| {} | {}×{}² → {}×{}² | {:.3} | {:.3} | {:.0} | {:.3} | {:.3} | {:.0} |",
             layer.name,
             layer.channels_in,
             layer.size_in,
             layer.channels_out,
             layer.size_out(),
-            flops / forward / 1e6,
-            2.0 * flops / backward / 1e6,
+            forward[0],
+            forward[1],
+            flops / forward[0] / 1e6,
+            backward[0],
+            backward[1],
+            2.0 * flops / backward[0] / 1e6,
         );
+        let (forward, backward) = (forward[0], backward[0]);
         if layer.transposed {
             times.generator_forward += forward;
             times.generator_backward += backward;
@@ -208,7 +225,7 @@ pub fn print_header(device: &ComputeDevice, ngf: usize, batch: usize) {
     println!("{}, ngf {ngf}, batch {batch}:", device.description);
     println!();
     println!(
-        "| layer | input → output | forward (ms) | forward GFLOP/s | both gradients (ms) | gradients GFLOP/s |"
+        "| layer | input → output | forward (ms) | burn's (ms) | forward GFLOP/s | both gradients (ms) | burn's (ms) | gradients GFLOP/s |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
 }

@@ -11,6 +11,7 @@ mod engine_augment;
 mod engine_bookmarks;
 mod engine_checkpoint;
 mod engine_collapse;
+mod engine_conv;
 mod engine_cpu_generator;
 mod engine_data;
 mod engine_detail_anchor;

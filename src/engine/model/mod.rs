@@ -1,5 +1,7 @@
 //! DCGAN-shaped generator and critic for 64×64 RGB images.
 
+pub mod conv;
+mod conv_cpu;
 pub mod latent;
 
 use burn::config::Config;
@@ -132,7 +134,7 @@ fn up_step(
     x: Tensor<4>,
 ) -> Tensor<4> {
     match (transposed, resize) {
-        (Some(t), _) => t.forward(x),
+        (Some(t), _) => transposed_forward(t, x),
         (None, Some(conv)) => {
             let [_, _, h, w] = x.dims();
             let options =
@@ -140,6 +142,35 @@ fn up_step(
             conv.forward(interpolate(x, options))
         }
         (None, None) => unreachable!("each generator step holds one of its two layers"),
+    }
+}
+
+/// A transposed convolution through hitogata's own operation (`conv.rs`): a square kernel,
+/// no bias, equal stride and padding on both axes, as every generator layer is.
+fn transposed_forward(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let square = layer.stride[0] == layer.stride[1] && layer.padding[0] == layer.padding[1];
+    if !square || layer.bias.is_some() || layer.dilation != [1, 1] || layer.groups != 1 {
+        return layer.forward(x);
+    }
+    conv::conv_transpose2d(x, layer.weight.val(), layer.stride[0], layer.padding[0])
+}
+
+/// A critic layer through hitogata's own convolution (`conv.rs`), its bias added after.
+fn down_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let PaddingConfig2d::Explicit(p, left, bottom, right) = layer.padding else {
+        return layer.forward(x);
+    };
+    let square = layer.stride[0] == layer.stride[1] && [left, bottom, right] == [p, p, p];
+    if !square || layer.dilation != [1, 1] || layer.groups != 1 {
+        return layer.forward(x);
+    }
+    let y = conv::conv2d(x, layer.weight.val(), layer.stride[0], p);
+    match &layer.bias {
+        Some(bias) => {
+            let channels = bias.dims()[0];
+            y + bias.val().reshape([1, channels, 1, 1])
+        }
+        None => y,
     }
 }
 
@@ -196,7 +227,7 @@ impl Generator {
     pub fn layers(&self, z: Tensor<2>) -> [Tensor<4>; 5] {
         let [batch, latent] = z.dims();
         let x = z.reshape([batch, latent, 1, 1]);
-        let x1 = activation::relu(self.bn1.forward(self.up1.forward(x)));
+        let x1 = activation::relu(self.bn1.forward(transposed_forward(&self.up1, x)));
         let x2 = up_step(&self.up2, &self.resize2, x1.clone());
         let x2 = activation::relu(self.bn2.forward(x2));
         let x3 = up_step(&self.up3, &self.resize3, x2.clone());
@@ -261,7 +292,7 @@ impl Generator {
     pub fn first_layer_features(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, latent] = z.dims();
         let x = z.reshape([batch, latent, 1, 1]);
-        activation::relu(self.bn1.forward(self.up1.forward(x)))
+        activation::relu(self.bn1.forward(transposed_forward(&self.up1, x)))
     }
 
     /// Latent size this generator was built for.
@@ -293,11 +324,12 @@ fn maybe_bn(bn: &Option<BatchNorm>, x: Tensor<4>) -> Tensor<4> {
 impl Critic {
     /// `images`: [batch, 3, 64, 64] → scores [batch].
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
-        let x = activation::leaky_relu(self.down1.forward(images), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn2, self.down2.forward(x)), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn3, self.down3.forward(x)), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn4, self.down4.forward(x)), 0.2);
-        let x = self.down5.forward(x);
+        let down = down_forward;
+        let x = activation::leaky_relu(down(&self.down1, images), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn2, down(&self.down2, x)), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn3, down(&self.down3, x)), 0.2);
+        let x = activation::leaky_relu(maybe_bn(&self.bn4, down(&self.down4, x)), 0.2);
+        let x = down(&self.down5, x);
         let [batch, _, _, _] = x.dims();
         x.reshape([batch])
     }

@@ -1,0 +1,348 @@
+//! The DCGAN's convolutions as hitogata's own backend operations (burn's backend extension):
+//! a convolution and a transposed convolution with square kernels, forward and both gradients.
+//! On the CPU (`flex`) they run as batch-folded GEMMs (`conv_cpu.rs`); on other devices they
+//! are burn's own ops, except that on CubeCL backends the transposed convolution's weight
+//! gradient goes through conv2d's weight gradient, which burn made fast there. Weights keep
+//! burn's layouts, so checkpoints and modules do not change.
+
+use burn::backend::TensorMetadata;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::{Autodiff, NodeId};
+use burn::backend::ops::ModuleOps;
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::tensor::Tensor;
+
+use crate::engine::model::conv_cpu;
+
+/// Stride and padding of a square convolution (dilation 1, one group, no output padding).
+fn conv_options(stride: usize, padding: usize) -> ConvOptions<2> {
+    ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1)
+}
+
+fn transpose_options(stride: usize, padding: usize) -> ConvTransposeOptions<2> {
+    ConvTransposeOptions::new([stride, stride], [padding, padding], [0, 0], [1, 1], 1)
+}
+
+/// The operations. The default bodies are burn's own; `flex` overrides them all.
+#[backend_extension(Flex, Autodiff, Cube: cfg(feature = "gpu"))]
+pub trait DcganConv: Backend {
+    /// `x` `[b, cin, h, w]` with `weight` `[cout, cin, k, k]` → `[b, cout, h', w']`.
+    fn dcgan_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, None, conv_options(stride, padding))
+    }
+
+    /// The gradient of [`dcgan_conv2d`](Self::dcgan_conv2d) in `x`.
+    fn dcgan_conv2d_x_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_x_backward(x, weight, output_grad, conv_options(stride, padding))
+    }
+
+    /// The gradient of [`dcgan_conv2d`](Self::dcgan_conv2d) in `weight`.
+    fn dcgan_conv2d_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_weight_backward(x, weight, output_grad, conv_options(stride, padding))
+    }
+
+    /// `x` `[b, cin, h, w]` with `weight` `[cin, cout, k, k]` → `[b, cout, h', w']`.
+    fn dcgan_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv_transpose2d(x, weight, None, transpose_options(stride, padding))
+    }
+
+    /// The gradient of [`dcgan_conv_transpose2d`](Self::dcgan_conv_transpose2d) in `x`.
+    fn dcgan_conv_transpose2d_x_backward(
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv_transpose2d_x_backward(weight, output_grad, transpose_options(stride, padding))
+    }
+
+    /// The gradient of [`dcgan_conv_transpose2d`](Self::dcgan_conv_transpose2d) in `weight`.
+    fn dcgan_conv_transpose2d_weight_backward(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        let options = transpose_options(stride, padding);
+        Self::conv_transpose2d_weight_backward(x, weight, output_grad, options)
+    }
+}
+
+/// The CPU: batch-folded GEMMs.
+impl DcganConv for Flex {
+    fn dcgan_conv2d(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        conv_cpu::conv2d(&x, &w, s, p)
+    }
+
+    fn dcgan_conv2d_x_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        let [_, _, h, width] = x.shape().dims();
+        conv_cpu::conv2d_input_grad(&grad, &w, s, p, [h, width])
+    }
+
+    fn dcgan_conv2d_weight_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        let k = w.shape().dims::<4>()[2];
+        conv_cpu::conv2d_weight_grad(&x, &grad, s, p, k)
+    }
+
+    fn dcgan_conv_transpose2d(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        // The transposed convolution is the convolution's input gradient, `x` in the place of
+        // the output's gradient: `weight` `[cin, cout, k, k]` is that convolution's weight.
+        let [_, _, h, width] = x.shape().dims();
+        let k = w.shape().dims::<4>()[2];
+        let out = [(h - 1) * s + k - 2 * p, (width - 1) * s + k - 2 * p];
+        conv_cpu::conv2d_input_grad(&x, &w, s, p, out)
+    }
+
+    fn dcgan_conv_transpose2d_x_backward(
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        conv_cpu::conv2d(&grad, &w, s, p)
+    }
+
+    fn dcgan_conv_transpose2d_weight_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        let k = w.shape().dims::<4>()[2];
+        conv_cpu::conv2d_weight_grad(&grad, &x, s, p, k)
+    }
+}
+
+/// CubeCL (wgpu): burn's ops, but the transposed convolution's weight gradient as conv2d's
+/// weight gradient with the roles of `x` and the output's gradient swapped, the shape burn's
+/// CubeCL backends compute fast (burn PRs #5424/#5428).
+#[cfg(feature = "gpu")]
+impl DcganConv for burn::backend::Cube {
+    fn dcgan_conv_transpose2d_weight_backward(
+        x: FloatTensor<Self>,
+        w: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        s: usize,
+        p: usize,
+    ) -> FloatTensor<Self> {
+        Self::conv2d_weight_backward(grad, w, x, conv_options(s, p))
+    }
+}
+
+/// Autodiff: the forward of the wrapped backend, with gradients from its backward operations.
+impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C> {
+    fn dcgan_conv2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct Conv2dBackward;
+
+        impl<B: Backend + DcganConv> Backward<B, 2> for Conv2dBackward {
+            type State = (NodeId, NodeId, usize, usize);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x, weight, s, p) = ops.state;
+                let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+                let weight = checkpointer.retrieve_node_output::<FloatTensor<B>>(weight);
+                if let Some(node) = node_x {
+                    let g =
+                        B::dcgan_conv2d_x_backward(x.clone(), weight.clone(), grad.clone(), s, p);
+                    grads.register::<B>(node.id, g);
+                }
+                if let Some(node) = node_weight {
+                    grads.register::<B>(
+                        node.id,
+                        B::dcgan_conv2d_weight_backward(x, weight, grad, s, p),
+                    );
+                }
+            }
+        }
+
+        match Conv2dBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                let out =
+                    B::dcgan_conv2d(x.into_primitive(), weight.into_primitive(), stride, padding);
+                prep.finish((x_state, weight_state, stride, padding), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::dcgan_conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
+    }
+
+    fn dcgan_conv_transpose2d(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        stride: usize,
+        padding: usize,
+    ) -> FloatTensor<Self> {
+        #[derive(Debug)]
+        struct ConvTranspose2dBackward;
+
+        impl<B: Backend + DcganConv> Backward<B, 2> for ConvTranspose2dBackward {
+            type State = (NodeId, NodeId, usize, usize);
+
+            fn backward(
+                self,
+                ops: Ops<Self::State, 2>,
+                grads: &mut Gradients,
+                checkpointer: &mut Checkpointer,
+            ) {
+                let [node_x, node_weight] = ops.parents;
+                let grad = grads.consume::<B>(&ops.node);
+                let (x, weight, s, p) = ops.state;
+                let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+                let weight = checkpointer.retrieve_node_output::<FloatTensor<B>>(weight);
+                if let Some(node) = node_x {
+                    let g =
+                        B::dcgan_conv_transpose2d_x_backward(weight.clone(), grad.clone(), s, p);
+                    grads.register::<B>(node.id, g);
+                }
+                if let Some(node) = node_weight {
+                    let g = B::dcgan_conv_transpose2d_weight_backward(x, weight, grad, s, p);
+                    grads.register::<B>(node.id, g);
+                }
+            }
+        }
+
+        match ConvTranspose2dBackward
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(mut prep) => {
+                let x_state = prep.checkpoint(&x);
+                let weight_state = prep.checkpoint(&weight);
+                let out = B::dcgan_conv_transpose2d(
+                    x.into_primitive(),
+                    weight.into_primitive(),
+                    stride,
+                    padding,
+                );
+                prep.finish((x_state, weight_state, stride, padding), out)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(B::dcgan_conv_transpose2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                stride,
+                padding,
+            )),
+        }
+    }
+}
+
+/// Whether a tensor on `device` can use these operations (a remote server runs burn's own).
+fn supported(tensor: &Tensor<4>) -> bool {
+    let device = tensor.device().as_dispatch().clone().inner();
+    match device {
+        DispatchDevice::Flex(_) => true,
+        #[cfg(feature = "gpu")]
+        DispatchDevice::Cube(_) => true,
+        _ => false,
+    }
+}
+
+/// A square convolution without bias: `weight` `[cout, cin, k, k]`.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding: usize) -> Tensor<4> {
+    if !supported(&x) {
+        let options = conv_options(stride, padding);
+        return burn::tensor::module::conv2d(x, weight, None, options);
+    }
+    let out = <Dispatch as DcganConv>::dcgan_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        stride,
+        padding,
+    );
+    Tensor::from_dispatch(out)
+}
+
+/// A square transposed convolution without bias: `weight` `[cin, cout, k, k]`.
+pub fn conv_transpose2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    stride: usize,
+    padding: usize,
+) -> Tensor<4> {
+    if !supported(&x) {
+        let options = transpose_options(stride, padding);
+        return burn::tensor::module::conv_transpose2d(x, weight, None, options);
+    }
+    let out = <Dispatch as DcganConv>::dcgan_conv_transpose2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        stride,
+        padding,
+    );
+    Tensor::from_dispatch(out)
+}

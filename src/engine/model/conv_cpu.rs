@@ -1,0 +1,214 @@
+//! The convolutions on the CPU (`flex`) as one GEMM each over the whole batch. Three kernels
+//! make all six operations of `conv.rs`: a convolution's forward (`im2col`, then
+//! `[b·h'·w', cin·k²] × [cin·k², cout]`), its input gradient (`[b·h'·w', cout] × [cout, cin·k²]`,
+//! then `col2im`) and its weight gradient (`[cout, b·h'·w'] × [b·h'·w', cin·k²]`: the batch is
+//! the long side, where burn's generic backward makes the 4×4 kernel the short one). A transposed
+//! convolution is the convolution's input gradient, and the other way round.
+
+use burn::backend::TensorMetadata;
+use burn::backend::flex::FlexTensor;
+use burn::tensor::{DType, Shape, TensorData};
+use rayon::prelude::*;
+
+fn dims(t: &FlexTensor) -> [usize; 4] {
+    t.shape().dims()
+}
+
+/// `t`'s values, without a copy when they are already contiguous.
+fn with_values<R>(t: &FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
+    assert_eq!(t.dtype(), DType::F32, "hitogata's convolutions are f32");
+    match t.as_slice::<f32>() {
+        Some(values) => f(values),
+        None => f(t.to_contiguous().as_slice::<f32>().expect("contiguous")),
+    }
+}
+
+fn tensor(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, Shape::new(shape)))
+}
+
+/// Output side of a convolution over `side` pixels.
+fn out_side(side: usize, k: usize, s: usize, p: usize) -> usize {
+    (side + 2 * p - k) / s + 1
+}
+
+/// `dst[m×n] = lhs[m×k] · rhs[k×n]`, row-major `dst`; `lhs` and `rhs` given with their
+/// (column, row) strides, so either can be read transposed.
+fn gemm([m, n, k]: [usize; 3], lhs: (&[f32], [isize; 2]), rhs: (&[f32], [isize; 2])) -> Vec<f32> {
+    let mut dst = Vec::<f32>::with_capacity(m * n);
+    // SAFETY: `dst` has room for m·n values, which the GEMM writes all of (`read_dst` false,
+    // so nothing is read first); the strides address inside `lhs` and `rhs` by construction.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.0.as_ptr(),
+            lhs.1[0],
+            lhs.1[1],
+            rhs.0.as_ptr(),
+            rhs.1[0],
+            rhs.1[1],
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+        dst.set_len(m * n);
+    }
+    dst
+}
+
+/// Every output pixel's patch as a row: `[b·h'·w', c·k·k]`, zeros where the patch leaves the
+/// picture.
+fn im2col(x: &[f32], [b, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) -> Vec<f32> {
+    let (ho, wo) = (out_side(h, k, s, p), out_side(w, k, s, p));
+    let patch = c * k * k;
+    let mut cols = vec![0f32; b * ho * wo * patch];
+    cols.par_chunks_mut(wo * patch)
+        .enumerate()
+        .for_each(|(row, out)| {
+            let (bi, oy) = (row / ho, row % ho);
+            for ci in 0..c {
+                let plane = &x[(bi * c + ci) * h * w..][..h * w];
+                for kh in 0..k {
+                    let Some(iy) = (oy * s + kh).checked_sub(p).filter(|&y| y < h) else {
+                        continue;
+                    };
+                    let line = &plane[iy * w..][..w];
+                    for ox in 0..wo {
+                        let dst = &mut out[ox * patch + (ci * k + kh) * k..][..k];
+                        for (kw, d) in dst.iter_mut().enumerate() {
+                            if let Some(ix) = (ox * s + kw).checked_sub(p).filter(|&x| x < w) {
+                                *d = line[ix];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    cols
+}
+
+/// The adjoint of [`im2col`]: each patch row added back into `[b, c, h, w]`.
+fn col2im(cols: &[f32], [b, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) -> Vec<f32> {
+    let (ho, wo) = (out_side(h, k, s, p), out_side(w, k, s, p));
+    let patch = c * k * k;
+    let mut x = vec![0f32; b * c * h * w];
+    x.par_chunks_mut(h * w)
+        .enumerate()
+        .for_each(|(plane_at, plane)| {
+            let (bi, ci) = (plane_at / c, plane_at % c);
+            for oy in 0..ho {
+                for kh in 0..k {
+                    let Some(iy) = (oy * s + kh).checked_sub(p).filter(|&y| y < h) else {
+                        continue;
+                    };
+                    let line = &mut plane[iy * w..][..w];
+                    for ox in 0..wo {
+                        let src =
+                            &cols[((bi * ho + oy) * wo + ox) * patch + (ci * k + kh) * k..][..k];
+                        for (kw, v) in src.iter().enumerate() {
+                            if let Some(ix) = (ox * s + kw).checked_sub(p).filter(|&x| x < w) {
+                                line[ix] += v;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    x
+}
+
+/// `[b, c, pixels]` → `[b, pixels, c]` (`to_channels_last`), or back.
+fn swap_channels(src: &[f32], [_, c, pixels]: [usize; 3], to_channels_last: bool) -> Vec<f32> {
+    let mut dst = vec![0f32; src.len()];
+    dst.par_chunks_mut(c * pixels)
+        .zip(src.par_chunks(c * pixels))
+        .for_each(|(out, from)| {
+            for ch in 0..c {
+                for px in 0..pixels {
+                    if to_channels_last {
+                        out[px * c + ch] = from[ch * pixels + px];
+                    } else {
+                        out[ch * pixels + px] = from[px * c + ch];
+                    }
+                }
+            }
+        });
+    dst
+}
+
+/// `x` `[b, cin, h, w]` with `weight` `[cout, cin, k, k]`, stride `s`, padding `p`.
+pub fn conv2d(x: &FlexTensor, weight: &FlexTensor, s: usize, p: usize) -> FlexTensor {
+    let [b, c, h, w] = dims(x);
+    let [cout, cin, k, _] = dims(weight);
+    assert_eq!(c, cin, "conv2d: {c} channels in, a weight for {cin}");
+    let (ho, wo) = (out_side(h, k, s, p), out_side(w, k, s, p));
+    let patch = c * k * k;
+    let cols = with_values(x, |x| im2col(x, [b, c, h, w], k, s, p));
+    // [b·h'·w', patch] × weightᵀ [patch, cout]
+    let out = with_values(weight, |wt| {
+        let lhs = (cols.as_slice(), [1, patch as isize]);
+        gemm([b * ho * wo, cout, patch], lhs, (wt, [patch as isize, 1]))
+    });
+    let out = swap_channels(&out, [b, cout, ho * wo], false);
+    tensor(out, [b, cout, ho, wo])
+}
+
+/// The gradient of [`conv2d`] in its input (of side `[h, w]`), given the output's gradient
+/// `out_grad` `[b, cout, h', w']`.
+pub fn conv2d_input_grad(
+    out_grad: &FlexTensor,
+    weight: &FlexTensor,
+    s: usize,
+    p: usize,
+    [h, w]: [usize; 2],
+) -> FlexTensor {
+    let [b, cout, ho, wo] = dims(out_grad);
+    let [wcout, cin, k, _] = dims(weight);
+    assert_eq!(
+        cout, wcout,
+        "conv2d gradient: {cout} channels out, a weight for {wcout}"
+    );
+    assert_eq!((out_side(h, k, s, p), out_side(w, k, s, p)), (ho, wo));
+    let patch = cin * k * k;
+    let grad = with_values(out_grad, |g| swap_channels(g, [b, cout, ho * wo], true));
+    // [b·h'·w', cout] × weight [cout, patch]
+    let cols = with_values(weight, |wt| {
+        let lhs = (grad.as_slice(), [1, cout as isize]);
+        gemm([b * ho * wo, patch, cout], lhs, (wt, [1, patch as isize]))
+    });
+    tensor(col2im(&cols, [b, cin, h, w], k, s, p), [b, cin, h, w])
+}
+
+/// The gradient of [`conv2d`] in its `[cout, cin, k, k]` weight, given its input `x` and the
+/// output's gradient `out_grad`.
+pub fn conv2d_weight_grad(
+    x: &FlexTensor,
+    out_grad: &FlexTensor,
+    s: usize,
+    p: usize,
+    k: usize,
+) -> FlexTensor {
+    let [b, cin, h, w] = dims(x);
+    let [gb, cout, ho, wo] = dims(out_grad);
+    assert_eq!(b, gb, "conv2d weight gradient: batches of {b} and {gb}");
+    assert_eq!((out_side(h, k, s, p), out_side(w, k, s, p)), (ho, wo));
+    let patch = cin * k * k;
+    let cols = with_values(x, |x| im2col(x, [b, cin, h, w], k, s, p));
+    let grad = with_values(out_grad, |g| swap_channels(g, [b, cout, ho * wo], true));
+    // gradᵀ [cout, b·h'·w'] × cols [b·h'·w', patch]
+    let lhs = (grad.as_slice(), [cout as isize, 1]);
+    let rhs = (cols.as_slice(), [1, patch as isize]);
+    tensor(
+        gemm([cout, patch, b * ho * wo], lhs, rhs),
+        [cout, cin, k, k],
+    )
+}
