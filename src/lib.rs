@@ -121,7 +121,7 @@ pub mod migrate {
 
 /// The generator and the critic.
 pub mod model {
-    pub use crate::engine::model::{Critic, Generator, ModelConfig, Upsampling, conv, seeded_init};
+    pub use crate::engine::model::{Critic, Generator, ModelConfig, Upsampling, ops, seeded_init};
 }
 
 /// The nearest training pictures.

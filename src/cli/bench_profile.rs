@@ -1,6 +1,6 @@
 //! `hitogata bench --profile`: where a WGAN iteration's time goes. Each convolution of the
 //! generator and the critic at the training shapes, forward and with both its gradients, as the
-//! model runs it (`hitogata::model::conv`) and through burn's own ops, timed in burn's profiling
+//! model runs it (`hitogata::model::ops`) and through burn's own ops, timed in burn's profiling
 //! windows (device time on a GPU; wall-clock between syncs on the CPU), then a whole iteration
 //! the same way, so the convolutions' share of it shows.
 //! benches/pytorch/bench.py --profile prints the same table for PyTorch.
@@ -79,8 +79,8 @@ fn apply(layer: &Layer, input: Tensor<4>, weight: Tensor<4>, burns: bool) -> Ten
     let (s, p) = (layer.stride, layer.padding);
     if !burns {
         return match layer.transposed {
-            true => hitogata::model::conv::conv_transpose2d(input, weight, s, p),
-            false => hitogata::model::conv::conv2d(input, weight, s, p),
+            true => hitogata::model::ops::conv_transpose2d(input, weight, s, p),
+            false => hitogata::model::ops::conv2d(input, weight, s, p),
         };
     }
     if layer.transposed {

@@ -1,8 +1,8 @@
 //! DCGAN-shaped generator and critic for 64×64 RGB images.
 
-pub mod conv;
-mod conv_cpu;
 pub mod latent;
+pub mod ops;
+mod ops_cpu;
 
 use burn::config::Config;
 use burn::module::{Initializer, Module};
@@ -152,7 +152,7 @@ fn transposed_forward(layer: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
     if !square || layer.bias.is_some() || layer.dilation != [1, 1] || layer.groups != 1 {
         return layer.forward(x);
     }
-    conv::conv_transpose2d(x, layer.weight.val(), layer.stride[0], layer.padding[0])
+    ops::conv_transpose2d(x, layer.weight.val(), layer.stride[0], layer.padding[0])
 }
 
 /// A critic layer through hitogata's own convolution (`conv.rs`), its bias added after.
@@ -164,7 +164,7 @@ fn down_forward(layer: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     if !square || layer.dilation != [1, 1] || layer.groups != 1 {
         return layer.forward(x);
     }
-    let y = conv::conv2d(x, layer.weight.val(), layer.stride[0], p);
+    let y = ops::conv2d(x, layer.weight.val(), layer.stride[0], p);
     match &layer.bias {
         Some(bias) => {
             let channels = bias.dims()[0];
@@ -325,10 +325,11 @@ impl Critic {
     /// `images`: [batch, 3, 64, 64] → scores [batch].
     pub fn forward(&self, images: Tensor<4>) -> Tensor<1> {
         let down = down_forward;
-        let x = activation::leaky_relu(down(&self.down1, images), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn2, down(&self.down2, x)), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn3, down(&self.down3, x)), 0.2);
-        let x = activation::leaky_relu(maybe_bn(&self.bn4, down(&self.down4, x)), 0.2);
+        let leaky = |x| ops::leaky_relu(x, 0.2);
+        let x = leaky(down(&self.down1, images));
+        let x = leaky(maybe_bn(&self.bn2, down(&self.down2, x)));
+        let x = leaky(maybe_bn(&self.bn3, down(&self.down3, x)));
+        let x = leaky(maybe_bn(&self.bn4, down(&self.down4, x)));
         let x = down(&self.down5, x);
         let [batch, _, _, _] = x.dims();
         x.reshape([batch])

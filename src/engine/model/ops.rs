@@ -1,9 +1,9 @@
-//! The DCGAN's convolutions as hitogata's own backend operations (burn's backend extension):
-//! a convolution and a transposed convolution with square kernels, forward and both gradients.
-//! On the CPU (`flex`) they run as batch-folded GEMMs (`conv_cpu.rs`); on other devices they
-//! are burn's own ops, except that on CubeCL backends the transposed convolution's weight
-//! gradient goes through conv2d's weight gradient, which burn made fast there. Weights keep
-//! burn's layouts, so checkpoints and modules do not change.
+//! The DCGAN's own backend operations (burn's backend extension): a convolution and a
+//! transposed convolution with square kernels, forward and both gradients, and leaky ReLU with
+//! its gradient in one pass. On the CPU (`flex`) the convolutions run as batch-folded GEMMs
+//! (`ops_cpu.rs`); on other devices they are burn's own ops, except that on CubeCL backends the
+//! transposed convolution's weight gradient goes through conv2d's weight gradient, which burn
+//! made fast there. Weights keep burn's layouts, so checkpoints and modules do not change.
 
 use burn::backend::TensorMetadata;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -14,10 +14,12 @@ use burn::backend::autodiff::{Autodiff, NodeId};
 use burn::backend::ops::ModuleOps;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::backend::{
+    Backend, Dispatch, DispatchDevice, Flex, backend_extension, get_or_init_device_settings,
+};
 use burn::tensor::Tensor;
 
-use crate::engine::model::conv_cpu;
+use crate::engine::model::ops_cpu;
 
 /// Stride and padding of a square convolution (dilation 1, one group, no output padding).
 fn conv_options(stride: usize, padding: usize) -> ConvOptions<2> {
@@ -30,7 +32,7 @@ fn transpose_options(stride: usize, padding: usize) -> ConvTransposeOptions<2> {
 
 /// The operations. The default bodies are burn's own; `flex` overrides them all.
 #[backend_extension(Flex, Autodiff, Cube: cfg(feature = "gpu"))]
-pub trait DcganConv: Backend {
+pub trait DcganOps: Backend {
     /// `x` `[b, cin, h, w]` with `weight` `[cout, cin, k, k]` → `[b, cout, h', w']`.
     fn dcgan_conv2d(
         x: FloatTensor<Self>,
@@ -94,17 +96,35 @@ pub trait DcganConv: Backend {
         let options = transpose_options(stride, padding);
         Self::conv_transpose2d_weight_backward(x, weight, output_grad, options)
     }
+
+    /// `slope·x` where `x` is negative, `x` elsewhere.
+    fn dcgan_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+        Self::leaky_relu(x, slope.into())
+    }
+
+    /// The gradient of [`dcgan_leaky_relu`](Self::dcgan_leaky_relu) at `x`:
+    /// `slope·output_grad` where `x` is negative, `output_grad` elsewhere.
+    fn dcgan_leaky_relu_backward(
+        x: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+        slope: f32,
+    ) -> FloatTensor<Self> {
+        let bool_dtype = get_or_init_device_settings::<Self>(&x.device()).bool_dtype;
+        let negative = Self::float_lower_elem(x, 0f32.into(), bool_dtype);
+        let scaled = Self::float_mul_scalar(output_grad.clone(), slope.into());
+        Self::float_mask_where(output_grad, negative, scaled)
+    }
 }
 
 /// The CPU: batch-folded GEMMs.
-impl DcganConv for Flex {
+impl DcganOps for Flex {
     fn dcgan_conv2d(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
         s: usize,
         p: usize,
     ) -> FloatTensor<Self> {
-        conv_cpu::conv2d(&x, &w, s, p)
+        ops_cpu::conv2d(&x, &w, s, p)
     }
 
     fn dcgan_conv2d_x_backward(
@@ -115,7 +135,7 @@ impl DcganConv for Flex {
         p: usize,
     ) -> FloatTensor<Self> {
         let [_, _, h, width] = x.shape().dims();
-        conv_cpu::conv2d_input_grad(&grad, &w, s, p, [h, width])
+        ops_cpu::conv2d_input_grad(&grad, &w, s, p, [h, width])
     }
 
     fn dcgan_conv2d_weight_backward(
@@ -126,7 +146,7 @@ impl DcganConv for Flex {
         p: usize,
     ) -> FloatTensor<Self> {
         let k = w.shape().dims::<4>()[2];
-        conv_cpu::conv2d_weight_grad(&x, &grad, s, p, k)
+        ops_cpu::conv2d_weight_grad(&x, &grad, s, p, k)
     }
 
     fn dcgan_conv_transpose2d(
@@ -140,7 +160,7 @@ impl DcganConv for Flex {
         let [_, _, h, width] = x.shape().dims();
         let k = w.shape().dims::<4>()[2];
         let out = [(h - 1) * s + k - 2 * p, (width - 1) * s + k - 2 * p];
-        conv_cpu::conv2d_input_grad(&x, &w, s, p, out)
+        ops_cpu::conv2d_input_grad(&x, &w, s, p, out)
     }
 
     fn dcgan_conv_transpose2d_x_backward(
@@ -149,7 +169,7 @@ impl DcganConv for Flex {
         s: usize,
         p: usize,
     ) -> FloatTensor<Self> {
-        conv_cpu::conv2d(&grad, &w, s, p)
+        ops_cpu::conv2d(&grad, &w, s, p)
     }
 
     fn dcgan_conv_transpose2d_weight_backward(
@@ -160,7 +180,19 @@ impl DcganConv for Flex {
         p: usize,
     ) -> FloatTensor<Self> {
         let k = w.shape().dims::<4>()[2];
-        conv_cpu::conv2d_weight_grad(&grad, &x, s, p, k)
+        ops_cpu::conv2d_weight_grad(&grad, &x, s, p, k)
+    }
+
+    fn dcgan_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+        ops_cpu::leaky_relu(&x, slope)
+    }
+
+    fn dcgan_leaky_relu_backward(
+        x: FloatTensor<Self>,
+        grad: FloatTensor<Self>,
+        slope: f32,
+    ) -> FloatTensor<Self> {
+        ops_cpu::leaky_relu_backward(&x, &grad, slope)
     }
 }
 
@@ -168,7 +200,7 @@ impl DcganConv for Flex {
 /// weight gradient with the roles of `x` and the output's gradient swapped, the shape burn's
 /// CubeCL backends compute fast (burn PRs #5424/#5428).
 #[cfg(feature = "gpu")]
-impl DcganConv for burn::backend::Cube {
+impl DcganOps for burn::backend::Cube {
     fn dcgan_conv_transpose2d_weight_backward(
         x: FloatTensor<Self>,
         w: FloatTensor<Self>,
@@ -181,7 +213,7 @@ impl DcganConv for burn::backend::Cube {
 }
 
 /// Autodiff: the forward of the wrapped backend, with gradients from its backward operations.
-impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C> {
+impl<B: Backend + DcganOps, C: CheckpointStrategy> DcganOps for Autodiff<B, C> {
     fn dcgan_conv2d(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -191,7 +223,7 @@ impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C>
         #[derive(Debug)]
         struct Conv2dBackward;
 
-        impl<B: Backend + DcganConv> Backward<B, 2> for Conv2dBackward {
+        impl<B: Backend + DcganOps> Backward<B, 2> for Conv2dBackward {
             type State = (NodeId, NodeId, usize, usize);
 
             fn backward(
@@ -249,7 +281,7 @@ impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C>
         #[derive(Debug)]
         struct ConvTranspose2dBackward;
 
-        impl<B: Backend + DcganConv> Backward<B, 2> for ConvTranspose2dBackward {
+        impl<B: Backend + DcganOps> Backward<B, 2> for ConvTranspose2dBackward {
             type State = (NodeId, NodeId, usize, usize);
 
             fn backward(
@@ -299,6 +331,54 @@ impl<B: Backend + DcganConv, C: CheckpointStrategy> DcganConv for Autodiff<B, C>
             )),
         }
     }
+
+    fn dcgan_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
+        leaky_relu_tracked::<B, C>(x, slope)
+    }
+}
+
+/// Autodiff's leaky ReLU: one pass forward, one pass back (burn's composes it of a mask, a
+/// scaled copy and a select, each with its own backward).
+fn leaky_relu_tracked<B: Backend + DcganOps, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<B, C>>,
+    slope: f32,
+) -> FloatTensor<Autodiff<B, C>> {
+    #[derive(Debug)]
+    struct LeakyReluBackward;
+
+    impl<B: Backend + DcganOps> Backward<B, 1> for LeakyReluBackward {
+        type State = (NodeId, f32);
+
+        fn backward(
+            self,
+            ops: Ops<Self::State, 1>,
+            grads: &mut Gradients,
+            checkpointer: &mut Checkpointer,
+        ) {
+            let [node_x] = ops.parents;
+            let grad = grads.consume::<B>(&ops.node);
+            let (x, slope) = ops.state;
+            let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+            if let Some(node) = node_x {
+                grads.register::<B>(node.id, B::dcgan_leaky_relu_backward(x, grad, slope));
+            }
+        }
+    }
+
+    match LeakyReluBackward
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = prep.checkpoint(&x);
+            prep.finish(
+                (x_state, slope),
+                B::dcgan_leaky_relu(x.into_primitive(), slope),
+            )
+        }
+        OpsKind::UnTracked(prep) => prep.finish(B::dcgan_leaky_relu(x.into_primitive(), slope)),
+    }
 }
 
 /// Whether a tensor on `device` can use these operations (a remote server runs burn's own).
@@ -318,13 +398,26 @@ pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, stride: usize, padding: usize) ->
         let options = conv_options(stride, padding);
         return burn::tensor::module::conv2d(x, weight, None, options);
     }
-    let out = <Dispatch as DcganConv>::dcgan_conv2d(
+    let out = <Dispatch as DcganOps>::dcgan_conv2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         stride,
         padding,
     );
     Tensor::from_dispatch(out)
+}
+
+/// Leaky ReLU with negative slope `slope`.
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
+    let device = x.device().as_dispatch().clone().inner();
+    if !matches!(device, DispatchDevice::Flex(_)) {
+        // Elsewhere burn's own (its GPU kernels fuse the composition).
+        return burn::tensor::activation::leaky_relu(x, f64::from(slope));
+    }
+    Tensor::from_dispatch(<Dispatch as DcganOps>::dcgan_leaky_relu(
+        x.into_dispatch(),
+        slope,
+    ))
 }
 
 /// A square transposed convolution without bias: `weight` `[cin, cout, k, k]`.
@@ -338,7 +431,7 @@ pub fn conv_transpose2d(
         let options = transpose_options(stride, padding);
         return burn::tensor::module::conv_transpose2d(x, weight, None, options);
     }
-    let out = <Dispatch as DcganConv>::dcgan_conv_transpose2d(
+    let out = <Dispatch as DcganOps>::dcgan_conv_transpose2d(
         x.into_dispatch(),
         weight.into_dispatch(),
         stride,

@@ -1,11 +1,12 @@
-//! hitogata's own convolutions (`hitogata::model::conv`) against burn's: the same values and
-//! the same gradients in the input and the weight, at the DCGAN's layer shapes, odd batch
-//! sizes and two widths, on the CPU (batch-folded GEMMs) and on wgpu.
+//! hitogata's own operations (`hitogata::model::ops`) against burn's: the convolutions' values
+//! and gradients in the input and the weight, at the DCGAN's layer shapes, odd batch sizes and
+//! two widths, on the CPU (batch-folded GEMMs) and on wgpu; leaky ReLU's on the CPU, zeros
+//! included.
 
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::tensor::{Device, Distribution, Tensor};
-use hitogata::model::conv;
+use burn::tensor::{Device, Tensor};
+use hitogata::model::ops;
 
 use crate::common;
 
@@ -21,6 +22,21 @@ fn layers(width: usize) -> Vec<(bool, usize, usize, usize, usize, usize)> {
         (false, w, 2 * w, 32, 2, 1),
         (false, 8 * w, 1, 4, 1, 0),
     ]
+}
+
+/// A tensor of values uniform in [-scale, scale) from `seed`, independent of the device's
+/// random stream (which tests running beside this one draw from too).
+fn uniform(shape: [usize; 4], scale: f32, seed: u64, device: &Device) -> Tensor<4> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let values: Vec<f32> = (0..shape.iter().product::<usize>())
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            scale * ((state >> 40) as f32 / (1u64 << 23) as f32 - 1.0)
+        })
+        .collect();
+    Tensor::from_data(burn::tensor::TensorData::new(values, shape), device)
 }
 
 /// The largest difference between `a` and `b`, relative to `b`'s largest magnitude.
@@ -39,23 +55,18 @@ fn run(
     ours: bool,
 ) -> [Vec<f32>; 3] {
     let tracked = device.clone().autodiff();
-    device.seed(7);
-    let x = Tensor::<4>::random(
-        [batch, cin, side, side],
-        Distribution::Normal(0.0, 1.0),
-        device,
-    );
+    let x = uniform([batch, cin, side, side], 1.0, 1, device);
     let weight_shape = if transposed {
         [cin, cout, 4, 4]
     } else {
         [cout, cin, 4, 4]
     };
-    let w = Tensor::<4>::random(weight_shape, Distribution::Normal(0.0, 0.1), device);
+    let w = uniform(weight_shape, 0.1, 2, device);
     let x = Tensor::<4>::from_data(x.into_data(), &tracked).require_grad();
     let w = Tensor::<4>::from_data(w.into_data(), &tracked).require_grad();
     let y = match (transposed, ours) {
-        (true, true) => conv::conv_transpose2d(x.clone(), w.clone(), s, p),
-        (false, true) => conv::conv2d(x.clone(), w.clone(), s, p),
+        (true, true) => ops::conv_transpose2d(x.clone(), w.clone(), s, p),
+        (false, true) => ops::conv2d(x.clone(), w.clone(), s, p),
         (true, false) => {
             let options = ConvTransposeOptions::new([s, s], [p, p], [0, 0], [1, 1], 1);
             conv_transpose2d(x.clone(), w.clone(), None, options)
@@ -69,10 +80,7 @@ fn run(
     };
     // A weighted sum, so that every output position's gradient differs.
     let dims = y.dims();
-    let weights = Tensor::<4>::from_data(
-        Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), device).into_data(),
-        &tracked,
-    );
+    let weights = uniform(dims, 1.0, 3, &tracked);
     let grads = (y.clone() * weights).sum().backward();
     let dx = x.grad(&grads).expect("x has a gradient");
     let dw = w.grad(&grads).expect("the weight has a gradient");
@@ -115,4 +123,31 @@ fn the_wgpu_convolutions_match_burns_values_and_gradients() {
         // Mesa's software adapter is slow: one width, one odd batch.
         same_as_burns(&device.device, "wgpu", &[4], &[3]);
     }
+}
+
+#[test]
+fn the_cpu_leaky_relu_matches_burns_value_and_gradient() {
+    let device = common::cpu().device;
+    let tracked = device.clone().autodiff();
+    // Odd sizes, and exact zeros where the two sides of the kink meet.
+    let x = uniform([3, 5, 7, 9], 1.0, 4, &device);
+    let x = x.clone().mask_fill(x.abs().lower_elem(0.1), 0.0);
+    let upstream = uniform([3, 5, 7, 9], 1.0, 5, &device);
+    let run = |ours: bool| {
+        let x = Tensor::<4>::from_data(x.clone().into_data(), &tracked).require_grad();
+        let up = Tensor::<4>::from_data(upstream.clone().into_data(), &tracked);
+        let y = match ours {
+            true => ops::leaky_relu(x.clone(), 0.2),
+            false => burn::tensor::activation::leaky_relu(x.clone(), 0.2),
+        };
+        let grads = (y.clone() * up).sum().backward();
+        (
+            common::values(y.inner()),
+            common::values(x.grad(&grads).unwrap()),
+        )
+    };
+    let (ours, burns) = (run(true), run(false));
+    assert_eq!(ours.0, burns.0, "values");
+    assert_eq!(ours.1, burns.1, "gradients");
+    assert!(ours.0.contains(&0.0), "the test holds zeros");
 }

@@ -3,7 +3,8 @@
 //! `[b·h'·w', cin·k²] × [cin·k², cout]`), its input gradient (`[b·h'·w', cout] × [cout, cin·k²]`,
 //! then `col2im`) and its weight gradient (`[cout, b·h'·w'] × [b·h'·w', cin·k²]`: the batch is
 //! the long side, where burn's generic backward makes the 4×4 kernel the short one). A transposed
-//! convolution is the convolution's input gradient, and the other way round.
+//! convolution is the convolution's input gradient, and the other way round. Leaky ReLU and its
+//! gradient are one parallel pass each.
 
 use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
@@ -211,4 +212,48 @@ pub fn conv2d_weight_grad(
         gemm([cout, patch, b * ho * wo], lhs, rhs),
         [cout, cin, k, k],
     )
+}
+
+/// Parallel chunks for element-wise passes: large enough to amortise a task.
+const ELEMENTWISE_CHUNK: usize = 1 << 14;
+
+fn tensor_like(values: Vec<f32>, like: &FlexTensor) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, like.shape()))
+}
+
+/// `slope·x` where `x` is negative, `x` elsewhere (as burn's: the gradient at 0 is 1).
+pub fn leaky_relu(x: &FlexTensor, slope: f32) -> FlexTensor {
+    let out = with_values(x, |x| {
+        let mut out = vec![0f32; x.len()];
+        out.par_chunks_mut(ELEMENTWISE_CHUNK)
+            .zip(x.par_chunks(ELEMENTWISE_CHUNK))
+            .for_each(|(o, x)| {
+                for (o, &v) in o.iter_mut().zip(x) {
+                    *o = if v < 0.0 { slope * v } else { v };
+                }
+            });
+        out
+    });
+    tensor_like(out, x)
+}
+
+/// Leaky ReLU's gradient at `x`: `slope·grad` where `x` is negative, `grad` elsewhere.
+pub fn leaky_relu_backward(x: &FlexTensor, grad: &FlexTensor, slope: f32) -> FlexTensor {
+    let out = with_values(x, |x| {
+        with_values(grad, |g| {
+            let mut out = vec![0f32; x.len()];
+            out.par_chunks_mut(ELEMENTWISE_CHUNK)
+                .zip(
+                    x.par_chunks(ELEMENTWISE_CHUNK)
+                        .zip(g.par_chunks(ELEMENTWISE_CHUNK)),
+                )
+                .for_each(|(o, (x, g))| {
+                    for ((o, &v), &d) in o.iter_mut().zip(x).zip(g) {
+                        *o = if v < 0.0 { slope * d } else { d };
+                    }
+                });
+            out
+        })
+    });
+    tensor_like(out, x)
 }
