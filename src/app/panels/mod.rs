@@ -5,6 +5,7 @@ pub mod bookmarks;
 pub mod compare;
 pub mod critic;
 pub mod dimensions;
+mod dimensions_toolbar;
 pub mod explorer;
 pub mod interpolation;
 pub mod jitter;

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::engine::files::render::to_byte;
 use crate::engine::model::host_values;
+use crate::engine::model::ops_cpu::gemm;
 use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 
 /// One transposed 4×4 convolution (stride 2, padding 1), BatchNorm folded in.
@@ -100,35 +101,11 @@ impl Step {
     fn contributions(&self, x: &[f32], rows: usize) -> Vec<f32> {
         let (k, n) = (self.in_channels, 16 * self.out_channels);
         assert_eq!(x.len(), rows * k, "input of {rows}×{k}");
-        let mut dst = Vec::<f32>::with_capacity(rows * n);
-        // SAFETY: dst has room for rows×n f32s, x holds rows×k and the weight k×n, row-major as
-        // the strides say, without overlap. With `read_dst` false gemm writes every element of
-        // dst without reading it, so the length can be set afterwards.
-        unsafe {
-            gemm::gemm(
-                rows,
-                n,
-                k,
-                dst.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                x.as_ptr(),
-                1,
-                k as isize,
-                self.weight.as_ptr(),
-                1,
-                n as isize,
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(0),
-            );
-            dst.set_len(rows * n);
-        }
-        dst
+        let (lhs, rhs) = (
+            (x, [1, k as isize]),
+            (self.weight.as_slice(), [1, n as isize]),
+        );
+        gemm([rows, n, k], lhs, rhs)
     }
 
     /// `x`: `[batch, h, w, in]` → `[batch, 2h, 2w, out]` after `finish(value + bias)`.

@@ -2,7 +2,7 @@
 
 pub mod latent;
 pub mod ops;
-mod ops_cpu;
+pub(crate) mod ops_cpu;
 
 use burn::config::Config;
 use burn::module::{Initializer, Module};

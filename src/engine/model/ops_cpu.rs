@@ -33,12 +33,31 @@ fn out_side(side: usize, k: usize, s: usize, p: usize) -> usize {
     (side + 2 * p - k) / s + 1
 }
 
-/// `dst[m×n] = lhs[m×k] · rhs[k×n]`, row-major `dst`; `lhs` and `rhs` given with their
-/// (column, row) strides, so either can be read transposed.
-fn gemm([m, n, k]: [usize; 3], lhs: (&[f32], [isize; 2]), rhs: (&[f32], [isize; 2])) -> Vec<f32> {
+/// The last index a `rows`×`cols` matrix with (column, row) strides `[cs, rs]` reads, plus one.
+fn extent(rows: usize, cols: usize, [cs, rs]: [isize; 2]) -> usize {
+    if rows == 0 || cols == 0 {
+        return 0;
+    }
+    (rows - 1) * rs as usize + (cols - 1) * cs as usize + 1
+}
+
+/// `dst[m×n] = lhs[m×k] · rhs[k×n]`, row-major `dst`, multiplied by gemm (the crate burn-flex
+/// uses) on every core; `lhs` and `rhs` given with their (column, row) strides, so either can
+/// be read transposed. The one GEMM call of hitogata's CPU paths (training ops and drawing).
+pub(crate) fn gemm(
+    [m, n, k]: [usize; 3],
+    lhs: (&[f32], [isize; 2]),
+    rhs: (&[f32], [isize; 2]),
+) -> Vec<f32> {
+    assert!(
+        lhs.1.iter().chain(&rhs.1).all(|&s| s > 0),
+        "positive strides"
+    );
+    assert!(lhs.0.len() >= extent(m, k, lhs.1), "lhs holds {m}×{k}");
+    assert!(rhs.0.len() >= extent(k, n, rhs.1), "rhs holds {k}×{n}");
     let mut dst = Vec::<f32>::with_capacity(m * n);
     // SAFETY: `dst` has room for m·n values, which the GEMM writes all of (`read_dst` false,
-    // so nothing is read first); the strides address inside `lhs` and `rhs` by construction.
+    // so nothing is read first); the assertions above keep every read inside `lhs` and `rhs`.
     unsafe {
         gemm::gemm(
             m,
