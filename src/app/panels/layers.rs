@@ -5,13 +5,13 @@
 use crate::app::Current;
 use crate::app::command::{Command, Commands};
 use crate::app::textures::upload_all;
-use crate::engine::analysis::layers::{LAYER_NAMES, LayerView};
+use crate::engine::analysis::layers::{LayerView, layer_names};
 use crate::engine::model::latent::Latent;
 
 /// The panel's state.
 #[derive(Default)]
 pub struct LayersPanel {
-    /// Which layer (an index into [`LAYER_NAMES`]).
+    /// Which layer (an index into [`layer_names`]).
     pub layer: usize,
     /// Normalise each channel's picture to its own range (else to the layer's).
     pub per_channel: bool,
@@ -94,12 +94,14 @@ fn active_text(active: &[(usize, f32)]) -> String {
 fn body(panel: &mut LayersPanel, ui: &mut egui::Ui, current: &Current) -> Commands {
     let mut commands = Commands::new();
     panel.open = true;
+    let names = current.model.as_ref().map(layer_names).unwrap_or_default();
+    panel.layer = panel.layer.min(names.len().saturating_sub(1));
     ui.horizontal(|ui| {
         egui::ComboBox::new("layer", "layer")
-            .selected_text(LAYER_NAMES[panel.layer])
+            .selected_text(names.get(panel.layer).map_or("", String::as_str))
             .show_ui(ui, |ui| {
-                for (i, name) in LAYER_NAMES.iter().enumerate() {
-                    ui.selectable_value(&mut panel.layer, i, *name);
+                for (i, name) in names.iter().enumerate() {
+                    ui.selectable_value(&mut panel.layer, i, name);
                 }
             });
         ui.checkbox(&mut panel.per_channel, "per channel")

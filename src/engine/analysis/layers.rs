@@ -9,9 +9,17 @@ use crate::engine::model::Generator;
 use crate::engine::model::host_values;
 use crate::engine::model::latent::{Latent, sample_batch};
 
-/// The layers, as the viewer names them.
+/// The layers of a model of these shapes, as the viewer names them (in the order of
+/// [`Generator::layers`]): `["4x4", "8x8", "16x16", "32x32", "output before tanh"]` at 64 px.
 #[cfg_attr(not(feature = "app"), allow(dead_code))] // the app's alone
-pub const LAYER_NAMES: [&str; 5] = ["4x4", "8x8", "16x16", "32x32", "output before tanh"];
+pub fn layer_names(model: &crate::engine::model::ModelConfig) -> Vec<String> {
+    let hidden = model.doublings();
+    let outer = model.image_size() / 2;
+    let mut names: Vec<String> = (0..hidden).map(|i| format!("{0}x{0}", 4 << i)).collect();
+    names.extend((1..=model.extra_layers()).map(|k| format!("extra {k} ({outer}x{outer})")));
+    names.push("output before tanh".to_string());
+    names
+}
 
 /// Random latent vectors "dead for most z" is judged over.
 pub const DEAD_SAMPLES: usize = 64;
@@ -36,7 +44,7 @@ pub struct Channel {
 /// A layer for one latent vector.
 #[derive(Clone, Debug)]
 pub struct LayerView {
-    /// Which layer (an index into [`LAYER_NAMES`]).
+    /// Which layer (an index into [`layer_names`]).
     pub layer: usize,
     /// Side of each channel's map.
     pub side: usize,
@@ -74,7 +82,8 @@ pub fn view_layer(
     per_channel: bool,
 ) -> LayerView {
     let layers = generator.layers(latents_tensor(std::slice::from_ref(z), device));
-    let map = layers[layer.min(4)].clone();
+    let last = layers.len() - 1;
+    let map = layers[layer.min(last)].clone();
     let [_, c, h, w] = map.dims();
     let values = host_values(map);
     let n = h * w;
@@ -107,7 +116,7 @@ pub fn view_layer(
                 mean,
                 std,
                 max,
-                dead_here: layer < 4 && max <= 0.0,
+                dead_here: layer < last && max <= 0.0,
                 values: v.to_vec(),
             }
         })
@@ -119,12 +128,12 @@ pub fn view_layer(
     }
 }
 
-/// For each ReLU layer (the first four), which channels are zero for at least 90 % of
+/// For each ReLU layer (all but the output), which channels are zero for at least 90 % of
 /// [`DEAD_SAMPLES`] random z (seeded): units the generator does not use.
 pub fn dead_channels(generator: &Generator, device: &Device, seed: u64) -> Vec<Vec<bool>> {
     let z = sample_batch(seed, DEAD_SAMPLES, generator.latent_dim());
     let layers = generator.layers(latents_tensor(&z, device));
-    layers[..4]
+    layers[..layers.len() - 1]
         .iter()
         .map(|map| {
             let [b, c, h, w] = map.dims();

@@ -16,9 +16,9 @@ use image::RgbImage;
 use rayon::prelude::*;
 
 use crate::engine::files::render::to_byte;
+use crate::engine::model::Generator;
 use crate::engine::model::host_values;
 use crate::engine::model::ops_cpu::gemm;
-use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE};
 
 /// One transposed 4×4 convolution (stride 2, padding 1), BatchNorm folded in.
 #[derive(Clone, Debug)]
@@ -198,7 +198,7 @@ impl CpuGenerator {
         }
         Some(Self {
             latent_dim: generator.latent_dim(),
-            first: Step::new(up1, Some(bn1)),
+            first: Step::new(up1, bn1),
             steps: steps
                 .into_iter()
                 .map(|(conv, bn)| Step::new(conv, bn))
@@ -208,7 +208,7 @@ impl CpuGenerator {
     }
 
     /// The generator's output for latents `z` (`[batch, latent]`, row-major), channels last:
-    /// `[batch, 64, 64, 3]` in [-1, 1].
+    /// `[batch, S, S, channels]` in [-1, 1].
     pub fn forward(&self, z: &[f32]) -> Vec<f32> {
         let batch = z.len() / self.latent_dim.max(1);
         let relu = |v: f32| v.max(0.0);
@@ -238,19 +238,33 @@ impl CpuGenerator {
 
     /// One picture per latent vector (each `latent` long).
     pub fn draw(&self, z: &[f32]) -> Vec<RgbImage> {
-        pictures(&self.forward(z))
+        self.pictures(&self.forward(z))
     }
-}
 
-/// [`CpuGenerator::forward`]'s output as RGB pictures.
-pub fn pictures(channels_last: &[f32]) -> Vec<RgbImage> {
-    channels_last
-        .par_chunks(IMAGE_SIZE * IMAGE_SIZE * CHANNELS)
-        .map(|picture| {
-            let bytes = picture.iter().map(|&v| to_byte(v)).collect();
-            RgbImage::from_raw(IMAGE_SIZE as u32, IMAGE_SIZE as u32, bytes).expect("64×64 RGB")
-        })
-        .collect()
+    /// Side of the pictures it draws.
+    pub fn image_size(&self) -> usize {
+        4 << self.steps.len()
+    }
+
+    /// Colour channels of the pictures it draws.
+    pub fn channels(&self) -> usize {
+        self.steps.last().map_or(3, |s| s.out_channels)
+    }
+
+    /// [`forward`](Self::forward)'s output as RGB pictures (grey ones with equal channels).
+    pub fn pictures(&self, channels_last: &[f32]) -> Vec<RgbImage> {
+        let (side, channels) = (self.image_size(), self.channels());
+        channels_last
+            .par_chunks(side * side * channels)
+            .map(|picture| {
+                let bytes = match channels {
+                    1 => picture.iter().flat_map(|&v| [to_byte(v); 3]).collect(),
+                    _ => picture.iter().map(|&v| to_byte(v)).collect(),
+                };
+                RgbImage::from_raw(side as u32, side as u32, bytes).expect("square RGB")
+            })
+            .collect()
+    }
 }
 
 /// tanh as a rational function (Eigen's `generic_fast_tanh_float`): within a few ulp of libm's

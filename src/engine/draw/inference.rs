@@ -8,7 +8,7 @@ use image::RgbImage;
 use crate::engine::draw::cpu_generator::CpuGenerator;
 use crate::engine::files::render::tensor_to_images;
 use crate::engine::model::latent::Latent;
-use crate::engine::model::{CHANNELS, Generator, IMAGE_SIZE, host_values};
+use crate::engine::model::{Generator, host_values};
 
 /// Latent vectors one after another, `[n, dim]` row-major.
 fn flatten(latents: &[Latent]) -> Vec<f32> {
@@ -83,7 +83,7 @@ impl Drawer {
             .collect()
     }
 
-    /// The pictures' values in [-1, 1] (before rounding to bytes), one `Vec` of 3·64·64 per
+    /// The pictures' values in [-1, 1] (before rounding to bytes), one `Vec` of channels·S·S per
     /// latent vector. The order of the values within a picture depends on the path (channels
     /// last on the CPU): compare pictures with each other, not with a layout.
     pub fn values(&self, latents: &[Latent]) -> Vec<Vec<f32>> {
@@ -109,14 +109,15 @@ impl Drawer {
     }
 
     /// One pass (keep `latents` to a batch of about 64): the pictures, and the generator's
-    /// output `[n, 3, 64, 64]` on the device, for the critic to score without a second pass.
+    /// output `[n, channels, S, S]` on the device, for the critic to score without a second pass.
     pub fn draw_with_output(&self, latents: &[Latent]) -> (Vec<RgbImage>, Tensor<4>) {
         match &self.cpu {
             Some(cpu) => {
                 let flat = flatten(latents);
                 let values = cpu.forward(&flat);
-                let images = crate::engine::draw::cpu_generator::pictures(&values);
-                let shape = [latents.len(), IMAGE_SIZE, IMAGE_SIZE, CHANNELS];
+                let images = cpu.pictures(&values);
+                let (side, channels) = (cpu.image_size(), cpu.channels());
+                let shape = [latents.len(), side, side, channels];
                 let output = Tensor::<4>::from_data(TensorData::new(values, shape), &self.device)
                     .permute([0, 3, 1, 2]);
                 (images, output)

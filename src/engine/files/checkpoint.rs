@@ -231,13 +231,7 @@ pub fn check_config(config: &ModelConfig, path: &Path) -> Result<(), CheckpointE
         path: path.to_path_buf(),
         message: what.to_string(),
     };
-    if config.latent_dim == 0 || config.latent_dim > 4096 {
-        return Err(bad("latent_dim must be between 1 and 4096"));
-    }
-    if config.ngf == 0 || config.ngf > 1024 || config.ndf == 0 || config.ndf > 1024 {
-        return Err(bad("ngf and ndf must be between 1 and 1024"));
-    }
-    crate::engine::model::check_output_scale(config.output_scale()).map_err(|m| bad(&m))
+    config.check().map_err(|m| bad(&m))
 }
 
 /// Loads a critic saved next to a generator.

@@ -7,7 +7,8 @@ use image::{DynamicImage, Rgb, RgbImage, imageops::FilterType};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::model::IMAGE_SIZE;
+// Training pictures are 64×64 RGB, the one layout hitogata trains ([`ModelConfig::is_trainable`]).
+use crate::engine::model::DEFAULT_IMAGE_SIZE as IMAGE_SIZE;
 
 /// File extensions considered images (case-insensitive). Decoding guesses the real format from
 /// the content, so a PNG named `.jpg` still loads.

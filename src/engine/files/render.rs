@@ -7,10 +7,14 @@ use image::{Rgb, RgbImage, RgbaImage};
 
 use crate::engine::files::atomic::write_atomic;
 
-/// Converts a batch of generator outputs [N, 3, H, W] in [-1, 1] to 8-bit RGB images.
+/// Converts a batch of generator outputs [N, C, H, W] in [-1, 1] to 8-bit RGB images; grey
+/// ones (C = 1) get three equal channels.
 pub fn tensor_to_images(images: Tensor<4>) -> Vec<RgbImage> {
     let [n, c, h, w] = images.dims();
-    assert_eq!(c, 3, "expected RGB images");
+    assert!(
+        c == 3 || c == 1,
+        "expected RGB or grey images, not {c} channels"
+    );
     let values = images
         .into_data()
         .convert::<f32>()
@@ -19,13 +23,15 @@ pub fn tensor_to_images(images: Tensor<4>) -> Vec<RgbImage> {
     let plane = h * w;
     (0..n)
         .map(|i| {
-            let base = i * 3 * plane;
+            let base = i * c * plane;
+            // Grey: every channel reads the one plane.
+            let channel = |k: usize| base + if c == 3 { k * plane } else { 0 };
             RgbImage::from_fn(w as u32, h as u32, |x, y| {
                 let p = y as usize * w + x as usize;
                 Rgb([
-                    to_byte(values[base + p]),
-                    to_byte(values[base + plane + p]),
-                    to_byte(values[base + 2 * plane + p]),
+                    to_byte(values[channel(0) + p]),
+                    to_byte(values[channel(1) + p]),
+                    to_byte(values[channel(2) + p]),
                 ])
             })
         })
