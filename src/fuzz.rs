@@ -8,7 +8,7 @@ use std::path::Path;
 use burn::tensor::Device;
 
 /// The fuzz targets, one per kind of file.
-pub const TARGETS: [&str; 11] = [
+pub const TARGETS: [&str; 12] = [
     "generator",
     "critic",
     "optimizer",
@@ -20,6 +20,7 @@ pub const TARGETS: [&str; 11] = [
     "directions",
     "notes",
     "recipe",
+    "pytorch",
 ];
 
 /// Splits an input in two at its first 0xFF byte (absent: all of it is the first part): a
@@ -131,6 +132,19 @@ pub fn load(target: &str, data: &[u8], scratch: &Path, device: &Device) -> Resul
             crate::engine::train::Recipe::load(&path)
                 .map(|_| ())
                 .map_err(|e| text(&e))
+        }
+        "pytorch" => {
+            // What opening a `.pth` does, written to `scratch` rather than the user's cache.
+            let path = file(scratch, "netG.pth", data);
+            let imported =
+                crate::engine::files::pytorch::read_pytorch(&path, None).map_err(|e| text(&e))?;
+            let dir = scratch.join("imported");
+            imported.write(&dir).map_err(|e| text(&e))?;
+            crate::engine::files::checkpoint::load_generator(&dir, device).map_err(|e| text(&e))?;
+            match crate::engine::analysis::critique::critic_beside(&dir, device) {
+                Ok(_) => Ok(()),
+                Err(e) => Err(text(&e)),
+            }
         }
         other => Err(format!("no fuzz target {other}")),
     }

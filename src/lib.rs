@@ -46,6 +46,14 @@ pub mod checkpoint_notes {
     pub use crate::engine::files::checkpoint_notes::{NotesStore, content_hash};
 }
 
+/// PyTorch checkpoints (DCGAN example, WassersteinGAN): opening, importing, exporting.
+pub mod pytorch {
+    pub use crate::engine::files::pytorch::{
+        IMPORTED_FILE, Imported, ImportedFrom, critic_beside, export_pytorch_generator,
+        import_pytorch, imported_from, is_pytorch_file,
+    };
+}
+
 /// The side-by-side worker thread.
 pub mod compare_worker {
     pub use crate::engine::workers::compare_worker::{CompareEvent, CompareSource, CompareWorker};

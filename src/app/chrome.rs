@@ -20,6 +20,22 @@ impl HitogataApp {
                     }));
                 }
                 if ui
+                    .button("Open PyTorch model...")
+                    .on_hover_text(
+                        "A DCGAN or WGAN generator saved by PyTorch (netG….pth); the netD file \
+                         beside it opens as its critic (or drop the file on the window)",
+                    )
+                    .clicked()
+                {
+                    self.start_file_work(Box::new(|| {
+                        let path = rfd::FileDialog::new()
+                            .set_title("Open a PyTorch generator")
+                            .add_filter("PyTorch", &["pth", "pt"])
+                            .pick_file()?;
+                        Some(FileEvent::OpenCheckpoint(path))
+                    }));
+                }
+                if ui
                     .button("Open picture...")
                     .on_hover_text(
                         "Restore the z a PNG written by hitogata shows (or drop one on the window)",
@@ -125,8 +141,9 @@ impl HitogataApp {
         }
     }
 
-    /// A PNG dropped on the window restores what it shows.
-    pub(super) fn dropped_pictures(&mut self, ui: &egui::Ui) {
+    /// A PNG dropped on the window restores what it shows; anything else (a PyTorch file, a
+    /// checkpoint folder) opens as the model, the worker saying what it is not.
+    pub(super) fn dropped_files(&mut self, ui: &egui::Ui) {
         let dropped: Vec<PathBuf> = ui.ctx().input(|i| {
             i.raw
                 .dropped_files
@@ -136,7 +153,14 @@ impl HitogataApp {
                 .collect()
         });
         for path in dropped {
-            self.open_picture(path);
+            let png = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+            if png {
+                self.open_picture(path);
+            } else {
+                self.open_checkpoint(path);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use std::task::Poll;
 
 use crate::app::panels::dimensions;
 use crate::app::{FileEvent, History, HitogataApp, Tab};
+use crate::engine::files::pytorch::ImportedFrom;
 use crate::engine::model::ModelConfig;
 use crate::engine::model::latent::Latent;
 use crate::engine::workers::inference_worker::{BatchFor, InferenceEvent};
@@ -52,7 +53,8 @@ impl HitogataApp {
                 dir,
                 hash,
                 critic,
-            } => self.on_loaded(config, dir, hash, critic),
+                imported,
+            } => self.on_loaded(config, dir, hash, critic, imported),
             InferenceEvent::LoadFailed { path, message } => {
                 self.load_error = Some(format!("Cannot open {}: {message}", path.display()));
             }
@@ -109,6 +111,7 @@ impl HitogataApp {
         dir: PathBuf,
         hash: Option<String>,
         critic: Result<bool, String>,
+        imported: Option<ImportedFrom>,
     ) {
         self.critic.loaded(critic);
         let notes = hash
@@ -127,7 +130,10 @@ impl HitogataApp {
             self.current.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
             self.current.history = History::default();
         }
-        self.status = Some(format!("Loaded {}", dir.display()));
+        self.status = Some(match imported {
+            Some(from) => loaded_from_pytorch(&config, &from),
+            None => format!("Loaded {}", dir.display()),
+        });
         self.load_error = None;
         self.current.checkpoint_dir = Some(dir);
         self.current.model = Some(config);
@@ -157,4 +163,24 @@ impl HitogataApp {
             }
         }
     }
+}
+
+/// The status line for a model opened from PyTorch files: what it is and where its critic is.
+fn loaded_from_pytorch(config: &ModelConfig, from: &ImportedFrom) -> String {
+    let size = config.image_size();
+    let colour = if config.channels() == 1 {
+        "grey"
+    } else {
+        "colour"
+    };
+    let critic = match (&from.critic, &from.critic_refused) {
+        (Some(path), _) => format!("; its critic from {}", path.display()),
+        (None, Some(why)) => format!("; the netD beside it was left out: {why}"),
+        (None, None) => "; no critic (put its netD file beside it)".into(),
+    };
+    format!(
+        "Opened {} (PyTorch): z of {}, {size}×{size} {colour}{critic}",
+        from.generator.display(),
+        config.latent_dim
+    )
 }

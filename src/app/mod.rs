@@ -473,7 +473,7 @@ impl eframe::App for HitogataApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.shortcuts(ui);
-        self.dropped_pictures(ui);
+        self.dropped_files(ui);
         self.closing(ui);
         egui::Panel::top("menu").show(ui, |ui| self.menu(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));

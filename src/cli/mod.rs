@@ -9,6 +9,7 @@ mod directions;
 mod eval;
 mod export;
 mod generate;
+mod import;
 mod json_events;
 mod serve;
 mod sweep;
@@ -75,6 +76,8 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Write a generator-only export of a checkpoint (what the app loads), optionally f16.
     Export(export::ExportArgs),
+    /// Turn a PyTorch DCGAN or WGAN generator (.pth, and its critic) into a hitogata checkpoint.
+    Import(import::ImportArgs),
     /// Score a generator against a dataset: multi-scale SWD and a memorisation check.
     Eval(eval::EvalArgs),
     /// Measure generator latency and training throughput on each available device.
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Export(args)) => export::run(args),
+        Some(Command::Import(args)) => import::run(args),
         Some(Command::Directions(args)) => directions::run(args),
         Some(Command::Critic(args)) => critic::run(args),
         Some(Command::Sweep(args)) => sweep::run(args),

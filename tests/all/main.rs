@@ -20,6 +20,7 @@ mod engine_eval;
 mod engine_latent;
 mod engine_model;
 mod engine_ops;
+mod engine_pytorch;
 mod engine_runner;
 mod engine_snapshots;
 mod engine_train;

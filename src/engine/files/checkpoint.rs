@@ -17,26 +17,15 @@ use std::path::{Path, PathBuf};
 use burn::module::Module;
 use burn::store::{HalfPrecisionAdapter, ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Device;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 
-use crate::engine::files::atomic::{old_dir, write_atomic};
+use crate::engine::files::atomic::old_dir;
 use crate::engine::files::bounded_read::FileKind;
+use crate::engine::files::pytorch;
 use crate::engine::model::{Critic, Generator, ModelConfig};
 
 use crate::engine::files::checkpoint_files::io_err;
 pub use crate::engine::files::checkpoint_files::*;
-
-/// Writes a value as RON, atomically: pretty for two levels, deeper values on one line each
-/// (a training history's rows: 27k of them took 6.2 MB pretty, 4.0 MB so).
-pub fn write_ron<T: Serialize>(path: &Path, value: &T) -> Result<(), CheckpointError> {
-    let pretty = ron::ser::PrettyConfig::default().depth_limit(2);
-    let text =
-        ron::ser::to_string_pretty(value, pretty).map_err(|e| CheckpointError::Malformed {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    write_atomic(path, text.as_bytes()).map_err(io_err(path))
-}
 
 /// Reads a RON file of `kind` (which bounds its size).
 pub fn read_ron<T: DeserializeOwned>(path: &Path, kind: FileKind) -> Result<T, CheckpointError> {
@@ -108,19 +97,12 @@ pub fn load_weights<M: Module + ModuleSnapshot>(
     // the store memory-maps files without checking their length.
     let bytes = crate::engine::files::bounded_read::read_bytes(path, FileKind::weights(needed))
         .map_err(io_err(path))?;
-    let (half, held) = {
-        let tensors = safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?
-            .tensors();
-        let held: u64 = tensors
-            .iter()
-            .map(|(_, t)| t.shape().iter().map(|&n| n as u64).product::<u64>())
-            .sum();
-        let half = tensors
-            .iter()
-            .any(|(_, t)| t.dtype() == safetensors::Dtype::F16);
-        (half, held)
-    };
+    let held: u64 = safetensors::SafeTensors::deserialize(&bytes)
+        .map_err(|e| weights_err(format!("not a valid safetensors file: {e}")))?
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().map(|&n| n as u64).product::<u64>())
+        .sum();
     // Far too few numbers: refuse before building. (Near misses are built and then compared
     // tensor by tensor, which names what is expected and what was found.)
     if needed > held.saturating_mul(4).saturating_add(1 << 20) {
@@ -128,42 +110,16 @@ pub fn load_weights<M: Module + ModuleSnapshot>(
             "holds {held} numbers; the model described beside it needs at least {needed}"
         )));
     }
-    let mut module = build();
-    let mut store = SafetensorsStore::from_bytes(Some(bytes));
-    if half {
-        // A compact export: convolution weights in f16 (BatchNorm stays f32), widened on load.
-        store = store.with_from_adapter(HalfPrecisionAdapter::new());
-    }
-    let result = module
-        .load_from(&mut store)
-        .map_err(|e| weights_err(format!("cannot load: {e}")))?;
-    let mut problems: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
-    if !result.missing.is_empty() {
-        let names: Vec<_> = result.missing.iter().map(|(p, _)| p.as_str()).collect();
-        problems.push(format!(
-            "expected tensors not found in the file: {}",
-            names.join(", ")
-        ));
-    }
-    if !result.unused.is_empty() {
-        problems.push(format!(
-            "found tensors this model does not have: {}",
-            result.unused.join(", ")
-        ));
-    }
-    if problems.is_empty() {
-        Ok(module)
-    } else {
-        Err(weights_err(format!(
-            "does not fit the model in {MODEL_FILE}: {}",
-            problems.join("; ")
-        )))
-    }
+    load_weights_from_bytes(build, bytes, path)
 }
 
 /// Finds the checkpoint directory for a user-given path: the directory itself, a run
 /// directory's live checkpoint, or its previous version left by an interrupted save.
+/// A PyTorch generator (`.pth`) resolves to its import (see [`pytorch::imported_checkpoint`]).
 pub fn resolve_checkpoint_dir(path: &Path) -> Result<PathBuf, CheckpointError> {
+    if pytorch::is_pytorch_file(path) && !path.is_dir() {
+        return pytorch::imported_checkpoint(path);
+    }
     if path.join(MODEL_FILE).exists() {
         return Ok(path.to_path_buf());
     }

@@ -1,5 +1,5 @@
 //! Everything hitogata reads or writes: checkpoints and their migration, checkpoint notes,
-//! bookmarks, pictures that remember z, datasets; read within bounds, written atomically.
+//! bookmarks, pictures that remember z, datasets, PyTorch checkpoints; read within bounds, written atomically.
 
 pub mod atomic;
 pub mod bookmarks;
@@ -10,4 +10,5 @@ pub mod checkpoint_notes;
 pub mod data;
 pub mod migrate;
 pub mod picture_state;
+pub mod pytorch;
 pub mod render;

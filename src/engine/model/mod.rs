@@ -13,7 +13,8 @@ use burn::module::Module;
 use burn::tensor::Tensor;
 
 pub use config::{
-    DEFAULT_IMAGE_SIZE, ModelConfig, OUTPUT_SCALE_RANGE, Upsampling, check_output_scale,
+    DEFAULT_IMAGE_SIZE, IMAGE_SIZES, MAX_EXTRA_LAYERS, ModelConfig, OUTPUT_SCALE_RANGE, Upsampling,
+    check_output_scale,
 };
 pub use critic::Critic;
 pub use generator::Generator;

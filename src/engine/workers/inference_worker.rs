@@ -17,6 +17,7 @@ use crate::engine::device::{Backend, ComputeDevice, DeviceChoice, cpu_device, se
 use crate::engine::draw::inference::Drawer;
 use crate::engine::files::checkpoint::{LoadedGenerator, load_generator};
 use crate::engine::files::checkpoint_notes::content_hash;
+use crate::engine::files::pytorch::{ImportedFrom, imported_from};
 use crate::engine::model::latent::Latent;
 use crate::engine::model::{Critic, ModelConfig};
 use crate::engine::workers::mailbox::{Mailbox, WorkerThread};
@@ -48,6 +49,8 @@ pub enum InferenceEvent {
         hash: Option<String>,
         /// Whether a critic came with it, or why the one there could not be read.
         critic: Result<bool, String>,
+        /// The PyTorch files it was imported from, if it was.
+        imported: Option<ImportedFrom>,
     },
     /// The critic's view of a latent vector (see [`InferenceWorker::critique`]).
     Critique {
@@ -385,6 +388,7 @@ impl Model {
                 .as_ref()
                 .map(|c| c.is_some())
                 .map_err(|e| e.to_string()),
+            imported: imported_from(&loaded.dir),
         };
         let model = Self {
             drawer: Drawer::new(&loaded.generator, device),
