@@ -74,7 +74,8 @@ pub mod critique {
 /// Training datasets.
 pub mod data {
     pub use crate::engine::files::data::{
-        DataError, Dataset, MAX_IMAGE_SIDE, SquareMode, decode_image, summarize_skipped,
+        DataError, Dataset, MAX_IMAGE_SIDE, PictureShape, SquareMode, decode_image,
+        summarize_skipped,
     };
 }
 
@@ -129,7 +130,10 @@ pub mod migrate {
 
 /// The generator and the critic.
 pub mod model {
-    pub use crate::engine::model::{Critic, Generator, ModelConfig, Upsampling, ops, seeded_init};
+    pub use crate::engine::model::{
+        Critic, DEFAULT_IMAGE_SIZE, Generator, IMAGE_SIZES, ModelConfig, Upsampling, ops,
+        seeded_init,
+    };
 }
 
 /// The nearest training pictures.

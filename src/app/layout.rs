@@ -104,7 +104,8 @@ impl HitogataApp {
         let current = &self.current;
         commands.extend(self.critic.ui(ui, current));
         let picture = self.explorer.shown_picture();
-        self.nearest.ui(ui, picture);
+        let grey = current.model.as_ref().is_some_and(|m| m.channels() == 1);
+        self.nearest.ui(ui, picture, grey);
         commands.extend(self.layers.ui(ui, current));
         let shown = self.explorer.texture.as_ref();
         commands.extend(self.compare.ui(ui, current, shown, &self.bookmarks));

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use hitogata::checkpoint::{CRITIC_FILE, load_generator, resolve_checkpoint_dir, save_weights_f16};
+use hitogata::checkpoint::{
+    CRITIC_FILE, load_generator, read_model_config, resolve_checkpoint_dir, save_weights_f16,
+};
 use hitogata::critique::{fit_critic, separation, subset};
-use hitogata::data::{Dataset, SquareMode};
+use hitogata::data::{Dataset, PictureShape, SquareMode};
 use hitogata::device::select_device;
 
 /// Arguments of `hitogata critic`.
@@ -37,7 +39,8 @@ pub fn run(args: CriticArgs) -> anyhow::Result<()> {
     let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     let dir = resolve_checkpoint_dir(&args.checkpoint)?;
-    let all = Dataset::load_folder(&args.data, SquareMode::Pad)?;
+    let shape = PictureShape::of(&read_model_config(&dir)?);
+    let all = Dataset::load_folder_as(&args.data, SquareMode::Pad, shape)?;
     anyhow::ensure!(
         args.held_out >= 1 && args.held_out < all.len,
         "--held-out must leave pictures to train on: {} of {}",

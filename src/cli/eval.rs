@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use burn::tensor::Device;
 use clap::Args;
 use hitogata::checkpoint::{LoadedGenerator, load_generator};
-use hitogata::data::{Dataset, SquareMode};
+use hitogata::data::{Dataset, PictureShape, SquareMode};
 use hitogata::device::select_device;
 use hitogata::eval::{
     SwdConfig, faint_noise, mean, median, moved_at_most, multiscale_swd_many, nearest_neighbours,
@@ -53,7 +53,9 @@ pub struct EvalReport {
     pub count: usize,
     /// The eval seeds the SWD figures are means over (`--repeats`).
     pub seeds: Vec<u64>,
-    /// SWD ×1e3 per level (64, 32, 16 px) and average: generated vs real.
+    /// The pictures' side (the SWD levels are it, its half and its quarter).
+    pub side: usize,
+    /// SWD ×1e3 per level (64, 32, 16 px at 64 px) and average: generated vs real.
     pub swd_generated: Vec<f32>,
     /// Same for two disjoint real halves: the floor.
     pub swd_real_floor: Vec<f32>,
@@ -205,15 +207,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if args.repeats == 0 {
         anyhow::bail!("--repeats must be at least 1");
     }
-    let data = Dataset::load_folder(&args.data, SquareMode::Pad)?;
-    if data.len < 4 {
-        anyhow::bail!(
-            "{} has {} images: eval needs at least 4",
-            args.data.display(),
-            data.len
-        );
-    }
-    let count = args.count.min(data.len / 2).max(1);
     let device = select_device(&args.device.choice()?)?;
     super::announce_device(&device);
     // Load every checkpoint first, so a bad path fails before minutes of work.
@@ -222,6 +215,26 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .iter()
         .map(|path| load_generator(path, &device.device))
         .collect::<Result<Vec<_>, _>>()?;
+    // The real pictures at the size and colours the generators draw: one for all of them.
+    let shape = PictureShape::of(&loaded[0].config);
+    if let Some(other) = loaded.iter().find(|g| PictureShape::of(&g.config) != shape) {
+        anyhow::bail!(
+            "{} draws {} pictures and {} {}: compare generators of one size together",
+            loaded[0].dir.display(),
+            shape,
+            other.dir.display(),
+            PictureShape::of(&other.config)
+        );
+    }
+    let data = Dataset::load_folder_as(&args.data, SquareMode::Pad, shape)?;
+    if data.len < 4 {
+        anyhow::bail!(
+            "{} has {} images: eval needs at least 4",
+            args.data.display(),
+            data.len
+        );
+    }
+    let count = args.count.min(data.len / 2).max(1);
 
     let seeds: Vec<u64> = (0..args.repeats as u64)
         .map(|k| args.seed.wrapping_add(k))
@@ -241,6 +254,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     for (k, generator) in loaded.iter().enumerate() {
         let report = EvalReport {
             checkpoint: generator.dir.clone(),
+            side: shape.side,
             count,
             seeds: seeds.clone(),
             swd_generated: mean_rows(figures.iter().map(|f| &f.generated[k])),
@@ -295,7 +309,14 @@ fn print_report(report: &EvalReport, data: &std::path::Path) {
         data.display(),
         report.count
     );
-    println!("{:<19} |  64 px |  32 px |  16 px |    avg", "SWD ×1e3");
+    let s = report.side;
+    println!(
+        "{:<19} | {:>3} px | {:>3} px | {:>3} px |    avg",
+        "SWD ×1e3",
+        s,
+        s / 2,
+        s / 4
+    );
     print_row("generated vs real", &report.swd_generated);
     print_row("real vs real", &report.swd_real_floor);
     print_row("blurred vs real", &report.swd_blurred_real);

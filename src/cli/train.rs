@@ -10,7 +10,7 @@ use anyhow::bail;
 use clap::{Args, ValueEnum};
 use hitogata::data::{SquareMode, summarize_skipped};
 use hitogata::migrate;
-use hitogata::model::Upsampling;
+use hitogata::model::{DEFAULT_IMAGE_SIZE, Upsampling};
 use hitogata::train::runner::{self, RunControl};
 use hitogata::train::{
     AdaptiveAugment, Algorithm, Augment, CriticView, DivergencePolicy, RunChanges, RunSpec,
@@ -105,6 +105,12 @@ pub struct TrainArgs {
     /// Latent size.
     #[arg(long, help_heading = "Model shape (new runs)")]
     latent_dim: Option<usize>,
+    /// Picture size: 32, 64, 128 or 256 (the data folder's pictures are resized to it).
+    #[arg(long, help_heading = "Model shape (new runs)")]
+    image_size: Option<usize>,
+    /// Train on grey pictures (MNIST-like data; colour pictures are turned to their luma).
+    #[arg(long, help_heading = "Model shape (new runs)")]
+    grey: bool,
     /// How the generator upsamples: transposed (DCGAN) or resize (no checkerboard speckle).
     #[arg(long, value_enum, help_heading = "Model shape (new runs)")]
     upsampling: Option<Upsampling>,
@@ -183,6 +189,8 @@ impl TrainArgs {
             (self.ngf.is_some(), "--ngf"),
             (self.latent_dim.is_some(), "--latent-dim"),
             (self.upsampling.is_some(), "--upsampling"),
+            (self.image_size.is_some(), "--image-size"),
+            (self.grey, "--grey"),
         ]
         .into_iter()
         .filter_map(|(given, name)| given.then_some(name))
@@ -253,6 +261,13 @@ fn new_config(args: &TrainArgs) -> anyhow::Result<TrainConfig> {
     if let Some(v) = args.upsampling {
         model.upsampling = Some(v);
     }
+    if let Some(size) = args.image_size {
+        model.image_size = (size != DEFAULT_IMAGE_SIZE).then_some(size);
+    }
+    if args.grey {
+        model.channels = Some(1);
+    }
+    model.check().map_err(anyhow::Error::msg)?;
     config.n_critic = args.n_critic.unwrap_or(config.n_critic);
     config.warmup_schedule |= args.warmup;
     config.detail_anchor = args.detail_anchor;

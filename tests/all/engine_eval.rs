@@ -234,7 +234,7 @@ fn a_training_picture_is_its_own_nearest_and_a_copy_looks_memorised() {
             })
         })
         .collect();
-    let index = NearestImages::from_images(images.clone());
+    let index = NearestImages::from_images(images.clone(), false);
     assert!(index.real_min.is_finite() && index.real_min > 0.0);
     let found = index.nearest(&images[7], 5);
     assert_eq!(found.len(), 5);
@@ -250,4 +250,15 @@ fn a_training_picture_is_its_own_nearest_and_a_copy_looks_memorised() {
         index.memorised(3.0),
         hitogata::eval::looks_memorised(3.0, index.real_min)
     );
+    // A grey model's picture of image 7 (its luma, at 32 px) finds image 7 when the folder is
+    // compared in grey, and nothing that close in colour.
+    let grey_7 = image::DynamicImage::ImageRgb8(images[7].clone())
+        .resize_exact(32, 32, image::imageops::FilterType::Triangle)
+        .into_luma8();
+    let grey_7 = image::DynamicImage::ImageLuma8(grey_7).into_rgb8();
+    let grey_index = NearestImages::from_images(images.clone(), true);
+    let found = grey_index.nearest(&grey_7, 1);
+    assert_eq!(found[0].index, 7);
+    assert!(found[0].distance < 2.0, "{}", found[0].distance);
+    assert!(index.nearest(&grey_7, 1)[0].distance > 10.0 * found[0].distance.max(0.5));
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod bounded_reads;
 mod cli_debugger;
+mod cli_pytorch;
 mod cli_train;
 mod disk_full;
 mod engine_augment;
@@ -22,6 +23,7 @@ mod engine_model;
 mod engine_ops;
 mod engine_pytorch;
 mod engine_runner;
+mod engine_shapes_train;
 mod engine_snapshots;
 mod engine_train;
 mod engine_train_worker;

@@ -259,9 +259,10 @@ fn dimensions_view_strips_and_frames() {
 #[ignore]
 fn nearest_training_images_on_the_faces() {
     let t = Instant::now();
-    let index = hitogata::nearest::NearestImages::build(std::path::Path::new(
-        &hitogata::app::RunForm::default().data_dir,
-    ))
+    let index = hitogata::nearest::NearestImages::build(
+        std::path::Path::new(&hitogata::app::RunForm::default().data_dir),
+        false,
+    )
     .unwrap();
     println!(
         "index of {} pictures built in {:.1} s",

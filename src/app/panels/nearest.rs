@@ -49,11 +49,11 @@ impl Default for NearestPanel {
 }
 
 impl NearestPanel {
-    /// Loads the folder on a thread.
-    fn load(&mut self, ctx: &egui::Context) {
+    /// Loads the folder on a thread, to compare in grey or colour.
+    fn load(&mut self, ctx: &egui::Context, grey: bool) {
         let folder = std::path::PathBuf::from(self.folder.trim());
         self.loading = Some(Background::spawn(ctx, move || {
-            NearestImages::build(&folder).map_err(|e| e.to_string())
+            NearestImages::build(&folder, grey).map_err(|e| e.to_string())
         }));
         self.index = None;
         self.error = None;
@@ -91,8 +91,12 @@ impl NearestPanel {
 
 impl NearestPanel {
     /// Draws the panel (folded at first) under the picture: `picture` is the one on screen and
-    /// its number.
-    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, picture: Option<(u64, &RgbImage)>) {
+    /// its number; `grey` whether the model draws grey (the folder is compared in grey then).
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, picture: Option<(u64, &RgbImage)>, grey: bool) {
+        // A model of the other kind opened: the loaded folder is compared its way.
+        if self.index.as_ref().is_some_and(|i| i.grey != grey) && self.loading.is_none() {
+            self.load(ui.ctx(), grey);
+        }
         egui::CollapsingHeader::new("Nearest training images")
         .default_open(false)
         .show(ui, |ui| {
@@ -106,7 +110,7 @@ impl NearestPanel {
                     .add_enabled(panel.loading.is_none(), egui::Button::new("Load"))
                     .clicked()
                 {
-                    panel.load(ui.ctx());
+                    panel.load(ui.ctx(), grey);
                 }
             });
             if panel.loading.is_some() {

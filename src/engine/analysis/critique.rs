@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::engine::draw::inference::latents_tensor;
 use crate::engine::files::checkpoint::{self, CheckpointError};
-use crate::engine::files::data::Dataset;
+use crate::engine::files::data::{Dataset, PictureShape};
 use crate::engine::model::host_values;
 use crate::engine::model::latent::{Latent, sample_batch};
 use crate::engine::model::{Critic, Generator, ModelConfig};
@@ -47,7 +47,7 @@ pub fn scores(
     host_values(critic.forward(generator.forward(latents_tensor(latents, device))))
 }
 
-/// The critic's scores for generator output `[n, 3, 64, 64]` (see
+/// The critic's scores for generator output `[n, channels, side, side]` (see
 /// [`Drawer::draw_with_output`](crate::engine::draw::inference::Drawer::draw_with_output)).
 pub fn score_output(critic: &Critic, output: Tensor<4>) -> Vec<f32> {
     host_values(critic.forward(output))
@@ -120,6 +120,11 @@ pub fn separation(
     seed: u64,
     device: &Device,
 ) -> Separation {
+    // Pictures read for another model meet this one at its size and channels.
+    let real = &real.to_shape(PictureShape {
+        side: generator.image_size(),
+        channels: generator.channels(),
+    });
     let n = real.len;
     let indices: Vec<usize> = (0..n).collect();
     let mut real_scores = Vec::new();
@@ -168,6 +173,16 @@ pub fn fit_critic(
 
 /// Pictures `from..to` of a dataset as a dataset of their own (for a held-out split).
 pub fn subset(data: &Dataset, range: std::ops::Range<usize>) -> Dataset {
-    let images: Vec<_> = range.map(|i| data.image(i)).collect();
-    Dataset::from_images(&images)
+    let per = data.shape.bytes();
+    Dataset {
+        pixels: data.pixels[range.start * per..range.end * per].to_vec(),
+        len: range.len(),
+        sources: data
+            .sources
+            .get(range)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default(),
+        skipped: Vec::new(),
+        shape: data.shape,
+    }
 }

@@ -19,6 +19,8 @@ pub struct NearestImages {
     /// The pictures at full size (64×64), to show.
     pub images: Vec<RgbImage>,
     small: Vec<RgbImage>,
+    /// Compared in grey (for a grey model, trained on the pictures' luma).
+    pub grey: bool,
     /// The smallest distance from a held-out real picture to the others: real pictures come
     /// no closer than this to each other.
     pub real_min: f32,
@@ -33,23 +35,32 @@ pub struct Neighbour {
     pub distance: f32,
 }
 
-fn small(img: &RgbImage) -> RgbImage {
-    image::imageops::resize(img, SIDE, SIDE, image::imageops::FilterType::Triangle)
+/// A picture as it is compared: at 32×32, and in grey (as equal R, G and B) when `grey`.
+fn small(img: &RgbImage, grey: bool) -> RgbImage {
+    let small = image::imageops::resize(img, SIDE, SIDE, image::imageops::FilterType::Triangle);
+    if grey {
+        image::DynamicImage::ImageLuma8(image::DynamicImage::ImageRgb8(small).into_luma8())
+            .into_rgb8()
+    } else {
+        small
+    }
 }
 
 impl NearestImages {
     /// Loads a folder and measures how close its real pictures come to each other (the last
-    /// up to 200 against the rest; seconds on a CPU).
-    pub fn build(folder: &Path) -> Result<Self, DataError> {
+    /// up to 200 against the rest; seconds on a CPU); `grey` compares their luma, for a grey
+    /// model.
+    pub fn build(folder: &Path, grey: bool) -> Result<Self, DataError> {
         let data = Dataset::load_folder(folder, SquareMode::Pad)?;
         Ok(Self::from_images(
             (0..data.len).map(|i| data.image(i)).collect(),
+            grey,
         ))
     }
 
-    /// The same from pictures in memory (64×64).
-    pub fn from_images(images: Vec<RgbImage>) -> Self {
-        let small: Vec<RgbImage> = images.iter().map(small).collect();
+    /// The same from pictures in memory (any one size).
+    pub fn from_images(images: Vec<RgbImage>, grey: bool) -> Self {
+        let small: Vec<RgbImage> = images.iter().map(|i| small(i, grey)).collect();
         let held = HELD_OUT.min(small.len() / 10).max(1).min(small.len());
         let (rest, heldout) = small.split_at(small.len() - held);
         let real_min = if rest.is_empty() {
@@ -63,13 +74,14 @@ impl NearestImages {
         Self {
             images,
             small,
+            grey,
             real_min,
         }
     }
 
     /// The `k` pictures nearest to `picture`, nearest first.
     pub fn nearest(&self, picture: &RgbImage, k: usize) -> Vec<Neighbour> {
-        let query = small(picture);
+        let query = small(picture, self.grey);
         let mut all: Vec<Neighbour> = self
             .small
             .iter()

@@ -1,4 +1,5 @@
-//! Image folders → an in-memory u8 dataset of 64×64 RGB pictures → training batches.
+//! Image folders → an in-memory u8 dataset of square pictures (64×64 RGB unless a model asks
+//! for another size or grey) → training batches.
 
 use std::path::{Path, PathBuf};
 
@@ -7,8 +8,7 @@ use image::{DynamicImage, Rgb, RgbImage, imageops::FilterType};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-// Training pictures are 64×64 RGB, the one layout hitogata trains ([`ModelConfig::is_trainable`]).
-use crate::engine::model::DEFAULT_IMAGE_SIZE as IMAGE_SIZE;
+use crate::engine::model::{DEFAULT_IMAGE_SIZE, ModelConfig};
 
 /// File extensions considered images (case-insensitive). Decoding guesses the real format from
 /// the content, so a PNG named `.jpg` still loads.
@@ -61,7 +61,44 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// Pictures in memory: `len` images of 64×64×3 bytes, row-major RGB.
+/// The size and colours pictures are prepared at: a model's pictures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PictureShape {
+    /// Width and height in pixels.
+    pub side: usize,
+    /// 3 (RGB) or 1 (grey).
+    pub channels: usize,
+}
+
+impl PictureShape {
+    /// 64×64 colour: hitogata's own models.
+    pub const DEFAULT: Self = Self {
+        side: DEFAULT_IMAGE_SIZE,
+        channels: 3,
+    };
+
+    /// The pictures `model` draws and its critic judges.
+    pub fn of(model: &ModelConfig) -> Self {
+        Self {
+            side: model.image_size(),
+            channels: model.channels(),
+        }
+    }
+
+    /// Bytes of one picture.
+    pub fn bytes(&self) -> usize {
+        self.side * self.side * self.channels
+    }
+}
+
+impl std::fmt::Display for PictureShape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let colour = if self.channels == 1 { "grey" } else { "colour" };
+        write!(f, "{0}×{0} {colour}", self.side)
+    }
+}
+
+/// Pictures in memory: `len` images of `shape` (row-major, channels interleaved).
 #[derive(Clone, Debug)]
 pub struct Dataset {
     /// Concatenated pixels.
@@ -72,10 +109,9 @@ pub struct Dataset {
     pub sources: Vec<PathBuf>,
     /// Files that could not be decoded.
     pub skipped: Vec<Skipped>,
+    /// The size and channels every picture was prepared at.
+    pub shape: PictureShape,
 }
-
-/// Bytes per stored image.
-pub const IMAGE_BYTES: usize = IMAGE_SIZE * IMAGE_SIZE * 3;
 
 /// The picture files under `dir`, recursively; a folder reached twice through links (a link
 /// to a parent makes a loop) is read once.
@@ -143,8 +179,8 @@ fn border_colour(img: &RgbImage) -> Rgb<u8> {
     Rgb([(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8])
 }
 
-/// Makes a picture square, then 64×64.
-pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
+/// Makes a picture square, then `side`×`side`.
+pub fn prepare_image(img: DynamicImage, mode: SquareMode, side: usize) -> RgbImage {
     let rgb = flatten_on_white(img);
     let (w, h) = rgb.dimensions();
     let square = if w == h {
@@ -169,7 +205,7 @@ pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
             }
         }
     };
-    let s = IMAGE_SIZE as u32;
+    let s = side as u32;
     if square.dimensions() == (s, s) {
         square
     } else {
@@ -177,13 +213,23 @@ pub fn prepare_image(img: DynamicImage, mode: SquareMode) -> RgbImage {
     }
 }
 
-fn decode(path: &Path, mode: SquareMode) -> Result<RgbImage, String> {
+fn decode(path: &Path, mode: SquareMode, shape: PictureShape) -> Result<Vec<u8>, String> {
     let bytes = crate::engine::files::bounded_read::read_bytes(
         path,
         crate::engine::files::bounded_read::FileKind::PICTURE,
     )
     .map_err(|e| e.to_string())?;
-    decode_image(&bytes, mode)
+    let img = decode_image_at(&bytes, mode, shape.side)?;
+    Ok(stored_bytes(img, shape.channels))
+}
+
+/// A picture's bytes as a dataset stores them: RGB, or its luma for grey.
+fn stored_bytes(img: RgbImage, channels: usize) -> Vec<u8> {
+    if channels == 1 {
+        DynamicImage::ImageRgb8(img).into_luma8().into_raw()
+    } else {
+        img.into_raw()
+    }
 }
 
 /// The longest side a training picture may have: it becomes 64×64, and padding a long thin
@@ -193,6 +239,11 @@ pub const MAX_IMAGE_SIDE: u32 = 4096;
 /// Decodes one picture of a data folder (its format guessed from the content; at most
 /// [`MAX_IMAGE_SIDE`] a side, checked before decoding) and makes it a 64×64 training picture.
 pub fn decode_image(bytes: &[u8], mode: SquareMode) -> Result<RgbImage, String> {
+    decode_image_at(bytes, mode, DEFAULT_IMAGE_SIZE)
+}
+
+/// [`decode_image`] at `side`×`side`.
+pub fn decode_image_at(bytes: &[u8], mode: SquareMode, side: usize) -> Result<RgbImage, String> {
     let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
@@ -213,13 +264,22 @@ pub fn decode_image(bytes: &[u8], mode: SquareMode) -> Result<RgbImage, String> 
     if img.width() == 0 || img.height() == 0 {
         return Err("empty image".into());
     }
-    Ok(prepare_image(img, mode))
+    Ok(prepare_image(img, mode, side))
 }
 
 impl Dataset {
     /// Loads every image under `dir` (recursively, in parallel). Unreadable files are skipped
     /// and listed in [`skipped`](Self::skipped); a folder with no usable image is an error.
     pub fn load_folder(dir: &Path, mode: SquareMode) -> Result<Self, DataError> {
+        Self::load_folder_as(dir, mode, PictureShape::DEFAULT)
+    }
+
+    /// [`load_folder`](Self::load_folder) with every picture prepared at `shape`.
+    pub fn load_folder_as(
+        dir: &Path,
+        mode: SquareMode,
+        shape: PictureShape,
+    ) -> Result<Self, DataError> {
         let mut candidates = Vec::new();
         collect_candidates(dir, &mut candidates, &mut Default::default()).map_err(|source| {
             DataError::Unreadable {
@@ -229,15 +289,15 @@ impl Dataset {
         })?;
         let decoded: Vec<_> = candidates
             .par_iter()
-            .map(|p| (p.clone(), decode(p, mode)))
+            .map(|p| (p.clone(), decode(p, mode, shape)))
             .collect();
-        let mut pixels = Vec::with_capacity(decoded.len() * IMAGE_BYTES);
+        let mut pixels = Vec::with_capacity(decoded.len() * shape.bytes());
         let mut sources = Vec::new();
         let mut skipped = Vec::new();
         for (path, result) in decoded {
             match result {
-                Ok(img) => {
-                    pixels.extend_from_slice(img.as_raw());
+                Ok(bytes) => {
+                    pixels.extend_from_slice(&bytes);
                     sources.push(path);
                 }
                 Err(reason) => skipped.push(Skipped { path, reason }),
@@ -256,14 +316,24 @@ impl Dataset {
             pixels,
             sources,
             skipped,
+            shape,
         })
     }
 
-    /// Builds a dataset from already-prepared 64×64 images.
+    /// Builds a colour dataset from already-prepared square images of one size (64×64 unless
+    /// there are none).
     pub fn from_images(images: &[RgbImage]) -> Self {
-        let mut pixels = Vec::with_capacity(images.len() * IMAGE_BYTES);
+        let side = images
+            .first()
+            .map_or(DEFAULT_IMAGE_SIZE, |i| i.width() as usize);
+        let shape = PictureShape { side, channels: 3 };
+        let mut pixels = Vec::with_capacity(images.len() * shape.bytes());
         for img in images {
-            assert_eq!(img.dimensions(), (IMAGE_SIZE as u32, IMAGE_SIZE as u32));
+            assert_eq!(
+                img.dimensions(),
+                (side as u32, side as u32),
+                "square, one size"
+            );
             pixels.extend_from_slice(img.as_raw());
         }
         Self {
@@ -271,30 +341,66 @@ impl Dataset {
             pixels,
             sources: Vec::new(),
             skipped: Vec::new(),
+            shape,
         }
     }
 
-    /// Image `i` as a picture.
-    pub fn image(&self, i: usize) -> RgbImage {
-        let bytes = self.pixels[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES].to_vec();
-        RgbImage::from_raw(IMAGE_SIZE as u32, IMAGE_SIZE as u32, bytes).expect("64×64 RGB")
+    /// The same pictures at `shape` (resized from this dataset's pixels, not re-read): for a
+    /// model of another size or grey meeting pictures prepared for another.
+    pub fn to_shape(&self, shape: PictureShape) -> Self {
+        if shape == self.shape {
+            return self.clone();
+        }
+        let s = shape.side as u32;
+        let pixels = (0..self.len)
+            .into_par_iter()
+            .flat_map_iter(|i| {
+                let img = self.image(i);
+                let img = if img.width() == s {
+                    img
+                } else {
+                    image::imageops::resize(&img, s, s, FilterType::Lanczos3)
+                };
+                stored_bytes(img, shape.channels)
+            })
+            .collect();
+        Self {
+            pixels,
+            shape,
+            sources: self.sources.clone(),
+            skipped: self.skipped.clone(),
+            len: self.len,
+        }
     }
 
-    /// A batch [n, 3, 64, 64] in [-1, 1]; `flip[k]` mirrors image k horizontally. The bytes
+    /// Image `i` as a picture (grey as equal R, G and B).
+    pub fn image(&self, i: usize) -> RgbImage {
+        let n = self.shape.bytes();
+        let bytes = &self.pixels[i * n..(i + 1) * n];
+        let rgb = if self.shape.channels == 1 {
+            bytes.iter().flat_map(|&v| [v, v, v]).collect()
+        } else {
+            bytes.to_vec()
+        };
+        let s = self.shape.side as u32;
+        RgbImage::from_raw(s, s, rgb).expect("side × side pixels")
+    }
+
+    /// A batch [n, c, side, side] in [-1, 1]; `flip[k]` mirrors image k horizontally. The bytes
     /// go to the device four to a 32-bit word and become floats there: a quarter of the
     /// traffic of f32, which counts when the device is a remote server (wgpu has no 8-bit
     /// tensors, so the words are unpacked with shifts).
     pub fn batch(&self, indices: &[usize], flip: &[bool], device: &Device) -> Tensor<4> {
-        let s = IMAGE_SIZE;
-        let mut bytes = vec![0u8; indices.len() * IMAGE_BYTES];
+        let (s, c, per) = (self.shape.side, self.shape.channels, self.shape.bytes());
+        let mut bytes = vec![0u8; indices.len() * per];
         for (k, &i) in indices.iter().enumerate() {
-            let src = &self.pixels[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES];
-            let dst = &mut bytes[k * IMAGE_BYTES..(k + 1) * IMAGE_BYTES];
+            let src = &self.pixels[i * per..(i + 1) * per];
+            let dst = &mut bytes[k * per..(k + 1) * per];
             if flip.get(k).copied().unwrap_or(false) {
-                for (src_row, dst_row) in src.chunks_exact(s * 3).zip(dst.chunks_exact_mut(s * 3)) {
-                    for (x, px) in dst_row.chunks_exact_mut(3).enumerate() {
-                        let sx = (s - 1 - x) * 3;
-                        px.copy_from_slice(&src_row[sx..sx + 3]);
+                for (src_row, dst_row) in src.chunks_exact(s * c).zip(dst.chunks_exact_mut(s * c)) {
+                    for (x, px) in dst_row.chunks_exact_mut(c).enumerate() {
+                        let sx = (s - 1 - x) * c;
+                        px.copy_from_slice(&src_row[sx..sx + c]);
                     }
                 }
             } else {
@@ -306,10 +412,8 @@ impl Dataset {
             .chunks_exact(4)
             .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect();
-        let words = Tensor::<2, Int>::from_data(
-            TensorData::new(words, [n, IMAGE_BYTES / 4]),
-            (device, DType::I32),
-        );
+        let words =
+            Tensor::<2, Int>::from_data(TensorData::new(words, [n, per / 4]), (device, DType::I32));
         // Byte k of each little-endian word; the mask also drops an arithmetic shift's sign.
         let planes = (0..4)
             .map(|k| {
@@ -320,7 +424,7 @@ impl Dataset {
             })
             .collect();
         Tensor::stack::<3>(planes, 2)
-            .reshape([n, s, s, 3])
+            .reshape([n, s, s, c])
             .float()
             .permute([0, 3, 1, 2])
             .div_scalar(127.5)

@@ -164,15 +164,6 @@ impl ModelConfig {
         }
         check_output_scale(self.output_scale())
     }
-
-    /// Whether this is the layout hitogata trains: 64×64 colour, BatchNorm in the generator,
-    /// no extra layers. Imported models of other shapes can be explored, not yet trained.
-    pub fn is_trainable(&self) -> bool {
-        self.image_size() == DEFAULT_IMAGE_SIZE
-            && self.channels() == 3
-            && self.generator_batch_norm()
-            && self.extra_layers() == 0
-    }
 }
 
 /// The output scales a model may use.

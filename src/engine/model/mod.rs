@@ -14,7 +14,6 @@ use burn::tensor::Tensor;
 
 pub use config::{
     DEFAULT_IMAGE_SIZE, IMAGE_SIZES, MAX_EXTRA_LAYERS, ModelConfig, OUTPUT_SCALE_RANGE, Upsampling,
-    check_output_scale,
 };
 pub use critic::Critic;
 pub use generator::Generator;

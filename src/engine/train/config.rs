@@ -119,14 +119,19 @@ impl TrainConfig {
         }
     }
 
-    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale)
-    /// for a run that starts from it
-    /// (`TrainingSession::from_generator`); the critic's stay.
+    /// Takes over a trained generator's shapes (latent size, width, upsampling, output scale,
+    /// picture size and channels, BatchNorm, extra layers) for a run that starts from it
+    /// (`TrainingSession::from_generator`); the critic keeps its width and BatchNorm and
+    /// judges the generator's pictures.
     pub fn with_generator_shapes(mut self, generator: &ModelConfig) -> Self {
         self.model.latent_dim = generator.latent_dim;
         self.model.ngf = generator.ngf;
         self.model.upsampling = generator.upsampling;
         self.model.output_scale = generator.output_scale;
+        self.model.image_size = generator.image_size;
+        self.model.channels = generator.channels;
+        self.model.generator_batch_norm = generator.generator_batch_norm;
+        self.model.extra_layers = generator.extra_layers;
         self
     }
 
@@ -153,10 +158,7 @@ impl TrainConfig {
         if self.batch_size == 0 {
             return Err("batch_size must be at least 1".into());
         }
-        if self.model.latent_dim == 0 || self.model.ngf == 0 || self.model.ndf == 0 {
-            return Err("latent_dim, ngf and ndf must be at least 1".into());
-        }
-        crate::engine::model::check_output_scale(self.model.output_scale())?;
+        self.model.check()?;
         for lr in [self.optimizer_g.lr(), self.optimizer_c.lr()] {
             if !(lr > 0.0 && lr.is_finite()) {
                 return Err("a learning rate must be positive".into());

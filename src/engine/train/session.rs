@@ -16,7 +16,7 @@ use rand::rngs::ChaCha8Rng;
 
 use crate::engine::draw::inference::generate_images;
 use crate::engine::files::checkpoint;
-use crate::engine::files::data::Dataset;
+use crate::engine::files::data::{Dataset, PictureShape};
 use crate::engine::model::host_values;
 use crate::engine::model::latent::{Latent, normal_vec, sample_batch};
 use crate::engine::model::{Critic, Generator, seeded_init};
@@ -128,6 +128,13 @@ impl TrainingSession {
         critic: Critic,
         data: Arc<Dataset>,
     ) -> Self {
+        // Pictures prepared for another model (a library caller's) meet this one at its size.
+        let shape = PictureShape::of(&config.model);
+        let data = if data.shape == shape {
+            data
+        } else {
+            Arc::new(data.to_shape(shape))
+        };
         let (count, dim) = (config.sample_count, config.model.latent_dim);
         let z: Vec<f32> = sample_batch(
             step_seed(config.seed, u64::MAX, Stream::SampleLatents),

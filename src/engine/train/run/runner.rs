@@ -116,7 +116,8 @@ pub fn run(
         _ => {}
     }
     let started = Instant::now();
-    let data = Dataset::load_folder(&job.data, job.square)?;
+    let shape = job.spec.picture_shape(&job.run)?;
+    let data = Dataset::load_folder_as(&job.data, job.square, shape)?;
     let shown = data.len.min(16);
     observer.on_event(TrainEvent::DataLoaded {
         images: data.len,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use burn::tensor::Device;
 
 use crate::engine::device::DeviceChoice;
-use crate::engine::files::data::{Dataset, SquareMode};
+use crate::engine::files::checkpoint;
+use crate::engine::files::data::{Dataset, PictureShape, SquareMode};
 use crate::engine::train::changes::RunChanges;
 use crate::engine::train::config::TrainConfig;
 use crate::engine::train::session::{TrainError, TrainingSession};
@@ -75,6 +76,22 @@ impl RunSpec {
     /// Whether it continues an existing checkpoint.
     pub fn resumes(&self) -> bool {
         self.start == RunStart::Resume
+    }
+
+    /// The pictures the run trains on: its model's size and channels (read from the generator
+    /// it starts from, or from the run directory when resuming), so that the data folder is
+    /// read at that size rather than resized twice.
+    pub fn picture_shape(&self, run: &std::path::Path) -> Result<PictureShape, TrainError> {
+        let model = match &self.start {
+            RunStart::New(config) => config.model.clone(),
+            RunStart::FromGenerator { generator, .. } => {
+                checkpoint::read_model_config(&checkpoint::resolve_checkpoint_dir(generator)?)?
+            }
+            RunStart::Resume => {
+                checkpoint::read_model_config(&checkpoint::resolve_checkpoint_dir(run)?)?
+            }
+        };
+        Ok(PictureShape::of(&model))
     }
 
     /// Builds the session: `run` is the run directory (read when resuming).
