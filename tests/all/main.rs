@@ -35,5 +35,6 @@ mod source_layout;
 mod ui_explorer;
 mod ui_faults;
 mod ui_inside;
+mod ui_pytorch;
 mod ui_remote;
 mod ui_training;

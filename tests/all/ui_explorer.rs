@@ -490,19 +490,7 @@ fn jitter_can_move_along_the_first_directions_only() {
     });
 }
 
-/// A file dropped on the window, as the windowing layer would hand it over.
-#[derive(Debug)]
-struct Dropped(PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
+use common::ui::Dropped;
 
 #[test]
 fn a_png_dropped_on_the_window_restores_the_z_it_shows() {

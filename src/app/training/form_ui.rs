@@ -7,7 +7,7 @@ use crate::app::training::TrainingAction;
 use crate::app::training::folders::Folders;
 use crate::app::training::form::{RunForm, RunMode, shipped_dataset};
 use crate::engine::device::DeviceChoice;
-use crate::engine::model::{OUTPUT_SCALE_RANGE, Upsampling};
+use crate::engine::model::{DEFAULT_IMAGE_SIZE, IMAGE_SIZES, OUTPUT_SCALE_RANGE, Upsampling};
 use crate::engine::train::{AdaptiveAugment, Algorithm, Augment, CriticView, TrainConfig};
 
 /// A text field with a label that names it (for screen readers and tests).
@@ -160,6 +160,8 @@ fn algorithm_selector(form: &mut RunForm, ui: &mut egui::Ui) {
         fresh.model.latent_dim = config.model.latent_dim;
         fresh.model.upsampling = config.model.upsampling;
         fresh.model.output_scale = config.model.output_scale;
+        fresh.model.image_size = config.model.image_size;
+        fresh.model.channels = config.model.channels;
         fresh.seed = config.seed;
         fresh.augment = config.augment;
         fresh.critic_view = config.critic_view;
@@ -248,6 +250,27 @@ fn generator_shape(config: &mut TrainConfig, ui: &mut egui::Ui) {
         );
     if upsampling != model.upsampling() {
         model.upsampling = Some(upsampling);
+    }
+    let mut size = model.image_size();
+    egui::ComboBox::new("image-size", "px")
+        .selected_text(size.to_string())
+        .show_ui(ui, |ui| {
+            for s in IMAGE_SIZES {
+                ui.selectable_value(&mut size, s, s.to_string());
+            }
+        })
+        .response
+        .on_hover_text("Picture size: the data folder's pictures are resized to it");
+    if size != model.image_size() {
+        model.image_size = (size != DEFAULT_IMAGE_SIZE).then_some(size);
+    }
+    let mut grey = model.channels() == 1;
+    if ui
+        .checkbox(&mut grey, "grey")
+        .on_hover_text("Train on the pictures' luma, for grey data such as MNIST")
+        .changed()
+    {
+        model.channels = grey.then_some(1);
     }
 }
 

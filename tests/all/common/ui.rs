@@ -93,3 +93,17 @@ pub fn tiny_model(h: &mut AppHarness, checkpoint_every: f64) {
         set_number(h, label, value);
     }
 }
+
+/// A file dropped on the window, as the windowing layer would hand it over.
+#[derive(Debug)]
+pub struct Dropped(pub std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}

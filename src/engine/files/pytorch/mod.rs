@@ -399,12 +399,16 @@ fn cache_root() -> PathBuf {
 }
 
 /// The hitogata checkpoint a `.pth` opens as: imported once into the cache, under a hash of
-/// the generator's and critic's contents (so an edited file is imported afresh).
+/// the generator's and critic's paths and contents (so an edited file is imported afresh, and
+/// a copy elsewhere says where it is).
 pub fn imported_checkpoint(generator: &Path) -> Result<PathBuf, CheckpointError> {
     let critic = critic_beside(generator);
     let mut hash = Sha256::new();
     for path in std::iter::once(generator).chain(critic.as_deref()) {
         check_file(path, PTH_FILE).map_err(io_err(path))?;
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        hash.update(absolute.as_os_str().as_encoded_bytes());
+        hash.update(b"\0");
         let mut file = std::fs::File::open(path).map_err(io_err(path))?;
         std::io::copy(&mut file, &mut hash).map_err(io_err(path))?;
         hash.update(b"\0next file\0");
