@@ -130,12 +130,14 @@ impl HitogataApp {
             self.current.z = Latent::from_seed(self.explorer.seed, config.latent_dim);
             self.current.history = History::default();
         }
-        self.status = Some(match imported {
-            Some(from) => loaded_from_pytorch(&config, &from),
+        self.status = Some(match &imported {
+            Some(from) => loaded_from_pytorch(&config, from),
             None => format!("Loaded {}", dir.display()),
         });
         self.load_error = None;
-        self.current.checkpoint_dir = Some(dir);
+        // A PyTorch file is remembered, shown and bookmarked as itself, not as its import in
+        // the cache (every path that reads a checkpoint opens a .pth).
+        self.current.checkpoint_dir = Some(imported.map_or(dir, |from| from.generator));
         self.current.model = Some(config);
         self.request_main();
         self.bookmarks.invalidate_thumbnails();

@@ -206,28 +206,88 @@ fn readme_training_screenshot() {
 #[test]
 #[ignore]
 fn dimensions_view_strips_and_frames() {
+    let mut h = dimensions_view_on(&hitogata::app::default_checkpoint());
+    common::ui::wait_until(&mut h, "the analysis", |a| {
+        a.dimensions().notes.mean_sensitivity.is_some() && a.dimensions().strip_count() == 60
+    });
+    measure_dimensions_view(&mut h, 60);
+    h.state_mut().clear_status();
+    h.run_steps(3);
+    let image = h.render().expect("the wgpu renderer");
+    image.save("docs/dimensions.png").unwrap();
+}
+
+/// The same for a PyTorch DCGAN of 512 latent dimensions (nz 512, ngf 64, as the tutorial's
+/// Generator with a larger z), opened from its .pth: does the explorer stay usable?
+#[test]
+#[ignore]
+fn dimensions_view_at_512_dimensions() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = hitogata::model::ModelConfig::new()
+        .with_latent_dim(512)
+        .with_ngf(64)
+        .with_ndf(64);
+    let dev = common::cpu();
+    dev.device.seed(5);
+    let generator = config.init_generator(&dev.device);
+    let pth = dir.path().join("netG_nz512.pth");
+    hitogata::pytorch::export_pytorch_generator(&config, &generator, &pth).unwrap();
+    let mut h = dimensions_view_on(&pth);
+    // First the plain sliders.
+    h.get_by_label("Sliders").click();
+    h.run_steps(3);
+    stats(
+        "UI frame time, 512 sliders at rest (ms)",
+        rest_frames(&mut h),
+    );
+    h.get_by_label("Dimensions").click();
+    common::ui::wait_until(&mut h, "the analysis", |a| {
+        a.dimensions().notes.mean_sensitivity.is_some() && a.dimensions().strip_count() >= 512
+    });
+    let rows = h.state().dimensions().strip_count();
+    measure_dimensions_view(&mut h, rows);
+    stats(
+        "UI frame time, Dimensions view at rest (ms)",
+        rest_frames(&mut h),
+    );
+}
+
+fn rest_frames(h: &mut AppHarness) -> Vec<f32> {
+    (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            h.step();
+            t.elapsed().as_secs_f32() * 1e3
+        })
+        .collect()
+}
+
+fn dimensions_view_on(checkpoint: &std::path::Path) -> AppHarness {
     // As `hitogata` itself starts (src/main.rs).
     hitogata::allocator::tune_for_tensors();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap().keep();
     let mut h = common::ui::app_harness(
-        &hitogata::app::default_checkpoint(),
-        &dir.path().join("bookmarks.ron"),
+        checkpoint,
+        &dir.join("bookmarks.ron"),
         egui::vec2(1500.0, 1000.0),
     );
     common::ui::wait_until(&mut h, "the first picture", |a| {
         a.explorer().images_shown > 0
     });
     h.get_by_label("Dimensions").click();
-    common::ui::wait_until(&mut h, "the analysis", |a| {
-        a.dimensions().notes.mean_sensitivity.is_some() && a.dimensions().strip_count() == 60
-    });
+    h
+}
+
+/// Moves z 20 times and reports how soon strips, the main picture and frames follow.
+fn measure_dimensions_view(h: &mut AppHarness, rows: usize) {
     let (mut strips, mut frames, mut mains) = (Vec::new(), Vec::new(), Vec::new());
     let mut on_screen = Vec::new();
+    let dim = h.state().current().z.dim();
     for i in 0..20 {
         let received = h.state().dimensions().strips_received;
         let shown = h.state().explorer().images_shown;
         let mut z = h.state().current().z.clone();
-        z.0[i % 40] += 0.3;
+        z.0[i % dim] += 0.3;
         h.state_mut().set_z(z);
         while h.state().dimensions().strips_received == received {
             let t = Instant::now();
@@ -242,15 +302,11 @@ fn dimensions_view_strips_and_frames() {
     }
     stats("strips on screen after a change (ms, UI side)", on_screen);
     stats(
-        "all strips after a change, 60 rows x 7 (ms, worker)",
+        &format!("all strips after a change, {rows} rows x 7 (ms, worker)"),
         strips,
     );
     stats("main picture while strips draw (ms)", mains);
     stats("UI frame time while strips draw (ms)", frames);
-    h.state_mut().clear_status();
-    h.run_steps(3);
-    let image = h.render().expect("the wgpu renderer");
-    image.save("docs/dimensions.png").unwrap();
 }
 
 /// The nearest-training-images query on the shipped faces (4,000 pictures) and the index's

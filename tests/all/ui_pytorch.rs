@@ -62,6 +62,11 @@ fn a_grey_128_px_wgan_dropped_on_the_window_opens_with_its_critic_and_every_pane
         "{status}"
     );
     assert!(is_grey(h.state().explorer().image.as_ref().unwrap()));
+    // Remembered as the file the user opened, not its import in the cache.
+    assert_eq!(
+        h.state().current().checkpoint_dir.as_ref(),
+        Some(&generator)
+    );
 
     // The critic came with it and scores the picture.
     wait_until(&mut h, "the critic's score", |a| a.critic().score.is_some());

@@ -16,6 +16,8 @@ use crate::engine::workers::inference_worker::{StripPart, StripRequest};
 pub const STRIP_STEPS: usize = 7;
 /// A strip's coordinate runs from −this to +this.
 pub const STRIP_RANGE: f32 = 2.0;
+/// Side of a strip picture on screen, in points.
+const STRIP_PICTURE: f32 = 28.0;
 
 /// How the rows are ordered.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -392,17 +394,28 @@ fn draw_row(
     let r = ui
         .add(egui::Slider::new(&mut v, -3.0..=3.0).show_value(true))
         .labelled_by(name_label.id);
-    if ui.is_rect_visible(r.rect) {
+    let visible = ui.is_rect_visible(r.rect);
+    if visible {
         changes.seen.push(i);
     }
     if let Some(edit) = slider_edit(&r, z, || moved_to(v)) {
         changes.edit = Some(edit);
     }
     ui.horizontal(|ui| row_effects(ui, view, (i, row), effects, changes));
+    if !visible {
+        // Scrolled away: the strip's room without its seven buttons, so that hundreds of
+        // rows (a 512-dimension z) cost little per frame.
+        let button = egui::vec2(STRIP_PICTURE, STRIP_PICTURE) + 2.0 * ui.spacing().button_padding;
+        let gap = ui.spacing().item_spacing.x;
+        let steps = STRIP_STEPS as f32;
+        ui.allocate_space(egui::vec2(steps * button.x + (steps - 1.0) * gap, button.y));
+        return;
+    }
     ui.horizontal(|ui| {
         let values = strip_values(STRIP_STEPS, STRIP_RANGE);
         for (tex, value) in view.strip(i).into_iter().zip(values) {
-            let image = egui::Image::new(tex).fit_to_exact_size(egui::vec2(28.0, 28.0));
+            let image =
+                egui::Image::new(tex).fit_to_exact_size(egui::vec2(STRIP_PICTURE, STRIP_PICTURE));
             let label = format!("{} = {value:+.1}", row.name);
             let button = ui.add(egui::Button::image(image));
             // Named for screen readers (and tests): the row and the value.

@@ -12,9 +12,10 @@ pub(crate) mod ops_cpu;
 use burn::module::Module;
 use burn::tensor::Tensor;
 
-pub use config::{
-    DEFAULT_IMAGE_SIZE, IMAGE_SIZES, MAX_EXTRA_LAYERS, ModelConfig, OUTPUT_SCALE_RANGE, Upsampling,
-};
+// The output scale's range is for the app's field; the engine checks it in `ModelConfig::check`.
+#[cfg(feature = "app")]
+pub use config::OUTPUT_SCALE_RANGE;
+pub use config::{DEFAULT_IMAGE_SIZE, IMAGE_SIZES, MAX_EXTRA_LAYERS, ModelConfig, Upsampling};
 pub use critic::Critic;
 pub use generator::Generator;
 

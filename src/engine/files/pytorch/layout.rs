@@ -287,7 +287,17 @@ impl Network {
             Role::Generator => {
                 let (nz, top) = (first.shape[0], first.shape[1]);
                 let ngf = top >> (k - 1);
-                expect_shape(first, [nz, ngf << (k - 1), 4, 4], "z to the 4×4 maps")?;
+                if ngf == 0 || ngf << (k - 1) != top {
+                    return Err(format!(
+                        "'main.{}' has shape {:?}: {top} feature maps from z, which {} layers \
+                         halve {} times; expected a multiple of {}",
+                        first.key,
+                        first.shape,
+                        k + 1,
+                        k - 1,
+                        1 << (k - 1)
+                    ));
+                }
                 (Some(nz), ngf, last.shape[1])
             }
             Role::Critic => (None, first.shape[0], first.shape[1]),

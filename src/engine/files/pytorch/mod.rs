@@ -402,12 +402,13 @@ fn cache_root() -> PathBuf {
 /// the generator's and critic's paths and contents (so an edited file is imported afresh, and
 /// a copy elsewhere says where it is).
 pub fn imported_checkpoint(generator: &Path) -> Result<PathBuf, CheckpointError> {
+    // Absolute, so that imported.ron names the file wherever the app was started.
+    let generator = &std::path::absolute(generator).unwrap_or_else(|_| generator.to_path_buf());
     let critic = critic_beside(generator);
     let mut hash = Sha256::new();
-    for path in std::iter::once(generator).chain(critic.as_deref()) {
+    for path in std::iter::once(generator.as_path()).chain(critic.as_deref()) {
         check_file(path, PTH_FILE).map_err(io_err(path))?;
-        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        hash.update(absolute.as_os_str().as_encoded_bytes());
+        hash.update(path.as_os_str().as_encoded_bytes());
         hash.update(b"\0");
         let mut file = std::fs::File::open(path).map_err(io_err(path))?;
         std::io::copy(&mut file, &mut hash).map_err(io_err(path))?;
