@@ -149,6 +149,42 @@ fn readme_screenshot() {
     image.save("docs/explorer.png").unwrap();
 }
 
+/// Writes docs/pytorch.png: the model trained with PyTorch's DCGAN tutorial
+/// (checkpoints/pytorch-faces) opened from its .pth, with its critic and the Dimensions view.
+#[test]
+#[ignore]
+fn readme_pytorch_screenshot() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checkpoints/pytorch-faces");
+    let generator = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("netG_")
+        })
+        .unwrap();
+    let mut h = app(Some(generator));
+    common::ui::wait_until(&mut h, "the first picture", |a| {
+        a.explorer().images_shown > 0 && a.critic().score.is_some()
+    });
+    h.state_mut()
+        .set_z(hitogata::latent::Latent::from_seed(11, 100));
+    h.get_by_label("Dimensions").click();
+    common::ui::wait_until(&mut h, "the strips", |a| {
+        a.dimensions().strip_count() >= 100
+    });
+    for _ in 0..200 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(3);
+    let image = h.render().expect("the wgpu renderer");
+    image.save("docs/pytorch.png").unwrap();
+}
+
 /// Writes docs/training.png: the training tab during a short run on the shipped faces.
 #[test]
 #[ignore]
