@@ -217,13 +217,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     // The real pictures at the size and colours the generators draw: one for all of them.
     let shape = PictureShape::of(&loaded[0].config);
-    if let Some(other) = loaded.iter().find(|g| PictureShape::of(&g.config) != shape) {
+    if let Some(k) = loaded
+        .iter()
+        .position(|g| PictureShape::of(&g.config) != shape)
+    {
         anyhow::bail!(
             "{} draws {} pictures and {} {}: compare generators of one size together",
-            loaded[0].dir.display(),
+            args.checkpoint[0].display(),
             shape,
-            other.dir.display(),
-            PictureShape::of(&other.config)
+            args.checkpoint[k].display(),
+            PictureShape::of(&loaded[k].config)
         );
     }
     let data = Dataset::load_folder_as(&args.data, SquareMode::Pad, shape)?;
@@ -251,9 +254,9 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
 
     let mut reports = Vec::with_capacity(loaded.len());
-    for (k, generator) in loaded.iter().enumerate() {
+    for (k, checkpoint) in args.checkpoint.iter().enumerate() {
         let report = EvalReport {
-            checkpoint: generator.dir.clone(),
+            checkpoint: checkpoint.clone(),
             side: shape.side,
             count,
             seeds: seeds.clone(),

@@ -122,6 +122,45 @@ fn their_critics_open_beside_them_and_score_what_pytorch_scores() {
 }
 
 #[test]
+fn the_shipped_model_trained_in_pytorch_draws_and_scores_what_pytorch_did() {
+    // checkpoints/pytorch-faces: the tutorial's model trained by scripts/pytorch_dcgan_faces.py,
+    // as PyTorch saved it; PyTorch's pictures and scores for four z beside the fixtures.
+    let dev = common::cpu();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("checkpoints/pytorch-faces");
+    let generator = std::fs::read_dir(&shipped)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("netG_")
+        })
+        .expect("netG_epoch_N.pth");
+    let want = expected("pytorch-faces");
+    let loaded = load_generator(&generator, &dev.device).unwrap();
+    assert_eq!((loaded.config.latent_dim, loaded.config.ngf), (100, 32));
+    let ours = values(
+        loaded
+            .generator
+            .forward(latents_tensor(&want.z, &dev.device)),
+    );
+    let worst = max_difference(&ours, &want.pictures);
+    assert!(worst < 1e-4, "pictures differ by up to {worst}");
+    let critic = critic_beside(&generator, &dev.device).unwrap().unwrap();
+    let ours = scores(&loaded.generator, &critic, &want.z, &dev.device);
+    // Logits of a confident discriminator are large: compare relative to their size.
+    for (a, b) in ours.iter().zip(&want.scores) {
+        assert!(
+            (a - b).abs() <= 1e-4 * b.abs().max(1.0),
+            "{ours:?} vs {:?}",
+            want.scores
+        );
+    }
+}
+
+#[test]
 fn import_writes_a_checkpoint_that_draws_the_same() {
     let dev = common::cpu();
     let tmp = tempfile::tempdir().unwrap();

@@ -166,17 +166,27 @@ fn readme_pytorch_screenshot() {
                 .starts_with("netG_")
         })
         .unwrap();
-    let mut h = app(Some(generator));
-    common::ui::wait_until(&mut h, "the first picture", |a| {
-        a.explorer().images_shown > 0 && a.critic().score.is_some()
-    });
-    h.state_mut()
-        .set_z(hitogata::latent::Latent::from_seed(11, 100));
-    h.get_by_label("Dimensions").click();
+    // The z of 40 seeds its own critic likes best: a face worth showing.
+    let dev = common::cpu();
+    let loaded = hitogata::checkpoint::load_generator(&generator, &dev.device).unwrap();
+    let critic = hitogata::critique::critic_beside(&generator, &dev.device)
+        .unwrap()
+        .unwrap();
+    let candidates: Vec<_> = (0..40)
+        .map(|s| hitogata::latent::Latent::from_seed(s, 100))
+        .collect();
+    let scores = hitogata::critique::scores(&loaded.generator, &critic, &candidates, &dev.device);
+    let best = (0..40)
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]))
+        .unwrap();
+    let mut h = dimensions_view_on(&generator);
+    h.state_mut().set_z(candidates[best].clone());
+    h.run_steps(2);
+    common::ui::choose(&mut h, "sort", "effect here");
     common::ui::wait_until(&mut h, "the strips", |a| {
-        a.dimensions().strip_count() >= 100
+        a.dimensions().strip_count() >= 100 && a.critic().score.is_some()
     });
-    for _ in 0..200 {
+    for _ in 0..300 {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
