@@ -116,11 +116,17 @@ fn im2col(x: &[f32], [b, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) -> 
     cols
 }
 
-/// The adjoint of [`im2col`]: each patch row added back into `[b, c, h, w]`.
-fn col2im(cols: &[f32], [b, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) -> Vec<f32> {
+/// The adjoint of [`im2col`]: each patch row added into `x` `[b, c, h, w]` (zeros on entry).
+fn col2im_into(
+    cols: &[f32],
+    x: &mut [f32],
+    [_, c, h, w]: [usize; 4],
+    k: usize,
+    s: usize,
+    p: usize,
+) {
     let (ho, wo) = (out_side(h, k, s, p), out_side(w, k, s, p));
     let patch = c * k * k;
-    let mut x = vec![0f32; b * c * h * w];
     x.par_chunks_mut(h * w)
         .enumerate()
         .for_each(|(plane_at, plane)| {
@@ -143,12 +149,15 @@ fn col2im(cols: &[f32], [b, c, h, w]: [usize; 4], k: usize, s: usize, p: usize) 
                 }
             }
         });
-    x
 }
 
-/// `[b, c, pixels]` → `[b, pixels, c]` (`to_channels_last`), or back.
-fn swap_channels(src: &[f32], [_, c, pixels]: [usize; 3], to_channels_last: bool) -> Vec<f32> {
-    let mut dst = vec![0f32; src.len()];
+/// `[b, c, pixels]` → `[b, pixels, c]` (`to_channels_last`), or back, into `dst`.
+fn swap_channels_into(
+    src: &[f32],
+    dst: &mut [f32],
+    [c, pixels]: [usize; 2],
+    to_channels_last: bool,
+) {
     dst.par_chunks_mut(c * pixels)
         .zip(src.par_chunks(c * pixels))
         .for_each(|(out, from)| {
@@ -162,7 +171,18 @@ fn swap_channels(src: &[f32], [_, c, pixels]: [usize; 3], to_channels_last: bool
                 }
             }
         });
-    dst
+}
+
+/// Floats of patch matrix one chunk of the batch may hold (16 MB): a whole batch's (64 MB at
+/// the large layers) would be written and read back through memory, and its pages touched
+/// fresh on every call, which cost more than the GEMM itself.
+const CHUNK_FLOATS: usize = 1 << 22;
+
+/// The batch in chunks whose patch matrix (`per_image` floats an image) fits
+/// [`CHUNK_FLOATS`]: image ranges, in order.
+fn batch_chunks(b: usize, per_image: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let images = (CHUNK_FLOATS / per_image.max(1)).clamp(1, b.max(1));
+    (0..b).step_by(images).map(move |i| i..(i + images).min(b))
 }
 
 /// `x` `[b, cin, h, w]` with `weight` `[cout, cin, k, k]`, stride `s`, padding `p`.
@@ -172,13 +192,31 @@ pub fn conv2d(x: &FlexTensor, weight: &FlexTensor, s: usize, p: usize) -> FlexTe
     assert_eq!(c, cin, "conv2d: {c} channels in, a weight for {cin}");
     let (ho, wo) = (out_side(h, k, s, p), out_side(w, k, s, p));
     let patch = c * k * k;
-    let cols = with_values(x, |x| im2col(x, [b, c, h, w], k, s, p));
-    // [b·h'·w', patch] × weightᵀ [patch, cout]
-    let out = with_values(weight, |wt| {
-        let lhs = (cols.as_slice(), [1, patch as isize]);
-        gemm([b * ho * wo, cout, patch], lhs, (wt, [patch as isize, 1]))
+    let (image_in, image_out) = (c * h * w, cout * ho * wo);
+    let mut out = vec![0f32; b * image_out];
+    with_values(x, |x| {
+        with_values(weight, |wt| {
+            for chunk in batch_chunks(b, ho * wo * patch) {
+                let n = chunk.len();
+                let cols = im2col(
+                    &x[chunk.start * image_in..][..n * image_in],
+                    [n, c, h, w],
+                    k,
+                    s,
+                    p,
+                );
+                // [n·h'·w', patch] × weightᵀ [patch, cout]
+                let lhs = (cols.as_slice(), [1, patch as isize]);
+                let rows = gemm([n * ho * wo, cout, patch], lhs, (wt, [patch as isize, 1]));
+                swap_channels_into(
+                    &rows,
+                    &mut out[chunk.start * image_out..][..n * image_out],
+                    [cout, ho * wo],
+                    false,
+                );
+            }
+        })
     });
-    let out = swap_channels(&out, [b, cout, ho * wo], false);
     tensor(out, [b, cout, ho, wo])
 }
 
@@ -199,17 +237,28 @@ pub fn conv2d_input_grad(
     );
     assert_eq!((out_side(h, k, s, p), out_side(w, k, s, p)), (ho, wo));
     let patch = cin * k * k;
-    let grad = with_values(out_grad, |g| swap_channels(g, [b, cout, ho * wo], true));
-    // [b·h'·w', cout] × weight [cout, patch]
-    let cols = with_values(weight, |wt| {
-        let lhs = (grad.as_slice(), [1, cout as isize]);
-        gemm([b * ho * wo, patch, cout], lhs, (wt, [1, patch as isize]))
+    let (image_in, image_out) = (cin * h * w, cout * ho * wo);
+    let mut x = vec![0f32; b * image_in];
+    with_values(out_grad, |g| {
+        with_values(weight, |wt| {
+            for chunk in batch_chunks(b, ho * wo * patch) {
+                let n = chunk.len();
+                let mut grad = vec![0f32; n * image_out];
+                let from = &g[chunk.start * image_out..][..n * image_out];
+                swap_channels_into(from, &mut grad, [cout, ho * wo], true);
+                // [n·h'·w', cout] × weight [cout, patch]
+                let lhs = (grad.as_slice(), [1, cout as isize]);
+                let cols = gemm([n * ho * wo, patch, cout], lhs, (wt, [1, patch as isize]));
+                let into = &mut x[chunk.start * image_in..][..n * image_in];
+                col2im_into(&cols, into, [n, cin, h, w], k, s, p);
+            }
+        })
     });
-    tensor(col2im(&cols, [b, cin, h, w], k, s, p), [b, cin, h, w])
+    tensor(x, [b, cin, h, w])
 }
 
 /// The gradient of [`conv2d`] in its `[cout, cin, k, k]` weight, given its input `x` and the
-/// output's gradient `out_grad`.
+/// output's gradient `out_grad`: the chunks' products summed, in order.
 pub fn conv2d_weight_grad(
     x: &FlexTensor,
     out_grad: &FlexTensor,
@@ -222,15 +271,31 @@ pub fn conv2d_weight_grad(
     assert_eq!(b, gb, "conv2d weight gradient: batches of {b} and {gb}");
     assert_eq!((out_side(h, k, s, p), out_side(w, k, s, p)), (ho, wo));
     let patch = cin * k * k;
-    let cols = with_values(x, |x| im2col(x, [b, cin, h, w], k, s, p));
-    let grad = with_values(out_grad, |g| swap_channels(g, [b, cout, ho * wo], true));
-    // gradᵀ [cout, b·h'·w'] × cols [b·h'·w', patch]
-    let lhs = (grad.as_slice(), [cout as isize, 1]);
-    let rhs = (cols.as_slice(), [1, patch as isize]);
-    tensor(
-        gemm([cout, patch, b * ho * wo], lhs, rhs),
-        [cout, cin, k, k],
-    )
+    let (image_in, image_out) = (cin * h * w, cout * ho * wo);
+    let mut total = vec![0f32; cout * patch];
+    with_values(x, |x| {
+        with_values(out_grad, |g| {
+            for chunk in batch_chunks(b, ho * wo * patch) {
+                let n = chunk.len();
+                let cols = im2col(
+                    &x[chunk.start * image_in..][..n * image_in],
+                    [n, cin, h, w],
+                    k,
+                    s,
+                    p,
+                );
+                let mut grad = vec![0f32; n * image_out];
+                let from = &g[chunk.start * image_out..][..n * image_out];
+                swap_channels_into(from, &mut grad, [cout, ho * wo], true);
+                // gradᵀ [cout, n·h'·w'] × cols [n·h'·w', patch]
+                let lhs = (grad.as_slice(), [cout as isize, 1]);
+                let rhs = (cols.as_slice(), [1, patch as isize]);
+                let part = gemm([cout, patch, n * ho * wo], lhs, rhs);
+                total.iter_mut().zip(&part).for_each(|(t, v)| *t += v);
+            }
+        })
+    });
+    tensor(total, [cout, cin, k, k])
 }
 
 /// Parallel chunks for element-wise passes: large enough to amortise a task.
