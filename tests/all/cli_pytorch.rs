@@ -173,3 +173,59 @@ fn a_critic_is_fitted_to_an_imported_32_px_generator() {
     let accuracy: f32 = stdout.split('\t').next().unwrap().trim().parse().unwrap();
     assert!((0.0..=1.0).contains(&accuracy), "{stdout}");
 }
+
+#[test]
+fn the_import_cache_keeps_the_most_recently_opened_models() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let source = fixture("wgan-nz100-32-rgb-legacy.netG.pth");
+    let opened: Vec<PathBuf> = (0..18)
+        .map(|i| {
+            // One model in 18 places: 18 imports (a copy elsewhere is its own).
+            let dir = tmp.path().join(format!("run-{i:02}"));
+            std::fs::create_dir(&dir).unwrap();
+            let g = dir.join("netG_epoch_1.pth");
+            std::fs::copy(&source, &g).unwrap();
+            g
+        })
+        .collect();
+    let out = tmp.path().join("g.png");
+    let generate = |g: &Path| {
+        ok(&hitogata(
+            &cache,
+            &[
+                "generate",
+                "--checkpoint",
+                g.to_str().unwrap(),
+                "--seed",
+                "1",
+                "--device",
+                "cpu",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ))
+    };
+    for g in &opened {
+        generate(g);
+    }
+    // The first one opened again: it is the most recent now.
+    generate(&opened[0]);
+    let imports = cache.join("hitogata/imported");
+    let kept: Vec<PathBuf> = std::fs::read_dir(&imports)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(kept.len(), hitogata::pytorch::KEPT_IMPORTS);
+    let sources: Vec<PathBuf> = kept
+        .iter()
+        .map(|d| hitogata::pytorch::imported_from(d).unwrap().generator)
+        .collect();
+    assert!(sources.contains(&opened[0]), "reopened: kept");
+    assert!(sources.contains(&opened[17]), "the newest: kept");
+    assert!(
+        !sources.contains(&opened[1]),
+        "the oldest not reopened: removed"
+    );
+}

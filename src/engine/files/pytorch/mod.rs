@@ -418,9 +418,48 @@ pub fn imported_checkpoint(generator: &Path) -> Result<PathBuf, CheckpointError>
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let dir = cache_root().join(key);
+    let root = cache_root();
+    let dir = root.join(key);
     if !dir.join(MODEL_FILE).is_file() {
         import_pytorch(generator, critic.as_deref(), &dir)?;
     }
+    keep_recent_imports(&root, &dir);
     Ok(dir)
+}
+
+/// Imports the cache keeps: the most recently opened (a 256 px model is ~200 MB).
+pub const KEPT_IMPORTS: usize = 16;
+
+/// Marks `used` as just opened (its model.ron's modification time) and removes all but the
+/// [`KEPT_IMPORTS`] most recently opened imports under `root`. Best effort: the cache is only a
+/// cache, and an import removed here is made again from its `.pth` when next opened.
+fn keep_recent_imports(root: &Path, used: &Path) {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    if let Ok(file) = std::fs::File::options()
+        .write(true)
+        .open(used.join(MODEL_FILE))
+    {
+        let _ = file.set_modified(SystemTime::now());
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    let mut imports: Vec<(SystemTime, PathBuf)> = entries
+        .flatten()
+        // `.NAME.tmp-PID` folders are imports being written: never another process's to remove.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| {
+            let opened = std::fs::metadata(e.path().join(MODEL_FILE))
+                .and_then(|m| m.modified())
+                .unwrap_or(UNIX_EPOCH);
+            (opened, e.path())
+        })
+        .collect();
+    imports.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, old) in imports.into_iter().skip(KEPT_IMPORTS) {
+        if old != used {
+            let _ = std::fs::remove_dir_all(old);
+        }
+    }
 }
