@@ -456,7 +456,7 @@ fn keep_recent_imports(root: &Path, used: &Path) {
             (opened, e.path())
         })
         .collect();
-    imports.sort_by(|a, b| b.0.cmp(&a.0));
+    imports.sort_by_key(|(opened, _)| std::cmp::Reverse(*opened));
     for (_, old) in imports.into_iter().skip(KEPT_IMPORTS) {
         if old != used {
             let _ = std::fs::remove_dir_all(old);
