@@ -15,6 +15,7 @@ mod serve;
 mod sweep;
 mod timeline;
 mod train;
+mod train_terminal;
 
 /// hitogata (人形): a latent-space debugger for a GAN that draws flat-style illustrated people.
 #[derive(Parser, Debug)]

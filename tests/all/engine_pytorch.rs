@@ -126,18 +126,7 @@ fn the_shipped_model_trained_in_pytorch_draws_and_scores_what_pytorch_did() {
     // checkpoints/pytorch-faces: the tutorial's model trained by scripts/pytorch_dcgan_faces.py,
     // as PyTorch saved it; PyTorch's pictures and scores for four z beside the fixtures.
     let dev = common::cpu();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("checkpoints/pytorch-faces");
-    let generator = std::fs::read_dir(&shipped)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("netG_")
-        })
-        .expect("netG_epoch_N.pth");
+    let generator = common::pytorch_faces();
     let want = expected("pytorch-faces");
     let loaded = load_generator(&generator, &dev.device).unwrap();
     assert_eq!((loaded.config.latent_dim, loaded.config.ngf), (100, 32));

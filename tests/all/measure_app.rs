@@ -154,18 +154,7 @@ fn readme_screenshot() {
 #[test]
 #[ignore]
 fn readme_pytorch_screenshot() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("checkpoints/pytorch-faces");
-    let generator = std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("netG_")
-        })
-        .unwrap();
+    let generator = common::pytorch_faces();
     // The z of 40 seeds its own critic likes best: a face worth showing.
     let dev = common::cpu();
     let loaded = hitogata::checkpoint::load_generator(&generator, &dev.device).unwrap();

@@ -645,3 +645,19 @@ fn a_fine_tune_without_a_generator_in_the_explorer_says_so() {
     assert_eq!(h.state().training().state(), RunState::Idle);
     assert!(!run.exists());
 }
+
+#[test]
+fn a_new_run_from_the_tab_trains_grey_32_px_pictures() {
+    let (_tmp, mut h, run) = tiny_run(8);
+    choose(&mut h, "px", "32");
+    h.get_by_label("grey").click();
+    h.run_steps(2);
+    let model = &h.state().training().form().config.model;
+    assert_eq!((model.image_size(), model.channels()), (32, 1));
+    train_and_stop(&mut h, 2);
+    let saved = hitogata::checkpoint::read_model_config(
+        &hitogata::checkpoint::resolve_checkpoint_dir(&run).unwrap(),
+    )
+    .unwrap();
+    assert_eq!((saved.image_size(), saved.channels()), (32, 1));
+}

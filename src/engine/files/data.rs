@@ -347,9 +347,9 @@ impl Dataset {
 
     /// The same pictures at `shape` (resized from this dataset's pixels, not re-read): for a
     /// model of another size or grey meeting pictures prepared for another.
-    pub fn to_shape(&self, shape: PictureShape) -> Self {
+    pub fn to_shape(&self, shape: PictureShape) -> std::borrow::Cow<'_, Self> {
         if shape == self.shape {
-            return self.clone();
+            return std::borrow::Cow::Borrowed(self);
         }
         let s = shape.side as u32;
         let pixels = (0..self.len)
@@ -364,13 +364,13 @@ impl Dataset {
                 stored_bytes(img, shape.channels)
             })
             .collect();
-        Self {
+        std::borrow::Cow::Owned(Self {
             pixels,
             shape,
             sources: self.sources.clone(),
             skipped: self.skipped.clone(),
             len: self.len,
-        }
+        })
     }
 
     /// Image `i` as a picture (grey as equal R, G and B).

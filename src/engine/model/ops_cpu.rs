@@ -1,4 +1,5 @@
-//! The convolutions on the CPU (`flex`) as one GEMM each over the whole batch. Three kernels
+//! The convolutions on the CPU (`flex`) as batch-folded GEMMs, a few images at a time (see
+//! [`CHUNK_FLOATS`]). Three kernels
 //! make all six operations of `conv.rs`: a convolution's forward (`im2col`, then
 //! `[b·h'·w', cin·k²] × [cin·k², cout]`), its input gradient (`[b·h'·w', cout] × [cout, cin·k²]`,
 //! then `col2im`) and its weight gradient (`[cout, b·h'·w'] × [b·h'·w', cin·k²]`: the batch is
@@ -185,6 +186,11 @@ fn batch_chunks(b: usize, per_image: usize) -> impl Iterator<Item = std::ops::Ra
     (0..b).step_by(images).map(move |i| i..(i + images).min(b))
 }
 
+/// The values of images `chunk` of a batch stored `per_image` floats apart.
+fn images<'a>(values: &'a [f32], chunk: &std::ops::Range<usize>, per_image: usize) -> &'a [f32] {
+    &values[chunk.start * per_image..chunk.end * per_image]
+}
+
 /// `x` `[b, cin, h, w]` with `weight` `[cout, cin, k, k]`, stride `s`, padding `p`.
 pub fn conv2d(x: &FlexTensor, weight: &FlexTensor, s: usize, p: usize) -> FlexTensor {
     let [b, c, h, w] = dims(x);
@@ -198,13 +204,7 @@ pub fn conv2d(x: &FlexTensor, weight: &FlexTensor, s: usize, p: usize) -> FlexTe
         with_values(weight, |wt| {
             for chunk in batch_chunks(b, ho * wo * patch) {
                 let n = chunk.len();
-                let cols = im2col(
-                    &x[chunk.start * image_in..][..n * image_in],
-                    [n, c, h, w],
-                    k,
-                    s,
-                    p,
-                );
+                let cols = im2col(images(x, &chunk, image_in), [n, c, h, w], k, s, p);
                 // [n·h'·w', patch] × weightᵀ [patch, cout]
                 let lhs = (cols.as_slice(), [1, patch as isize]);
                 let rows = gemm([n * ho * wo, cout, patch], lhs, (wt, [patch as isize, 1]));
@@ -244,8 +244,12 @@ pub fn conv2d_input_grad(
             for chunk in batch_chunks(b, ho * wo * patch) {
                 let n = chunk.len();
                 let mut grad = vec![0f32; n * image_out];
-                let from = &g[chunk.start * image_out..][..n * image_out];
-                swap_channels_into(from, &mut grad, [cout, ho * wo], true);
+                swap_channels_into(
+                    images(g, &chunk, image_out),
+                    &mut grad,
+                    [cout, ho * wo],
+                    true,
+                );
                 // [n·h'·w', cout] × weight [cout, patch]
                 let lhs = (grad.as_slice(), [1, cout as isize]);
                 let cols = gemm([n * ho * wo, patch, cout], lhs, (wt, [1, patch as isize]));
@@ -277,16 +281,14 @@ pub fn conv2d_weight_grad(
         with_values(out_grad, |g| {
             for chunk in batch_chunks(b, ho * wo * patch) {
                 let n = chunk.len();
-                let cols = im2col(
-                    &x[chunk.start * image_in..][..n * image_in],
-                    [n, cin, h, w],
-                    k,
-                    s,
-                    p,
-                );
+                let cols = im2col(images(x, &chunk, image_in), [n, cin, h, w], k, s, p);
                 let mut grad = vec![0f32; n * image_out];
-                let from = &g[chunk.start * image_out..][..n * image_out];
-                swap_channels_into(from, &mut grad, [cout, ho * wo], true);
+                swap_channels_into(
+                    images(g, &chunk, image_out),
+                    &mut grad,
+                    [cout, ho * wo],
+                    true,
+                );
                 // gradᵀ [cout, n·h'·w'] × cols [n·h'·w', patch]
                 let lhs = (grad.as_slice(), [cout as isize, 1]);
                 let rhs = (cols.as_slice(), [1, patch as isize]);

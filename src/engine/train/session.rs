@@ -133,7 +133,7 @@ impl TrainingSession {
         let data = if data.shape == shape {
             data
         } else {
-            Arc::new(data.to_shape(shape))
+            Arc::new(data.to_shape(shape).into_owned())
         };
         let (count, dim) = (config.sample_count, config.model.latent_dim);
         let z: Vec<f32> = sample_batch(

@@ -299,3 +299,9 @@ pub fn expect(
     }
     panic!("timed out waiting for {what}");
 }
+
+/// The shipped generator trained in PyTorch (checkpoints/pytorch-faces), as PyTorch saved it.
+pub fn pytorch_faces() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("checkpoints/pytorch-faces/netG_epoch_119.pth")
+}

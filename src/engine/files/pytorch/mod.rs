@@ -258,7 +258,7 @@ fn to_f32(dtype: DType, bytes: &[u8]) -> Option<Vec<f32>> {
 
 /// The critic file that goes with a generator file: `netD…` beside `netG…` (the name both
 /// code bases save under), if it exists.
-pub fn critic_beside(generator: &Path) -> Option<PathBuf> {
+pub fn netd_beside(generator: &Path) -> Option<PathBuf> {
     let name = generator.file_name()?.to_str()?;
     let counterpart = name.replacen("netG", "netD", 1);
     (counterpart != name)
@@ -374,7 +374,7 @@ pub fn import_pytorch(
     critic: Option<&Path>,
     out: &Path,
 ) -> Result<Imported, CheckpointError> {
-    let imported = match (critic, critic_beside(generator)) {
+    let imported = match (critic, netd_beside(generator)) {
         (Some(critic), _) => read_pytorch(generator, Some(critic))?,
         (None, Some(beside)) => match read_pytorch(generator, Some(&beside)) {
             Ok(imported) => imported,
@@ -404,7 +404,7 @@ fn cache_root() -> PathBuf {
 pub fn imported_checkpoint(generator: &Path) -> Result<PathBuf, CheckpointError> {
     // Absolute, so that imported.ron names the file wherever the app was started.
     let generator = &std::path::absolute(generator).unwrap_or_else(|_| generator.to_path_buf());
-    let critic = critic_beside(generator);
+    let critic = netd_beside(generator);
     let mut hash = Sha256::new();
     for path in std::iter::once(generator.as_path()).chain(critic.as_deref()) {
         check_file(path, PTH_FILE).map_err(io_err(path))?;
