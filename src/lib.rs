@@ -49,8 +49,8 @@ pub mod checkpoint_notes {
 /// PyTorch checkpoints (DCGAN example, WassersteinGAN): opening, importing, exporting.
 pub mod pytorch {
     pub use crate::engine::files::pytorch::{
-        Imported, ImportedFrom, KEPT_IMPORTS, export_pytorch_generator, import_pytorch,
-        imported_from,
+        IMPORT_GRACE, Imported, ImportedFrom, KEPT_IMPORTS, export_pytorch_generator,
+        import_pytorch, imported_from,
     };
 }
 

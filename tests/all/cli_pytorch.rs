@@ -209,14 +209,31 @@ fn the_import_cache_keeps_the_most_recently_opened_models() {
     for g in &opened {
         generate(g);
     }
+    let imports = cache.join("hitogata/imported");
+    let listing = || -> Vec<PathBuf> {
+        std::fs::read_dir(&imports)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    // Opened within the hour: another process may be reading any of them, so none goes.
+    assert_eq!(listing().len(), 18);
+    // Opened long ago, in order (the first the oldest): beyond the 16 most recent, they go.
+    let long_ago = std::time::SystemTime::now() - 2 * hitogata::pytorch::IMPORT_GRACE;
+    for dir in listing() {
+        let from = hitogata::pytorch::imported_from(&dir).unwrap().generator;
+        let age = opened.iter().position(|g| *g == from).unwrap();
+        let model = std::fs::File::options()
+            .write(true)
+            .open(dir.join("model.ron"))
+            .unwrap();
+        let opened_at = long_ago + std::time::Duration::from_secs(age as u64);
+        model.set_modified(opened_at).unwrap();
+    }
     // The first one opened again: it is the most recent now.
     generate(&opened[0]);
-    let imports = cache.join("hitogata/imported");
-    let kept: Vec<PathBuf> = std::fs::read_dir(&imports)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let kept = listing();
     assert_eq!(kept.len(), hitogata::pytorch::KEPT_IMPORTS);
     let sources: Vec<PathBuf> = kept
         .iter()

@@ -430,9 +430,14 @@ pub fn imported_checkpoint(generator: &Path) -> Result<PathBuf, CheckpointError>
 /// Imports the cache keeps: the most recently opened (a 256 px model is ~200 MB).
 pub const KEPT_IMPORTS: usize = 16;
 
+/// How long an opened import is safe from removal, however many were opened since: another
+/// process (the app beside the CLI, tests running at once) may be reading it right now.
+pub const IMPORT_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Marks `used` as just opened (its model.ron's modification time) and removes all but the
-/// [`KEPT_IMPORTS`] most recently opened imports under `root`. Best effort: the cache is only a
-/// cache, and an import removed here is made again from its `.pth` when next opened.
+/// [`KEPT_IMPORTS`] most recently opened imports under `root`, sparing any opened within
+/// [`IMPORT_GRACE`]. Best effort: the cache is only a cache, and an import removed here is made
+/// again from its `.pth` when next opened.
 fn keep_recent_imports(root: &Path, used: &Path) {
     use std::time::{SystemTime, UNIX_EPOCH};
     if let Ok(file) = std::fs::File::options()
@@ -457,8 +462,12 @@ fn keep_recent_imports(root: &Path, used: &Path) {
         })
         .collect();
     imports.sort_by_key(|(opened, _)| std::cmp::Reverse(*opened));
-    for (_, old) in imports.into_iter().skip(KEPT_IMPORTS) {
-        if old != used {
+    let now = SystemTime::now();
+    for (opened, old) in imports.into_iter().skip(KEPT_IMPORTS) {
+        let recent = now
+            .duration_since(opened)
+            .is_ok_and(|age| age < IMPORT_GRACE);
+        if old != used && !recent {
             let _ = std::fs::remove_dir_all(old);
         }
     }
