@@ -81,11 +81,7 @@ impl Geometry {
     /// than they save.
     fn per_image(&self) -> bool {
         const PER_IMAGE_PIXELS: usize = 256;
-        match std::env::var("HITOGATA_CONV_PATH").as_deref() {
-            Ok("batched") => false,
-            Ok("per-image") => true,
-            _ => self.ho() * self.wo() >= PER_IMAGE_PIXELS,
-        }
+        self.ho() * self.wo() >= PER_IMAGE_PIXELS
     }
 }
 
@@ -178,4 +174,139 @@ pub fn conv2d_weight_grad(
         })
     });
     tensor(dw, [cout, cin, k, k])
+}
+
+/// Both paths against a direct convolution, at shapes the product routes to only one of them
+/// (tests/all/engine_ops.rs checks the product's choice against burn's own ops).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(len: usize, seed: u32) -> Vec<f32> {
+        (0..len as u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) ^ seed) % 1000) as f32 / 500.0 - 1.0)
+            .collect()
+    }
+
+    /// The convolution by its definition.
+    fn direct(g: Geometry, x: &[f32], weight: &[f32]) -> Vec<f32> {
+        let (ho, wo) = (g.ho(), g.wo());
+        let mut out = vec![0f32; g.b * g.image_out()];
+        for (b, co, oy, ox) in every_index(g.b, g.cout, ho, wo) {
+            let mut sum = 0.0;
+            for ci in 0..g.cin {
+                for kh in 0..g.k {
+                    for kw in 0..g.k {
+                        let (Some(iy), Some(ix)) =
+                            (source(oy, kh, g.s, g.p, g.h), source(ox, kw, g.s, g.p, g.w))
+                        else {
+                            continue;
+                        };
+                        sum += x[((b * g.cin + ci) * g.h + iy) * g.w + ix]
+                            * weight[((co * g.cin + ci) * g.k + kh) * g.k + kw];
+                    }
+                }
+            }
+            out[((b * g.cout + co) * ho + oy) * wo + ox] = sum;
+        }
+        out
+    }
+
+    fn every_index(
+        a: usize,
+        b: usize,
+        c: usize,
+        d: usize,
+    ) -> impl Iterator<Item = (usize, usize, usize, usize)> {
+        (0..a).flat_map(move |i| {
+            (0..b).flat_map(move |j| (0..c).flat_map(move |k| (0..d).map(move |l| (i, j, k, l))))
+        })
+    }
+
+    fn close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}");
+        let scale = b.iter().fold(1f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * scale,
+                "{what}[{i}]: {x} against {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn both_paths_compute_the_same_convolution_and_gradients() {
+        // (b, cin, h, w, cout, k, s, p): the halving step at odd and tiny sides, a 3×3 same-size
+        // layer, a stride-1 4×4, and a non-square picture.
+        let shapes = [
+            (3, 5, 8, 8, 4, 4, 2, 1),
+            (2, 3, 7, 7, 2, 4, 2, 1),
+            (2, 2, 2, 2, 3, 4, 2, 1),
+            (3, 4, 6, 6, 5, 3, 1, 1),
+            (2, 6, 5, 5, 3, 4, 1, 0),
+            (2, 3, 6, 10, 4, 4, 2, 1),
+        ];
+        for (b, cin, h, w, cout, k, s, p) in shapes {
+            let g = Geometry {
+                b,
+                cin,
+                h,
+                w,
+                cout,
+                k,
+                s,
+                p,
+            };
+            let x = values(b * g.image_in(), 1);
+            let weight = values(cout * g.patch(), 2);
+            let grad = values(b * g.image_out(), 3);
+            let want = direct(g, &x, &weight);
+            close(
+                &per_image::forward(g, &x, &weight),
+                &want,
+                "per-image forward",
+            );
+            close(
+                &channels_last::forward(g, &x, &weight),
+                &want,
+                "channels-last forward",
+            );
+            // The adjoints: <conv(x), grad> = <x, input_grad(grad)> = <weight, weight_grad>.
+            let inner = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
+            let target = inner(&want, &grad);
+            for (path, dx, dw) in [
+                (
+                    "per-image",
+                    per_image::input_grad(g, &grad, &weight),
+                    per_image::weight_grad(g, &x, &grad),
+                ),
+                (
+                    "channels-last",
+                    channels_last::input_grad(g, &grad, &weight),
+                    channels_last::weight_grad(g, &x, &grad),
+                ),
+            ] {
+                let tolerance = 1e-3 * target.abs().max(1.0);
+                let (via_x, via_w) = (inner(&x, &dx), inner(&weight, &dw));
+                assert!(
+                    (via_x - target).abs() < tolerance,
+                    "{path} input gradient {g:?}"
+                );
+                assert!(
+                    (via_w - target).abs() < tolerance,
+                    "{path} weight gradient {g:?}"
+                );
+            }
+            close(
+                &per_image::input_grad(g, &grad, &weight),
+                &channels_last::input_grad(g, &grad, &weight),
+                "input gradients",
+            );
+            close(
+                &per_image::weight_grad(g, &x, &grad),
+                &channels_last::weight_grad(g, &x, &grad),
+                "weight gradients",
+            );
+        }
+    }
 }
