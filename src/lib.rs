@@ -61,7 +61,8 @@ pub mod compare_worker {
 
 /// hitogata's own CPU drawing path.
 pub mod cpu_generator {
-    pub use crate::engine::draw::cpu_generator::{CpuGenerator, fast_tanh};
+    pub use crate::engine::draw::cpu_generator::CpuGenerator;
+    pub use crate::engine::model::ops_cpu::fast_tanh;
 }
 
 /// The critic's view of pictures and latent vectors.

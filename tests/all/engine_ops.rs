@@ -1,7 +1,7 @@
 //! hitogata's own operations (`hitogata::model::ops`) against burn's: the convolutions' values
 //! and gradients in the input and the weight, at the DCGAN's layer shapes, odd batch sizes and
 //! two widths, on the CPU (batch-folded GEMMs) and on wgpu; leaky ReLU's on the CPU, zeros
-//! included.
+//! included, and tanh's.
 
 use burn::tensor::module::{conv_transpose2d, conv2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
@@ -153,4 +153,32 @@ fn the_cpu_leaky_relu_matches_burns_value_and_gradient() {
     assert_eq!(ours.0, burns.0, "values");
     assert_eq!(ours.1, burns.1, "gradients");
     assert!(ours.0.contains(&0.0), "the test holds zeros");
+}
+
+#[test]
+fn the_cpu_tanh_matches_burns_value_and_gradient() {
+    let device = common::cpu().device;
+    let tracked = device.clone().autodiff();
+    // Odd sizes, values through tanh's curve and its flat tails.
+    let x = uniform([3, 5, 7, 9], 6.0, 6, &device);
+    let upstream = uniform([3, 5, 7, 9], 1.0, 7, &device);
+    let run = |ours: bool| {
+        let x = Tensor::<4>::from_data(x.clone().into_data(), &tracked).require_grad();
+        let up = Tensor::<4>::from_data(upstream.clone().into_data(), &tracked);
+        let y = match ours {
+            true => ops::tanh(x.clone()),
+            false => burn::tensor::activation::tanh(x.clone()),
+        };
+        let grads = (y.clone() * up).sum().backward();
+        (
+            common::values(y.inner()),
+            common::values(x.grad(&grads).unwrap()),
+        )
+    };
+    let (ours, burns) = (run(true), run(false));
+    for (what, a, b) in [("values", &ours.0, &burns.0), ("gradients", &ours.1, &burns.1)] {
+        let worst = a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-6, "{what} differ by {worst}");
+        assert_ne!(a, b, "{what}: ours is not burn's own tanh");
+    }
 }

@@ -18,7 +18,29 @@ use rayon::prelude::*;
 use crate::engine::files::render::to_byte;
 use crate::engine::model::Generator;
 use crate::engine::model::host_values;
-use crate::engine::model::ops_cpu::gemm;
+use crate::engine::model::ops_cpu::{fast_tanh, gemm, gemm_into, interleave_add};
+
+/// Output channels up to which the last step goes plane by plane ([`Step::forward_planar`]).
+const FEW_CHANNELS: usize = 4;
+
+/// Input pixels from which a step goes plane by plane: its GEMM per picture is wide enough
+/// (16×16 in and up), as in training's convolutions.
+const PLANAR_PIXELS: usize = 256;
+
+/// Pictures of `channels` planes of `pixels` values, channels-last.
+fn channels_last(planes: &[f32], pixels: usize, channels: usize) -> Vec<f32> {
+    let mut out = vec![0f32; planes.len()];
+    out.par_chunks_mut(pixels * channels)
+        .zip(planes.par_chunks(pixels * channels))
+        .for_each(|(out, planes)| {
+            for (px, pixel) in out.chunks_mut(channels).enumerate() {
+                for (c, o) in pixel.iter_mut().enumerate() {
+                    *o = planes[c * pixels + px];
+                }
+            }
+        });
+    out
+}
 
 /// One transposed 4×4 convolution (stride 2, padding 1), BatchNorm folded in.
 #[derive(Clone, Debug)]
@@ -148,6 +170,60 @@ impl Step {
     }
 }
 
+impl Step {
+    /// Like [`forward`](Self::forward) but picture by picture in planes, `[batch, out, 2h, 2w]`
+    /// out, from planes (`planar`) or channels-last in: for steps of many pixels, and for a last
+    /// step of few channels (colour or grey), where a gather per output pixel would add
+    /// 3-value vectors. The contributions as planes `[(kh, kw, out), h·w]` (one GEMM with the
+    /// picture's pixels as columns), added into each output plane by the branch-free halving
+    /// scatter, then `finish`.
+    fn forward_planar(
+        &self,
+        x: &[f32],
+        [batch, h, w]: [usize; 3],
+        planar: bool,
+        finish: impl Fn(f32) -> f32 + Sync,
+    ) -> Vec<f32> {
+        let (cin, cout) = (self.in_channels, self.out_channels);
+        let (pixels, taps) = (h * w, 16 * cout);
+        let (oh, ow) = (2 * h, 2 * w);
+        let mut out = vec![0f32; batch * oh * ow * cout];
+        let x_strides = if planar { [1, pixels] } else { [cin, 1] };
+        // Fewer pictures than cores: the GEMM itself goes on every core.
+        let parallel = batch < rayon::current_num_threads();
+        out.par_chunks_mut(oh * ow * cout)
+            .zip(x.par_chunks(pixels * cin))
+            .for_each_init(
+                || vec![0f32; taps * pixels],
+                |parts, (planes, x)| {
+                    // weightᵀ [(kh, kw, out), in] × xᵀ [in, h·w]
+                    let lhs = (self.weight.as_slice(), [taps as isize, 1]);
+                    let rhs = (x, x_strides.map(|s| s as isize));
+                    gemm_into(parts, [taps, pixels, cin], lhs, rhs, false, parallel);
+                    for (co, plane) in planes.chunks_mut(oh * ow).enumerate() {
+                        plane.fill(self.bias[co]);
+                        for kh in 0..4 {
+                            for iy in 0..h {
+                                // Input row iy reaches output row 2·iy + kh - 1.
+                                let Some(oy) = (2 * iy + kh).checked_sub(1).filter(|&y| y < oh)
+                                else {
+                                    continue;
+                                };
+                                let row = |kw: usize| {
+                                    &parts[((kh * 4 + kw) * cout + co) * pixels + iy * w..][..w]
+                                };
+                                let line = &mut plane[oy * ow..][..ow];
+                                interleave_add(line, [row(0), row(1), row(2), row(3)]);
+                            }
+                        }
+                    }
+                    planes.iter_mut().for_each(|v| *v = finish(*v));
+                },
+            );
+        out
+    }
+}
+
 /// The (kernel index, input index) pairs that reach output index `o` of a doubling step
 /// over an input of `len`: output o takes input i through kernel index k = o + 1 − 2i
 /// (padding 1), so the two k of o + 1's parity whose i lands inside the input.
@@ -223,15 +299,23 @@ impl CpuGenerator {
         let mut side = 4;
         let last = self.steps.len() - 1;
         let scale = self.output_scale;
+        let tanh = |v: f32| (fast_tanh(v) * scale).clamp(-1.0, 1.0);
+        let mut planar = false;
         for (i, step) in self.steps.iter().enumerate() {
-            x = if i < last {
-                step.forward(&x, [batch, side, side], relu)
-            } else {
-                step.forward(&x, [batch, side, side], |v| {
-                    (fast_tanh(v) * scale).clamp(-1.0, 1.0)
-                })
+            let dims = [batch, side, side];
+            let go_planar =
+                side * side >= PLANAR_PIXELS || (i == last && step.out_channels <= FEW_CHANNELS);
+            x = match (go_planar || planar, i < last) {
+                (true, true) => step.forward_planar(&x, dims, planar, relu),
+                (true, false) => step.forward_planar(&x, dims, planar, tanh),
+                (false, true) => step.forward(&x, dims, relu),
+                (false, false) => step.forward(&x, dims, tanh),
             };
+            planar |= go_planar;
             side *= 2;
+        }
+        if planar {
+            x = channels_last(&x, side * side, self.channels());
         }
         x
     }
@@ -265,30 +349,4 @@ impl CpuGenerator {
             })
             .collect()
     }
-}
-
-/// tanh as a rational function (Eigen's `generic_fast_tanh_float`): within a few ulp of libm's
-/// `tanhf` over all of f32 and several times faster (libm's took a sixth of a batched pass).
-/// NaN stays NaN.
-pub fn fast_tanh(x: f32) -> f32 {
-    // Beyond ±7.9 tanh rounds to ±1 in f32; near 0 the polynomial loses to x itself. Plain
-    // multiply-adds: `mul_add` is a libm call where the build does not assume FMA.
-    const CLAMP: f32 = 7.905_311;
-    if x.abs() < 0.0004 {
-        return x;
-    }
-    let x = x.clamp(-CLAMP, CLAMP);
-    let x2 = x * x;
-    let mut p = -2.760_768_5e-16f32;
-    p = p * x2 + 2.000_188e-13;
-    p = p * x2 + -8.604_672e-11;
-    p = p * x2 + 5.122_297e-8;
-    p = p * x2 + 1.485_722_4e-5;
-    p = p * x2 + 6.372_619e-4;
-    p = p * x2 + 4.893_524_6e-3;
-    let mut q = 1.198_258_4e-6f32;
-    q = q * x2 + 1.185_347_1e-4;
-    q = q * x2 + 2.268_434_6e-3;
-    q = q * x2 + 4.893_525e-3;
-    x * p / q
 }

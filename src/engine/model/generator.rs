@@ -54,7 +54,7 @@ impl Generator {
     /// `z`: [batch, latent] → pictures [batch, channels, S, S] in [-1, 1].
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let before = self.layers(z).pop().expect("a generator has layers");
-        let y = activation::tanh(before);
+        let y = super::ops::tanh(before);
         if self.output_scale == 1.0 {
             y
         } else {

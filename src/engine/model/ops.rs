@@ -115,6 +115,22 @@ pub trait DcganOps: Backend {
         let scaled = Self::float_mul_scalar(output_grad.clone(), slope.into());
         Self::float_mask_where(output_grad, negative, scaled)
     }
+
+    /// tanh of every value.
+    fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        Self::float_tanh(x)
+    }
+
+    /// The gradient of [`dcgan_tanh`](Self::dcgan_tanh) at `x`: `output_grad·(1 - tanh(x)²)`.
+    fn dcgan_tanh_backward(
+        x: FloatTensor<Self>,
+        output_grad: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let y = Self::float_tanh(x);
+        let slope = Self::float_neg(Self::float_mul(y.clone(), y));
+        let slope = Self::float_add_scalar(slope, 1f32.into());
+        Self::float_mul(output_grad, slope)
+    }
 }
 
 /// The CPU: batch-folded GEMMs.
@@ -194,6 +210,14 @@ impl DcganOps for Flex {
         slope: f32,
     ) -> FloatTensor<Self> {
         ops_cpu::leaky_relu_backward(&x, &grad, slope)
+    }
+
+    fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        ops_cpu::tanh(&x)
+    }
+
+    fn dcgan_tanh_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
+        ops_cpu::tanh_backward(&x, &grad)
     }
 }
 
@@ -336,6 +360,48 @@ impl<B: Backend + DcganOps, C: CheckpointStrategy> DcganOps for Autodiff<B, C> {
     fn dcgan_leaky_relu(x: FloatTensor<Self>, slope: f32) -> FloatTensor<Self> {
         leaky_relu_tracked::<B, C>(x, slope)
     }
+
+    fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        tanh_tracked::<B, C>(x)
+    }
+}
+
+/// Autodiff's tanh: one pass forward, one pass back (tanh recomputed from the input).
+fn tanh_tracked<B: Backend + DcganOps, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<B, C>>,
+) -> FloatTensor<Autodiff<B, C>> {
+    #[derive(Debug)]
+    struct TanhBackward;
+
+    impl<B: Backend + DcganOps> Backward<B, 1> for TanhBackward {
+        type State = NodeId;
+
+        fn backward(
+            self,
+            ops: Ops<Self::State, 1>,
+            grads: &mut Gradients,
+            checkpointer: &mut Checkpointer,
+        ) {
+            let [node_x] = ops.parents;
+            let grad = grads.consume::<B>(&ops.node);
+            let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(ops.state);
+            if let Some(node) = node_x {
+                grads.register::<B>(node.id, B::dcgan_tanh_backward(x, grad));
+            }
+        }
+    }
+
+    match TanhBackward
+        .prepare::<C>([x.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = prep.checkpoint(&x);
+            prep.finish(x_state, B::dcgan_tanh(x.into_primitive()))
+        }
+        OpsKind::UnTracked(prep) => prep.finish(B::dcgan_tanh(x.into_primitive())),
+    }
 }
 
 /// Autodiff's leaky ReLU: one pass forward, one pass back (burn's composes it of a mask, a
@@ -419,6 +485,16 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
         x.into_dispatch(),
         slope,
     ))
+}
+
+/// tanh, through [`fast_tanh`](crate::engine::model::ops_cpu::fast_tanh) on the CPU (flex's
+/// is libm's scalar `tanhf`).
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let device = x.device().as_dispatch().clone().inner();
+    if !matches!(device, DispatchDevice::Flex(_)) {
+        return burn::tensor::activation::tanh(x);
+    }
+    Tensor::from_dispatch(<Dispatch as DcganOps>::dcgan_tanh(x.into_dispatch()))
 }
 
 /// A square transposed convolution without bias: `weight` `[cin, cout, k, k]`.

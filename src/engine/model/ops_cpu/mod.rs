@@ -16,8 +16,9 @@ use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Shape, TensorData};
 
-pub use elementwise::{leaky_relu, leaky_relu_backward};
-pub(crate) use gemm::gemm;
+pub use elementwise::{fast_tanh, leaky_relu, leaky_relu_backward, tanh, tanh_backward};
+pub(crate) use gemm::{gemm, gemm_into};
+pub(crate) use per_image::interleave_add;
 
 fn dims(t: &FlexTensor) -> [usize; 4] {
     t.shape().dims()

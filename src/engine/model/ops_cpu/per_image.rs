@@ -120,7 +120,7 @@ fn add_patches_t(g: &Geometry, cols: &[f32], x: &mut [f32]) {
 }
 
 /// The adjoint of [`deinterleave`]: the four taps of one output row added into `line`.
-fn interleave_add(line: &mut [f32], [r0, r1, r2, r3]: [&[f32]; 4]) {
+pub(crate) fn interleave_add(line: &mut [f32], [r0, r1, r2, r3]: [&[f32]; 4]) {
     let wo = r0.len();
     // The first and last pairs, whose outer taps fall outside the picture.
     line[0] += r1[0];
