@@ -176,9 +176,70 @@ fn the_cpu_tanh_matches_burns_value_and_gradient() {
         )
     };
     let (ours, burns) = (run(true), run(false));
-    for (what, a, b) in [("values", &ours.0, &burns.0), ("gradients", &ours.1, &burns.1)] {
-        let worst = a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    for (what, a, b) in [
+        ("values", &ours.0, &burns.0),
+        ("gradients", &ours.1, &burns.1),
+    ] {
+        let worst = a
+            .iter()
+            .zip(b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(worst < 1e-6, "{what} differ by {worst}");
         assert_ne!(a, b, "{what}: ours is not burn's own tanh");
+    }
+}
+
+#[test]
+fn the_cpu_batch_norm_matches_burns_values_gradients_and_running_statistics() {
+    use burn::module::Param;
+    use burn::nn::BatchNormConfig;
+    let device = common::cpu().device;
+    let tracked = device.clone().autodiff();
+    for (batch, channels, side) in [(3, 8, 4), (5, 16, 8), (1, 4, 32)] {
+        let shape = [batch, channels, side, side];
+        // Not centred, not unit: the statistics matter.
+        let x = uniform(shape, 2.0, 7, &device).add_scalar(0.5);
+        let upstream = uniform(shape, 1.0, 8, &device);
+        let vector = |seed, offset: f32| {
+            uniform([1, 1, 1, channels], 0.5, seed, &device)
+                .reshape([channels])
+                .add_scalar(offset)
+        };
+        let (gamma, beta) = (vector(9, 1.0), vector(10, 0.0));
+        let run = |ours: bool| {
+            let mut bn = BatchNormConfig::new(channels).init(&tracked);
+            bn.gamma = Param::from_tensor(Tensor::from_data(gamma.clone().into_data(), &tracked));
+            bn.beta = Param::from_tensor(Tensor::from_data(beta.clone().into_data(), &tracked));
+            let x = Tensor::<4>::from_data(x.clone().into_data(), &tracked).require_grad();
+            let up = Tensor::<4>::from_data(upstream.clone().into_data(), &tracked);
+            let y = match ours {
+                true => ops::batch_norm(&bn, x.clone()),
+                false => bn.forward(x.clone()),
+            };
+            let grads = (y.clone() * up).sum().backward();
+            let flat = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+            [
+                common::values(y.inner()),
+                common::values(x.grad(&grads).unwrap()),
+                flat(bn.gamma.grad(&grads).unwrap()),
+                flat(bn.beta.grad(&grads).unwrap()),
+                flat(bn.running_mean.value()),
+                flat(bn.running_var.value()),
+            ]
+        };
+        let (ours, burns) = (run(true), run(false));
+        let names = ["output", "x gradient", "gamma gradient", "beta gradient"];
+        for (name, (a, b)) in names.iter().zip(ours.iter().zip(&burns)) {
+            let diff = relative_difference(a, b);
+            assert!(diff < 1e-4, "{shape:?}: {name} differs by {diff:e}");
+        }
+        for (name, (a, b)) in ["running mean", "running variance"]
+            .iter()
+            .zip(ours[4..].iter().zip(&burns[4..]))
+        {
+            let worst = a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
+            assert!(worst < 1e-6, "{shape:?}: {name} differs by {worst:e}");
+        }
     }
 }

@@ -103,7 +103,7 @@ pub(crate) fn batch_norm(channels: usize, device: &Device) -> BatchNorm {
 /// `bn(x)` where there is one, else `x`.
 pub(crate) fn maybe_bn(bn: Option<&BatchNorm>, x: Tensor<4>) -> Tensor<4> {
     match bn {
-        Some(bn) => bn.forward(x),
+        Some(bn) => super::ops::batch_norm(bn, x),
         None => x,
     }
 }

@@ -16,8 +16,10 @@ use burn::backend::ops::ModuleOps;
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{
-    Backend, Dispatch, DispatchDevice, Flex, backend_extension, get_or_init_device_settings,
+    AutodiffBackend, Backend, Dispatch, DispatchDevice, Flex, backend_extension,
+    get_or_init_device_settings,
 };
+use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 
 use crate::engine::model::ops_cpu;
@@ -131,6 +133,31 @@ pub trait DcganOps: Backend {
         let slope = Self::float_add_scalar(slope, 1f32.into());
         Self::float_mul(output_grad, slope)
     }
+
+    /// BatchNorm in training mode: the output, the batch mean and the biased batch variance.
+    fn dcgan_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let r = Self::batch_norm_train(x, gamma, beta, epsilon);
+        (r.output, r.mean, r.variance)
+    }
+
+    /// The gradients of [`dcgan_batch_norm_train`](Self::dcgan_batch_norm_train) in `x`,
+    /// `gamma` and `beta`.
+    fn dcgan_batch_norm_train_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+        output_grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let r = Self::batch_norm_train_backward(x, gamma, mean, variance, epsilon, output_grad);
+        (r.x_grad, r.gamma_grad, r.beta_grad)
+    }
 }
 
 /// The CPU: batch-folded GEMMs.
@@ -218,6 +245,26 @@ impl DcganOps for Flex {
 
     fn dcgan_tanh_backward(x: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
         ops_cpu::tanh_backward(&x, &grad)
+    }
+
+    fn dcgan_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        ops_cpu::batch_norm_train(&x, &gamma, &beta, epsilon)
+    }
+
+    fn dcgan_batch_norm_train_backward(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        mean: FloatTensor<Self>,
+        variance: FloatTensor<Self>,
+        epsilon: f64,
+        output_grad: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        ops_cpu::batch_norm_train_backward(&x, &gamma, &mean, &variance, epsilon, &output_grad)
     }
 }
 
@@ -363,6 +410,101 @@ impl<B: Backend + DcganOps, C: CheckpointStrategy> DcganOps for Autodiff<B, C> {
 
     fn dcgan_tanh(x: FloatTensor<Self>) -> FloatTensor<Self> {
         tanh_tracked::<B, C>(x)
+    }
+
+    fn dcgan_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        batch_norm_train_tracked::<B, C>(x, gamma, beta, epsilon)
+    }
+}
+
+/// Three tensors of one backend: BatchNorm's output with its batch mean and variance, or its
+/// three gradients.
+type Three<B> = (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>);
+
+/// Autodiff's BatchNorm in training mode: burn's own node (its backward the whole layer's),
+/// computed by the wrapped backend's `dcgan_batch_norm_train`.
+fn batch_norm_train_tracked<B: Backend + DcganOps, C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<B, C>>,
+    gamma: FloatTensor<Autodiff<B, C>>,
+    beta: FloatTensor<Autodiff<B, C>>,
+    epsilon: f64,
+) -> Three<Autodiff<B, C>> {
+    #[derive(Debug)]
+    struct BatchNormBackward;
+
+    impl<B: Backend + DcganOps> Backward<B, 3> for BatchNormBackward {
+        type State = (NodeId, NodeId, FloatTensor<B>, FloatTensor<B>, f64);
+
+        fn backward(
+            self,
+            ops: Ops<Self::State, 3>,
+            grads: &mut Gradients,
+            checkpointer: &mut Checkpointer,
+        ) {
+            let [node_x, node_gamma, node_beta] = ops.parents;
+            let grad = grads.consume::<B>(&ops.node);
+            let (x, gamma, mean, variance, epsilon) = ops.state;
+            let x = checkpointer.retrieve_node_output::<FloatTensor<B>>(x);
+            let gamma = checkpointer.retrieve_node_output::<FloatTensor<B>>(gamma);
+            let (x_grad, gamma_grad, beta_grad) =
+                B::dcgan_batch_norm_train_backward(x, gamma, mean, variance, epsilon, grad);
+            for (node, g) in [
+                (node_x, x_grad),
+                (node_gamma, gamma_grad),
+                (node_beta, beta_grad),
+            ] {
+                if let Some(node) = node {
+                    grads.register::<B>(node.id, g);
+                }
+            }
+        }
+    }
+
+    match BatchNormBackward
+        .prepare::<C>([x.node(), gamma.node(), beta.node()])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(mut prep) => {
+            let x_state = prep.checkpoint(&x);
+            let gamma_state = prep.checkpoint(&gamma);
+            let (out, mean, variance) = B::dcgan_batch_norm_train(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                epsilon,
+            );
+            let state = (
+                x_state,
+                gamma_state,
+                mean.clone(),
+                variance.clone(),
+                epsilon,
+            );
+            (
+                prep.finish(state, out),
+                Autodiff::<B, C>::from_inner(mean),
+                Autodiff::<B, C>::from_inner(variance),
+            )
+        }
+        OpsKind::UnTracked(prep) => {
+            let (out, mean, variance) = B::dcgan_batch_norm_train(
+                x.into_primitive(),
+                gamma.into_primitive(),
+                beta.into_primitive(),
+                epsilon,
+            );
+            (
+                prep.finish(out),
+                Autodiff::<B, C>::from_inner(mean),
+                Autodiff::<B, C>::from_inner(variance),
+            )
+        }
     }
 }
 
@@ -514,5 +656,41 @@ pub fn conv_transpose2d(
         stride,
         padding,
     );
+    Tensor::from_dispatch(out)
+}
+
+/// A BatchNorm layer's forward, as burn's `BatchNorm::forward` computes it (training mode on
+/// an autodiff device with the layer's training flag set, updating the running statistics with
+/// its momentum; inference mode otherwise), on the CPU with the fused kernels of `ops_cpu`.
+pub fn batch_norm(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    let device = x.device();
+    let flex = matches!(
+        device.as_dispatch().clone().inner(),
+        DispatchDevice::Flex(_)
+    );
+    if !(flex && device.is_autodiff() && bn.training.is_enabled()) {
+        return bn.forward(x);
+    }
+    let (out, mean, variance) = <Dispatch as DcganOps>::dcgan_batch_norm_train(
+        x.into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+        bn.epsilon,
+    );
+    let (mean, variance) = (
+        Tensor::<1>::from_dispatch(mean),
+        Tensor::<1>::from_dispatch(variance),
+    );
+    let m = bn.momentum;
+    let running_mean = bn.running_mean.value_sync().to_device(&device);
+    let running_var = bn.running_var.value_sync().to_device(&device);
+    let running_mean = running_mean
+        .mul_scalar(1.0 - m)
+        .add(mean.detach().mul_scalar(m));
+    let running_var = running_var
+        .mul_scalar(1.0 - m)
+        .add(variance.detach().mul_scalar(m));
+    bn.running_mean.update(running_mean.detach());
+    bn.running_var.update(running_var.detach());
     Tensor::from_dispatch(out)
 }

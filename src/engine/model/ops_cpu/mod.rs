@@ -7,6 +7,7 @@
 //! covers many images ([`channels_last`]). Leaky ReLU and its gradient are one parallel pass
 //! each ([`elementwise`]).
 
+mod batch_norm;
 mod channels_last;
 mod elementwise;
 mod gemm;
@@ -16,6 +17,7 @@ use burn::backend::TensorMetadata;
 use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Shape, TensorData};
 
+pub use batch_norm::{batch_norm_train, batch_norm_train_backward};
 pub use elementwise::{fast_tanh, leaky_relu, leaky_relu_backward, tanh, tanh_backward};
 pub(crate) use gemm::{gemm, gemm_into};
 pub(crate) use per_image::interleave_add;
