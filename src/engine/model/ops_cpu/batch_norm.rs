@@ -44,27 +44,35 @@ fn per_channel([b, c, hw]: [usize; 3], plane_sum: impl Fn(usize, usize) -> f64 +
         .collect()
 }
 
-/// `out = a[ch]·x + b[ch]` per plane of `[b, c, hw]` values (with `y` beside, `a·y + b·x + d`).
+/// `out = a[ch]·x + b[ch]` per plane of `[b, c, hw]` values (with `y` beside, `a·y + b·x +
+/// d`), written straight into fresh storage.
 fn affine_planes(
     x: &[f32],
     y: Option<&[f32]>,
     [_, c, hw]: [usize; 3],
     coefficients: &[[f32; 3]],
 ) -> Vec<f32> {
-    let mut out = vec![0f32; x.len()];
-    out.par_chunks_mut(hw).enumerate().for_each(|(plane, o)| {
-        let [a, b, d] = coefficients[plane % c];
-        let xs = &x[plane * hw..][..hw];
-        match y {
-            None => o.iter_mut().zip(xs).for_each(|(o, &v)| *o = a * v + b),
-            Some(y) => {
-                let ys = &y[plane * hw..][..hw];
-                for ((o, &v), &g) in o.iter_mut().zip(xs).zip(ys) {
-                    *o = a * g + b * v + d;
+    let mut out = Vec::with_capacity(x.len());
+    out.spare_capacity_mut()[..x.len()]
+        .par_chunks_mut(hw)
+        .enumerate()
+        .for_each(|(plane, o)| {
+            let [a, b, d] = coefficients[plane % c];
+            let xs = &x[plane * hw..][..hw];
+            match y {
+                None => o.iter_mut().zip(xs).for_each(|(o, &v)| {
+                    o.write(a * v + b);
+                }),
+                Some(y) => {
+                    let ys = &y[plane * hw..][..hw];
+                    for ((o, &v), &g) in o.iter_mut().zip(xs).zip(ys) {
+                        o.write(a * g + b * v + d);
+                    }
                 }
             }
-        }
-    });
+        });
+    // SAFETY: the planes cover all `x.len()` slots (`hw` divides it), each written above.
+    unsafe { out.set_len(x.len()) };
     out
 }
 

@@ -15,18 +15,47 @@ fn tensor_like(values: Vec<f32>, like: &FlexTensor) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, like.shape()))
 }
 
+/// `f(x)` of every value, in parallel chunks, written straight into fresh storage (a zeroed
+/// buffer would cost a pass of its own).
+pub(super) fn map_values(x: &[f32], f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len());
+    out.spare_capacity_mut()[..x.len()]
+        .par_chunks_mut(ELEMENTWISE_CHUNK)
+        .zip(x.par_chunks(ELEMENTWISE_CHUNK))
+        .for_each(|(o, x)| {
+            for (o, &v) in o.iter_mut().zip(x) {
+                o.write(f(v));
+            }
+        });
+    // SAFETY: the output's chunks pair one to one with `x`'s, so every slot was written.
+    unsafe { out.set_len(x.len()) };
+    out
+}
+
+/// `f(x, y)` of every pair of values, as [`map_values`].
+pub(super) fn zip_values(x: &[f32], y: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
+    assert_eq!(x.len(), y.len(), "element-wise over equal lengths");
+    let mut out = Vec::with_capacity(x.len());
+    out.spare_capacity_mut()[..x.len()]
+        .par_chunks_mut(ELEMENTWISE_CHUNK)
+        .zip(
+            x.par_chunks(ELEMENTWISE_CHUNK)
+                .zip(y.par_chunks(ELEMENTWISE_CHUNK)),
+        )
+        .for_each(|(o, (x, y))| {
+            for ((o, &a), &b) in o.iter_mut().zip(x).zip(y) {
+                o.write(f(a, b));
+            }
+        });
+    // SAFETY: the output's chunks pair one to one with `x`'s, so every slot was written.
+    unsafe { out.set_len(x.len()) };
+    out
+}
+
 /// `slope·x` where `x` is negative, `x` elsewhere (as burn's: the gradient at 0 is 1).
 pub fn leaky_relu(x: &FlexTensor, slope: f32) -> FlexTensor {
     let out = with_values(x, |x| {
-        let mut out = vec![0f32; x.len()];
-        out.par_chunks_mut(ELEMENTWISE_CHUNK)
-            .zip(x.par_chunks(ELEMENTWISE_CHUNK))
-            .for_each(|(o, x)| {
-                for (o, &v) in o.iter_mut().zip(x) {
-                    *o = if v < 0.0 { slope * v } else { v };
-                }
-            });
-        out
+        map_values(x, |v| if v < 0.0 { slope * v } else { v })
     });
     tensor_like(out, x)
 }
@@ -35,18 +64,7 @@ pub fn leaky_relu(x: &FlexTensor, slope: f32) -> FlexTensor {
 pub fn leaky_relu_backward(x: &FlexTensor, grad: &FlexTensor, slope: f32) -> FlexTensor {
     let out = with_values(x, |x| {
         with_values(grad, |g| {
-            let mut out = vec![0f32; x.len()];
-            out.par_chunks_mut(ELEMENTWISE_CHUNK)
-                .zip(
-                    x.par_chunks(ELEMENTWISE_CHUNK)
-                        .zip(g.par_chunks(ELEMENTWISE_CHUNK)),
-                )
-                .for_each(|(o, (x, g))| {
-                    for ((o, &v), &d) in o.iter_mut().zip(x).zip(g) {
-                        *o = if v < 0.0 { slope * d } else { d };
-                    }
-                });
-            out
+            zip_values(x, g, |v, d| if v < 0.0 { slope * d } else { d })
         })
     });
     tensor_like(out, x)
@@ -80,13 +98,7 @@ pub fn fast_tanh(x: f32) -> f32 {
 
 /// [`fast_tanh`] of every value.
 pub fn tanh(x: &FlexTensor) -> FlexTensor {
-    let out = with_values(x, |x| {
-        let mut out = vec![0f32; x.len()];
-        out.par_chunks_mut(ELEMENTWISE_CHUNK)
-            .zip(x.par_chunks(ELEMENTWISE_CHUNK))
-            .for_each(|(o, x)| o.iter_mut().zip(x).for_each(|(o, &v)| *o = fast_tanh(v)));
-        out
-    });
+    let out = with_values(x, |x| map_values(x, fast_tanh));
     tensor_like(out, x)
 }
 
@@ -94,19 +106,10 @@ pub fn tanh(x: &FlexTensor) -> FlexTensor {
 pub fn tanh_backward(x: &FlexTensor, grad: &FlexTensor) -> FlexTensor {
     let out = with_values(x, |x| {
         with_values(grad, |g| {
-            let mut out = vec![0f32; x.len()];
-            out.par_chunks_mut(ELEMENTWISE_CHUNK)
-                .zip(
-                    x.par_chunks(ELEMENTWISE_CHUNK)
-                        .zip(g.par_chunks(ELEMENTWISE_CHUNK)),
-                )
-                .for_each(|(o, (x, g))| {
-                    for ((o, &v), &d) in o.iter_mut().zip(x).zip(g) {
-                        let t = fast_tanh(v);
-                        *o = d * (1.0 - t * t);
-                    }
-                });
-            out
+            zip_values(x, g, |v, d| {
+                let t = fast_tanh(v);
+                d * (1.0 - t * t)
+            })
         })
     });
     tensor_like(out, x)

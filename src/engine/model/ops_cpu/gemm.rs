@@ -43,6 +43,29 @@ pub(crate) fn gemm_into(
     unsafe { gemm_raw(dst.as_mut_ptr(), [m, n, k], lhs, rhs, accumulate, parallel) }
 }
 
+/// `dst[m×n] = lhs[m×k] · rhs[k×n]` into fresh (uninitialised) row-major storage, every slot
+/// written and none read, as [`gemm_into`] otherwise.
+pub(crate) fn gemm_fresh(
+    dst: &mut [std::mem::MaybeUninit<f32>],
+    [m, n, k]: [usize; 3],
+    lhs: (&[f32], [isize; 2]),
+    rhs: (&[f32], [isize; 2]),
+    parallel: bool,
+) {
+    assert!(dst.len() >= m * n, "dst holds {m}×{n}");
+    // SAFETY: `dst` has room for m·n values; without `accumulate` none is read before written.
+    unsafe {
+        gemm_raw(
+            dst.as_mut_ptr().cast(),
+            [m, n, k],
+            lhs,
+            rhs,
+            false,
+            parallel,
+        )
+    }
+}
+
 /// The one GEMM call of hitogata's CPU paths (training ops and drawing).
 ///
 /// # Safety

@@ -10,7 +10,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::Geometry;
-use super::gemm::gemm_into;
+use super::gemm::{gemm_fresh, gemm_into};
 
 /// Images one weight-gradient task sums before the tasks' sums are added, in order: fixed,
 /// so that the order of the sum (and a seeded run) does not depend on the number of cores.
@@ -74,20 +74,22 @@ fn tap_rows(taps: &mut [f32], pixels: usize, at: usize, wo: usize) -> [&mut [f32
     std::array::from_fn(|_| rows.next().expect("four taps"))
 }
 
-/// The halving step's taps of one output row from its input `line` (`2·wo` values).
+/// The halving step's taps of one output row from its input `line` (`2·wo` values): four
+/// stride-2 copies, branch-free so that they vectorise.
 fn deinterleave(line: &[f32], [r0, r1, r2, r3]: [&mut [f32]; 4]) {
     let wo = r0.len();
-    for (j, pair) in line.chunks_exact(2).enumerate() {
-        let (even, odd) = (pair[0], pair[1]);
-        r1[j] = even;
-        r2[j] = odd;
-        if j > 0 {
-            r3[j - 1] = even;
-        }
-        if j + 1 < wo {
-            r0[j + 1] = odd;
-        }
-    }
+    // Every other value of `line` from `from` (the last pair of an odd rest has one).
+    let every_other = |from: usize| line[from..].chunks(2).map(|pair| pair[0]);
+    r1.iter_mut().zip(every_other(0)).for_each(|(r, v)| *r = v);
+    r2.iter_mut().zip(every_other(1)).for_each(|(r, v)| *r = v);
+    r3[..wo - 1]
+        .iter_mut()
+        .zip(every_other(2))
+        .for_each(|(r, v)| *r = v);
+    r0[1..]
+        .iter_mut()
+        .zip(every_other(1))
+        .for_each(|(r, v)| *r = v);
     r0[0] = 0.0;
     r3[wo - 1] = 0.0;
 }
@@ -151,8 +153,10 @@ fn gemm_on_every_core(items: usize) -> bool {
 pub(super) fn forward(g: Geometry, x: &[f32], weight: &[f32]) -> Vec<f32> {
     let (pixels, patch) = (g.ho() * g.wo(), g.patch());
     let parallel = gemm_on_every_core(g.b);
-    let mut out = vec![0f32; g.b * g.image_out()];
-    out.par_chunks_mut(g.image_out())
+    let len = g.b * g.image_out();
+    let mut out = Vec::with_capacity(len);
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(g.image_out())
         .zip(x.par_chunks(g.image_in()))
         .for_each_init(
             || vec![0f32; patch * pixels],
@@ -160,9 +164,11 @@ pub(super) fn forward(g: Geometry, x: &[f32], weight: &[f32]) -> Vec<f32> {
                 patches_t(&g, x, cols);
                 let lhs = (weight, [1, patch as isize]);
                 let rhs = (cols.as_slice(), [1, pixels as isize]);
-                gemm_into(out, [g.cout, pixels, patch], lhs, rhs, false, parallel);
+                gemm_fresh(out, [g.cout, pixels, patch], lhs, rhs, parallel);
             },
         );
+    // SAFETY: one GEMM wrote each image's whole output.
+    unsafe { out.set_len(len) };
     out
 }
 
