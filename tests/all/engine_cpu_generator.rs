@@ -27,7 +27,7 @@ fn assert_same_pictures(g: &Generator, latent_dim: usize, what: &str) {
     assert_eq!(a.len(), 70);
     let (mut bytes, mut differ) = (0usize, 0usize);
     for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.dimensions(), (64, 64));
+        assert_eq!(x.dimensions(), y.dimensions());
         for (p, q) in x.as_raw().iter().zip(y.as_raw()) {
             assert!(p.abs_diff(*q) <= 1, "{what}: {p} vs {q}");
             bytes += 1;
@@ -62,6 +62,21 @@ fn the_cpu_path_draws_the_shipped_models_as_their_layers_do() {
     for dir in ["checkpoints/faces", "checkpoints/people"] {
         let loaded = load_generator(Path::new(dir), &dev.device).unwrap();
         assert_same_pictures(&loaded.generator, loaded.config.latent_dim, dir);
+    }
+}
+
+#[test]
+fn the_cpu_path_draws_grey_and_32_px_pytorch_models_as_their_layers_do() {
+    // One colour plane (grey) and 32 px (no step of 16×16 inputs): the last step's planes
+    // alone, and a grey model's whole plane path.
+    let dev = common::cpu();
+    for case in [
+        "examples-nz40-64-grey-dataparallel",
+        "wgan-nz100-32-rgb-legacy",
+    ] {
+        let pth = Path::new("tests/fixtures/pytorch").join(format!("{case}.netG.pth"));
+        let loaded = load_generator(&pth, &dev.device).unwrap();
+        assert_same_pictures(&loaded.generator, loaded.config.latent_dim, case);
     }
 }
 

@@ -189,8 +189,6 @@ impl Step {
         let (oh, ow) = (2 * h, 2 * w);
         let mut out = vec![0f32; batch * oh * ow * cout];
         let x_strides = if planar { [1, pixels] } else { [cin, 1] };
-        // Fewer pictures than cores: the GEMM itself goes on every core.
-        let parallel = batch < rayon::current_num_threads();
         out.par_chunks_mut(oh * ow * cout)
             .zip(x.par_chunks(pixels * cin))
             .for_each_init(
@@ -199,7 +197,7 @@ impl Step {
                     // weightᵀ [(kh, kw, out), in] × xᵀ [in, h·w]
                     let lhs = (self.weight.as_slice(), [taps as isize, 1]);
                     let rhs = (x, x_strides.map(|s| s as isize));
-                    gemm_into(parts, [taps, pixels, cin], lhs, rhs, false, parallel);
+                    gemm_into(parts, [taps, pixels, cin], lhs, rhs, false, false);
                     for (co, plane) in planes.chunks_mut(oh * ow).enumerate() {
                         plane.fill(self.bias[co]);
                         for kh in 0..4 {
@@ -303,8 +301,10 @@ impl CpuGenerator {
         let mut planar = false;
         for (i, step) in self.steps.iter().enumerate() {
             let dims = [batch, side, side];
-            let go_planar =
-                side * side >= PLANAR_PIXELS || (i == last && step.out_channels <= FEW_CHANNELS);
+            // A picture per core at least: with fewer, the gather's rows spread better.
+            let go_planar = batch >= rayon::current_num_threads()
+                && (side * side >= PLANAR_PIXELS
+                    || (i == last && step.out_channels <= FEW_CHANNELS));
             x = match (go_planar || planar, i < last) {
                 (true, true) => step.forward_planar(&x, dims, planar, relu),
                 (true, false) => step.forward_planar(&x, dims, planar, tanh),

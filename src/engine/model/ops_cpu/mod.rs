@@ -79,12 +79,14 @@ impl Geometry {
     fn image_out(&self) -> usize {
         self.cout * self.ho() * self.wo()
     }
-    /// Layers with this many output pixels or more go image by image: a GEMM per image is
-    /// then wide enough (16×16 outputs and up), and the channels-last round trips cost more
-    /// than they save.
+    /// Whether to go image by image: where a GEMM per image is wide enough (16×16 outputs and
+    /// up) the channels-last round trips cost more than they save, and where the whole batch
+    /// has fewer output pixels than that (a picture or two through small layers) folding it
+    /// gains nothing to pay for reordering the weight.
     fn per_image(&self) -> bool {
-        const PER_IMAGE_PIXELS: usize = 256;
-        self.ho() * self.wo() >= PER_IMAGE_PIXELS
+        const WIDE_GEMM: usize = 256;
+        let pixels = self.ho() * self.wo();
+        pixels >= WIDE_GEMM || self.b * pixels < WIDE_GEMM
     }
 }
 
