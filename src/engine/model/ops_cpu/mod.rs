@@ -49,6 +49,9 @@ fn source(o: usize, tap: usize, s: usize, p: usize, side: usize) -> Option<usize
     (o * s + tap).checked_sub(p).filter(|&i| i < side)
 }
 
+/// Output pixels from which a GEMM per image is wide enough (16×16).
+const WIDE_GEMM: usize = 256;
+
 /// A convolution of a batch of `b` images `[cin, h, w]` with a `[cout, cin, k, k]` weight,
 /// stride `s`, padding `p`.
 #[derive(Clone, Copy, Debug)]
@@ -84,9 +87,15 @@ impl Geometry {
     /// has fewer output pixels than that (a picture or two through small layers) folding it
     /// gains nothing to pay for reordering the weight.
     fn per_image(&self) -> bool {
-        const WIDE_GEMM: usize = 256;
         let pixels = self.ho() * self.wo();
         pixels >= WIDE_GEMM || self.b * pixels < WIDE_GEMM
+    }
+
+    /// Whether the weight gradient goes image by image: only where a GEMM per image is wide
+    /// (its partial sums per group of images cost memory, and a 1×1 output would make each
+    /// image's product an outer product).
+    fn weight_grad_per_image(&self) -> bool {
+        self.ho() * self.wo() >= WIDE_GEMM
     }
 }
 
@@ -173,7 +182,7 @@ pub fn conv2d_weight_grad(
     };
     assert_eq!((g.ho(), g.wo()), (ho, wo));
     let dw = with_values(x, |x| {
-        with_values(out_grad, |grad| match g.per_image() {
+        with_values(out_grad, |grad| match g.weight_grad_per_image() {
             true => per_image::weight_grad(g, x, grad),
             false => channels_last::weight_grad(g, x, grad),
         })

@@ -14,7 +14,7 @@ use super::gemm::{gemm_fresh, gemm_into};
 
 /// Images one weight-gradient task sums before the tasks' sums are added, in order: fixed,
 /// so that the order of the sum (and a seeded run) does not depend on the number of cores.
-const IMAGES_PER_TASK: usize = 4;
+const IMAGES_PER_TASK: usize = 8;
 
 /// The output columns `ox` whose tap `kw` reads inside `0..w`: `ox·s + kw - p` in range.
 fn inside(g: &Geometry, kw: usize) -> Range<usize> {
