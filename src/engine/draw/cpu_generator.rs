@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::engine::files::render::to_byte;
 use crate::engine::model::Generator;
 use crate::engine::model::host_values;
-use crate::engine::model::ops_cpu::{fast_tanh, gemm, gemm_into, interleave_add};
+use crate::engine::model::ops_cpu::{channels_last, fast_tanh, gemm, gemm_into, interleave_add};
 
 /// Output channels up to which the last step goes plane by plane ([`Step::forward_planar`]).
 const FEW_CHANNELS: usize = 4;
@@ -26,21 +26,6 @@ const FEW_CHANNELS: usize = 4;
 /// Input pixels from which a step goes plane by plane: its GEMM per picture is wide enough
 /// (16×16 in and up), as in training's convolutions.
 const PLANAR_PIXELS: usize = 256;
-
-/// Pictures of `channels` planes of `pixels` values, channels-last.
-fn channels_last(planes: &[f32], pixels: usize, channels: usize) -> Vec<f32> {
-    let mut out = vec![0f32; planes.len()];
-    out.par_chunks_mut(pixels * channels)
-        .zip(planes.par_chunks(pixels * channels))
-        .for_each(|(out, planes)| {
-            for (px, pixel) in out.chunks_mut(channels).enumerate() {
-                for (c, o) in pixel.iter_mut().enumerate() {
-                    *o = planes[c * pixels + px];
-                }
-            }
-        });
-    out
-}
 
 /// One transposed 4×4 convolution (stride 2, padding 1), BatchNorm folded in.
 #[derive(Clone, Debug)]
@@ -315,7 +300,8 @@ impl CpuGenerator {
             side *= 2;
         }
         if planar {
-            x = channels_last(&x, side * side, self.channels());
+            let batch_dims = [batch, self.channels(), side * side];
+            x = channels_last(&x, batch_dims).into_owned();
         }
         x
     }

@@ -17,7 +17,7 @@ use super::{Geometry, out_side, source};
 const TILE: usize = 16;
 
 /// `[n, c, pixels]` → `[n, pixels, c]`, borrowed where the two layouts are the same.
-fn channels_last(src: &[f32], [n, c, pixels]: [usize; 3]) -> Cow<'_, [f32]> {
+pub(crate) fn channels_last(src: &[f32], [n, c, pixels]: [usize; 3]) -> Cow<'_, [f32]> {
     let src = &src[..n * c * pixels];
     if c == 1 || pixels == 1 {
         return Cow::Borrowed(src);

@@ -18,6 +18,7 @@ use burn::backend::flex::FlexTensor;
 use burn::tensor::{DType, Shape, TensorData};
 
 pub use batch_norm::{batch_norm_train, batch_norm_train_backward};
+pub(crate) use channels_last::channels_last;
 pub use elementwise::{fast_tanh, leaky_relu, leaky_relu_backward, tanh, tanh_backward};
 pub(crate) use gemm::{gemm, gemm_into};
 pub(crate) use per_image::interleave_add;
